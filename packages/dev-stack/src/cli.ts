@@ -1,0 +1,68 @@
+import { isAppError } from '@wolkvox-chat-stream/errors'
+import { isAlive } from './process-registry.js'
+import { readStackState, stackDown, stackUp } from './stack.js'
+
+/*
+ * `npm run stack:up` / `npm run stack:down` / `... cli.ts status`.
+ * The variables go to stdout (so `eval "$(npm run -s stack:up)"` works); progress goes to stderr.
+ */
+const progress = (line: string): void => {
+  process.stderr.write(`${line}\n`)
+}
+
+async function main(command: string | undefined): Promise<number> {
+  switch (command) {
+    case 'up': {
+      const state = await stackUp({
+        redisUrl: process.env.REDIS_URL,
+        kafkaVersion: process.env.KAFKA_VERSION,
+        onProgress: progress,
+      })
+      if (state.reused) progress('The local stack is already running.')
+      process.stdout.write(`KAFKA_BROKERS=${state.kafkaBrokers}\nREDIS_URL=${state.redisUrl}\n`)
+      progress('Stop it with: npm run stack:down')
+      return 0
+    }
+    case 'down': {
+      try {
+        const state = await stackDown()
+        progress(
+          `Stopped Kafka at ${state.kafkaBrokers}${state.redis ? ` and redis-server at ${state.redisUrl}` : ''}.`,
+        )
+      } catch (error) {
+        if (!isAppError(error, 'DEV_STACK_NOT_RUNNING')) throw error
+        progress('Nothing to stop: no stack started by `npm run stack:up` is running.')
+      }
+      return 0
+    }
+    case 'status': {
+      const state = readStackState()
+      if (!state) {
+        progress('No local stack is running.')
+        return 1
+      }
+      const up = isAlive(state.kafka.pid)
+      process.stdout.write(`KAFKA_BROKERS=${state.kafkaBrokers}\nREDIS_URL=${state.redisUrl}\n`)
+      progress(
+        up
+          ? `Running since ${state.startedAt}.`
+          : 'The recorded broker is not running; run stack:down then stack:up.',
+      )
+      return up ? 0 : 1
+    }
+    default:
+      progress('Usage: stack up | down | status')
+      return 2
+  }
+}
+
+main(process.argv[2]).then(
+  (code) => {
+    process.exitCode = code
+  },
+  (error: unknown) => {
+    const code = isAppError(error) ? `${error.code}: ` : ''
+    process.stderr.write(`${code}${error instanceof Error ? error.message : String(error)}\n`)
+    process.exitCode = 1
+  },
+)

@@ -1,0 +1,32 @@
+/**
+ * The benchmark table (QUALITY.md, Performance). Each row runs its subject and, when it has one,
+ * its baseline, alternately in the same run on the same broker, and is reported as a ratio.
+ */
+export interface BenchCase {
+  /** Script under test/bench/cases/. */
+  script: string
+  env?: Record<string, string>
+}
+
+export interface Benchmark {
+  name: string
+  /** What one item is, for the throughput column (`msg`). */
+  unit: string
+  subject: BenchCase
+  /** Absent for a row that is itself the baseline of later rows. */
+  baseline?: BenchCase
+  /** The target from QUALITY.md, as text for the table. */
+  target: string
+}
+
+export const benchmarks: Benchmark[] = [
+  {
+    name: 'kafka.raw-send-batch',
+    unit: 'msg',
+    subject: {
+      script: 'kafka-send-batch.ts',
+      env: { BENCH_RECORDS: '100000', BENCH_RECORD_BYTES: '300' },
+    },
+    target: 'baseline for later rows (100,000 × 300 B, acks=all)',
+  },
+]

@@ -1,0 +1,20 @@
+/** What a benchmark case prints as its last stdout line, read by the harness. */
+export interface CaseResult {
+  items: number
+  durationMs: number
+  peakRssBytes: number
+}
+
+export function numberFromEnv(name: string, fallback: number): number {
+  const value = Number(process.env[name] ?? fallback)
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number`)
+  return value
+}
+
+/** Prints the case's result with the process's peak resident memory, then lets the process end. */
+export function reportResult(result: { items: number; durationMs: number }): void {
+  const peakRssBytes = process.resourceUsage().maxRSS * 1024
+  process.stdout.write(
+    `BENCH_RESULT ${JSON.stringify({ ...result, peakRssBytes } satisfies CaseResult)}\n`,
+  )
+}

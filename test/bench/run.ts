@@ -1,0 +1,138 @@
+/*
+ * `npm run bench [-- --repeat N] [-- --only NAME]`: starts a private broker and redis-server,
+ * runs every benchmark's subject and baseline alternately as child processes, and prints a table
+ * of medians and ratios; the JSON goes to bench-results/latest.json.
+ */
+import { spawn } from 'node:child_process'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { cpus, totalmem } from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import { startPrivateStack } from '@wolkvox-chat-stream/dev-stack'
+import { benchmarks, type BenchCase } from './benchmarks.js'
+import type { CaseResult } from './case-support.js'
+
+const here = dirname(fileURLToPath(import.meta.url))
+const root = join(here, '..', '..')
+const { values } = parseArgs({
+  options: { repeat: { type: 'string', default: '5' }, only: { type: 'string' } },
+})
+const repeat = Number(values.repeat)
+const selected = benchmarks.filter((b) => values.only === undefined || b.name.includes(values.only))
+if (selected.length === 0) throw new Error(`No benchmark matches "${values.only}"`)
+
+const log = (line: string): void => void process.stderr.write(`${line}\n`)
+
+async function runCase(benchCase: BenchCase, env: Record<string, string>): Promise<CaseResult> {
+  const script = join(here, 'cases', benchCase.script)
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=source', script], {
+      cwd: root,
+      env: { ...process.env, ...env, ...benchCase.env, KAFKAJS_NO_PARTITIONER_WARNING: '1' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    })
+    let out = ''
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()))
+    child.on('error', reject)
+    child.on('close', (code) => {
+      const line = out.split('\n').find((l) => l.startsWith('BENCH_RESULT '))
+      if (code !== 0 || line === undefined)
+        return reject(new Error(`${benchCase.script} failed (exit ${code})`))
+      resolve(JSON.parse(line.slice('BENCH_RESULT '.length)) as CaseResult)
+    })
+  })
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b)
+  const mid = Math.floor(s.length / 2)
+  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2
+}
+
+const rate = (r: CaseResult): number => r.items / (r.durationMs / 1000)
+
+log('Starting a private Kafka broker and redis-server for the benchmarks…')
+const stack = await startPrivateStack()
+const env = { BENCH_KAFKA_BROKERS: stack.kafkaBrokers, BENCH_REDIS_URL: stack.redisUrl }
+interface Row {
+  name: string
+  unit: string
+  repeats: number
+  subjectPerSecond: number
+  subjectMinPerSecond: number
+  subjectMaxPerSecond: number
+  baselinePerSecond: number | null
+  ratio: number | null
+  subjectPeakRssMiB: number
+  baselinePeakRssMiB: number | null
+  target: string
+}
+const rows: Row[] = []
+try {
+  for (const bench of selected) {
+    const subject: CaseResult[] = []
+    const baseline: CaseResult[] = []
+    for (let i = 0; i < repeat; i++) {
+      // Alternate the order so neither side always runs on a warmer broker.
+      const order =
+        i % 2 === 0 ? (['subject', 'baseline'] as const) : (['baseline', 'subject'] as const)
+      for (const side of order) {
+        const benchCase = side === 'subject' ? bench.subject : bench.baseline
+        if (!benchCase) continue
+        const result = await runCase(benchCase, env)
+        ;(side === 'subject' ? subject : baseline).push(result)
+        log(
+          `  ${bench.name} ${side} run ${i + 1}/${repeat}: ${Math.round(rate(result)).toLocaleString('en-US')} ${bench.unit}/s`,
+        )
+      }
+    }
+    const subjectRate = median(subject.map(rate))
+    const baselineRate = baseline.length > 0 ? median(baseline.map(rate)) : null
+    rows.push({
+      name: bench.name,
+      unit: bench.unit,
+      repeats: repeat,
+      subjectPerSecond: Math.round(subjectRate),
+      subjectMinPerSecond: Math.round(Math.min(...subject.map(rate))),
+      subjectMaxPerSecond: Math.round(Math.max(...subject.map(rate))),
+      baselinePerSecond: baselineRate === null ? null : Math.round(baselineRate),
+      ratio: baselineRate === null ? null : Number((subjectRate / baselineRate).toFixed(3)),
+      subjectPeakRssMiB: Math.round(Math.max(...subject.map((r) => r.peakRssBytes)) / 2 ** 20),
+      baselinePeakRssMiB:
+        baseline.length > 0
+          ? Math.round(Math.max(...baseline.map((r) => r.peakRssBytes)) / 2 ** 20)
+          : null,
+      target: bench.target,
+    })
+  }
+} finally {
+  await stack.stop()
+}
+
+const machine = {
+  cpus: cpus().length,
+  cpuModel: cpus()[0]?.model ?? 'unknown',
+  memoryGiB: Math.round(totalmem() / 2 ** 30),
+  node: process.version,
+  kafka: stack.kafka.version,
+}
+const fmt = (n: number | null): string => (n === null ? '—' : n.toLocaleString('en-US'))
+const table = [
+  '| benchmark | median /s (min–max) | baseline /s | ratio | peak RSS MiB (subject / baseline) | target |',
+  '|---|---|---|---|---|---|',
+  ...rows.map(
+    (r) =>
+      `| ${r.name} | ${fmt(r.subjectPerSecond)} ${r.unit} (${fmt(r.subjectMinPerSecond)}–${fmt(r.subjectMaxPerSecond)}) | ${fmt(r.baselinePerSecond)} | ${r.ratio === null ? 'baseline' : `${r.ratio}x`} | ${fmt(r.subjectPeakRssMiB)} / ${fmt(r.baselinePeakRssMiB)} | ${r.target} |`,
+  ),
+].join('\n')
+process.stdout.write(
+  `\n${table}\n\nmachine: ${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGiB} GiB, Node ${machine.node}, Kafka ${machine.kafka}; ${repeat} repeats, medians\n`,
+)
+const outDir = join(root, 'bench-results')
+mkdirSync(outDir, { recursive: true })
+writeFileSync(
+  join(outDir, 'latest.json'),
+  `${JSON.stringify({ at: new Date().toISOString(), machine, rows }, null, 2)}\n`,
+)
+log(`Wrote ${join('bench-results', 'latest.json')}`)

@@ -1,0 +1,87 @@
+import { spawn } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { createInterface } from 'node:readline'
+import { fileURLToPath } from 'node:url'
+import { describe, expect, it } from 'vitest'
+import {
+  devStackHome,
+  isAlive,
+  isPortFree,
+  listProcesses,
+  startKafkaBroker,
+  startRedisServer,
+} from '@wolkvox-chat-stream/dev-stack'
+import { waitForKafka } from '@wolkvox-chat-stream/kafka'
+import { pingRedis } from '@wolkvox-chat-stream/redis'
+
+const childScript = fileURLToPath(new URL('../support/start-broker-child.ts', import.meta.url))
+
+describe('dev-stack lifecycle', () => {
+  it('starts, stops and starts again on the same ports with no clash, leaving no process', async () => {
+    const first = await startKafkaBroker()
+    const { port, controllerPort } = first
+    const firstPid = first.pid()
+    expect(listProcesses(devStackHome()).some((r) => r.pid === firstPid)).toBe(true)
+    await first.stop()
+    expect(isAlive(firstPid)).toBe(false)
+    expect(existsSync(first.workDir)).toBe(false)
+    expect(await isPortFree(port)).toBe(true)
+    expect(listProcesses(devStackHome()).some((r) => r.pid === firstPid)).toBe(false)
+
+    const second = await startKafkaBroker({ port, controllerPort })
+    const secondPids = [second.pid()]
+    try {
+      expect(second.brokers).toBe(`127.0.0.1:${port}`)
+      await waitForKafka([second.brokers], { timeoutMs: 30_000 })
+      // A restart of the same broker keeps its data and ports (fault tests rely on it).
+      await second.stopProcess()
+      await second.start()
+      secondPids.push(second.pid())
+      await waitForKafka([second.brokers], { timeoutMs: 30_000 })
+    } finally {
+      await second.stop()
+    }
+    for (const pid of secondPids) expect(isAlive(pid)).toBe(false)
+    expect(await isPortFree(port)).toBe(true)
+  })
+
+  it('restarts a private redis-server on the same port', async () => {
+    const redis = await startRedisServer()
+    try {
+      await redis.stopProcess()
+      expect(await pingRedis(redis.url, { timeoutMs: 300 })).toBe(false)
+      await redis.start()
+      expect(await pingRedis(redis.url, { timeoutMs: 1_000 })).toBe(true)
+    } finally {
+      await redis.stop()
+    }
+    expect(await pingRedis(redis.url, { timeoutMs: 300 })).toBe(false)
+  })
+
+  it('removes a broker orphaned by a killed run at the next start', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=source', childScript], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    })
+    const line = await new Promise<string>((resolve, reject) => {
+      createInterface({ input: child.stdout }).once('line', resolve)
+      child.once('exit', (code) =>
+        reject(new Error(`child exited with ${code} before starting a broker`)),
+      )
+    })
+    const orphan = JSON.parse(line) as { pid: number; workDir: string; brokers: string }
+    child.kill('SIGKILL')
+    await new Promise((resolve) => child.once('exit', resolve))
+    // The run that owned it is dead; the broker is not.
+    expect(isAlive(orphan.pid)).toBe(true)
+
+    const redis = await startRedisServer()
+    await redis.stop()
+
+    const deadline = Date.now() + 10_000
+    while (isAlive(orphan.pid) && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 100))
+    expect(isAlive(orphan.pid)).toBe(false)
+    expect(existsSync(orphan.workDir)).toBe(false)
+    expect(listProcesses(devStackHome()).some((r) => r.pid === orphan.pid)).toBe(false)
+  })
+})

@@ -1,0 +1,58 @@
+import { existsSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { defineConfig, type Plugin } from 'vitest/config'
+
+/**
+ * Workspace packages export their TypeScript sources under the custom `source` condition, so tests
+ * run against the code as written, with no build step in between. Global setup files are loaded
+ * outside the projects' resolve settings, so the mapping is done by a plugin for every context.
+ */
+function workspaceSources(): Plugin {
+  return {
+    name: 'wolkvox-workspace-sources',
+    enforce: 'pre',
+    resolveId(id) {
+      const match = /^@wolkvox-chat-stream\/([a-z0-9-]+)$/.exec(id)
+      if (!match) return null
+      for (const dir of ['packages', 'services']) {
+        const file = fileURLToPath(new URL(`./${dir}/${match[1]}/src/index.ts`, import.meta.url))
+        if (existsSync(file)) return file
+      }
+      return null
+    },
+  }
+}
+
+export default defineConfig({
+  plugins: [workspaceSources()],
+  test: {
+    reporters: process.env.CI ? ['default'] : ['default'],
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          sequence: { groupOrder: 0 },
+          include: ['packages/*/src/**/*.test.ts', 'services/*/src/**/*.test.ts'],
+          environment: 'node',
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'integration',
+          sequence: { groupOrder: 1 },
+          include: ['test/**/*.test.ts'],
+          environment: 'node',
+          // One broker and one private redis-server for the whole run, started before any test file.
+          globalSetup: ['test/support/global-setup.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 180_000,
+          // Real services on two cores: a few files at a time keeps the broker responsive.
+          maxWorkers: 2,
+          fileParallelism: true,
+        },
+      },
+    ],
+  },
+})
