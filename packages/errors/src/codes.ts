@@ -53,6 +53,12 @@ export const errorCodes = {
     retriable: false,
     summary: 'Redis refused a command (wrong type, script error, bad password); do not retry.',
   },
+  // token lock (packages/token-lock)
+  LOCK_LEASE_LOST: {
+    retriable: true,
+    summary:
+      'The token lease ended before the work did (expired, taken over, Redis lost it, or renewal unconfirmed); the work was aborted.',
+  },
   // Kafka (packages/kafka)
   KAFKA_UNAVAILABLE: {
     retriable: true,
