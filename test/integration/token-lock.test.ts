@@ -84,9 +84,9 @@ describe('the token lock on a real Redis', () => {
       intervalMs: 50,
     })
     await expect(
-      lock.withLock({ waitMs: 1_000 }, async (_signal, _fence, lease) => {
+      lock.withLock({ waitMs: 1_000 }, (_signal, _fence, lease) => {
         lease.keepAfterAbortedCall()
-        throw new Error('request timed out client-side')
+        return Promise.reject(new Error('request timed out client-side'))
       }),
     ).rejects.toThrow('timed out')
     const pttl = await redis.pttl(lock.keys.lock)

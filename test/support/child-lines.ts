@@ -21,7 +21,7 @@ export function runScript(name: string, args: string[]): ScriptChild {
   )
   const lines: Record<string, unknown>[] = []
   const waiters: (() => void)[] = []
-  createInterface({ input: child.stdout! }).on('line', (line) => {
+  createInterface({ input: child.stdout }).on('line', (line) => {
     try {
       lines.push(JSON.parse(line) as Record<string, unknown>)
     } catch {

@@ -282,7 +282,6 @@ export function createTokenLock(options: TokenLockOptions): TokenLock {
     withLock: async (withOptions, work) => {
       const started = now()
       let contended = false
-      let lastReason: 'busy' | 'quarantine' = 'busy'
       let attempt = 0
       for (;;) {
         const result = await tryOnce()
@@ -308,7 +307,7 @@ export function createTokenLock(options: TokenLockOptions): TokenLock {
           }
         }
         contended = true
-        lastReason = result.busy
+        const lastReason = result.busy
         const elapsed = now() - started
         const remaining = withOptions.waitMs - elapsed
         if (remaining <= 0 || withOptions.signal?.aborted) {
