@@ -59,6 +59,15 @@ export const errorCodes = {
     summary:
       'The token lease ended before the work did (expired, taken over, Redis lost it, or renewal unconfirmed); the work was aborted.',
   },
+  // poller (services/poller)
+  POLL_WATERMARK_REJECTED: {
+    retriable: true,
+    summary: 'The fenced watermark write was refused (lease lost or a newer writer); the window is polled again.',
+  },
+  POLL_WINDOW_UNSPLITTABLE: {
+    retriable: false,
+    summary: 'A one-second window still hits the upstream row or size cap; it cannot be split and stays unpolled.',
+  },
   // Kafka (packages/kafka)
   KAFKA_UNAVAILABLE: {
     retriable: true,
@@ -68,6 +77,20 @@ export const errorCodes = {
     retriable: false,
     summary: 'Kafka refused a request for a reason that retrying will not fix.',
   },
+  // Kafka adapter: records, topics, authentication (packages/kafka)
+  KAFKA_RECORD_TOO_LARGE: {
+    retriable: false,
+    summary: 'A record is over the 16 MB limit (checked before sending, or refused by the broker).',
+  },
+  KAFKA_TOPIC_MISMATCH: {
+    retriable: false,
+    summary:
+      'A topic is missing (KAFKA_CREATE_TOPICS=false) or its partitions or settings differ from the contract; the message lists each.',
+  },
+  KAFKA_AUTH_FAILED: {
+    retriable: false,
+    summary: 'Kafka refused the SASL credentials or the client lacks an ACL for the request.',
+  },
   // metrics and HTTP server (packages/observability)
   METRICS_NAME_INVALID: {
     retriable: false,
@@ -76,6 +99,144 @@ export const errorCodes = {
   HTTP_LISTEN_FAILED: {
     retriable: false,
     summary: 'The health/metrics HTTP server could not bind its port (in use, or no permission).',
+  },
+  // Wolkvox client (packages/wolkvox-client): one code per row of the upstream error table, plus
+  // local validation and transport failures. Retrying is decided by these flags alone.
+  WOLKVOX_SERVER_INVALID: {
+    retriable: false,
+    summary: 'The Wolkvox server code is not 1 to 6 digits; refused before any request is made.',
+  },
+  WOLKVOX_BASE_URL_INVALID: {
+    retriable: false,
+    summary:
+      'The base-URL override is not https (or plain http to a loopback host), or has credentials, a query or a fragment.',
+  },
+  WOLKVOX_REQUEST_INVALID: {
+    retriable: false,
+    summary:
+      'A report request failed local validation (unknown report, bad dates, start after end, over 31 days); nothing was sent.',
+  },
+  WOLKVOX_API_UNKNOWN: {
+    retriable: false,
+    summary:
+      'Wolkvox answered 400 THE API YOU WANT TO CONSULT DOES NOT EXIST: the report name is wrong.',
+  },
+  WOLKVOX_BAD_REQUEST: {
+    retriable: false,
+    summary:
+      'Wolkvox refused the parameters (400 SOME PARAMETERS ARE REQUIRED, another 400, or 416).',
+  },
+  WOLKVOX_TOKEN_MISSING: {
+    retriable: false,
+    summary: 'Wolkvox answered 401 PLEASE ENTER THE WOLKVOX-TOKEN: no token reached it.',
+  },
+  WOLKVOX_TOKEN_INVALID: {
+    retriable: false,
+    summary:
+      'Wolkvox answered 403 PLEASE VALIDATE TOKEN: the token is invalid or expired; never retried.',
+  },
+  WOLKVOX_QUOTA_EXCEEDED: {
+    retriable: false,
+    summary:
+      "Wolkvox answered 403 TOKEN LIMIT EXCEEDED: the operation's daily quota is used up until tomorrow.",
+  },
+  WOLKVOX_CONCURRENT_LIMIT: {
+    retriable: true,
+    summary:
+      'Wolkvox answered 403 EXCEEDS THE LIMIT OF SIMULTANEOUS REQUESTS PER TOKEN: another call used the token at once.',
+  },
+  WOLKVOX_MAINTENANCE: {
+    retriable: true,
+    summary:
+      'Wolkvox answered 403 with any other body: upstream maintenance; retried with a long backoff.',
+  },
+  WOLKVOX_RATE_LIMITED: {
+    retriable: true,
+    summary: 'Wolkvox answered 429; its Retry-After is honoured.',
+  },
+  WOLKVOX_SERVER_ERROR: {
+    retriable: true,
+    summary: 'Wolkvox answered with a 5xx status.',
+  },
+  WOLKVOX_ENDPOINT_NOT_FOUND: {
+    retriable: false,
+    summary:
+      "A 404 whose body is not the API's JSON: the base URL or path is wrong (not an empty window).",
+  },
+  WOLKVOX_UNEXPECTED_STATUS: {
+    retriable: false,
+    summary:
+      'Wolkvox answered with a status the contract does not describe (another 4xx, 1xx, 2xx).',
+  },
+  WOLKVOX_REDIRECT_REFUSED: {
+    retriable: false,
+    summary:
+      'Wolkvox answered with a redirect; redirects are never followed (the token would go along).',
+  },
+  WOLKVOX_TIMEOUT: {
+    retriable: true,
+    summary:
+      'Connecting, the response headers, a gap in the body, or the whole attempt took too long.',
+  },
+  WOLKVOX_DEADLINE_EXCEEDED: {
+    retriable: true,
+    summary:
+      "The caller's deadline (a lock lease) arrived before a response; the call was aborted or never started.",
+  },
+  WOLKVOX_ABORTED: {
+    retriable: false,
+    summary: "The caller's AbortSignal fired; the call was abandoned.",
+  },
+  WOLKVOX_NETWORK_ERROR: {
+    retriable: true,
+    summary: 'The connection failed or broke (refused, reset, DNS, closed mid-body).',
+  },
+  WOLKVOX_TLS_ERROR: {
+    retriable: false,
+    summary: "Wolkvox's TLS certificate did not verify; certificates are never skipped.",
+  },
+  WOLKVOX_RESPONSE_TOO_LARGE: {
+    retriable: false,
+    summary:
+      'The response exceeded maxResponseBytes and was abandoned mid-stream; ask for a smaller window.',
+  },
+  WOLKVOX_MALFORMED_RESPONSE: {
+    retriable: true,
+    summary: 'The response body is not the expected JSON (truncated, not JSON, data not an array).',
+  },
+  // event contract: Avro codecs and the ChatMessage builder (packages/events)
+  EVENT_NOT_SINGLE_OBJECT: {
+    retriable: false,
+    summary:
+      'The bytes are not Avro single-object encoded (shorter than 10 bytes or no C3 01 marker).',
+  },
+  EVENT_UNKNOWN_FINGERPRINT: {
+    retriable: false,
+    summary:
+      'The writer schema fingerprint is not one this reader ships; upgrade the reader before the writer.',
+  },
+  EVENT_BODY_INVALID: {
+    retriable: false,
+    summary:
+      'The Avro body does not decode with its writer schema (truncated, trailing bytes, bad value).',
+  },
+  EVENT_SCHEMA_MISMATCH: {
+    retriable: false,
+    summary: 'A record to encode does not fit its schema; the message names each bad field path.',
+  },
+  EVENT_SCHEMA_INVALID: {
+    retriable: false,
+    summary:
+      'A schema set is unusable: invalid Avro, two versions with one canonical form, or unresolvable.',
+  },
+  EVENT_UPSTREAM_ROW_INVALID: {
+    retriable: false,
+    summary:
+      'An upstream chat or message cannot become a ChatMessage (a required field absent, bad date).',
+  },
+  EVENT_TIME_ZONE_INVALID: {
+    retriable: false,
+    summary: 'The time zone given to read upstream dates is not an IANA zone this runtime knows.',
   },
 } as const satisfies Record<string, { retriable: boolean; summary: string }>
 

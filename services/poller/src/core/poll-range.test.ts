@@ -1,0 +1,191 @@
+import { describe, expect, it } from 'vitest'
+import { AppError } from '@wolkvox-chat-stream/errors'
+import type { Range } from '../window.js'
+import type {
+  Checkpoint,
+  ChatSource,
+  DeadLetter,
+  EventFactory,
+  OutgoingEvent,
+  PollLease,
+} from './ports.js'
+import { pollRange } from './poll-range.js'
+
+const S = 1000
+const HOUR = 3600 * S
+
+/** A fake upstream: one "chat" per message, one message per 10 s, truncating at `cap` rows. */
+function fakeSource(
+  options: { cap?: number; failOn?: (range: Range) => boolean } = {},
+): ChatSource & { calls: Range[] } {
+  const calls: Range[] = []
+  return {
+    calls,
+    fetch: (range) => {
+      calls.push(range)
+      if (options.failOn?.(range))
+        return Promise.reject(new AppError('CONFIG_INVALID', 'upstream says no'))
+      const chats: { at: number; broken?: boolean }[] = []
+      for (let t = Math.ceil(range.fromMs / (10 * S)) * 10 * S; t <= range.toMs; t += 10 * S)
+        chats.push({ at: t, broken: t % (600 * S) === 0 })
+      const cap = options.cap ?? Infinity
+      return Promise.resolve({
+        chats: chats.slice(0, cap),
+        truncated: chats.length >= cap,
+        bytes: chats.length * 100,
+      })
+    },
+  }
+}
+
+const toEvents: EventFactory = (chats) => {
+  const events: OutgoingEvent[] = []
+  const deadLetters: DeadLetter[] = []
+  for (const chat of chats as { at: number; broken: boolean }[]) {
+    if (chat.broken)
+      deadLetters.push({
+        key: `k${chat.at}`,
+        value: Buffer.from(JSON.stringify(chat)),
+        reason: 'broken',
+      })
+    else
+      events.push({
+        eventId: `e${chat.at}`,
+        key: `k${chat.at}`,
+        value: Buffer.from(String(chat.at)),
+      })
+  }
+  return { events, deadLetters, fetchedMessages: chats.length }
+}
+
+function world() {
+  const topic: string[] = []
+  const dlq: string[] = []
+  const checkpoints: Checkpoint[] = []
+  const published = new Set<string>()
+  let watermark: number | null = null
+  const lease = (abortAfterPublishes = Infinity): PollLease => {
+    const controller = new AbortController()
+    let publishes = 0
+    return {
+      signal: controller.signal,
+      fence: 1,
+      deadline: () => Date.now() + 60_000,
+      keepAfterAbortedCall: () => undefined,
+      advanceWatermark: (toMs, expected) => {
+        if (expected !== watermark) return Promise.resolve('conflict')
+        watermark = toMs
+        if (++publishes >= abortAfterPublishes)
+          controller.abort(new AppError('LOCK_LEASE_LOST', 'lost'))
+        return Promise.resolve('ok')
+      },
+    }
+  }
+  const deps = {
+    toEvents,
+    sink: {
+      publish: (events: readonly OutgoingEvent[], dead: readonly DeadLetter[]) => {
+        topic.push(...events.map((e) => e.eventId))
+        dlq.push(...dead.map((d) => d.key))
+        return Promise.resolve()
+      },
+      checkpoint: (c: Checkpoint) => {
+        checkpoints.push(c)
+        return Promise.resolve()
+      },
+    },
+    published: {
+      unpublished: (ids: readonly string[]) =>
+        Promise.resolve(new Set(ids.filter((id) => !published.has(id)))),
+      add: (ids: readonly string[]) => {
+        for (const id of ids) published.add(id)
+        return Promise.resolve()
+      },
+    },
+  }
+  return { topic, dlq, checkpoints, lease, deps, watermark: () => watermark }
+}
+
+describe('pollRange', () => {
+  const range = { fromMs: 0, toMs: 6 * HOUR - S }
+
+  it('publishes every message once, dead-letters broken rows, and moves the watermark per window', async () => {
+    const w = world()
+    const result = await pollRange(
+      { ...w.deps, source: fakeSource() },
+      { range, maxWindowMs: 2 * HOUR, lease: w.lease(), watermarkMs: null },
+    )
+    expect(w.topic).toHaveLength(new Set(w.topic).size)
+    expect(w.topic.length + w.dlq.length).toBe(6 * 360)
+    expect(w.dlq).toHaveLength(36)
+    expect(result).toMatchObject({
+      fetched: 2160,
+      published: 2124,
+      deadLettered: 36,
+      duplicates: 0,
+      watermarkMs: range.toMs,
+    })
+    expect(w.checkpoints.map((c) => c.watermarkMs)).toEqual([
+      2 * HOUR - S,
+      4 * HOUR - S,
+      6 * HOUR - S,
+    ])
+  })
+
+  it('publishes nothing twice when windows overlap or repeat', async () => {
+    const w = world()
+    const source = fakeSource()
+    await pollRange(
+      { ...w.deps, source },
+      {
+        range: { fromMs: 0, toMs: 3 * HOUR },
+        maxWindowMs: HOUR,
+        lease: w.lease(),
+        watermarkMs: null,
+      },
+    )
+    const again = await pollRange(
+      { ...w.deps, source },
+      { range, maxWindowMs: HOUR, lease: w.lease(), watermarkMs: w.watermark() },
+    )
+    expect(again.duplicates).toBeGreaterThan(0)
+    expect(w.topic).toHaveLength(new Set(w.topic).size)
+    expect(w.topic.length + w.dlq.length - again.deadLettered).toBeLessThanOrEqual(6 * 360)
+  })
+
+  it('splits a truncated response in halves until nothing is cut off', async () => {
+    const w = world()
+    const source = fakeSource({ cap: 100 })
+    const result = await pollRange(
+      { ...w.deps, source },
+      { range, maxWindowMs: 6 * HOUR, lease: w.lease(), watermarkMs: null },
+    )
+    expect(result.splits).toBeGreaterThan(0)
+    expect(new Set([...w.topic, ...w.dlq]).size).toBe(2160)
+  })
+
+  it('keeps the watermark at the last complete window when a later one fails', async () => {
+    const w = world()
+    const source = fakeSource({ failOn: (r) => r.fromMs >= 2 * HOUR })
+    await expect(
+      pollRange(
+        { ...w.deps, source },
+        { range, maxWindowMs: HOUR, lease: w.lease(), watermarkMs: null },
+      ),
+    ).rejects.toThrow('upstream says no')
+    expect(w.watermark()).toBe(2 * HOUR - S)
+  })
+
+  it('stops when the lease is lost, before the next request', async () => {
+    const w = world()
+    const source = fakeSource()
+    await expect(
+      pollRange(
+        { ...w.deps, source },
+        { range, maxWindowMs: HOUR, lease: w.lease(2), watermarkMs: null },
+      ),
+    ).rejects.toMatchObject({ code: 'LOCK_LEASE_LOST' })
+    expect(source.calls).toHaveLength(2)
+    expect(w.watermark()).toBe(2 * HOUR - S)
+  })
+})

@@ -1,0 +1,142 @@
+import { AppError, isAppError } from '@wolkvox-chat-stream/errors'
+import { halve, splitRange, type Range } from '../window.js'
+import type {
+  ChatSource,
+  EventFactory,
+  EventSink,
+  PollLease,
+  PollObserver,
+  PublishedSet,
+} from './ports.js'
+
+/** Totals of one poll (the JSON line `once` prints). */
+export interface PollStats {
+  fetched: number
+  published: number
+  duplicates: number
+  deadLettered: number
+  splits: number
+  requests: number
+}
+
+export interface PollRangeDeps {
+  source: ChatSource
+  toEvents: EventFactory
+  sink: EventSink
+  published: PublishedSet
+  observer?: PollObserver
+  clock?: () => number
+}
+
+export const emptyStats = (): PollStats => ({
+  fetched: 0,
+  published: 0,
+  duplicates: 0,
+  deadLettered: 0,
+  splits: 0,
+  requests: 0,
+})
+
+function add(into: PollStats, from: PollStats): void {
+  for (const key of Object.keys(into) as (keyof PollStats)[]) into[key] += from[key]
+}
+
+/**
+ * Polls a range under a lease: piece by piece (each at most `maxWindowMs`), each piece fetched,
+ * split in half while the upstream may have truncated it, published with acks, checkpointed, and
+ * only then the watermark moved forward by a fenced compare-and-set. A failure stops the poll with
+ * the watermark at the last piece that is wholly on the topic, so the rest is polled again.
+ */
+export async function pollRange(
+  deps: PollRangeDeps,
+  input: { range: Range; maxWindowMs: number; lease: PollLease; watermarkMs: number | null },
+): Promise<PollStats & { watermarkMs: number | null }> {
+  const clock = deps.clock ?? Date.now
+  const total = emptyStats()
+  let watermark = input.watermarkMs
+  for (const piece of splitRange(input.range, input.maxWindowMs)) {
+    const stats = emptyStats()
+    await pollPiece(deps, piece, input.lease, stats, clock)
+    add(total, stats)
+    // Only a window wholly on the topic moves the watermark, and never backwards.
+    if (watermark !== null && piece.toMs <= watermark) continue
+    const checkpoint = { watermarkMs: piece.toMs, window: piece, ...stats, atMs: clock() }
+    await deps.sink.checkpoint(checkpoint)
+    const outcome = await input.lease.advanceWatermark(piece.toMs, watermark)
+    if (outcome !== 'ok') {
+      throw new AppError(
+        'POLL_WATERMARK_REJECTED',
+        `The watermark write was refused (${outcome}); the window will be polled again`,
+        {
+          retriable: true,
+          details: { outcome },
+        },
+      )
+    }
+    watermark = piece.toMs
+    deps.observer?.onWatermark?.(piece.toMs)
+  }
+  return { ...total, watermarkMs: watermark }
+}
+
+async function pollPiece(
+  deps: PollRangeDeps,
+  range: Range,
+  lease: PollLease,
+  stats: PollStats,
+  clock: () => number,
+): Promise<void> {
+  if (lease.signal.aborted) throw lease.signal.reason
+  const started = clock()
+  stats.requests++
+  let result
+  try {
+    result = await deps.source.fetch(range, { signal: lease.signal, deadlineMs: lease.deadline() })
+  } catch (error) {
+    deps.observer?.onRequest?.(isAppError(error) ? error.code : 'UNKNOWN', clock() - started, 0)
+    // A call cut off on our side may still run upstream: keep the token busy until it must be done.
+    if (
+      lease.signal.aborted ||
+      (isAppError(error) && ['WOLKVOX_TIMEOUT', 'WOLKVOX_ABORTED'].includes(error.code))
+    ) {
+      lease.keepAfterAbortedCall()
+    }
+    throw error
+  }
+  deps.observer?.onRequest?.('ok', clock() - started, result.bytes)
+  if (result.truncated) {
+    const halves = halve(range)
+    if (!halves) {
+      throw new AppError(
+        'POLL_WINDOW_UNSPLITTABLE',
+        'A one-second window still hits the upstream cap; it cannot be split further',
+        {
+          retriable: false,
+          details: { fromMs: range.fromMs },
+        },
+      )
+    }
+    stats.splits++
+    deps.observer?.onSplit?.(range)
+    for (const half of halves) await pollPiece(deps, half, lease, stats, clock)
+    return
+  }
+  const built = deps.toEvents(result.chats, { window: range, polledAtMs: clock() })
+  stats.fetched += built.fetchedMessages
+  const fresh = await deps.published.unpublished(built.events.map((e) => e.eventId))
+  // The same message can appear twice in one response only as a distinct occurrence (its own id).
+  const events = built.events.filter((e) => fresh.has(e.eventId))
+  stats.duplicates += built.events.length - events.length
+  if (lease.signal.aborted) throw lease.signal.reason
+  await deps.sink.publish(events, built.deadLetters)
+  // Written only after Kafka acknowledged: a crash before this re-publishes, never loses.
+  await deps.published.add(events.map((e) => e.eventId))
+  stats.published += events.length
+  stats.deadLettered += built.deadLetters.length
+  deps.observer?.onPublished?.({
+    published: events.length,
+    duplicates: built.events.length - events.length,
+    deadLettered: built.deadLetters.length,
+    fetched: built.fetchedMessages,
+  })
+}

@@ -1,0 +1,98 @@
+import type { Range } from '../window.js'
+
+/** One upstream answer for a range (the Wolkvox client behind it). */
+export interface FetchResult {
+  /** The chats as the upstream returned them (one item per conversation). */
+  chats: readonly unknown[]
+  /** The response reached the row cap or the size cap: it may be truncated, so split and ask again. */
+  truncated: boolean
+  /** Response size, for metrics. */
+  bytes: number
+}
+
+/** The upstream, as the core sees it. */
+export interface ChatSource {
+  /**
+   * Fetches one range. Must never start or continue a call past `deadlineMs`, and must abort on
+   * `signal`. Throws an AppError with the Wolkvox code on failure.
+   */
+  fetch(range: Range, options: { signal: AbortSignal; deadlineMs: number }): Promise<FetchResult>
+}
+
+/** An event ready to publish. */
+export interface OutgoingEvent {
+  eventId: string
+  key: string
+  value: Buffer
+}
+
+/** A row that could not become an event, with its raw JSON. */
+export interface DeadLetter {
+  key: string
+  value: Buffer
+  reason: string
+}
+
+/** Turns the chats of one response into events and dead letters (packages/events behind it). */
+export type EventFactory = (
+  chats: readonly unknown[],
+  context: { window: Range; polledAtMs: number },
+) => { events: OutgoingEvent[]; deadLetters: DeadLetter[]; fetchedMessages: number }
+
+/** What a finished window records on the checkpoint topic. */
+export interface Checkpoint {
+  watermarkMs: number
+  window: Range
+  fetched: number
+  published: number
+  duplicates: number
+  deadLettered: number
+  splits: number
+  atMs: number
+}
+
+/** Kafka, as the core sees it. Every method resolves only once Kafka acknowledged (acks=all). */
+export interface EventSink {
+  publish(events: readonly OutgoingEvent[], deadLetters: readonly DeadLetter[]): Promise<void>
+  checkpoint(checkpoint: Checkpoint): Promise<void>
+}
+
+/** Remembers which events were published, so repeated polls publish nothing twice. */
+export interface PublishedSet {
+  /** The ids among `eventIds` that were not published yet. */
+  unpublished(eventIds: readonly string[]): Promise<Set<string>>
+  /** Records ids as published; called only after Kafka acknowledged them. */
+  add(eventIds: readonly string[]): Promise<void>
+}
+
+/** The operation's watermark: the last second (inclusive) known to be fully on the topic. */
+export interface WatermarkStore {
+  /** The watermark, recovered from the checkpoint topic when Redis lost it; null for a new operation. */
+  read(): Promise<number | null>
+}
+
+/** The lease the whole poll runs under (packages/token-lock behind it). */
+export interface PollLease {
+  signal: AbortSignal
+  fence: number
+  deadline(): number
+  keepAfterAbortedCall(): void
+  /** Fenced compare-and-set of the watermark. */
+  advanceWatermark(
+    toMs: number,
+    expected: number | null,
+  ): Promise<'ok' | 'lease_lost' | 'conflict' | 'stale_fence'>
+}
+
+/** Observations for metrics and logs. */
+export interface PollObserver {
+  onRequest?(outcome: string, durationMs: number, bytes: number): void
+  onSplit?(range: Range): void
+  onPublished?(counts: {
+    published: number
+    duplicates: number
+    deadLettered: number
+    fetched: number
+  }): void
+  onWatermark?(watermarkMs: number): void
+}

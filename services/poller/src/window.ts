@@ -1,0 +1,86 @@
+import { instantsOf, localParts, offsetAt, toWolkvoxStamp } from './local-time.js'
+
+/** The upstream's longest range per call (WOLKVOX_API.md, Limits). */
+export const MAX_UPSTREAM_RANGE_MS = 31 * 86_400_000
+
+/**
+ * A range of UTC instants, both ends inclusive, at one-second resolution: `fromMs` and `toMs` are
+ * whole seconds, and the next range starts at `toMs + 1000`.
+ */
+export interface Range {
+  fromMs: number
+  toMs: number
+}
+
+/** Window settings (ARCHITECTURE.md, Data flow 3). */
+export interface WindowSettings {
+  lookbackMs: number
+  settleLagMs: number
+  maxWindowMs: number
+}
+
+const floorSecond = (ms: number): number => Math.floor(ms / 1000) * 1000
+
+/**
+ * The range a poll should ask for: from just after the watermark (less the lookback) to now less
+ * the settle lag; `null` when nothing is due yet. A new operation (no watermark) starts at `startMs`.
+ */
+export function dueRange(input: {
+  watermarkMs: number | null
+  startMs: number
+  nowMs: number
+  settings: WindowSettings
+}): Range | null {
+  const { watermarkMs, startMs, nowMs, settings } = input
+  const fromMs = floorSecond(
+    watermarkMs === null ? startMs : watermarkMs + 1000 - settings.lookbackMs,
+  )
+  const toMs = floorSecond(nowMs) - floorSecond(settings.settleLagMs)
+  return toMs >= fromMs ? { fromMs, toMs } : null
+}
+
+/** Cuts a range into consecutive pieces of at most `maxWindowMs` (and never over 31 days). */
+export function splitRange(range: Range, maxWindowMs: number): Range[] {
+  const step = Math.max(1000, floorSecond(Math.min(maxWindowMs, MAX_UPSTREAM_RANGE_MS)))
+  const pieces: Range[] = []
+  for (let from = range.fromMs; from <= range.toMs; from += step) {
+    pieces.push({ fromMs: from, toMs: Math.min(range.toMs, from + step - 1000) })
+  }
+  return pieces
+}
+
+/** Halves a range for a retry after a capped response; `null` for a single second. */
+export function halve(range: Range): [Range, Range] | null {
+  if (range.toMs <= range.fromMs) return null
+  const seconds = (range.toMs - range.fromMs) / 1000 + 1
+  const mid = range.fromMs + Math.floor(seconds / 2) * 1000
+  return [
+    { fromMs: range.fromMs, toMs: mid - 1000 },
+    { fromMs: mid, toMs: range.toMs },
+  ]
+}
+
+/** The wall-clock request bounds of a range: what goes into `date_ini` and `date_end`. */
+export interface LocalRequest {
+  dateIni: string
+  dateEnd: string
+}
+
+/**
+ * The local request for a range of instants. Where a bound falls in a repeated hour (DST
+ * fall-back), the upstream's wall-clock times cannot tell the two occurrences apart, so the
+ * request widens by the shift to cover the whole ambiguous span (a little more is harmless:
+ * messages are de-duplicated). A skipped hour (spring-forward) needs nothing: no message has a
+ * wall-clock time inside it.
+ */
+export function toLocalRequest(range: Range, zone: string): LocalRequest {
+  const widen = (instant: number, direction: -1 | 1): string => {
+    const occurrences = instantsOf(localParts(instant, zone), zone)
+    if (occurrences.length < 2) return toWolkvoxStamp(instant, zone)
+    const shift = occurrences[occurrences.length - 1]! - occurrences[0]!
+    const wall = instant + offsetAt(instant, zone)
+    // Format the shifted wall clock directly: it is a wall time, not an instant.
+    return toWolkvoxStamp(wall + direction * shift, 'UTC')
+  }
+  return { dateIni: widen(range.fromMs, -1), dateEnd: widen(range.toMs, 1) }
+}
