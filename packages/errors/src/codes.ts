@@ -64,6 +64,10 @@ export const errorCodes = {
     retriable: true,
     summary: 'The fenced watermark write was refused (lease lost or a newer writer); the window is polled again.',
   },
+  POLL_LOCK_BUSY: {
+    retriable: true,
+    summary: 'Another poll or backfill held the token for the whole wait; nothing was fetched.',
+  },
   POLL_WINDOW_UNSPLITTABLE: {
     retriable: false,
     summary: 'A one-second window still hits the upstream row or size cap; it cannot be split and stays unpolled.',

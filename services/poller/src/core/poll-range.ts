@@ -49,7 +49,17 @@ function add(into: PollStats, from: PollStats): void {
  */
 export async function pollRange(
   deps: PollRangeDeps,
-  input: { range: Range; maxWindowMs: number; lease: PollLease; watermarkMs: number | null },
+  input: {
+    range: Range
+    maxWindowMs: number
+    lease: PollLease
+    watermarkMs: number | null
+    /**
+     * Whether the watermark may move to the end of `piece`. By default only when the piece leaves
+     * no gap after the watermark (an explicit range far ahead must not skip what lies between).
+     */
+    mayAdvance?: (piece: Range, watermarkMs: number | null) => boolean
+  },
 ): Promise<PollStats & { watermarkMs: number | null }> {
   const clock = deps.clock ?? Date.now
   const total = emptyStats()
@@ -58,8 +68,10 @@ export async function pollRange(
     const stats = emptyStats()
     await pollPiece(deps, piece, input.lease, stats, clock)
     add(total, stats)
-    // Only a window wholly on the topic moves the watermark, and never backwards.
+    // Only a window wholly on the topic moves the watermark, never backwards and never over a gap.
     if (watermark !== null && piece.toMs <= watermark) continue
+    const contiguous = watermark === null || piece.fromMs <= watermark + 1000
+    if (!(input.mayAdvance ?? (() => contiguous))(piece, watermark) || !contiguous) continue
     const checkpoint = { watermarkMs: piece.toMs, window: piece, ...stats, atMs: clock() }
     await deps.sink.checkpoint(checkpoint)
     const outcome = await input.lease.advanceWatermark(piece.toMs, watermark)

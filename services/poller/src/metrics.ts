@@ -1,0 +1,147 @@
+import type { MetricsRegistry } from '@wolkvox-chat-stream/observability'
+import type { TokenLockHooks } from '@wolkvox-chat-stream/token-lock'
+import type { PollObserver } from './core/ports.js'
+
+/**
+ * The poller's metrics. Labels are bounded: `server` (one per configured operation) and
+ * `outcome` (a fixed list of codes). Never an agent, customer or conversation.
+ */
+export function createPollerMetrics(registry: MetricsRegistry) {
+  const watermarks = new Map<string, number>()
+  const m = {
+    pollDuration: registry.histogram<'server' | 'outcome'>({
+      name: 'wolkvox_poller_poll_duration_seconds',
+      help: 'Duration of a whole poll (lock, fetch, publish, watermark), by outcome.',
+      labelNames: ['server', 'outcome'],
+      buckets: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300],
+    }),
+    requests: registry.counter<'server' | 'outcome'>({
+      name: 'wolkvox_poller_requests_total',
+      help: 'Calls to the Wolkvox API by outcome (ok or the error code).',
+      labelNames: ['server', 'outcome'],
+    }),
+    requestDuration: registry.histogram<'server'>({
+      name: 'wolkvox_poller_request_duration_seconds',
+      help: 'Duration of one Wolkvox API call, retries included.',
+      labelNames: ['server'],
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    }),
+    responseBytes: registry.counter<'server'>({
+      name: 'wolkvox_poller_response_bytes_total',
+      help: 'Bytes received from the Wolkvox API.',
+      labelNames: ['server'],
+    }),
+    fetched: registry.counter<'server'>({
+      name: 'wolkvox_poller_records_fetched_total',
+      help: 'Chat messages received from the Wolkvox API (re-fetches included).',
+      labelNames: ['server'],
+    }),
+    published: registry.counter<'server'>({
+      name: 'wolkvox_poller_events_published_total',
+      help: 'ChatMessage events acknowledged by Kafka.',
+      labelNames: ['server'],
+    }),
+    duplicates: registry.counter<'server'>({
+      name: 'wolkvox_poller_duplicates_skipped_total',
+      help: 'Messages skipped because they were already published.',
+      labelNames: ['server'],
+    }),
+    deadLettered: registry.counter<'server'>({
+      name: 'wolkvox_poller_dead_lettered_total',
+      help: 'Rows sent to wolkvox.poller.dlq.v1 because they cannot become events.',
+      labelNames: ['server'],
+    }),
+    splits: registry.counter<'server'>({
+      name: 'wolkvox_poller_window_splits_total',
+      help: 'Windows split in half because the response reached the row or size cap.',
+      labelNames: ['server'],
+    }),
+    watermark: registry.gauge<'server'>({
+      name: 'wolkvox_poller_watermark_timestamp_seconds',
+      help: 'The last second wholly on the topic, per operation (Unix time).',
+      labelNames: ['server'],
+    }),
+    lag: registry.gauge<'server'>({
+      name: 'wolkvox_poller_lag_seconds',
+      help: 'Seconds between now and the watermark.',
+      labelNames: ['server'],
+      collect() {
+        for (const [server, ms] of watermarks)
+          this.set({ server }, Math.max(0, (Date.now() - ms) / 1000))
+      },
+    }),
+    lockWait: registry.histogram<'server'>({
+      name: 'wolkvox_poller_lock_wait_seconds',
+      help: 'Time spent waiting for the token lock.',
+      labelNames: ['server'],
+      buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30, 120],
+    }),
+    lockHold: registry.histogram<'server'>({
+      name: 'wolkvox_poller_lock_hold_seconds',
+      help: 'Time the token lock was held.',
+      labelNames: ['server'],
+      buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300],
+    }),
+    lockContended: registry.counter<'server'>({
+      name: 'wolkvox_poller_lock_contended_total',
+      help: 'Acquisitions that found the token lock busy at least once.',
+      labelNames: ['server'],
+    }),
+    lockBusy: registry.counter<'server'>({
+      name: 'wolkvox_poller_lock_busy_total',
+      help: 'Polls that gave up waiting for the token lock.',
+      labelNames: ['server'],
+    }),
+    lockLost: registry.counter<'server' | 'reason'>({
+      name: 'wolkvox_poller_lock_lost_total',
+      help: 'Leases lost while working (expired, lost, unconfirmed); the work was aborted.',
+      labelNames: ['server', 'reason'],
+    }),
+    stopped: registry.gauge<'server' | 'reason'>({
+      name: 'wolkvox_poller_operation_stopped',
+      help: '1 while an operation is stopped by an error that needs a person (invalid token, quota used up).',
+      labelNames: ['server', 'reason'],
+    }),
+  }
+
+  return {
+    ...m,
+    setWatermark(server: string, ms: number) {
+      watermarks.set(server, ms)
+      m.watermark.set({ server }, ms / 1000)
+    },
+    observer(server: string): PollObserver {
+      return {
+        onRequest: (outcome, durationMs, bytes) => {
+          m.requests.inc({ server, outcome })
+          m.requestDuration.observe({ server }, durationMs / 1000)
+          if (bytes > 0) m.responseBytes.inc({ server }, bytes)
+        },
+        onSplit: () => m.splits.inc({ server }),
+        onPublished: (c) => {
+          m.fetched.inc({ server }, c.fetched)
+          m.published.inc({ server }, c.published)
+          m.duplicates.inc({ server }, c.duplicates)
+          m.deadLettered.inc({ server }, c.deadLettered)
+        },
+        onWatermark: (ms) => {
+          watermarks.set(server, ms)
+          m.watermark.set({ server }, ms / 1000)
+        },
+      }
+    },
+    lockHooks(server: string): TokenLockHooks {
+      return {
+        onAcquired: ({ waitMs, contended }) => {
+          m.lockWait.observe({ server }, waitMs / 1000)
+          if (contended) m.lockContended.inc({ server })
+        },
+        onBusy: () => m.lockBusy.inc({ server }),
+        onReleased: ({ heldMs }) => m.lockHold.observe({ server }, heldMs / 1000),
+        onLost: ({ reason }) => m.lockLost.inc({ server, reason }),
+      }
+    },
+  }
+}
+
+export type PollerMetrics = ReturnType<typeof createPollerMetrics>

@@ -1,0 +1,23 @@
+import { parseDuration } from '@wolkvox-chat-stream/config'
+import { instantsOf, parseLocal } from './local-time.js'
+
+/**
+ * Reads a time as operators write it: `YYYYmmddHHiiss`, `YYYY-MM-DD HH:MM:SS` or ISO 8601. Without
+ * an offset it is a wall-clock time in `zone` (the first occurrence when it is ambiguous). A
+ * duration such as `1d` means that long before `nowMs`. Returns epoch ms, or an error text.
+ */
+export function parseTimeInput(text: string, zone: string, nowMs: number): number | string {
+  const trimmed = text.trim()
+  if (/^\d+(ms|s|m|h|d)$/.test(trimmed)) return nowMs - parseDuration(trimmed)
+  if (/(Z|[+-]\d{2}:?\d{2})$/i.test(trimmed) && /^\d{4}-\d{2}-\d{2}T/.test(trimmed)) {
+    const ms = Date.parse(trimmed)
+    return Number.isNaN(ms) ? `"${text}" is not a valid ISO 8601 time` : ms
+  }
+  const parts = parseLocal(trimmed)
+  if (!parts)
+    return `"${text}" is not a time (use YYYYmmddHHiiss, YYYY-MM-DD HH:MM:SS, ISO 8601, or a duration ago such as 1d)`
+  const instants = instantsOf(parts, zone)
+  if (instants.length === 0)
+    return `"${text}" does not exist in ${zone} (skipped by a daylight-saving change)`
+  return instants[0]!
+}
