@@ -29,4 +29,11 @@ export const benchmarks: Benchmark[] = [
     },
     target: 'baseline for later rows (100,000 × 300 B, acks=all)',
   },
+  {
+    name: 'lock.acquire-release-20-contenders',
+    unit: 'lease',
+    subject: { script: 'lock-contenders.ts', env: { BENCH_SIDE: 'lock', BENCH_CONTENDERS: '20' } },
+    baseline: { script: 'lock-contenders.ts', env: { BENCH_SIDE: 'raw', BENCH_CONTENDERS: '20' } },
+    target: 'overhead stated (QUALITY.md): raw SET NX / DEL round trips as baseline',
+  },
 ]
