@@ -36,4 +36,13 @@ export const benchmarks: Benchmark[] = [
     baseline: { script: 'lock-contenders.ts', env: { BENCH_SIDE: 'raw', BENCH_CONTENDERS: '20' } },
     target: 'overhead stated (QUALITY.md): raw SET NX / DEL round trips as baseline',
   },
+  {
+    // No broker involved: one process classifies chat lines with the shipped rule set.
+    name: 'classifier.classify-message',
+    unit: 'msg',
+    subject: { script: 'classifier-engine.ts', env: { BENCH_MESSAGES: '500000' } },
+    // The naive loop is over 10x slower: fewer messages keep the run short; rates are per message.
+    baseline: { script: 'classifier-naive-regex.ts', env: { BENCH_MESSAGES: '100000' } },
+    target: '≥ 10x the naive one-regex-per-term loop and ≥ 300,000 msg/s on one core',
+  },
 ]

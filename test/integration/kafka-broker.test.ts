@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { createKafkaClient, type Admin, type Kafka } from '@wolkvox-chat-stream/kafka'
+import { createTopic } from '../support/topics.js'
 import { uniqueName, waitFor } from '../support/wait-for.js'
 
 describe('the private Kafka broker', () => {
@@ -18,17 +19,7 @@ describe('the private Kafka broker', () => {
 
   it('creates a topic with several partitions and reports them in its metadata', async () => {
     const topic = uniqueName('meta')
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: [
-        {
-          topic,
-          numPartitions: 6,
-          replicationFactor: 1,
-          configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
-        },
-      ],
-    })
+    await createTopic(admin, topic, 6, [{ name: 'cleanup.policy', value: 'compact' }])
     const metadata = await admin.fetchTopicMetadata({ topics: [topic] })
     const partitions = metadata.topics[0]!.partitions
     expect(partitions.map((p) => p.partitionId).sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5])
@@ -57,10 +48,7 @@ describe('the private Kafka broker', () => {
 
   it('delivers produced records to a consumer group, keyed and in partition order', async () => {
     const topic = uniqueName('roundtrip')
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: [{ topic, numPartitions: 3, replicationFactor: 1 }],
-    })
+    await createTopic(admin, topic, 3)
     const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 })
     await producer.connect()
     const sent = Array.from({ length: 300 }, (_, i) => ({
@@ -102,10 +90,7 @@ describe('the private Kafka broker', () => {
   it('commits the group offsets so a restarted member resumes after them', async () => {
     const topic = uniqueName('resume')
     const groupId = uniqueName('group')
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: [{ topic, numPartitions: 1, replicationFactor: 1 }],
-    })
+    await createTopic(admin, topic, 1)
     const producer = kafka.producer()
     await producer.connect()
     await producer.send({ topic, messages: [{ value: 'a' }, { value: 'b' }] })

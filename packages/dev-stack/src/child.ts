@@ -34,6 +34,20 @@ export function spawnLogged(
   }
 }
 
+/**
+ * Stops a child this process started and resolves once it has exited *and* been reaped, so a
+ * caller that checks the pid right after sees it gone.
+ */
+export async function stopChild(child: ChildProcess, graceMs: number): Promise<void> {
+  if (child.pid === undefined) return
+  const exited =
+    child.exitCode !== null || child.signalCode !== null
+      ? Promise.resolve()
+      : new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  await terminate(child.pid, graceMs)
+  await exited
+}
+
 /** Sends SIGTERM, waits up to `graceMs` for the exit, then SIGKILL. */
 export async function terminate(pid: number, graceMs: number): Promise<void> {
   try {

@@ -4,7 +4,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { AppError } from '@wolkvox-chat-stream/errors'
 import { waitForKafka } from '@wolkvox-chat-stream/kafka'
-import { spawnLogged, tail, terminate } from './child.js'
+import { spawnLogged, stopChild, tail, terminate } from './child.js'
 import { DEFAULT_KAFKA_VERSION, ensureKafkaJars, kafkaMajor } from './jars.js'
 import { devStackHome } from './paths.js'
 import { freePort, isPortFree } from './ports.js'
@@ -271,7 +271,7 @@ export async function startKafkaBroker(options: KafkaBrokerOptions = {}): Promis
 
   const stopProcess = async (): Promise<void> => {
     if (child?.pid === undefined || record === undefined) return
-    await terminate(child.pid, 30_000)
+    await stopChild(child, 30_000)
     unregisterProcess(home, record)
     child = undefined
   }

@@ -4,7 +4,7 @@ import { mkdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { AppError } from '@wolkvox-chat-stream/errors'
 import { pingRedis } from '@wolkvox-chat-stream/redis'
-import { spawnLogged, tail, terminate } from './child.js'
+import { spawnLogged, stopChild, tail, terminate } from './child.js'
 import { devStackHome } from './paths.js'
 import { freePort, isPortFree } from './ports.js'
 import { assertPrerequisites } from './prerequisites.js'
@@ -120,7 +120,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
 
   const stopProcess = async (): Promise<void> => {
     if (child?.pid === undefined || record === undefined) return
-    await terminate(child.pid, 10_000)
+    await stopChild(child, 10_000)
     unregisterProcess(home, record)
     child = undefined
   }

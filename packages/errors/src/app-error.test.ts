@@ -32,6 +32,11 @@ describe('AppError', () => {
     expect(isAppError(new AppError('KAFKA_UNAVAILABLE', 'x'), 'CONFIG_INVALID')).toBe(false)
   })
 
+  it('serialises a cause that has no prototype (as test runners pass them)', () => {
+    const bare = Object.assign(Object.create(null) as object, { reason: 'x' })
+    expect(serializeError(bare)).toEqual({ message: '{"reason":"x"}' })
+  })
+
   it('bounds a cyclic cause chain', () => {
     const a = new Error('a')
     const b = new Error('b', { cause: a })

@@ -64,5 +64,18 @@ export function serializeError(error: unknown, depth = 0): unknown {
     if (error.cause !== undefined) out.cause = serializeError(error.cause, depth + 1)
     return out
   }
-  return { message: String(error) }
+  return { message: safeString(error) }
+}
+
+/** `String(value)` that never throws (an object without a prototype has no `toString`). */
+function safeString(value: unknown): string {
+  try {
+    return String(value)
+  } catch {
+    try {
+      return JSON.stringify(value) ?? '[unprintable]'
+    } catch {
+      return '[unprintable]'
+    }
+  }
 }

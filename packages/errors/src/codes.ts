@@ -62,7 +62,8 @@ export const errorCodes = {
   // poller (services/poller)
   POLL_WATERMARK_REJECTED: {
     retriable: true,
-    summary: 'The fenced watermark write was refused (lease lost or a newer writer); the window is polled again.',
+    summary:
+      'The fenced watermark write was refused (lease lost or a newer writer); the window is polled again.',
   },
   POLL_LOCK_BUSY: {
     retriable: true,
@@ -70,7 +71,8 @@ export const errorCodes = {
   },
   POLL_WINDOW_UNSPLITTABLE: {
     retriable: false,
-    summary: 'A one-second window still hits the upstream row or size cap; it cannot be split and stays unpolled.',
+    summary:
+      'A one-second window still hits the upstream row or size cap; it cannot be split and stays unpolled.',
   },
   // Kafka (packages/kafka)
   KAFKA_UNAVAILABLE: {
@@ -241,6 +243,21 @@ export const errorCodes = {
   EVENT_TIME_ZONE_INVALID: {
     retriable: false,
     summary: 'The time zone given to read upstream dates is not an IANA zone this runtime knows.',
+  },
+  // trámite classifier: rules file and evaluation set (services/tramite-classifier/src/engine)
+  TRAMITE_RULES_FILE_UNREADABLE: {
+    retriable: false,
+    summary: 'The trámite rules file cannot be read (missing, a directory, or no permission).',
+  },
+  TRAMITE_RULES_INVALID: {
+    retriable: false,
+    summary:
+      'The trámite rules file is not JSON or breaks the rules schema; the message lists each problem with file, trámite and field.',
+  },
+  TRAMITE_EVAL_SET_INVALID: {
+    retriable: false,
+    summary:
+      'The labelled evaluation set cannot be read, a line is not a valid entry, or a label is not a trámite of the rules.',
   },
 } as const satisfies Record<string, { retriable: boolean; summary: string }>
 

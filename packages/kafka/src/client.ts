@@ -1,4 +1,6 @@
 import { Kafka, logLevel, type KafkaConfig, type LogEntry, type SASLOptions } from 'kafkajs'
+import type { Secret } from '@wolkvox-chat-stream/config'
+import type { Logger } from '@wolkvox-chat-stream/observability'
 
 /** What the adapter needs to reach a cluster; services build it from their configuration. */
 export interface KafkaConnection {
@@ -9,10 +11,13 @@ export interface KafkaConnection {
   sasl?: {
     mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'
     username: string
-    password: string
+    /** Revealed only inside the SASL handshake. */
+    password: string | Secret
   }
   /** Receives kafkajs's own log records; by default they are dropped below `warn`. */
   log?: (entry: KafkaLogEntry) => void
+  /** Routes kafkajs's log records to the project logger (see {@link kafkaLogToLogger}). */
+  logger?: Logger
   connectionTimeoutMs?: number
   requestTimeoutMs?: number
 }
@@ -33,31 +38,53 @@ const LEVELS: Record<number, KafkaLogEntry['level']> = {
 }
 
 /**
+ * A `log` function that writes kafkajs's records to `logger` as `kafka: <message>` with the
+ * kafkajs namespace in `kafkaNamespace` and kafkajs's fields as they are (broker, topic, error).
+ */
+export function kafkaLogToLogger(logger: Logger): (entry: KafkaLogEntry) => void {
+  return ({ level, namespace, message, fields }) => {
+    logger[level](`kafka: ${message}`, { kafkaNamespace: namespace, ...fields })
+  }
+}
+
+function kafkaLevelFor(logger: Logger | undefined): logLevel {
+  if (!logger) return logLevel.INFO
+  if (logger.isLevelEnabled('debug')) return logLevel.DEBUG
+  if (logger.isLevelEnabled('info')) return logLevel.INFO
+  if (logger.isLevelEnabled('warn')) return logLevel.WARN
+  if (logger.isLevelEnabled('error')) return logLevel.ERROR
+  return logLevel.NOTHING
+}
+
+/**
  * Builds the kafkajs client. The returned object is the raw kafkajs `Kafka`: services use the
  * adapter's helpers, while benchmarks use it directly as their baseline.
  */
 export function createKafkaClient(connection: KafkaConnection): Kafka {
   // kafkajs prints a notice about its default partitioner on every producer unless told not to.
   process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1'
-  const log = connection.log
+  const log =
+    connection.log ?? (connection.logger ? kafkaLogToLogger(connection.logger) : undefined)
   const config: KafkaConfig = {
     clientId: connection.clientId ?? 'wolkvox-chat-stream',
     brokers: [...connection.brokers],
     ssl: connection.ssl ?? false,
     connectionTimeout: connection.connectionTimeoutMs ?? 3_000,
     requestTimeout: connection.requestTimeoutMs ?? 30_000,
-    logLevel: log ? logLevel.INFO : logLevel.NOTHING,
+    logLevel: log ? kafkaLevelFor(connection.logger) : logLevel.NOTHING,
     logCreator: () => (entry: LogEntry) => {
       if (!log) return
-      const { message, ...fields } = entry.log
+      // kafkajs adds its own timestamp and logger name; the project logger has both.
+      const { message, timestamp: _timestamp, logger: _logger, ...fields } = entry.log
       log({ level: LEVELS[entry.level] ?? 'info', namespace: entry.namespace, message, fields })
     },
   }
   if (connection.sasl) {
+    const { password } = connection.sasl
     config.sasl = {
       mechanism: connection.sasl.mechanism,
       username: connection.sasl.username,
-      password: connection.sasl.password,
+      password: typeof password === 'string' ? password : password.reveal(),
     } as SASLOptions
   }
   return new Kafka(config)

@@ -1,5 +1,37 @@
-export { createKafkaClient, type KafkaConnection, type KafkaLogEntry } from './client.js'
+export {
+  createKafkaClient,
+  kafkaLogToLogger,
+  type KafkaConnection,
+  type KafkaLogEntry,
+} from './client.js'
 export { waitForKafka, type WaitForKafkaOptions } from './ready.js'
+export { readKafkaConfig, readKafkaSettings, type KafkaSettings } from './config.js'
+export { toKafkaError } from './errors.js'
+export {
+  DEFAULT_MAX_RECORD_BYTES,
+  chunkRecords,
+  createEventProducer,
+  recordBytes,
+  type EventProducer,
+  type EventProducerOptions,
+  type OutgoingRecord,
+} from './producer.js'
+export {
+  compareTopic,
+  provisionTopics,
+  type ObservedTopic,
+  type ProvisionOptions,
+  type ProvisionResult,
+  type TopicMismatch,
+  type TopicSpec,
+} from './provision.js'
+export {
+  consumerFetchSizes,
+  createConsumer,
+  runBatches,
+  type ConsumerOptions,
+  type RunBatchesOptions,
+} from './consumer.js'
 // Types of the underlying client, so that no other package needs to import kafkajs.
 export type {
   Kafka,
@@ -12,5 +44,6 @@ export type {
   KafkaMessage,
   ITopicConfig,
   ITopicMetadata,
+  RecordMetadata,
 } from 'kafkajs'
 export { CompressionTypes } from 'kafkajs'

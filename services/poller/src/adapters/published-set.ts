@@ -39,7 +39,7 @@ export function createRedisPublishedSet(options: {
         for (const setKey of days()) {
           const ids = [...fresh]
           if (ids.length === 0) break
-          const member = (await options.redis.smismember(setKey, ...ids)) as number[]
+          const member = await options.redis.smismember(setKey, ...ids)
           ids.forEach((id, i) => {
             if (member[i] === 1) fresh.delete(id)
           })
@@ -59,7 +59,7 @@ export function createRedisPublishedSet(options: {
         pipeline.pexpire(setKey, options.horizonMs + DAY_MS)
         const results = await pipeline.exec()
         const failed = results?.find(([error]) => error !== null)
-        if (failed) throw failed[0]
+        if (failed?.[0]) throw failed[0]
       } catch (error) {
         throw toRedisError(error)
       }

@@ -1,0 +1,244 @@
+import { AppError } from '@wolkvox-chat-stream/errors'
+import { eventId } from './event-id.js'
+import type { ChatMessage, Sender, Sentiment } from './records.js'
+import { assertTimeZone, upstreamDateToEpochMs } from './zoned-time.js'
+
+/** Where and when a chat was polled: the context every event of the chat carries. */
+export interface PollContext {
+  /** The operation's server code, exact (`0010`). */
+  server: string
+  /** The report polled; `chat_2` by default. */
+  report?: string
+  /** IANA zone in which the upstream `date` is wall-clock time (`America/Bogota`). */
+  zone: string
+  /** The poll window, both ends inclusive. */
+  window: { start: Date; end: Date }
+  /** When the response was received. */
+  polledAt: Date
+}
+
+/** An upstream row that cannot become an event; the poller sends `raw` to its dead-letter topic. */
+export interface RejectedRow {
+  /** `conn_id` as text when the chat has one, else `null`. */
+  conn_id: string | null
+  /** Index in the chat's `conversation` array, or `null` when the whole chat is rejected. */
+  position: number | null
+  /** The upstream JSON value: the message, or the chat when the chat itself is broken. */
+  raw: unknown
+  /** `EVENT_UPSTREAM_ROW_INVALID`, naming the field. */
+  error: AppError
+}
+
+/** The events of one upstream chat, and the rows that could not become events. */
+export interface ChatBuildResult {
+  events: ChatMessage[]
+  rejected: RejectedRow[]
+}
+
+const CHAT_FIELDS = new Set(['conn_id', 'agent_name', 'customer_name', 'conversation'])
+const MESSAGE_FIELDS = [
+  'channel',
+  'from',
+  'from_name',
+  'to_name',
+  'date',
+  'message',
+  'customer_id',
+] as const
+const OPTIONAL_MESSAGE_FIELDS = ['feeling', 'customer_phone'] as const
+const KNOWN_MESSAGE_FIELDS = new Set<string>([...MESSAGE_FIELDS, ...OPTIONAL_MESSAGE_FIELDS])
+const SENTIMENTS = new Set<string>([
+  'very_negative',
+  'negative',
+  'neutral',
+  'positive',
+  'very_positive',
+])
+const BOT_SPELLINGS = new Set(['bot', 'chat bot', 'chatbot'])
+
+/** Upstream values are strings; anything else is kept as its JSON text. */
+function asText(value: unknown): string {
+  return typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value))
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  value !== null && typeof value === 'object' && !Array.isArray(value)
+
+/** `channel` trimmed and lower-cased; unknown values kept. */
+export function normalizeChannel(channel: string): string {
+  return channel.trim().toLowerCase()
+}
+
+/** Whether a `from` or `from_name` names the bot: `BOT`, `chat bot`, `chat_bot`, `Chat-Bot`, … */
+export function isBotSpelling(value: string): boolean {
+  return BOT_SPELLINGS.has(
+    value
+      .trim()
+      .toLowerCase()
+      .replace(/[\s_-]+/g, ' '),
+  )
+}
+
+/** `sender` from an upstream `from` and `from_name` (bot spellings first, then CUSTOMER/AGENT). */
+export function senderOf(from: string, fromName: string): Sender {
+  if (isBotSpelling(from) || isBotSpelling(fromName)) return 'bot'
+  switch (from.trim().toUpperCase()) {
+    case 'CUSTOMER':
+      return 'customer'
+    case 'AGENT':
+      return 'agent'
+    default:
+      return 'other'
+  }
+}
+
+/** `sentiment` from an upstream `feeling`: `Very Negative` -> `very_negative`, else `unknown`. */
+export function sentimentOf(feeling: string | null): Sentiment {
+  if (feeling === null) return 'unknown'
+  const key = feeling.trim().toLowerCase().replace(/\s+/g, '_')
+  return SENTIMENTS.has(key) ? (key as Sentiment) : 'unknown'
+}
+
+/** The first chat-level field that keeps a whole chat from becoming events, and why. */
+function chatProblem(
+  chat: Record<string, unknown>,
+  connId: string | null,
+): [field: string, why: string] | undefined {
+  if (connId === null) return ['conn_id', 'A chat has no conn_id']
+  if (!Array.isArray(chat.conversation)) {
+    return ['conversation', `Chat ${connId} has no conversation array`]
+  }
+  for (const field of ['agent_name', 'customer_name']) {
+    if (chat[field] === undefined || chat[field] === null) {
+      return [field, `Chat ${connId} has no ${field}`]
+    }
+  }
+  return undefined
+}
+
+function invalid(why: string, field: string, conn_id: string | null, position: number | null) {
+  return new AppError('EVENT_UPSTREAM_ROW_INVALID', why, {
+    details: { field, conn_id, position },
+  })
+}
+
+/**
+ * Turns one upstream `chat_2` chat into its `ChatMessage` events, one per element of
+ * `conversation`, with every normalisation of ARCHITECTURE.md (ChatMessage v1). Never throws for
+ * bad data: a chat or message that cannot become an event is returned in `rejected`, with its raw
+ * JSON, and the others still become events.
+ *
+ * A row is rejected when `conn_id` or a documented message field (`channel`, `from`, `from_name`,
+ * `to_name`, `date`, `message`, `customer_id`) is absent or null, since the event could not hold
+ * it exactly, or when `date` is not a real `YYYY-MM-DD HH:MM:SS`. A whole chat is rejected (one row,
+ * the chat's JSON) when it is not an object or its `conn_id`, `agent_name`, `customer_name` or
+ * `conversation` array is absent or null. `occurrence` counts every earlier message of the chat,
+ * rejected ones included.
+ *
+ * @throws AppError `EVENT_TIME_ZONE_INVALID` when `context.zone` is unknown (a configuration bug).
+ */
+export function buildChatMessages(chat: unknown, context: PollContext): ChatBuildResult {
+  assertTimeZone(context.zone)
+  const report = context.report ?? 'chat_2'
+  const events: ChatMessage[] = []
+  const rejected: RejectedRow[] = []
+
+  if (!isObject(chat)) {
+    const error = invalid('A chat is not a JSON object', 'chat', null, null)
+    return { events, rejected: [{ conn_id: null, position: null, raw: chat, error }] }
+  }
+  const connId = chat.conn_id === undefined || chat.conn_id === null ? null : asText(chat.conn_id)
+  const problem = chatProblem(chat, connId)
+  if (problem !== undefined || connId === null || !Array.isArray(chat.conversation)) {
+    const [field, why] = problem ?? ['chat', 'A chat is broken']
+    const error = invalid(why, field, connId, null)
+    return { events, rejected: [{ conn_id: connId, position: null, raw: chat, error }] }
+  }
+  const agentName = asText(chat.agent_name)
+  const customerName = asText(chat.customer_name)
+
+  const chatExtra: [string, string][] = []
+  for (const [key, value] of Object.entries(chat)) {
+    if (!CHAT_FIELDS.has(key)) chatExtra.push([`chat.${key}`, asText(value)])
+  }
+  const conversation: unknown[] = chat.conversation
+  const seen = new Map<string, number>()
+
+  conversation.forEach((message, position) => {
+    const reject = (why: string, field: string): void => {
+      rejected.push({
+        conn_id: connId,
+        position,
+        raw: message,
+        error: invalid(`Chat ${connId}, message ${position}: ${why}`, field, connId, position),
+      })
+    }
+    if (!isObject(message)) return reject('not a JSON object', 'conversation')
+    // Counted over every message, rejected or not, so that an occurrence never depends on
+    // whether an unrelated field of an earlier message was present.
+    const identity = JSON.stringify(
+      ['date', 'from', 'from_name', 'message'].map((field) =>
+        message[field] === undefined || message[field] === null ? null : asText(message[field]),
+      ),
+    )
+    const occurrence = seen.get(identity) ?? 0
+    seen.set(identity, occurrence + 1)
+    const fields = {} as Record<(typeof MESSAGE_FIELDS)[number], string>
+    for (const field of MESSAGE_FIELDS) {
+      const value = message[field]
+      if (value === undefined || value === null) return reject(`no ${field}`, field)
+      fields[field] = asText(value)
+    }
+    const sentAt = upstreamDateToEpochMs(fields.date, context.zone)
+    if (sentAt === undefined) return reject('date is not YYYY-MM-DD HH:MM:SS', 'date')
+    const [feeling, customerPhone] = OPTIONAL_MESSAGE_FIELDS.map((field) => {
+      const value = message[field]
+      return value === undefined || value === null ? null : asText(value)
+    }) as [string | null, string | null]
+
+    // A null prototype, so that an upstream key such as "__proto__" stays a plain key.
+    const extra: Record<string, string> = Object.create(null) as Record<string, string>
+    for (const [key, value] of chatExtra) extra[key] = value
+    for (const [key, value] of Object.entries(message)) {
+      if (!KNOWN_MESSAGE_FIELDS.has(key)) extra[key] = asText(value)
+    }
+
+    events.push({
+      event_id: eventId({
+        server: context.server,
+        report,
+        conn_id: connId,
+        date: fields.date,
+        from: fields.from,
+        from_name: fields.from_name,
+        message: fields.message,
+        occurrence,
+      }),
+      server: context.server,
+      report,
+      conn_id: connId,
+      agent_name: agentName,
+      customer_name: customerName,
+      channel: fields.channel,
+      from: fields.from,
+      from_name: fields.from_name,
+      to_name: fields.to_name,
+      date: fields.date,
+      message: fields.message,
+      customer_id: fields.customer_id,
+      feeling,
+      customer_phone: customerPhone,
+      sent_at: new Date(sentAt),
+      position,
+      conversation_length: conversation.length,
+      channel_normalized: normalizeChannel(fields.channel),
+      sender: senderOf(fields.from, fields.from_name),
+      sentiment: sentimentOf(feeling),
+      extra,
+      polled_at: context.polledAt,
+      window_start: context.window.start,
+      window_end: context.window.end,
+    })
+  })
+  return { events, rejected }
+}

@@ -1,0 +1,216 @@
+import { readFileSync } from 'node:fs'
+import { describe, expect, it } from 'vitest'
+import type { AppError } from '@wolkvox-chat-stream/errors'
+import { readSchemaFiles, schemasDir } from './codegen/render-records.js'
+import { createEventCodec, type EventCodec, type SchemaVersion } from './codec.js'
+import { parsingCanonicalForm } from './fingerprint.js'
+import {
+  agentSentimentCodec,
+  chatMessageCodec,
+  decodeChatMessage,
+  encodeChatMessage,
+  pollerCheckpointCodec,
+  schemaVersions,
+  tramiteClassificationCodec,
+  type ChatMessage,
+} from './records.js'
+
+const codecs: Record<string, EventCodec<unknown>> = {
+  'chat-message.v1': chatMessageCodec,
+  'poller-checkpoint.v1': pollerCheckpointCodec,
+  'agent-sentiment.v1': agentSentimentCodec,
+  'tramite-classification.v1': tramiteClassificationCodec,
+}
+
+const fixture = (name: string, ext: 'json' | 'bin'): Buffer =>
+  readFileSync(new URL(`fixtures/${name}.${ext}`, `file://${schemasDir}`))
+
+const chatMessage = (): ChatMessage =>
+  chatMessageCodec.fromAvroJson(fixture('chat-message.v1', 'json').toString('utf8'))
+
+function caught(action: () => unknown): AppError {
+  try {
+    action()
+  } catch (error) {
+    return error as AppError
+  }
+  throw new Error('expected an error')
+}
+
+describe('golden fixtures (schemas/fixtures)', () => {
+  it('has one fixture pair per schema file, and a codec for each', () => {
+    const files = readSchemaFiles().map((f) => f.file.replace(/\.avsc$/, ''))
+    expect(Object.keys(codecs).sort()).toEqual(files)
+  })
+
+  it.each(Object.keys(codecs))('%s: the JSON encodes to exactly the golden bytes', (name) => {
+    const codec = codecs[name]!
+    const value = codec.fromAvroJson(fixture(name, 'json').toString('utf8'))
+    expect(codec.encode(value).equals(fixture(name, 'bin'))).toBe(true)
+  })
+
+  it.each(Object.keys(codecs))('%s: the golden bytes decode to exactly the JSON', (name) => {
+    const codec = codecs[name]!
+    const value = codec.decode(fixture(name, 'bin'))
+    expect(JSON.parse(codec.toAvroJson(value))).toEqual(
+      JSON.parse(fixture(name, 'json').toString('utf8')),
+    )
+  })
+
+  it('starts every event with C3 01 and the little-endian fingerprint of its schema', () => {
+    const bytes = fixture('chat-message.v1', 'bin')
+    expect([...bytes.subarray(0, 2)]).toEqual([0xc3, 0x01])
+    expect(bytes.readBigInt64LE(2)).toBe(chatMessageCodec.fingerprint)
+  })
+
+  it('decodes timestamps as Dates and optional fields as null', () => {
+    const event = decodeChatMessage(fixture('chat-message.v1', 'bin'))
+    expect(event.sent_at).toEqual(new Date('2025-02-11T15:22:33.000Z'))
+    expect(event.customer_phone).toBeNull()
+    expect(event.feeling).toBe('Very Positive')
+    expect(event.extra).toEqual({ 'chat.skill': 'ventas', tags: '["vip",1]' })
+  })
+})
+
+describe('decode errors', () => {
+  const good = encodeChatMessage(chatMessage())
+
+  it.each([
+    ['empty', Buffer.alloc(0)],
+    ['too short', good.subarray(0, 9)],
+    ['plain JSON', Buffer.from('{"conn_id":"x"}')],
+    ['Confluent wire format', Buffer.concat([Buffer.from([0, 0, 0, 0, 7]), good.subarray(10)])],
+  ])('%s bytes are EVENT_NOT_SINGLE_OBJECT', (_, bytes) => {
+    expect(caught(() => decodeChatMessage(bytes)).code).toBe('EVENT_NOT_SINGLE_OBJECT')
+  })
+
+  it('an unknown fingerprint is EVENT_UNKNOWN_FINGERPRINT with the fingerprint in hex', () => {
+    const bytes = Buffer.from(good)
+    bytes.writeBigInt64LE(123n, 2)
+    const error = caught(() => decodeChatMessage(bytes))
+    expect(error.code).toBe('EVENT_UNKNOWN_FINGERPRINT')
+    expect(error.details.fingerprint).toBe('000000000000007b')
+    expect(error.retriable).toBe(false)
+  })
+
+  it('another record on the wrong topic is named', () => {
+    const checkpoint = fixture('poller-checkpoint.v1', 'bin')
+    const error = caught(() => decodeChatMessage(checkpoint))
+    expect(error.code).toBe('EVENT_UNKNOWN_FINGERPRINT')
+    expect(error.message).toContain('PollerCheckpoint v1')
+  })
+
+  it('a truncated body or trailing bytes are EVENT_BODY_INVALID', () => {
+    expect(caught(() => decodeChatMessage(good.subarray(0, good.length - 3))).code).toBe(
+      'EVENT_BODY_INVALID',
+    )
+    const longer = Buffer.concat([good, Buffer.from([0])])
+    expect(caught(() => decodeChatMessage(longer)).code).toBe('EVENT_BODY_INVALID')
+  })
+
+  it('decodes from a Uint8Array view into a larger buffer', () => {
+    const padded = Buffer.concat([Buffer.from('xx'), good, Buffer.from('yy')])
+    const view = new Uint8Array(padded.buffer, padded.byteOffset + 2, good.length)
+    expect(decodeChatMessage(view).event_id).toBe(chatMessage().event_id)
+  })
+})
+
+describe('encode errors name the bad field paths', () => {
+  it('reports each bad field, never its value', () => {
+    const bad = {
+      ...chatMessage(),
+      position: 1.5,
+      sent_at: new Date(Number.NaN),
+      sender: 'robot',
+      extra: { ok: 'x', count: 3 },
+      message: undefined,
+    } as unknown as ChatMessage
+    const error = caught(() => encodeChatMessage(bad))
+    expect(error.code).toBe('EVENT_SCHEMA_MISMATCH')
+    expect(error.details.fields).toEqual([
+      'message: expected string, got nothing',
+      'sent_at: expected a valid Date (timestamp-millis), got an invalid Date',
+      'position: expected int, got a number',
+      'sender: expected one of customer, agent, bot, other, got a string',
+      'extra.count: expected string, got an integer',
+    ])
+    expect(error.message).toContain('ChatMessage v1')
+  })
+
+  it('names a bad element of an array of records', () => {
+    const value = tramiteClassificationCodec.decode(fixture('tramite-classification.v1', 'bin'))
+    const bad = { ...value, labels: [value.labels[0], { tramite: 'x', score: '1' }] }
+    const error = caught(() => tramiteClassificationCodec.encode(bad as never))
+    expect(error.details.fields).toEqual(['labels.1.score: expected double, got a string'])
+  })
+})
+
+describe('schema evolution', () => {
+  const v2: SchemaVersion = {
+    version: 2,
+    schema: JSON.parse(
+      readFileSync(
+        new URL('../test-fixtures/evolution/chat-message.v2.avsc', import.meta.url),
+        'utf8',
+      ),
+    ) as SchemaVersion['schema'],
+  }
+  const v1 = schemaVersions.chatMessage[0]
+  const readsV1 = createEventCodec<ChatMessage>({ reader: v1, writers: [v1, v2] })
+  const readsV2 = createEventCodec<ChatMessage & { agent_id: string | null }>({
+    reader: v2,
+    writers: [v1, v2],
+  })
+
+  it('a v2 reader reads v1 data, the added field taking its default', () => {
+    const event = readsV2.decode(encodeChatMessage(chatMessage()))
+    expect(event.agent_id).toBeNull()
+    expect(event.event_id).toBe(chatMessage().event_id)
+  })
+
+  it('a v1 reader reads v2 data, dropping the new field and mapping a new symbol to the default', () => {
+    const written = readsV2.encode({ ...chatMessage(), agent_id: 'A-7', sender: 'system' as never })
+    expect(written.readBigInt64LE(2)).toBe(readsV2.fingerprint)
+    const event = readsV1.decode(written)
+    expect(event.sender).toBe('other')
+    expect('agent_id' in event).toBe(false)
+    expect(event.message).toBe(chatMessage().message)
+    // The shipped codec (v1 only) does not know v2: subscribers upgrade before writers.
+    expect(caught(() => decodeChatMessage(written)).code).toBe('EVENT_UNKNOWN_FINGERPRINT')
+  })
+
+  it('every shipped version reads data written by every other one', () => {
+    for (const versions of Object.values(schemaVersions)) {
+      for (const reader of versions) {
+        const codec = createEventCodec<unknown>({ reader, writers: versions })
+        expect([...codec.writers.values()].sort()).toEqual(versions.map((v) => v.version))
+      }
+    }
+  })
+
+  it('no two versions share a canonical form, and a codec refuses twins', () => {
+    const forms = Object.values(schemaVersions).flatMap((vs) =>
+      [...vs, ...(vs === schemaVersions.chatMessage ? [v2] : [])].map((v) =>
+        parsingCanonicalForm(v.schema),
+      ),
+    )
+    expect(new Set(forms).size).toBe(forms.length)
+    const twin = { version: 3, schema: { ...v1.schema, doc: 'only the doc changed' } }
+    expect(caught(() => createEventCodec({ reader: twin, writers: [v1] })).code).toBe(
+      'EVENT_SCHEMA_INVALID',
+    )
+  })
+
+  it('refuses, at creation, a writer the reader cannot resolve', () => {
+    const incompatible = {
+      version: 2,
+      schema: {
+        ...v1.schema,
+        fields: [{ name: 'event_id', type: 'long', doc: 'changed type' }],
+      },
+    }
+    expect(caught(() => createEventCodec({ reader: v1, writers: [incompatible] })).code).toBe(
+      'EVENT_SCHEMA_INVALID',
+    )
+  })
+})

@@ -1,0 +1,297 @@
+import avsc from 'avsc'
+import { AppError } from '@wolkvox-chat-stream/errors'
+import {
+  fingerprintBytes,
+  formatFingerprint,
+  parsingCanonicalForm,
+  parsingFingerprint64,
+} from './fingerprint.js'
+
+/** A parsed `.avsc` schema: plain JSON. */
+export type AvroSchema = Readonly<Record<string, unknown>>
+
+/** One version of a record's schema. */
+export interface SchemaVersion {
+  /** The `N` of `<record>.v<N>.avsc`. */
+  readonly version: number
+  readonly schema: AvroSchema
+}
+
+/**
+ * Encodes and decodes one record type in the Avro single-object encoding: `C3 01`, the 8-byte
+ * little-endian CRC-64-AVRO fingerprint of the writer schema's Parsing Canonical Form, then the
+ * Avro binary body.
+ */
+export interface EventCodec<T> {
+  /** The record's full name, `com.wolkvoxchatstream.ChatMessage`. */
+  readonly name: string
+  /** The version this codec writes and reads into. */
+  readonly version: number
+  /** Fingerprint of the version written (signed, as Java's `parsingFingerprint64`). */
+  readonly fingerprint: bigint
+  /** Parsing Canonical Form of the version written. */
+  readonly canonicalForm: string
+  /** The writer versions `decode` accepts, by fingerprint. */
+  readonly writers: ReadonlyMap<bigint, number>
+  /**
+   * The single-object encoding of `value` in this codec's version.
+   * @throws AppError `EVENT_SCHEMA_MISMATCH` naming each field path that does not fit the schema.
+   */
+  encode(value: T): Buffer
+  /**
+   * Decodes bytes written with any known version, resolved to this codec's version (fields the
+   * writer lacks take their defaults; enum symbols the reader lacks become the enum's default).
+   * @throws AppError `EVENT_NOT_SINGLE_OBJECT`, `EVENT_UNKNOWN_FINGERPRINT` or `EVENT_BODY_INVALID`.
+   */
+  decode(bytes: Uint8Array): T
+  /** The writer version of single-object bytes, without decoding the body; `undefined` if unknown. */
+  writerVersion(bytes: Uint8Array): number | undefined
+  /** `value` in Avro's JSON encoding (unions wrapped as `{"string": …}`, timestamps as numbers). */
+  toAvroJson(value: T): string
+  /**
+   * Parses Avro's JSON encoding of this codec's version.
+   * @throws AppError `EVENT_SCHEMA_MISMATCH` when the JSON does not fit the schema.
+   */
+  fromAvroJson(text: string): T
+}
+
+/** Options for {@link createEventCodec}. */
+export interface EventCodecOptions {
+  /** The version to write and to read into. */
+  reader: SchemaVersion
+  /** Every version that may have written the bytes; the reader is added when absent. */
+  writers?: readonly SchemaVersion[]
+  /** Names the owner of a fingerprint this codec does not accept, for a clearer error. */
+  identify?: (fingerprint: bigint) => string | undefined
+}
+
+const MAGIC_0 = 0xc3
+const MAGIC_1 = 0x01
+const HEADER_BYTES = 10
+
+/** `timestamp-millis` as a JavaScript `Date` (UTC instant; milliseconds since the epoch). */
+class TimestampMillisType extends avsc.types.LogicalType {
+  protected override _fromValue(value: number): Date {
+    return new Date(value)
+  }
+
+  protected override _toValue(value: unknown): number | undefined {
+    // undefined (not NaN) for an invalid Date, so that the error names the logical type.
+    const ms = value instanceof Date ? value.getTime() : Number.NaN
+    return Number.isNaN(ms) ? undefined : ms
+  }
+
+  protected override _resolve(type: avsc.Type): ((value: number) => Date) | undefined {
+    if (avsc.Type.isType(type, 'long', 'int', 'logical:timestamp-millis')) {
+      return (value: number) => this._fromValue(value)
+    }
+    return undefined
+  }
+}
+
+/**
+ * Parses one schema with the project's settings: `timestamp-millis` as `Date`, unions of `null`
+ * and one type unwrapped (`string | null`), a fresh name registry per schema so that two versions
+ * of one record never clash.
+ *
+ * @throws AppError `EVENT_SCHEMA_INVALID` when avsc refuses the schema.
+ */
+export function parseSchema(schema: AvroSchema): avsc.Type {
+  try {
+    return avsc.Type.forSchema(schema as avsc.Schema, {
+      logicalTypes: { 'timestamp-millis': TimestampMillisType },
+      wrapUnions: 'auto',
+    })
+  } catch (error) {
+    throw new AppError('EVENT_SCHEMA_INVALID', `Invalid Avro schema: ${(error as Error).message}`, {
+      cause: error,
+    })
+  }
+}
+
+interface Writer {
+  version: number
+  type: avsc.Type
+  resolver: avsc.Resolver | undefined
+}
+
+/**
+ * Builds the codec of one record from its versions. Every writer is resolved against the reader
+ * here, at start, so an incompatible version fails the service before it reads anything.
+ *
+ * @throws AppError `EVENT_SCHEMA_INVALID` when a schema is invalid, two versions share a canonical
+ * form, or a writer version cannot be read as the reader version.
+ */
+export function createEventCodec<T>(options: EventCodecOptions): EventCodec<T> {
+  const readerType = parseSchema(options.reader.schema)
+  const name = readerType.name ?? readerType.typeName
+  const label = `${name.slice(name.lastIndexOf('.') + 1)} v${options.reader.version}`
+  const canonicalForm = parsingCanonicalForm(options.reader.schema)
+  const fingerprint = parsingFingerprint64(options.reader.schema)
+  const header = Buffer.concat([Buffer.from([MAGIC_0, MAGIC_1]), fingerprintBytes(fingerprint)])
+
+  const versions = [...(options.writers ?? [])]
+  if (!versions.some((w) => w.version === options.reader.version)) versions.push(options.reader)
+  const byFingerprint = new Map<bigint, Writer>()
+  const forms = new Map<string, number>()
+  for (const writer of versions) {
+    const form = parsingCanonicalForm(writer.schema)
+    const twin = forms.get(form)
+    if (twin !== undefined) {
+      throw new AppError(
+        'EVENT_SCHEMA_INVALID',
+        `${name} v${twin} and v${writer.version} have the same canonical form; a new version must change the schema`,
+      )
+    }
+    forms.set(form, writer.version)
+    const type = writer.version === options.reader.version ? readerType : parseSchema(writer.schema)
+    let resolver: avsc.Resolver | undefined
+    if (type !== readerType) {
+      try {
+        resolver = readerType.createResolver(type)
+      } catch (error) {
+        throw new AppError(
+          'EVENT_SCHEMA_INVALID',
+          `${label} cannot read data written with v${writer.version}: ${(error as Error).message}`,
+          { cause: error },
+        )
+      }
+    }
+    byFingerprint.set(parsingFingerprint64(writer.schema), {
+      version: writer.version,
+      type,
+      resolver,
+    })
+  }
+
+  const mismatch = (value: unknown, why: string, cause?: unknown): AppError => {
+    const problems: string[] = []
+    readerType.isValid(value, {
+      errorHook: (path, bad, type) => {
+        problems.push(
+          `${path.length === 0 ? '(record)' : path.join('.')}: expected ${describeType(type)}, got ${describeValue(bad)}`,
+        )
+      },
+    })
+    const list = problems.length > 0 ? problems : [why]
+    return new AppError('EVENT_SCHEMA_MISMATCH', `${label} ${why}: ${list.join('; ')}`, {
+      cause,
+      details: { record: name, version: options.reader.version, fields: problems },
+    })
+  }
+
+  const writerOf = (bytes: Uint8Array): Writer => {
+    if (bytes.length < HEADER_BYTES || bytes[0] !== MAGIC_0 || bytes[1] !== MAGIC_1) {
+      throw new AppError(
+        'EVENT_NOT_SINGLE_OBJECT',
+        `${label}: ${bytes.length} bytes that do not start with the single-object marker C3 01 and an 8-byte fingerprint`,
+        { details: { record: name, length: bytes.length } },
+      )
+    }
+    const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+    const writerFingerprint = view.readBigInt64LE(2)
+    const writer = byFingerprint.get(writerFingerprint)
+    if (writer === undefined) {
+      const hex = formatFingerprint(writerFingerprint)
+      const owner = options.identify?.(writerFingerprint)
+      throw new AppError(
+        'EVENT_UNKNOWN_FINGERPRINT',
+        owner === undefined
+          ? `${label}: writer schema fingerprint ${hex} is not a known version of ${name}; upgrade this reader`
+          : `${label}: the bytes hold a ${owner}, not a ${name}`,
+        {
+          details: {
+            record: name,
+            fingerprint: hex,
+            known: [...byFingerprint.keys()].map(formatFingerprint),
+            ...(owner === undefined ? {} : { owner }),
+          },
+        },
+      )
+    }
+    return writer
+  }
+
+  return {
+    name,
+    version: options.reader.version,
+    fingerprint,
+    canonicalForm,
+    writers: new Map([...byFingerprint].map(([fp, w]) => [fp, w.version])),
+    encode(value) {
+      let body: Buffer
+      try {
+        body = readerType.toBuffer(value)
+      } catch (error) {
+        throw mismatch(value, 'does not fit its schema', error)
+      }
+      return Buffer.concat([header, body], HEADER_BYTES + body.length)
+    },
+    decode(bytes) {
+      const writer = writerOf(bytes)
+      const body = Buffer.from(
+        bytes.buffer,
+        bytes.byteOffset + HEADER_BYTES,
+        bytes.length - HEADER_BYTES,
+      )
+      try {
+        return readerType.fromBuffer(body, writer.resolver) as T
+      } catch (error) {
+        throw new AppError(
+          'EVENT_BODY_INVALID',
+          `${label}: the body written with v${writer.version} does not decode (${(error as Error).message})`,
+          {
+            cause: error,
+            details: { record: name, writerVersion: writer.version, length: bytes.length },
+          },
+        )
+      }
+    },
+    writerVersion(bytes) {
+      try {
+        return writerOf(bytes).version
+      } catch {
+        return undefined
+      }
+    },
+    toAvroJson(value) {
+      try {
+        return readerType.toString(value)
+      } catch (error) {
+        throw mismatch(value, 'does not fit its schema', error)
+      }
+    },
+    fromAvroJson(text) {
+      try {
+        return readerType.fromString(text) as T
+      } catch (error) {
+        throw new AppError(
+          'EVENT_SCHEMA_MISMATCH',
+          `${label}: the Avro JSON does not fit the schema (${(error as Error).message})`,
+          { cause: error, details: { record: name, version: options.reader.version } },
+        )
+      }
+    },
+  }
+}
+
+function describeType(type: avsc.Type): string {
+  if (avsc.Type.isType(type, 'logical:timestamp-millis')) return 'a valid Date (timestamp-millis)'
+  if (avsc.Type.isType(type, 'enum')) {
+    return `one of ${(type as avsc.types.EnumType).symbols.join(', ')}`
+  }
+  if (avsc.Type.isType(type, 'union:unwrapped', 'union:wrapped')) {
+    return (type as unknown as { types: avsc.Type[] }).types.map((t) => t.typeName).join(' or ')
+  }
+  return type.typeName
+}
+
+// Never the value itself: it may be personal data, or megabytes long.
+function describeValue(value: unknown): string {
+  if (value === null) return 'null'
+  if (value === undefined) return 'nothing'
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? 'an invalid Date' : 'a Date'
+  if (Array.isArray(value)) return 'an array'
+  if (typeof value === 'number') return Number.isSafeInteger(value) ? 'an integer' : 'a number'
+  return `a ${typeof value}`
+}

@@ -1,0 +1,125 @@
+import { createEventCodec, type EventCodec, type SchemaVersion } from './codec.js'
+import { formatFingerprint, parsingFingerprint64 } from './fingerprint.js'
+import {
+  agentSentimentV1,
+  chatMessageV1,
+  pollerCheckpointV1,
+  tramiteClassificationV1,
+  type AgentSentimentV1,
+  type ChatMessageV1,
+  type GranularityV1,
+  type PollerCheckpointV1,
+  type SenderCountsV1,
+  type SenderV1,
+  type SentimentCountsV1,
+  type SentimentV1,
+  type TramiteClassificationV1,
+  type TramiteExplanationV1,
+  type TramiteLabelV1,
+} from './generated/records.js'
+
+/** A message of a Wolkvox chat, as on `wolkvox.chat.message.v1` (the version this package writes). */
+export type ChatMessage = ChatMessageV1
+/** `ChatMessage.sender`. */
+export type Sender = SenderV1
+/** `ChatMessage.sentiment`. */
+export type Sentiment = SentimentV1
+/** A poller checkpoint, as on `wolkvox.poller.checkpoint.v1`. */
+export type PollerCheckpoint = PollerCheckpointV1
+/** DRAFT: one agent's sentiment in one window, as on `wolkvox.agent.sentiment.v1`. */
+export type AgentSentiment = AgentSentimentV1
+/** `AgentSentiment.granularity`. */
+export type Granularity = GranularityV1
+/** `AgentSentiment.messages_by_sentiment`. */
+export type SentimentCounts = SentimentCountsV1
+/** `AgentSentiment.messages_by_sender`. */
+export type SenderCounts = SenderCountsV1
+/** DRAFT: a chat's trámite, as on `wolkvox.chat.tramite.v1`. */
+export type TramiteClassification = TramiteClassificationV1
+/** `TramiteClassification.labels[]`. */
+export type TramiteLabel = TramiteLabelV1
+/** `TramiteClassification.explanations[]`. */
+export type TramiteExplanation = TramiteExplanationV1
+
+/**
+ * Every shipped version of every record, oldest first per record. A new version is added here
+ * (and generated from its `.avsc`); a version is never removed while data written with it may
+ * still be on a topic.
+ */
+export const schemaVersions = {
+  chatMessage: [chatMessageV1],
+  pollerCheckpoint: [pollerCheckpointV1],
+  agentSentiment: [agentSentimentV1],
+  tramiteClassification: [tramiteClassificationV1],
+} as const satisfies Record<string, readonly SchemaVersion[]>
+
+const owners = new Map<bigint, string>()
+for (const versions of Object.values(schemaVersions)) {
+  for (const { version, schema } of versions) {
+    owners.set(parsingFingerprint64(schema), `${String(schema.name)} v${version}`)
+  }
+}
+
+/**
+ * Names the record and version a fingerprint belongs to among the shipped schemas
+ * (`ChatMessage v1`), or `undefined`.
+ */
+export function identifyFingerprint(fingerprint: bigint): string | undefined {
+  return owners.get(fingerprint)
+}
+
+function codecOf<T>(versions: readonly SchemaVersion[]): EventCodec<T> {
+  const reader = versions[versions.length - 1] as SchemaVersion
+  return createEventCodec<T>({ reader, writers: versions, identify: identifyFingerprint })
+}
+
+/** Codec of `ChatMessage`: writes the newest version, reads every shipped one. */
+export const chatMessageCodec: EventCodec<ChatMessage> = codecOf(schemaVersions.chatMessage)
+/** Codec of `PollerCheckpoint`. */
+export const pollerCheckpointCodec: EventCodec<PollerCheckpoint> = codecOf(
+  schemaVersions.pollerCheckpoint,
+)
+/** Codec of `AgentSentiment` (draft schema). */
+export const agentSentimentCodec: EventCodec<AgentSentiment> = codecOf(
+  schemaVersions.agentSentiment,
+)
+/** Codec of `TramiteClassification` (draft schema). */
+export const tramiteClassificationCodec: EventCodec<TramiteClassification> = codecOf(
+  schemaVersions.tramiteClassification,
+)
+
+/**
+ * The single-object encoding of a ChatMessage.
+ * @throws AppError `EVENT_SCHEMA_MISMATCH` naming each bad field path.
+ */
+export const encodeChatMessage = (event: ChatMessage): Buffer => chatMessageCodec.encode(event)
+
+/**
+ * Decodes a ChatMessage written with any shipped version.
+ * @throws AppError `EVENT_NOT_SINGLE_OBJECT`, `EVENT_UNKNOWN_FINGERPRINT` or `EVENT_BODY_INVALID`.
+ */
+export const decodeChatMessage = (bytes: Uint8Array): ChatMessage => chatMessageCodec.decode(bytes)
+
+/** @see encodeChatMessage */
+export const encodePollerCheckpoint = (value: PollerCheckpoint): Buffer =>
+  pollerCheckpointCodec.encode(value)
+/** @see decodeChatMessage */
+export const decodePollerCheckpoint = (bytes: Uint8Array): PollerCheckpoint =>
+  pollerCheckpointCodec.decode(bytes)
+/** @see encodeChatMessage */
+export const encodeAgentSentiment = (value: AgentSentiment): Buffer =>
+  agentSentimentCodec.encode(value)
+/** @see decodeChatMessage */
+export const decodeAgentSentiment = (bytes: Uint8Array): AgentSentiment =>
+  agentSentimentCodec.decode(bytes)
+/** @see encodeChatMessage */
+export const encodeTramiteClassification = (value: TramiteClassification): Buffer =>
+  tramiteClassificationCodec.encode(value)
+/** @see decodeChatMessage */
+export const decodeTramiteClassification = (bytes: Uint8Array): TramiteClassification =>
+  tramiteClassificationCodec.decode(bytes)
+
+/** The shipped fingerprints as hex, for logs and the subscriber guide. */
+export function shippedFingerprints(): { record: string; fingerprint: string }[] {
+  return [...owners].map(([fp, record]) => ({ record, fingerprint: formatFingerprint(fp) }))
+}

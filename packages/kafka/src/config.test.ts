@@ -1,0 +1,84 @@
+import { inspect } from 'node:util'
+import { describe, expect, it } from 'vitest'
+import { readConfig } from '@wolkvox-chat-stream/config'
+import { readKafkaConfig, readKafkaSettings } from './config.js'
+
+describe('readKafkaConfig', () => {
+  it('has the documented defaults', () => {
+    expect(readKafkaConfig({}, 'poller')).toEqual({
+      brokers: ['127.0.0.1:9092'],
+      clientId: 'poller',
+      ssl: false,
+      createTopics: true,
+    })
+  })
+
+  it('reads production settings, keeping the password secret', () => {
+    const config = readKafkaConfig({
+      KAFKA_BROKERS: 'b1.example:9093, b2.example:9093,[::1]:9094',
+      KAFKA_CLIENT_ID: 'poller-eu',
+      KAFKA_SSL: 'true',
+      KAFKA_SASL_MECHANISM: 'SCRAM-SHA-512',
+      KAFKA_SASL_USERNAME: 'svc',
+      KAFKA_SASL_PASSWORD: 'canary-password-93f1',
+      KAFKA_CREATE_TOPICS: 'false',
+      KAFKA_REPLICATION_FACTOR: '3',
+    })
+    expect(config).toMatchObject({
+      brokers: ['b1.example:9093', 'b2.example:9093', '[::1]:9094'],
+      clientId: 'poller-eu',
+      ssl: true,
+      createTopics: false,
+      replicationFactor: 3,
+      sasl: { mechanism: 'scram-sha-512', username: 'svc' },
+    })
+    expect(config.sasl?.password.reveal()).toBe('canary-password-93f1')
+    expect(JSON.stringify(config)).not.toContain('canary')
+    expect(inspect(config, { depth: 5 })).not.toContain('canary')
+  })
+
+  it('reports every problem at once, without the password', () => {
+    let message = ''
+    try {
+      readKafkaConfig({
+        KAFKA_BROKERS: 'no-port,host:99999',
+        KAFKA_SSL: 'maybe',
+        KAFKA_SASL_MECHANISM: 'gssapi',
+        KAFKA_SASL_PASSWORD: 'canary-password-93f1',
+        KAFKA_REPLICATION_FACTOR: '0',
+        KAFKA_CREATE_TOPICS: 'sometimes',
+      })
+    } catch (error) {
+      expect(error).toMatchObject({ code: 'CONFIG_INVALID' })
+      message = (error as Error).message
+    }
+    for (const text of [
+      '"no-port" is not host:port',
+      '"host:99999" is not host:port',
+      'KAFKA_SSL',
+      '"gssapi" is not one of plain, scram-sha-256, scram-sha-512',
+      'KAFKA_REPLICATION_FACTOR',
+      'KAFKA_CREATE_TOPICS',
+    ]) {
+      expect(message).toContain(text)
+    }
+    expect(message).not.toContain('canary')
+  })
+
+  it.each([
+    [{ KAFKA_SASL_USERNAME: 'svc' }, 'KAFKA_SASL_MECHANISM'],
+    [{ KAFKA_SASL_MECHANISM: 'plain', KAFKA_SASL_PASSWORD: 'x' }, 'KAFKA_SASL_USERNAME'],
+    [{ KAFKA_SASL_MECHANISM: 'plain', KAFKA_SASL_USERNAME: 'svc' }, 'KAFKA_SASL_PASSWORD'],
+  ])('asks for the rest of a SASL setting: %j', (env, missing) => {
+    expect(() => readKafkaConfig(env)).toThrow(missing)
+  })
+
+  it('composes with a service reader so all problems come in one error', () => {
+    expect(() =>
+      readConfig({ KAFKA_BROKERS: 'x', PORT: 'y' }, (reader) => ({
+        kafka: readKafkaSettings(reader, 'svc'),
+        port: reader.integer('PORT', 1),
+      })),
+    ).toThrow(/2 problems/)
+  })
+})

@@ -1,0 +1,81 @@
+import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs'
+import type { AppError } from '@wolkvox-chat-stream/errors'
+import { toKafkaError } from './errors.js'
+
+/**
+ * Fetch sizes that let a consumer read 16 MB records: one partition may return a whole record
+ * batch of up to a topic's `max.message.bytes` (16 MiB + 1 MiB), and a fetch response holds up to
+ * two of them, which bounds a consumer's fetch memory to about 34 MiB per broker.
+ */
+export const consumerFetchSizes = {
+  maxBytesPerPartition: 17 * 1024 * 1024,
+  maxBytes: 34 * 1024 * 1024,
+} as const
+
+/** Options for {@link createConsumer}. */
+export interface ConsumerOptions {
+  groupId: string
+  sessionTimeoutMs?: number
+  heartbeatIntervalMs?: number
+  /** kafkajs's retries of one request. Default 5. */
+  retries?: number
+}
+
+/**
+ * A kafkajs consumer for the contract's topics: fetch sizes for 16 MB records, no automatic topic
+ * creation. Use {@link runBatches} to start it.
+ */
+export function createConsumer(kafka: Kafka, options: ConsumerOptions): Consumer {
+  return kafka.consumer({
+    groupId: options.groupId,
+    allowAutoTopicCreation: false,
+    sessionTimeout: options.sessionTimeoutMs ?? 30_000,
+    heartbeatInterval: options.heartbeatIntervalMs ?? 3_000,
+    retry: { retries: options.retries ?? 5 },
+    ...consumerFetchSizes,
+  })
+}
+
+/** Options for {@link runBatches}. */
+export interface RunBatchesOptions {
+  topics: readonly string[]
+  /** Where a group without committed offsets starts. Default `true` (the topics are replayable). */
+  fromBeginning?: boolean
+  /** Called per fetched batch of one partition; see kafkajs's `eachBatch`. */
+  eachBatch: (payload: EachBatchPayload) => Promise<void>
+  /** Default `true`: the batch's last offset is resolved when `eachBatch` returns. */
+  eachBatchAutoResolve?: boolean
+  /** Default 1. */
+  partitionsConsumedConcurrently?: number
+  /** Told when the consumer crashes; `restart` says whether kafkajs restarts it by itself. */
+  onCrash?: (error: AppError, restart: boolean) => void
+}
+
+/**
+ * Connects `consumer`, subscribes it to `topics` and starts the `eachBatch` loop; resolves once the
+ * loop is started. Stop it with `consumer.disconnect()`, which commits resolved offsets.
+ *
+ * @throws AppError `KAFKA_UNAVAILABLE`, `KAFKA_AUTH_FAILED` or `KAFKA_REQUEST_FAILED`.
+ */
+export async function runBatches(consumer: Consumer, options: RunBatchesOptions): Promise<void> {
+  if (options.onCrash) {
+    const onCrash = options.onCrash
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      onCrash(toKafkaError(payload.error, 'Consuming'), payload.restart)
+    })
+  }
+  try {
+    await consumer.connect()
+    await consumer.subscribe({
+      topics: [...options.topics],
+      fromBeginning: options.fromBeginning ?? true,
+    })
+    await consumer.run({
+      eachBatchAutoResolve: options.eachBatchAutoResolve ?? true,
+      partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 1,
+      eachBatch: options.eachBatch,
+    })
+  } catch (error) {
+    throw toKafkaError(error, `Starting a consumer of ${options.topics.join(', ')}`)
+  }
+}

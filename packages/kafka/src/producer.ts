@@ -1,0 +1,177 @@
+import {
+  CompressionTypes,
+  type IHeaders,
+  type Kafka,
+  type Producer,
+  type RecordMetadata,
+} from 'kafkajs'
+import { AppError } from '@wolkvox-chat-stream/errors'
+import { toKafkaError } from './errors.js'
+
+/** The largest record the adapter sends by default: key, value and headers (ARCHITECTURE.md). */
+export const DEFAULT_MAX_RECORD_BYTES = 16 * 1024 * 1024
+
+/** One record to produce. The record timestamp is always the publish time (ARCHITECTURE.md). */
+export interface OutgoingRecord {
+  topic: string
+  /** UTF-8 string keys per the contract; `null` for none. */
+  key: string | Buffer | null
+  value: Buffer | string
+  headers?: Record<string, string | Buffer>
+}
+
+/** Options for {@link createEventProducer}. */
+export interface EventProducerOptions {
+  /**
+   * `gzip` (default) or `none`. gzip is the codec kafkajs ships and every client in every language
+   * reads; lz4, snappy and zstd would need extra native codec packages for kafkajs.
+   */
+  compression?: 'gzip' | 'none'
+  /** Uncompressed bytes per `sendBatch` call; a larger single record is sent alone. Default 8 MiB. */
+  maxBatchBytes?: number
+  /** Records per `sendBatch` call. Default 10,000. */
+  maxBatchRecords?: number
+  /** Larger records are refused before anything is sent. Default 16 MiB. */
+  maxRecordBytes?: number
+  /** How long the leader waits for the in-sync replicas to acknowledge. Default 30 s. */
+  ackTimeoutMs?: number
+  /** kafkajs's retries of one request before the error reaches the caller. Default 5. */
+  retries?: number
+}
+
+/** A producer for the contract's topics: `acks=all`, idempotent, batched, compressed. */
+export interface EventProducer {
+  /** @throws AppError `KAFKA_UNAVAILABLE` or `KAFKA_AUTH_FAILED`. */
+  connect(): Promise<void>
+  /**
+   * Produces `records` and resolves once the cluster acknowledged every one of them (all in-sync
+   * replicas). Records are sent in order, in `sendBatch` calls bounded by `maxBatchBytes` and
+   * `maxBatchRecords`, so a key's records keep their order. When it rejects, some records may
+   * already be written: the caller sends them all again (the topics are at-least-once and
+   * subscribers de-duplicate by `event_id`).
+   *
+   * @throws AppError `KAFKA_RECORD_TOO_LARGE` (before anything is sent) naming the record,
+   * `KAFKA_UNAVAILABLE` (retriable), `KAFKA_AUTH_FAILED` or `KAFKA_REQUEST_FAILED`.
+   */
+  send(records: readonly OutgoingRecord[]): Promise<RecordMetadata[]>
+  disconnect(): Promise<void>
+  /** The kafkajs producer, for instrumentation events. */
+  readonly producer: Producer
+}
+
+/** Key, value and header bytes of a record: what counts against the 16 MB limit. */
+export function recordBytes(record: OutgoingRecord): number {
+  const size = (data: string | Buffer | null | undefined): number =>
+    data === null || data === undefined
+      ? 0
+      : typeof data === 'string'
+        ? Buffer.byteLength(data)
+        : data.length
+  let bytes = size(record.key) + size(record.value)
+  for (const [name, value] of Object.entries(record.headers ?? {})) {
+    bytes += Buffer.byteLength(name) + size(value)
+  }
+  return bytes
+}
+
+/**
+ * Splits records, in order, into chunks of at most `maxRecords` records and `maxBytes` bytes; a
+ * record larger than `maxBytes` is a chunk of its own.
+ */
+export function chunkRecords<T extends OutgoingRecord>(
+  records: readonly T[],
+  maxBytes: number,
+  maxRecords: number,
+): T[][] {
+  const chunks: T[][] = []
+  let current: T[] = []
+  let currentBytes = 0
+  for (const record of records) {
+    const bytes = recordBytes(record)
+    if (current.length > 0 && (currentBytes + bytes > maxBytes || current.length >= maxRecords)) {
+      chunks.push(current)
+      current = []
+      currentBytes = 0
+    }
+    current.push(record)
+    currentBytes += bytes
+  }
+  if (current.length > 0) chunks.push(current)
+  return chunks
+}
+
+/**
+ * Creates the project's producer on a client from {@link createKafkaClient}. kafkajs has no linger
+ * setting, so batching is explicit: hand `send` a whole window of records at once.
+ */
+export function createEventProducer(
+  kafka: Kafka,
+  options: EventProducerOptions = {},
+): EventProducer {
+  const maxRecordBytes = options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES
+  const maxBatchBytes = options.maxBatchBytes ?? 8 * 1024 * 1024
+  const maxBatchRecords = options.maxBatchRecords ?? 10_000
+  const compression =
+    (options.compression ?? 'gzip') === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None
+  // Idempotence with one request in flight: a retried batch is neither duplicated nor reordered.
+  const producer = kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: false,
+    retry: { retries: options.retries ?? 5 },
+  })
+
+  return {
+    producer,
+    async connect() {
+      try {
+        await producer.connect()
+      } catch (error) {
+        throw toKafkaError(error, 'Connecting the producer')
+      }
+    },
+    async send(records) {
+      records.forEach((record, index) => {
+        const bytes = recordBytes(record)
+        if (bytes > maxRecordBytes) {
+          throw new AppError(
+            'KAFKA_RECORD_TOO_LARGE',
+            `Record ${index} for ${record.topic} has ${bytes} bytes, over the ${maxRecordBytes}-byte limit; nothing was sent`,
+            { details: { topic: record.topic, index, bytes, maxRecordBytes } },
+          )
+        }
+      })
+      const written: RecordMetadata[] = []
+      for (const chunk of chunkRecords(records, maxBatchBytes, maxBatchRecords)) {
+        const byTopic = new Map<
+          string,
+          { key: string | Buffer | null; value: string | Buffer; headers?: IHeaders }[]
+        >()
+        for (const record of chunk) {
+          let messages = byTopic.get(record.topic)
+          if (!messages) byTopic.set(record.topic, (messages = []))
+          messages.push({
+            key: record.key,
+            value: record.value,
+            ...(record.headers ? { headers: record.headers } : {}),
+          })
+        }
+        try {
+          const metadata = await producer.sendBatch({
+            acks: -1,
+            timeout: options.ackTimeoutMs ?? 30_000,
+            compression,
+            topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+          })
+          written.push(...metadata)
+        } catch (error) {
+          throw toKafkaError(error, `Producing ${chunk.length} records`)
+        }
+      }
+      return written
+    },
+    async disconnect() {
+      await producer.disconnect()
+    },
+  }
+}

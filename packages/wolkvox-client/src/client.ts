@@ -1,0 +1,666 @@
+import { setTimeout as delay } from 'node:timers/promises'
+import { Agent, request, type Dispatcher } from 'undici'
+import { AppError, type ErrorCode } from '@wolkvox-chat-stream/errors'
+import type { Secret } from '@wolkvox-chat-stream/config'
+import { parseChat2Row, type ChatRow, type InvalidRow, type RowParse } from './chat-2.js'
+import { reportsManagerUrl, validateServer } from './endpoint.js'
+import { createRedactor, sanitizeCause } from './redact.js'
+import { judgeAnswer, type UpstreamAnswer } from './response.js'
+import {
+  backoffDelayMs,
+  defaultRetryOptions,
+  parseRetryAfterMs,
+  type RetryOptions,
+} from './retry.js'
+import { formatWallClock, isTimeZone } from './wall-clock.js'
+
+/** The row type of each report the client can read; a new report adds a parser and a line here. */
+export interface ReportRowTypes {
+  chat_2: ChatRow
+}
+
+/** A report the client can read (`chat_2`). */
+export type ReportName = keyof ReportRowTypes
+
+const rowParsers: { [R in ReportName]: (item: unknown) => RowParse<ReportRowTypes[R]> } = {
+  chat_2: parseChat2Row,
+}
+
+/** The subset of the project's logger the client uses. */
+export interface WolkvoxClientLogger {
+  debug(msg: string, fields?: Readonly<Record<string, unknown>>): void
+  warn(msg: string, fields?: Readonly<Record<string, unknown>>): void
+}
+
+/** What happened in one attempt, for metrics: `code` is null on success. */
+export interface AttemptEvent {
+  report: ReportName
+  attempt: number
+  durationMs: number
+  /** The HTTP status, when one arrived. */
+  status: number | undefined
+  code: ErrorCode | null
+  bytes: number
+}
+
+/** Options for {@link createWolkvoxClient}. */
+export interface WolkvoxClientOptions {
+  /** The operation's server code, 1 to 6 digits (`0010`); the host is `wv{server}.wolkvox.com`. */
+  server: string
+  /** Sent as `wolkvox-token`; never printed. */
+  token: Secret
+  /** Instead of `https://wv{server}.wolkvox.com`: https, or plain http to a loopback host. */
+  baseUrl?: string
+  /** The zone of `date_ini`, `date_end` and the rows' `date`. Default `America/Bogota`. */
+  timeZone?: string
+  /**
+   * An undici dispatcher (a `MockAgent` in tests). It must not follow redirects or skip TLS
+   * verification. Default: the client's own `Agent`, closed by {@link WolkvoxClient.close}.
+   */
+  dispatcher?: Dispatcher
+  /** Connect timeout of the client's own Agent. Default 10000. */
+  connectTimeoutMs?: number
+  /** Until the response headers arrive; Wolkvox may think for 60 s. Default 75000. */
+  headersTimeoutMs?: number
+  /** The longest gap between two body chunks. Default 30000. */
+  bodyTimeoutMs?: number
+  /** One attempt from start to last byte, so a trickling body cannot hold a call. Default 180000. */
+  attemptTimeoutMs?: number
+  /** Larger bodies are abandoned mid-stream with `WOLKVOX_RESPONSE_TOO_LARGE`. Default 64 MiB. */
+  maxResponseBytes?: number
+  /** The upstream's records cap; a response at it may be truncated. Default 60000. */
+  rowCap?: number
+  /**
+   * How long the upstream may go on serving a call the client abandoned (its 60 s server limit).
+   * A retry after a timeout or a broken connection waits until that long after the abandoned
+   * attempt began, so two calls never overlap on the token upstream. Default 60000.
+   */
+  upstreamCallLimitMs?: number
+  retry?: Partial<RetryOptions>
+  logger?: WolkvoxClientLogger
+  /** Called after every attempt, successful or not (for metrics); what it throws is logged and ignored. */
+  onAttempt?: (event: AttemptEvent) => void
+  /** Clock, epoch milliseconds. Default `Date.now`. */
+  now?: () => number
+  /** Waits between attempts; rejects when `signal` aborts. Default a timer. */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>
+  /** In [0, 1), for jitter. Default `Math.random`. */
+  random?: () => number
+}
+
+/** One report request. Times are instants; they are sent as local wall-clock times in the zone. */
+export interface ReportRequest<R extends ReportName = ReportName> {
+  report: R
+  /** First second of the window, inclusive (milliseconds are dropped). */
+  from: Date
+  /** Last second of the window, inclusive; at most 31 days after `from` counting both ends. */
+  to: Date
+  /** Abandons the call (and any wait between attempts) with `WOLKVOX_ABORTED`. */
+  signal?: AbortSignal
+  /**
+   * An instant (a lock lease's end) after which no attempt starts, no wait ends and no attempt
+   * runs: an attempt in flight is aborted with `WOLKVOX_DEADLINE_EXCEEDED`.
+   */
+  deadline?: Date | number
+}
+
+/** The answer to one report request. */
+export interface ReportResult<Row> {
+  report: ReportName
+  server: string
+  /** The window as requested, and as sent (`date_ini`, `date_end`). */
+  window: { from: Date; to: Date; dateIni: string; dateEnd: string }
+  /** 200, or 404 for an empty window. */
+  status: number
+  rows: Row[]
+  /** Items that could not be read as rows, for the dead-letter topic. */
+  invalidRows: InvalidRow[]
+  /** Items in `data` (rows plus invalid rows). */
+  rowCount: number
+  /** Messages in all rows. */
+  messageCount: number
+  /** Bytes of the response body. */
+  bytes: number
+  rowCap: number
+  /** True when `rowCount` or `messageCount` reached `rowCap`: the upstream may have cut the answer silently, so split the window and ask again. */
+  hitRowCap: boolean
+  /** Attempts used, 1 when the first succeeded. */
+  attempts: number
+  durationMs: number
+}
+
+/** A client for one Wolkvox operation (one server code and token). */
+export interface WolkvoxClient {
+  readonly server: string
+  readonly timeZone: string
+  /** Where requests go, without the query. */
+  readonly endpoint: string
+  /**
+   * Reads one window of a report, retrying retriable failures with jittered exponential backoff
+   * (honouring `Retry-After`) within the retry budget and the request's deadline.
+   *
+   * @throws AppError `WOLKVOX_REQUEST_INVALID` before sending anything; otherwise the code of the
+   * last failure (see the README table), whose `details` carry `status`, `attempt`,
+   * `upstreamMessage` and `retryAfterMs` where known. Never the token.
+   */
+  fetchReport<R extends ReportName>(
+    request: ReportRequest<R>,
+  ): Promise<ReportResult<ReportRowTypes[R]>>
+  /** Closes the client's own connection pool (not a dispatcher passed in). */
+  close(): Promise<void>
+}
+
+const MAX_WINDOW_SECONDS = 31 * 86_400
+const ERROR_BODY_LIMIT = 64 * 1024
+const defaultSleep = (ms: number, signal?: AbortSignal): Promise<void> =>
+  delay(ms, undefined, signal === undefined ? undefined : { signal })
+
+type AbortCause = 'signal' | 'deadline' | 'attempt-timeout'
+
+/**
+ * Creates a client for the Reports Manager API of one operation. Validates everything up front.
+ *
+ * @throws AppError `WOLKVOX_SERVER_INVALID` (the server code is not 1–6 digits),
+ * `WOLKVOX_BASE_URL_INVALID`, `CONFIG_INVALID` (an unknown zone or a bad number).
+ */
+export function createWolkvoxClient(options: WolkvoxClientOptions): WolkvoxClient {
+  const server = validateServer(options.server)
+  const url = reportsManagerUrl(server, options.baseUrl)
+  const timeZone = options.timeZone ?? 'America/Bogota'
+  if (!isTimeZone(timeZone)) {
+    throw new AppError('CONFIG_INVALID', `Unknown time zone ${JSON.stringify(timeZone)}`)
+  }
+  const retry: RetryOptions = {
+    ...defaultRetryOptions,
+    ...Object.fromEntries(Object.entries(options.retry ?? {}).filter(([, v]) => v !== undefined)),
+  }
+  const numbers = {
+    connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
+    headersTimeoutMs: options.headersTimeoutMs ?? 75_000,
+    bodyTimeoutMs: options.bodyTimeoutMs ?? 30_000,
+    attemptTimeoutMs: options.attemptTimeoutMs ?? 180_000,
+    maxResponseBytes: options.maxResponseBytes ?? 64 * 1024 * 1024,
+    rowCap: options.rowCap ?? 60_000,
+    upstreamCallLimitMs: options.upstreamCallLimitMs ?? 60_000,
+    ...retry,
+  }
+  for (const [name, value] of Object.entries(numbers)) {
+    const positive = name !== 'upstreamCallLimitMs' && !name.endsWith('DelayMs')
+    const whole = name === 'maxAttempts' || name === 'rowCap' || name === 'maxResponseBytes'
+    if (
+      !Number.isFinite(value) ||
+      value < 0 ||
+      (positive && value === 0) ||
+      (whole && !Number.isInteger(value))
+    ) {
+      throw new AppError(
+        'CONFIG_INVALID',
+        `Wolkvox client option ${name} must be a ${positive ? 'positive' : 'non-negative'} ${whole ? 'whole ' : ''}number, not ${String(value)}`,
+      )
+    }
+  }
+  const ownAgent =
+    options.dispatcher === undefined
+      ? new Agent({ connect: { timeout: numbers.connectTimeoutMs } })
+      : undefined
+  const dispatcher: Dispatcher = options.dispatcher ?? (ownAgent as Agent)
+  const now = options.now ?? Date.now
+  const sleep = options.sleep ?? defaultSleep
+  const random = options.random ?? Math.random
+  const redact = createRedactor([options.token.reveal()])
+  const { logger } = options
+  const onAttempt = (event: AttemptEvent): void => {
+    try {
+      options.onAttempt?.(event)
+    } catch (error) {
+      // A metrics hook must never change the outcome of a call.
+      logger?.warn('wolkvox onAttempt hook threw', { err: error })
+    }
+  }
+
+  const fail = (
+    code: ErrorCode,
+    message: string,
+    details: Record<string, unknown>,
+    cause?: unknown,
+  ): AppError =>
+    new AppError(code, redact(message), {
+      details,
+      ...(cause === undefined ? {} : { cause: sanitizeCause(cause, redact) }),
+    })
+
+  function validate(req: ReportRequest): { dateIni: string; dateEnd: string } {
+    const problem = (text: string): AppError =>
+      fail('WOLKVOX_REQUEST_INVALID', `Invalid ${String(req.report)} request: ${text}`, {
+        report: String(req.report),
+      })
+    if (!Object.hasOwn(rowParsers, req.report)) {
+      throw problem(
+        `unknown report ${JSON.stringify(String(req.report))} (known: ${Object.keys(rowParsers).join(', ')})`,
+      )
+    }
+    const from = req.from instanceof Date ? req.from.getTime() : NaN
+    const to = req.to instanceof Date ? req.to.getTime() : NaN
+    if (Number.isNaN(from) || Number.isNaN(to)) throw problem('from and to must be valid Dates')
+    const dateIni = formatWallClock(from, timeZone)
+    const dateEnd = formatWallClock(to, timeZone)
+    if (!/^\d{14}$/.test(dateIni) || !/^\d{14}$/.test(dateEnd)) {
+      throw problem(`times must fall in years 1000–9999 (got ${dateIni} and ${dateEnd})`)
+    }
+    const fromSecond = Math.floor(from / 1000)
+    const toSecond = Math.floor(to / 1000)
+    if (fromSecond > toSecond) {
+      throw problem(`start ${dateIni} is after end ${dateEnd}`)
+    }
+    if (toSecond - fromSecond + 1 > MAX_WINDOW_SECONDS) {
+      throw problem(`window ${dateIni}–${dateEnd} is longer than 31 days`)
+    }
+    return { dateIni, dateEnd }
+  }
+
+  async function readBody(
+    body: Dispatcher.ResponseData['body'],
+    limit: number,
+    truncate: boolean,
+  ): Promise<{ buffer: Buffer; bytes: number; exceeded: boolean }> {
+    const chunks: Buffer[] = []
+    let bytes = 0
+    for await (const chunk of body as AsyncIterable<Buffer>) {
+      bytes += chunk.length
+      if (bytes > limit) {
+        // Stop reading at once: memory stays bounded whatever the upstream sends.
+        discard(body)
+        if (truncate) chunks.push(chunk.subarray(0, chunk.length - (bytes - limit)))
+        return { buffer: Buffer.concat(chunks), bytes, exceeded: true }
+      }
+      chunks.push(chunk)
+    }
+    return { buffer: Buffer.concat(chunks), bytes, exceeded: false }
+  }
+
+  function transportError(
+    error: unknown,
+    abortCause: AbortCause | undefined,
+    base: Record<string, unknown>,
+    phase: 'headers' | 'body',
+  ): AppError {
+    if (abortCause === 'signal') {
+      return fail(
+        'WOLKVOX_ABORTED',
+        `Wolkvox ${String(base.report)} call aborted by the caller`,
+        base,
+        error,
+      )
+    }
+    if (abortCause === 'deadline') {
+      return fail(
+        'WOLKVOX_DEADLINE_EXCEEDED',
+        `Wolkvox ${String(base.report)} call aborted at the caller's deadline while waiting for the ${phase}`,
+        base,
+        error,
+      )
+    }
+    if (abortCause === 'attempt-timeout') {
+      return fail(
+        'WOLKVOX_TIMEOUT',
+        `Wolkvox ${String(base.report)} attempt took longer than ${numbers.attemptTimeoutMs} ms`,
+        { ...base, phase },
+        error,
+      )
+    }
+    const code = errorCode(error)
+    if (
+      code === 'UND_ERR_HEADERS_TIMEOUT' ||
+      code === 'UND_ERR_BODY_TIMEOUT' ||
+      code === 'UND_ERR_CONNECT_TIMEOUT'
+    ) {
+      const what =
+        code === 'UND_ERR_HEADERS_TIMEOUT'
+          ? `no response headers within ${numbers.headersTimeoutMs} ms`
+          : code === 'UND_ERR_BODY_TIMEOUT'
+            ? `no body data for ${numbers.bodyTimeoutMs} ms`
+            : 'could not connect in time'
+      return fail(
+        'WOLKVOX_TIMEOUT',
+        `Wolkvox ${String(base.report)} call timed out: ${what}`,
+        { ...base, phase },
+        error,
+      )
+    }
+    if (isTlsFailure(error)) {
+      return fail(
+        'WOLKVOX_TLS_ERROR',
+        `Wolkvox's TLS certificate did not verify (${code ?? 'TLS'})`,
+        base,
+        error,
+      )
+    }
+    return fail(
+      'WOLKVOX_NETWORK_ERROR',
+      `Wolkvox ${String(base.report)} call failed in the network while reading the ${phase}${code === undefined ? '' : ` (${code})`}`,
+      { ...base, phase },
+      error,
+    )
+  }
+
+  async function attemptOnce<R extends ReportName>(
+    req: ReportRequest<R>,
+    sent: { dateIni: string; dateEnd: string },
+    attempt: number,
+    deadlineMs: number,
+  ): Promise<{
+    result: Omit<ReportResult<ReportRowTypes[R]>, 'attempts' | 'durationMs'>
+    status: number
+  }> {
+    const base = { report: req.report, server, attempt }
+    const target = new URL(url)
+    target.searchParams.set('api', req.report)
+    target.searchParams.set('date_ini', sent.dateIni)
+    target.searchParams.set('date_end', sent.dateEnd)
+
+    const controller = new AbortController()
+    let abortCause: AbortCause | undefined
+    const abort = (cause: AbortCause): void => {
+      abortCause ??= cause
+      controller.abort()
+    }
+    const onSignal = (): void => abort('signal')
+    req.signal?.addEventListener('abort', onSignal, { once: true })
+    const timers = [setTimeout(() => abort('attempt-timeout'), numbers.attemptTimeoutMs)]
+    if (Number.isFinite(deadlineMs)) {
+      timers.push(setTimeout(() => abort('deadline'), Math.max(0, deadlineMs - now())))
+    }
+    let response: Dispatcher.ResponseData | undefined
+    try {
+      try {
+        response = await request(target, {
+          dispatcher,
+          method: 'GET',
+          headers: {
+            'wolkvox-token': options.token.reveal(),
+            wolkvox_server: server,
+            accept: 'application/json',
+          },
+          signal: controller.signal,
+          headersTimeout: numbers.headersTimeoutMs,
+          bodyTimeout: numbers.bodyTimeoutMs,
+        })
+      } catch (error) {
+        throw transportError(error, abortCause, base, 'headers')
+      }
+      const status = response.statusCode
+      const withStatus = { ...base, status }
+      if (status >= 300 && status < 400) {
+        const location = response.headers.location
+        throw fail(
+          'WOLKVOX_REDIRECT_REFUSED',
+          `Wolkvox answered ${status} (a redirect) to the ${req.report} call; redirects are never followed`,
+          { ...withStatus, location: redact(String(location ?? '')).slice(0, 200) },
+        )
+      }
+      const declared = Number(response.headers['content-length'])
+      if (status === 200 && Number.isFinite(declared) && declared > numbers.maxResponseBytes) {
+        throw fail(
+          'WOLKVOX_RESPONSE_TOO_LARGE',
+          `Wolkvox announced a ${declared}-byte ${req.report} response, over maxResponseBytes (${numbers.maxResponseBytes}); ask for a smaller window`,
+          { ...withStatus, limitBytes: numbers.maxResponseBytes, announcedBytes: declared },
+        )
+      }
+      let read: Awaited<ReturnType<typeof readBody>>
+      try {
+        read =
+          status === 200
+            ? await readBody(response.body, numbers.maxResponseBytes, false)
+            : await readBody(response.body, ERROR_BODY_LIMIT, true)
+      } catch (error) {
+        throw transportError(error, abortCause, withStatus, 'body')
+      }
+      if (status === 200 && read.exceeded) {
+        throw fail(
+          'WOLKVOX_RESPONSE_TOO_LARGE',
+          `The ${req.report} response passed maxResponseBytes (${numbers.maxResponseBytes}) and was abandoned; ask for a smaller window`,
+          { ...withStatus, limitBytes: numbers.maxResponseBytes, receivedBytes: read.bytes },
+        )
+      }
+      const text = read.buffer.toString('utf8').replace(/^\uFEFF/, '')
+      let json: unknown
+      // Only where parsing stopped is kept: V8's message quotes the body, which is personal data.
+      let parsePosition: number | undefined
+      try {
+        json = JSON.parse(text)
+      } catch (error) {
+        const message = error instanceof Error ? error.message : ''
+        const position = /position (\d+)/.exec(message)
+        if (position !== null) parsePosition = Number(position[1])
+        else if (message.includes('end of JSON')) parsePosition = text.length
+      }
+      const answer: UpstreamAnswer = { status, text: text.slice(0, 2_000), json }
+      const verdict = judgeAnswer(answer)
+      if (verdict.kind === 'error') {
+        const upstreamMessage = redact(verdict.upstreamText).slice(0, 200)
+        const retryAfterMs = parseRetryAfterMs(response.headers['retry-after'], now())
+        throw fail(
+          verdict.code,
+          `Wolkvox answered ${verdict.status}${upstreamMessage === '' ? '' : ` "${upstreamMessage}"`} to the ${req.report} call for ${sent.dateIni}–${sent.dateEnd}: ${verdict.explanation}`,
+          {
+            ...base,
+            status: verdict.status,
+            upstreamMessage,
+            bytes: read.bytes,
+            ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+            ...(parsePosition === undefined ? {} : { jsonErrorAt: parsePosition }),
+          },
+        )
+      }
+      const rows: ReportRowTypes[R][] = []
+      const invalidRows: InvalidRow[] = []
+      let messageCount = 0
+      const data = verdict.kind === 'rows' ? verdict.data : []
+      const parse = rowParsers[req.report]
+      for (const [index, item] of data.entries()) {
+        const parsed = parse(item)
+        if (parsed.ok) {
+          rows.push(parsed.row)
+          messageCount += parsed.messageCount
+        } else {
+          invalidRows.push({
+            index,
+            reason: parsed.reason,
+            raw: JSON.stringify(item) ?? 'undefined',
+          })
+        }
+      }
+      const rowCap = numbers.rowCap
+      return {
+        status: verdict.kind === 'rows' ? 200 : 404,
+        result: {
+          report: req.report,
+          server,
+          window: { from: req.from, to: req.to, ...sent },
+          status: verdict.kind === 'rows' ? 200 : 404,
+          rows,
+          invalidRows,
+          rowCount: data.length,
+          messageCount,
+          bytes: read.bytes,
+          rowCap,
+          hitRowCap: data.length >= rowCap || messageCount >= rowCap,
+        },
+      }
+    } finally {
+      for (const timer of timers) clearTimeout(timer)
+      req.signal?.removeEventListener('abort', onSignal)
+      // Frees the socket whatever happened; a no-op once the body was read to the end.
+      if (response !== undefined) discard(response.body)
+    }
+  }
+
+  async function fetchReport<R extends ReportName>(
+    req: ReportRequest<R>,
+  ): Promise<ReportResult<ReportRowTypes[R]>> {
+    const sent = validate(req)
+    const startedMs = now()
+    const deadlineMs = req.deadline === undefined ? Infinity : Number(req.deadline)
+    if (Number.isNaN(deadlineMs)) {
+      throw fail(
+        'WOLKVOX_REQUEST_INVALID',
+        `Invalid ${req.report} request: deadline is not a valid time`,
+        {
+          report: req.report,
+        },
+      )
+    }
+    const aborted = (attempt: number, cause?: unknown): AppError =>
+      fail(
+        'WOLKVOX_ABORTED',
+        `Wolkvox ${req.report} call aborted by the caller`,
+        { report: req.report, server, attempt },
+        cause,
+      )
+    let last: AppError | undefined
+    for (let attempt = 1; ; attempt += 1) {
+      if (req.signal?.aborted) throw aborted(attempt, req.signal.reason)
+      if (now() >= deadlineMs) {
+        throw (
+          last ??
+          fail(
+            'WOLKVOX_DEADLINE_EXCEEDED',
+            `The caller's deadline passed before the ${req.report} call could start`,
+            {
+              report: req.report,
+              server,
+              attempt,
+            },
+          )
+        )
+      }
+      const attemptStartedMs = now()
+      let outcome: { status: number | undefined; code: ErrorCode | null; bytes: number }
+      try {
+        const { result, status } = await attemptOnce(req, sent, attempt, deadlineMs)
+        outcome = { status, code: null, bytes: result.bytes }
+        onAttempt({
+          report: req.report,
+          attempt,
+          durationMs: now() - attemptStartedMs,
+          ...outcome,
+        })
+        const durationMs = now() - startedMs
+        logger?.debug('wolkvox report fetched', {
+          server,
+          report: req.report,
+          dateIni: sent.dateIni,
+          dateEnd: sent.dateEnd,
+          rows: result.rowCount,
+          messages: result.messageCount,
+          bytes: result.bytes,
+          hitRowCap: result.hitRowCap,
+          attempts: attempt,
+          durationMs,
+        })
+        return { ...result, attempts: attempt, durationMs }
+      } catch (error) {
+        const failure =
+          error instanceof AppError
+            ? error
+            : fail(
+                'WOLKVOX_NETWORK_ERROR',
+                `Wolkvox ${req.report} call failed unexpectedly`,
+                { report: req.report, server, attempt },
+                error,
+              )
+        const status =
+          typeof failure.details.status === 'number' ? failure.details.status : undefined
+        const bytes = typeof failure.details.bytes === 'number' ? failure.details.bytes : 0
+        onAttempt({
+          report: req.report,
+          attempt,
+          durationMs: now() - attemptStartedMs,
+          status,
+          code: failure.code,
+          bytes,
+        })
+        last = failure
+        if (
+          !failure.retriable ||
+          failure.code === 'WOLKVOX_DEADLINE_EXCEEDED' ||
+          attempt >= retry.maxAttempts
+        ) {
+          throw failure
+        }
+        let waitMs = backoffDelayMs(attempt, retry, random)
+        const retryAfterMs = failure.details.retryAfterMs
+        if (typeof retryAfterMs === 'number') waitMs = Math.max(waitMs, retryAfterMs)
+        if (failure.code === 'WOLKVOX_MAINTENANCE')
+          waitMs = Math.max(waitMs, retry.maintenanceDelayMs)
+        if (failure.code === 'WOLKVOX_TIMEOUT' || failure.code === 'WOLKVOX_NETWORK_ERROR') {
+          // The upstream may still be serving the abandoned call: do not overlap it on the token.
+          waitMs = Math.max(waitMs, attemptStartedMs + numbers.upstreamCallLimitMs - now())
+        }
+        const resumeMs = now() + waitMs
+        if (resumeMs >= deadlineMs || resumeMs - startedMs > retry.maxElapsedMs) throw failure
+        logger?.warn('wolkvox call failed; retrying', {
+          server,
+          report: req.report,
+          code: failure.code,
+          status,
+          attempt,
+          delayMs: waitMs,
+        })
+        try {
+          await sleep(waitMs, req.signal)
+        } catch (sleepError) {
+          if (req.signal?.aborted) throw aborted(attempt + 1, req.signal.reason)
+          throw sleepError
+        }
+      }
+    }
+  }
+
+  return {
+    server,
+    timeZone,
+    endpoint: url.toString(),
+    fetchReport,
+    close: async () => {
+      await ownAgent?.close()
+    },
+  }
+}
+
+function discard(body: Dispatcher.ResponseData['body']): void {
+  // Destroying an unread body emits an abort error that nobody else listens to.
+  body.on('error', () => undefined)
+  body.destroy()
+}
+
+function errorCode(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code
+  return typeof code === 'string' ? code : undefined
+}
+
+const tlsCodes = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_UNTRUSTED',
+  'CERT_REVOKED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+])
+
+function isTlsFailure(error: unknown): boolean {
+  for (
+    let current = error, depth = 0;
+    current !== undefined && current !== null && depth < 5;
+    depth += 1
+  ) {
+    const code = errorCode(current)
+    if (code !== undefined && tlsCodes.has(code)) return true
+    current = (current as { cause?: unknown }).cause
+  }
+  return false
+}

@@ -1,0 +1,33 @@
+/**
+ * The trámite classification engine: pure functions over a rules file, no I/O beyond reading
+ * the files given to the loaders.
+ *
+ * ```ts
+ * const rules = compileRules(loadRules('rules/tramites.es.json'))
+ * classifyMessage(rules, 'Necesito un CERTIFICÁDO laboral').primary // 'certificado'
+ * ```
+ */
+export { classifyConversation, classifyMessage } from './classify.js'
+export { compileRules, termWeights, type CompiledRules } from './compile.js'
+export {
+  evaluate,
+  loadEvalSet,
+  parseEvalSet,
+  type EvaluationReport,
+  type LabelledMessage,
+  type Scores,
+} from './evaluate.js'
+export { normalizeText, type NormalizedText } from './fold.js'
+export { loadRules, parseRules, type RulesProblem } from './rules.js'
+export {
+  senders,
+  type Classification,
+  type ConversationMessage,
+  type ExcludedMatch,
+  type Explanation,
+  type RuleSet,
+  type Sender,
+  type TermKind,
+  type TramiteLabel,
+  type TramiteRule,
+} from './types.js'

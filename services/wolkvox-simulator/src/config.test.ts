@@ -1,0 +1,95 @@
+import { describe, expect, it } from 'vitest'
+import { readSimulatorConfig } from './config.js'
+
+describe('readSimulatorConfig', () => {
+  it('has the documented defaults', () => {
+    expect(readSimulatorConfig({}, [])).toMatchObject({
+      port: 8089,
+      host: '127.0.0.1',
+      seed: 1,
+      chatsPerHour: 60,
+      tokens: ['sim-token'],
+      timeZone: 'America/Bogota',
+      historyMs: 7 * 86_400_000,
+      selection: 'closing',
+      rowCap: 60_000,
+      rowCapUnit: 'message',
+      dailyQuota: 10_000,
+      concurrentLimit: 2,
+      latencyMs: 0,
+      visibilityLagMs: 2_000,
+      faultRate: 1,
+      logLevel: 'info',
+    })
+  })
+
+  it('takes flags over variables', () => {
+    const config = readSimulatorConfig({ HTTP_PORT: '9000', SIM_SEED: '5', SIM_TOKENS: 'a,b' }, [
+      '--port',
+      '8090',
+      '--chats-per-hour',
+      '600',
+      '--token',
+      'x',
+      '--token',
+      'y',
+      '--fault',
+      'maintenance',
+      '--fault-rate',
+      '0.25',
+      '--selection',
+      'message',
+    ])
+    expect(config).toMatchObject({
+      port: 8090,
+      seed: 5,
+      chatsPerHour: 600,
+      tokens: ['x', 'y'],
+      fault: { kind: 'maintenance' },
+      faultRate: 0.25,
+      selection: 'message',
+    })
+  })
+
+  it('reads a fault with parameters as JSON', () => {
+    expect(
+      readSimulatorConfig({ SIM_FAULT: '{"kind":"rate-limited","retryAfterSeconds":3}' }, []).fault,
+    ).toEqual({
+      kind: 'rate-limited',
+      retryAfterSeconds: 3,
+    })
+  })
+
+  it('reports every problem at once, and never a token', () => {
+    try {
+      readSimulatorConfig({ SIM_TOKENS: 'secret-tok', SIM_FAULT_RATE: '2' }, [
+        '--port',
+        'x',
+        '--selection',
+        'sideways',
+        '--fault',
+        'explode',
+        '--latency',
+        'soon',
+      ])
+      expect.unreachable()
+    } catch (error) {
+      expect(error).toMatchObject({ code: 'CONFIG_INVALID' })
+      const message = (error as Error).message
+      for (const variable of [
+        'HTTP_PORT',
+        'SIM_SELECTION',
+        'SIM_FAULT',
+        'SIM_LATENCY',
+        'SIM_FAULT_RATE',
+      ]) {
+        expect(message).toContain(variable)
+      }
+      expect(message).not.toContain('secret-tok')
+    }
+  })
+
+  it('refuses unknown flags with the usage', () => {
+    expect(() => readSimulatorConfig({}, ['--prot', '1'])).toThrow(/Usage: npm run simulator/)
+  })
+})

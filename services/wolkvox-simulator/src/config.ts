@@ -1,0 +1,128 @@
+import { parseArgs } from 'node:util'
+import { readConfig, type Env } from '@wolkvox-chat-stream/config'
+import { AppError } from '@wolkvox-chat-stream/errors'
+import { isLogThreshold, type LogThreshold } from '@wolkvox-chat-stream/observability'
+import { faultKinds, parseFaultSpec, type Fault } from './faults.js'
+import type { SimulatorOptions } from './simulator.js'
+
+/** Every command-line flag, the variable it stands for, and what it means (for `--help` and the README). */
+export const simulatorFlags = [
+  ['port', 'HTTP_PORT', '8089', 'port to listen on (0 picks a free one)'],
+  ['host', 'SIM_HOST', '127.0.0.1', 'address to bind'],
+  ['seed', 'SIM_SEED', '1', 'same seed, same data'],
+  ['chats-per-hour', 'SIM_CHATS_PER_HOUR', '60', 'about this many chats start per hour'],
+  [
+    'token',
+    'SIM_TOKENS',
+    'sim-token',
+    'accepted token; repeat the flag, or comma-separate the variable',
+  ],
+  ['time-zone', 'SIM_TIMEZONE', 'America/Bogota', 'zone of date, date_ini, date_end'],
+  ['history', 'SIM_HISTORY', '7d', 'how far back the data reaches'],
+  [
+    'selection',
+    'SIM_SELECTION',
+    'closing',
+    'closing: chats closed in the window; message: messages sent in it',
+  ],
+  ['row-cap', 'SIM_ROW_CAP', '60000', 'records per response before silent truncation'],
+  ['row-cap-unit', 'SIM_ROW_CAP_UNIT', 'message', 'what the cap counts: message or chat'],
+  ['daily-quota', 'SIM_DAILY_QUOTA', '10000', 'calls per token per local day'],
+  ['concurrent-limit', 'SIM_CONCURRENT_LIMIT', '2', 'simultaneous calls allowed per token'],
+  ['latency', 'SIM_LATENCY', '0ms', 'server time added to every call'],
+  ['visibility-lag', 'SIM_VISIBILITY_LAG', '2s', 'data becomes visible this long after it happens'],
+  ['fault', 'SIM_FAULT', '', `a fault on every call: ${faultKinds.join(', ')} (or JSON)`],
+  ['fault-rate', 'SIM_FAULT_RATE', '1', 'share of calls the --fault applies to, 0..1'],
+  ['log-level', 'LOG_LEVEL', 'info', 'trace, debug (one line per call), info, warn, error, silent'],
+] as const
+
+/** The simulator's configuration: its options plus the log level. */
+export interface SimulatorConfig extends SimulatorOptions {
+  port: number
+  logLevel: LogThreshold
+}
+
+/** The `--help` text. */
+export function usage(): string {
+  const rows = simulatorFlags.map(
+    ([flag, variable, fallback, meaning]) =>
+      `  --${flag.padEnd(17)} ${variable.padEnd(21)} ${meaning}${fallback === '' ? '' : ` (default ${fallback})`}`,
+  )
+  return `Usage: npm run simulator -- [options]\n\n  flag                variable              meaning\n${rows.join('\n')}\n`
+}
+
+/**
+ * Reads the configuration from the command line and the environment (flags win), collecting
+ * every problem into one error.
+ *
+ * @throws AppError `CONFIG_INVALID` listing each problem (tokens never appear in it).
+ */
+export function readSimulatorConfig(env: Env, argv: readonly string[]): Readonly<SimulatorConfig> {
+  let parsed: ReturnType<typeof parseArgs>
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: Object.fromEntries(
+        simulatorFlags.map(([flag]) => [
+          flag,
+          { type: 'string' as const, multiple: flag === 'token' },
+        ]),
+      ),
+    })
+  } catch (error) {
+    throw new AppError('CONFIG_INVALID', `${(error as Error).message}\n\n${usage()}`)
+  }
+  const merged: Record<string, string | undefined> = { ...env }
+  for (const [flag, variable] of simulatorFlags) {
+    const value = parsed.values[flag]
+    if (Array.isArray(value)) merged[variable] = value.join(',')
+    else if (typeof value === 'string') merged[variable] = value
+  }
+  return readConfig(merged, (r) => {
+    const logLevel = r.string('LOG_LEVEL', 'info')
+    if (!isLogThreshold(logLevel)) r.report('LOG_LEVEL', `"${logLevel}" is not a log level`)
+    const rateText = r.string('SIM_FAULT_RATE', '1')
+    const faultRate = Number(rateText)
+    if (!/^\d*\.?\d+$/.test(rateText) || faultRate > 1)
+      r.report('SIM_FAULT_RATE', `"${rateText}" is not in 0..1`)
+    let fault: Fault | undefined
+    const faultText = r.string('SIM_FAULT')
+    if (faultText !== undefined) {
+      try {
+        const spec = parseFaultSpec(
+          faultText.startsWith('{') ? JSON.parse(faultText) : { kind: faultText },
+        )
+        const { count: _count, ...rest } = spec
+        fault = rest
+      } catch (error) {
+        r.report(
+          'SIM_FAULT',
+          error instanceof AppError ? error.message : `"${faultText}" is not JSON`,
+        )
+      }
+    }
+    const config: SimulatorConfig = {
+      port: r.integer('HTTP_PORT', 8089, { min: 0, max: 65_535 }),
+      host: r.string('SIM_HOST', '127.0.0.1'),
+      seed: r.integer('SIM_SEED', 1, { min: 0, max: 2 ** 52 }),
+      chatsPerHour: r.integer('SIM_CHATS_PER_HOUR', 60, { min: 0, max: 1_000_000 }),
+      tokens: r.list('SIM_TOKENS', ['sim-token']),
+      timeZone: r.string('SIM_TIMEZONE', 'America/Bogota'),
+      historyMs: r.durationMs('SIM_HISTORY', '7d'),
+      selection: r.oneOf('SIM_SELECTION', ['closing', 'message'] as const, 'closing'),
+      rowCap: r.integer('SIM_ROW_CAP', 60_000, { min: 1, max: 10_000_000 }),
+      rowCapUnit: r.oneOf('SIM_ROW_CAP_UNIT', ['message', 'chat'] as const, 'message'),
+      dailyQuota: r.integer('SIM_DAILY_QUOTA', 10_000, { min: 0, max: 1_000_000_000 }),
+      concurrentLimit: r.integer('SIM_CONCURRENT_LIMIT', 2, { min: 1, max: 1_000 }),
+      latencyMs: r.durationMs('SIM_LATENCY', '0ms'),
+      visibilityLagMs: r.durationMs('SIM_VISIBILITY_LAG', '2s'),
+      faultRate: Number.isFinite(faultRate) ? Math.min(1, faultRate) : 1,
+      logLevel: isLogThreshold(logLevel) ? logLevel : 'info',
+      ...(fault === undefined ? {} : { fault }),
+    }
+    if (config.tokens?.length === 0) r.report('SIM_TOKENS', 'needs at least one token')
+    return config
+  })
+}

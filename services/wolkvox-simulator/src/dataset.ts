@@ -1,0 +1,445 @@
+import {
+  agentClosings,
+  agentGreetings,
+  agents,
+  botGreetings,
+  botSpellings,
+  botTransfers,
+  channels,
+  customerClosings,
+  customerRepeats,
+  firstNames,
+  lastNames,
+  scripts,
+  tramites,
+} from './catalog.js'
+import { between, createRandom, hashSeed, pick, pickWeighted, type Random } from './random.js'
+import { formatDate, offsetSec, toLocalSec } from './wall-clock.js'
+
+/** How the data is made. Equal options give byte-for-byte equal data, whenever asked. */
+export interface DatasetOptions {
+  seed: number
+  /** About this many chats start in each hour (±15%, fixed per hour by the seed). */
+  chatsPerHour: number
+  /** The operation's zone: message `date`s and request windows are local times in it. */
+  timeZone: string
+  /** No chat starts before this instant (epoch ms). */
+  historyStartMs: number
+}
+
+/** Which chats a window returns. */
+export type Selection = 'closing' | 'message'
+
+/** The plan of one chat, cheap to compute: enough to select it without writing its messages. */
+export interface ChatHeader {
+  /** The UTC hour (since the epoch) it starts in, and its index among that hour's chats. */
+  hour: number
+  index: number
+  seed: number
+  /** UTC seconds of the first and last message, and of the chat's closing. */
+  startSec: number
+  lastSec: number
+  closeSec: number
+  messageCount: number
+  hasBot: boolean
+  pairs: number
+  duplicate: boolean
+  image: boolean
+}
+
+/** One message: when it was sent, and its JSON text exactly as served. */
+export interface SimMessage {
+  utcSec: number
+  localSec: number
+  /** Kept as text, not as an object: serving is then a join, and the cache costs less memory. */
+  text: string
+}
+
+/** A whole chat. */
+export interface SimChat {
+  header: ChatHeader
+  /** `conn_id`, `agent_name`, `customer_name` and any chat-level extra field, in order. */
+  fields: Readonly<Record<string, string>>
+  /** The JSON text of `fields` without its closing brace, ready for `,"conversation":[…]}`. */
+  head: string
+  messages: readonly SimMessage[]
+}
+
+/** A chat as one window returns it: all its messages (closing time) or those in the window. */
+export interface SelectedChat {
+  chat: SimChat
+  messages: readonly SimMessage[]
+}
+
+/** A window in local seconds (see wall-clock.ts), both ends inclusive. */
+export interface WindowQuery {
+  fromLocalSec: number
+  toLocalSec: number
+  selection: Selection
+  /** Nothing after this UTC second is visible yet (now minus the visibility lag). */
+  visibleUntilSec: number
+}
+
+/** Enough records to fill a response: selection may stop there. */
+export interface RecordBudget {
+  records: number
+  unit: 'message' | 'chat'
+}
+
+/** The generated history, computed lazily per hour and cached within bounds. */
+export interface Dataset {
+  readonly options: Readonly<DatasetOptions>
+  /**
+   * The chats a window selects, in serving order: by closing time, or by first message for a
+   * message-time selection. With a budget, stops once that many records (messages or chats) are in.
+   */
+  select(query: WindowQuery, budget?: RecordBudget): SelectedChat[]
+  /** Every chat that starts in the UTC hour `hour` (hours since the epoch). */
+  chatsInHour(hour: number): SimChat[]
+}
+
+/** The longest a chat runs from first to last message (seconds). */
+export const MAX_CHAT_DURATION_SEC = 3_600
+/** The longest from first message to closing: idle chats close by timeout after about 23 h. */
+export const MAX_CHAT_LIFETIME_SEC = MAX_CHAT_DURATION_SEC + 24 * 3_600
+
+const HEADER_CACHE_HOURS = 4_000
+const CHAT_CACHE_MESSAGES = 400_000
+
+/** Creates the dataset for `options`. */
+export function createDataset(options: DatasetOptions): Dataset {
+  const historyStartSec = Math.ceil(options.historyStartMs / 1000)
+  const headerCache = new Map<number, ChatHeader[]>()
+  const chatCache = new Map<number, SimChat>()
+  let cachedMessages = 0
+
+  function headersOf(hour: number): ChatHeader[] {
+    const cached = headerCache.get(hour)
+    if (cached !== undefined) {
+      headerCache.delete(hour)
+      headerCache.set(hour, cached)
+      return cached
+    }
+    const headers = planHour(options.seed, options.chatsPerHour, hour).filter(
+      (header) => header.startSec >= historyStartSec,
+    )
+    headerCache.set(hour, headers)
+    if (headerCache.size > HEADER_CACHE_HOURS) {
+      headerCache.delete(headerCache.keys().next().value as number)
+    }
+    return headers
+  }
+
+  function chatOf(header: ChatHeader): SimChat {
+    // The seed is unique enough as a cache key only with the hour and index mixed in.
+    const key = header.hour * 2_097_152 + header.index
+    const cached = chatCache.get(key)
+    if (cached !== undefined) return cached
+    const chat = writeChat(header, options.timeZone)
+    chatCache.set(key, chat)
+    cachedMessages += chat.messages.length
+    while (cachedMessages > CHAT_CACHE_MESSAGES) {
+      const oldest = chatCache.keys().next().value as number
+      cachedMessages -= chatCache.get(oldest)?.messages.length ?? 0
+      chatCache.delete(oldest)
+    }
+    return chat
+  }
+
+  function select(query: WindowQuery, budget?: RecordBudget): SelectedChat[] {
+    const { fromLocalSec, toLocalSec: toLocal, selection, visibleUntilSec } = query
+    if (fromLocalSec > toLocal) return []
+    const zone = options.timeZone
+    // The UTC span whose local times can fall in the window, whatever offsets apply around it
+    // (a DST change inside it included); exact filtering is then done in local time.
+    const around = [fromLocalSec - 86_400, fromLocalSec, toLocal, toLocal + 86_400].map((at) =>
+      offsetSec(at, zone),
+    )
+    const fromUtc = fromLocalSec - Math.max(...around)
+    const toUtc = Math.min(toLocal - Math.min(...around), visibleUntilSec)
+    const reach = selection === 'closing' ? MAX_CHAT_LIFETIME_SEC : MAX_CHAT_DURATION_SEC
+    const firstHour = Math.floor(Math.max(fromUtc - reach, historyStartSec) / 3_600)
+    const lastHour = Math.floor(toUtc / 3_600)
+    // Chats are chosen and ordered from their headers alone; messages are written only for the
+    // chats served, and no further than the row cap needs: a capped window costs what it returns.
+    const candidates: { header: ChatHeader; order: number }[] = []
+    for (let hour = firstHour; hour <= lastHour; hour += 1) {
+      for (const header of headersOf(hour)) {
+        if (selection === 'closing') {
+          if (
+            header.closeSec > visibleUntilSec ||
+            header.closeSec < fromUtc ||
+            header.closeSec > toUtc
+          ) {
+            continue
+          }
+          const closeLocal = toLocalSec(header.closeSec, zone)
+          if (closeLocal < fromLocalSec || closeLocal > toLocal) continue
+          candidates.push({ header, order: header.closeSec })
+        } else if (header.lastSec >= fromUtc && header.startSec <= toUtc) {
+          candidates.push({ header, order: header.startSec })
+        }
+      }
+    }
+    candidates.sort(
+      (a, b) =>
+        a.order - b.order || a.header.hour - b.header.hour || a.header.index - b.header.index,
+    )
+    const out: SelectedChat[] = []
+    let records = 0
+    for (const { header } of candidates) {
+      if (budget !== undefined && records >= budget.records) break
+      const chat = chatOf(header)
+      const messages =
+        selection === 'closing'
+          ? chat.messages
+          : chat.messages.filter(
+              (m) =>
+                m.localSec >= fromLocalSec && m.localSec <= toLocal && m.utcSec <= visibleUntilSec,
+            )
+      if (messages.length === 0) continue
+      out.push({ chat, messages })
+      records += budget?.unit === 'chat' ? 1 : messages.length
+    }
+    return out
+  }
+
+  return {
+    options: Object.freeze({ ...options }),
+    select,
+    chatsInHour: (hour) => headersOf(hour).map(chatOf),
+  }
+}
+
+/** The headers of one UTC hour: a pure function of (seed, chatsPerHour, hour). */
+export function planHour(seed: number, chatsPerHour: number, hour: number): ChatHeader[] {
+  const hourRandom = createRandom(hashSeed(seed, hour, 0xc4a7))
+  const count = Math.round(chatsPerHour * (0.85 + 0.3 * hourRandom()))
+  const headers: ChatHeader[] = []
+  for (let index = 0; index < count; index += 1) {
+    const chatSeed = hashSeed(seed, hour, index)
+    const r = createRandom(chatSeed)
+    const startSec = hour * 3_600 + Math.floor(r() * 3_600)
+    const hasBot = r() < 0.55
+    const pairs = between(r, 0, 6)
+    const duplicate = r() < 0.07
+    const image = r() < 0.03
+    const messageCount =
+      (hasBot ? 3 : 0) + 2 + 2 * pairs + (image ? 1 : 0) + 2 + (duplicate ? 1 : 0)
+    const distinct = messageCount - (duplicate ? 1 : 0)
+    const durationSec = Math.min(MAX_CHAT_DURATION_SEC, (distinct - 1) * between(r, 15, 110))
+    const idle = r() < 0.08
+    const closeDelay = idle ? 23 * 3_600 + between(r, 0, 1_800) : between(r, 30, 600)
+    const lastSec = startSec + durationSec
+    headers.push({
+      hour,
+      index,
+      seed: chatSeed,
+      startSec,
+      lastSec,
+      closeSec: lastSec + closeDelay,
+      messageCount,
+      hasBot,
+      pairs,
+      duplicate,
+      image,
+    })
+  }
+  return headers
+}
+
+type Role = 'bot' | 'customer' | 'agent'
+interface Line {
+  role: Role
+  text: string
+  toBot?: boolean
+  image?: boolean
+  mood?: 'customer' | 'closing'
+}
+
+const titleCase = (text: string): string => text.replace(/\b\p{L}/gu, (c) => c.toUpperCase())
+
+function customerNameOf(r: Random): string {
+  const first = pick(r, firstNames)
+  const last = `${pick(r, lastNames)} ${pick(r, lastNames)}`
+  const style = r()
+  if (style < 0.1) return `${first} ${last}`.toLowerCase()
+  if (style < 0.2) return `${first} ${last}`.toUpperCase()
+  if (style < 0.32) return `${first}  ${last}`
+  return `${first} ${last}`
+}
+
+function customerIdOf(r: Random, channel: string): string {
+  const digits = (n: number): string => Array.from({ length: n }, () => between(r, 0, 9)).join('')
+  const lower = channel.toLowerCase()
+  if (lower.startsWith('whatsapp')) return `573${digits(9)}`
+  if (lower.startsWith('facebook') || lower === 'instagram')
+    return `${between(r, 1, 9)}${digits(15)}`
+  if (lower === 'telegram') return `${between(r, 1, 9)}${digits(9)}`
+  return `10${digits(8)}`
+}
+
+function imageOf(r: Random): string {
+  // A PNG signature and header, then noise: big, base64, and not worth decoding.
+  const png = Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex')
+  const noise = Buffer.alloc(between(r, 1_500, 6_000))
+  for (let i = 0; i < noise.length; i += 1) noise[i] = Math.floor(r() * 256)
+  const data = `data:image/png;base64,${Buffer.concat([png, noise]).toString('base64')}`
+  return r() < 0.5 ? data : `<img src="${data}" alt="imagen">`
+}
+
+const quotes = new Map<string, string>()
+
+/** `JSON.stringify` of a string, remembered for the short strings the catalog repeats. */
+function quoted(text: string): string {
+  let value = quotes.get(text)
+  if (value === undefined) {
+    value = JSON.stringify(text)
+    if (text.length <= 300 && quotes.size < 100_000) quotes.set(text, value)
+  }
+  return value
+}
+
+/** A chat's `conn_id`: unique per (hour, index), and hex like the upstream's. */
+export const connIdOf = (header: ChatHeader): string =>
+  `${header.hour.toString(16).padStart(6, '0')}${header.index.toString(16).padStart(4, '0')}${header.seed.toString(16).padStart(8, '0')}`
+
+/** Writes a chat's messages from its header: a pure function of (header, zone). */
+export function writeChat(header: ChatHeader, timeZone: string): SimChat {
+  const r = createRandom(hashSeed(header.seed, 0x5eed))
+  const channel = pickWeighted(r, channels)
+  const customer = customerNameOf(r)
+  const customerId = customerIdOf(r, channel)
+  const agent = pick(r, agents)
+  const tramite = pick(r, tramites)
+  const script = scripts[tramite]
+  const feelingMode = pickWeighted(r, [
+    ['normal', 62],
+    ['capitalized', 10],
+    ['empty', 10],
+    ['missing', 10],
+    ['phone', 8],
+  ] as const)
+  const bot = pick(r, botSpellings)
+  const botFrom = r() < 0.7 ? 'AGENT' : 'BOT'
+  const chatExtra: Record<string, string> = r() < 0.04 ? { skill_name: 'Servicio al cliente' } : {}
+  const firstWord = (name: string): string => name.trim().split(/\s+/)[0] ?? name
+
+  const lines: Line[] = []
+  if (header.hasBot) {
+    lines.push({ role: 'bot', text: pick(r, botGreetings) })
+    lines.push({
+      role: 'customer',
+      text: String(tramites.indexOf(tramite) + 1),
+      toBot: true,
+      mood: 'customer',
+    })
+    lines.push({ role: 'bot', text: pick(r, botTransfers) })
+  }
+  lines.push({ role: 'customer', text: pick(r, script.opening), mood: 'customer' })
+  lines.push({
+    role: 'agent',
+    text: pick(r, agentGreetings)
+      .replace('{agent}', firstWord(agent))
+      .replace('{customer}', firstWord(customer)),
+  })
+  for (let i = 0; i < header.pairs; i += 1) {
+    lines.push({ role: 'customer', text: pick(r, script.followUp), mood: 'customer' })
+    lines.push({ role: 'agent', text: pick(r, script.answers) })
+  }
+  if (header.image)
+    lines.push({ role: 'customer', text: imageOf(r), image: true, mood: 'customer' })
+  lines.push({ role: 'agent', text: pick(r, agentClosings) })
+  lines.push({ role: 'customer', text: pick(r, customerClosings), mood: 'closing' })
+
+  const duration = header.lastSec - header.startSec
+  const inner = Array.from({ length: Math.max(0, lines.length - 2) }, () =>
+    Math.floor(r() * (duration + 1)),
+  ).sort((a, b) => a - b)
+  const offsets = lines.length === 1 ? [0] : [0, ...inner, duration]
+
+  const feelingOf = (line: Line): string => {
+    const value =
+      line.mood === 'customer'
+        ? pickWeighted(r, script.mood)
+        : line.mood === 'closing'
+          ? pickWeighted(r, [
+              ['positive', 5],
+              ['very positive', 2],
+              ['neutral', 2],
+              ['negative', 1],
+            ] as const)
+          : line.role === 'agent'
+            ? pickWeighted(r, [
+                ['neutral', 7],
+                ['positive', 3],
+              ] as const)
+            : 'neutral'
+    return feelingMode === 'capitalized' ? titleCase(value) : value
+  }
+
+  interface Entry {
+    line: Line
+    text: string
+    feeling: string
+    utcSec: number
+    localSec: number
+  }
+  const entries: Entry[] = lines.map((line, i) => {
+    const utcSec = header.startSec + (offsets[i] ?? duration)
+    return {
+      line,
+      text: line.text,
+      feeling: feelingOf(line),
+      utcSec,
+      localSec: toLocalSec(utcSec, timeZone),
+    }
+  })
+  if (header.duplicate) {
+    // The customer sends the same words twice in the same second: a distinct message upstream.
+    const customerIndexes = entries.flatMap((e, i) =>
+      e.line.role === 'customer' && e.line.image !== true ? [i] : [],
+    )
+    const at = customerIndexes[Math.floor(r() * customerIndexes.length)] ?? 0
+    const original = entries[at] as Entry
+    const copy = { ...original, text: r() < 0.5 ? original.text : pick(r, customerRepeats) }
+    entries.splice(at, 1, copy, copy)
+  }
+  // Each message's JSON is written by hand from pre-quoted parts: no object per message, so
+  // a 60,000-message window leaves little garbage behind (see quoted()).
+  const qChannel = quoted(channel)
+  const qCustomer = quoted(customer)
+  const qAgent = quoted(agent)
+  const qBot = quoted(bot)
+  const qId = quoted(customerId)
+  const qFrom = { customer: '"CUSTOMER"', agent: '"AGENT"', bot: quoted(botFrom) }
+  const messages: SimMessage[] = entries.map(({ line, text, feeling, utcSec, localSec }) => {
+    const fromName = line.role === 'customer' ? qCustomer : line.role === 'agent' ? qAgent : qBot
+    const toName = line.role === 'customer' ? (line.toBot === true ? qBot : qAgent) : qCustomer
+    const mood =
+      feelingMode === 'phone'
+        ? `,"customer_phone":${qId}`
+        : feelingMode === 'empty'
+          ? ',"feeling":""'
+          : feelingMode === 'missing'
+            ? ''
+            : `,"feeling":${quoted(feeling)}`
+    return {
+      utcSec,
+      localSec,
+      text: `{"channel":${qChannel},"from":${qFrom[line.role]},"from_name":${fromName},"to_name":${toName},"date":"${formatDate(localSec)}","message":${quoted(text)},"customer_id":${qId}${mood}${line.image === true ? ',"message_type":"image"' : ''}}`,
+    }
+  })
+  const fields = {
+    conn_id: connIdOf(header),
+    agent_name: agent,
+    customer_name: customer,
+    ...chatExtra,
+  }
+  return {
+    header,
+    fields,
+    head: JSON.stringify(fields).slice(0, -1),
+    messages,
+  }
+}
