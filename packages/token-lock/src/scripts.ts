@@ -11,9 +11,11 @@
  * ARGV[1]  lease value, unique per acquisition
  * ARGV[2]  lease TTL in ms
  * ARGV[3]  new epoch id, written when the epoch key is missing
+ * ARGV[4]  '1' when the Redis-wide epoch key existed just before (so a missing lock epoch means
+ *          a lock never used before, not a loss), '0' otherwise
  * Returns  {1, fence}             the lease is granted with this fencing token
  *          {0, 'busy', pttl}      another holder has it for pttl more ms
- *          {0, 'quarantine', ttl} the epoch was missing: Redis lost its data (or is new), so a
+ *          {0, 'quarantine', ttl} the epochs were missing: Redis lost its data (or is new), so a
  *                                 holder from before may still be running; nobody gets the lock
  *                                 for one TTL. The fence counter restarts above every earlier one.
  */
@@ -25,8 +27,10 @@ if redis.call('EXISTS', KEYS[3]) == 0 then
   local seed = tonumber(now[1]) * 1000000 + tonumber(now[2])
   local current = tonumber(redis.call('GET', KEYS[2]) or '0')
   if seed > current then redis.call('SET', KEYS[2], string.format('%.0f', seed)) end
-  redis.call('SET', KEYS[1], 'quarantine', 'PX', ARGV[2])
-  return {0, 'quarantine', tonumber(ARGV[2])}
+  if ARGV[4] ~= '1' then
+    redis.call('SET', KEYS[1], 'quarantine', 'PX', ARGV[2])
+    return {0, 'quarantine', tonumber(ARGV[2])}
+  end
 end
 if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
   return {1, redis.call('INCR', KEYS[2])}

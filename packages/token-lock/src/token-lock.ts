@@ -85,7 +85,13 @@ export interface TokenLock {
   /** Reads a state value of this lock's operation without holding the lease. */
   readState(name: string): Promise<string | null>
   /** The Redis keys of this lock (derived from the token's hash), for tests and operators. */
-  readonly keys: { lock: string; fence: string; epoch: string; state(name: string): string }
+  readonly keys: {
+    lock: string
+    fence: string
+    epoch: string
+    globalEpoch: string
+    state(name: string): string
+  }
 }
 
 /** A lease plus its end: `release()` stops renewal and frees it (or keeps it after an abort). */
@@ -122,6 +128,7 @@ export function createTokenLock(options: TokenLockOptions): TokenLock {
     lock: redisKeys.key(options.server, 'lock', lockName),
     fence: redisKeys.key(options.server, 'lock', lockName, 'fence'),
     epoch: redisKeys.key(options.server, 'lock', lockName, 'epoch'),
+    globalEpoch: redisKeys.globalKey('lock-epoch'),
     state: (name: string) => redisKeys.key(options.server, 'state', name),
   }
 
@@ -149,6 +156,15 @@ export function createTokenLock(options: TokenLockOptions): TokenLock {
     { handle: LeaseHandle } | { busy: 'busy' | 'quarantine'; retryInMs: number }
   > => {
     const value = randomBytes(16).toString('hex')
+    // The Redis-wide epoch tells a lock never used before (no quarantine) from a Redis that lost
+    // its data (every lock quarantined). It lives outside the lock's slot, so it is read apart
+    // from the script; a flush in the microseconds between the two is the one case not covered.
+    let globalKnown: number
+    try {
+      globalKnown = await redis.exists(keys.globalEpoch)
+    } catch (error) {
+      throw toRedisError(error)
+    }
     const sentAt = now()
     // On an error the outcome is unknown: the SET may have happened. The lock is then treated as
     // not ours (the error propagates); if it was set, it expires after one TTL. The lock-role
@@ -156,8 +172,15 @@ export function createTokenLock(options: TokenLockOptions): TokenLock {
     const reply = await evalScript(
       ACQUIRE,
       [keys.lock, keys.fence, keys.epoch],
-      [value, ttlMs, randomBytes(8).toString('hex')],
+      [value, ttlMs, randomBytes(8).toString('hex'), globalKnown === 1 ? '1' : '0'],
     )
+    if (globalKnown !== 1) {
+      try {
+        await redis.set(keys.globalEpoch, randomBytes(8).toString('hex'), 'NX')
+      } catch (error) {
+        throw toRedisError(error)
+      }
+    }
     const [granted, second, third] = reply as [number, number | string, number?]
     if (granted !== 1) {
       return {

@@ -113,6 +113,11 @@ export interface ReportResult<Row> {
   /** 200, or 404 for an empty window. */
   status: number
   rows: Row[]
+  /**
+   * The `data` items exactly as parsed from the JSON, in order, valid or not: for a caller that
+   * builds its own records from the upstream shape (the poller's event builder).
+   */
+  items: readonly unknown[]
   /** Items that could not be read as rows, for the dead-letter topic. */
   invalidRows: InvalidRow[]
   /** Items in `data` (rows plus invalid rows). */
@@ -479,6 +484,7 @@ export function createWolkvoxClient(options: WolkvoxClientOptions): WolkvoxClien
           window: { from: req.from, to: req.to, ...sent },
           status: verdict.kind === 'rows' ? 200 : 404,
           rows,
+          items: data,
           invalidRows,
           rowCount: data.length,
           messageCount,

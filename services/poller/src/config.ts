@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { readConfig, Secret, type Env, type EnvReader } from '@wolkvox-chat-stream/config'
+import { readKafkaSettings, type KafkaSettings } from '@wolkvox-chat-stream/kafka'
 import { isValidZone } from './local-time.js'
 import { parseTimeInput } from './time-input.js'
 
@@ -30,6 +31,7 @@ export interface PollerConfig {
   lockTtlMs: number
   lockWaitMs: number
   redisUrl: string
+  kafka: KafkaSettings
   logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal'
   httpPort: number
 }
@@ -96,20 +98,34 @@ export function readPollerConfig(
           ]
         : []
 
+    const maxWindowMs = r.durationMs('POLL_MAX_WINDOW', '6h')
+    // A DST widening adds up to two hours to a request, which must stay within 31 days.
+    if (maxWindowMs > 30 * 86_400_000)
+      r.report('POLL_MAX_WINDOW', 'must be at most 30d (the upstream allows 31 days per call)')
+    const sweepLookbackMs = r.durationMs('POLL_SWEEP_LOOKBACK', '25h')
+    const dedupHorizonMs = r.durationMs('POLL_DEDUP_HORIZON', '3d')
+    if (dedupHorizonMs <= Math.max(lookbackMs, sweepLookbackMs)) {
+      r.report(
+        'POLL_DEDUP_HORIZON',
+        'must be longer than POLL_LOOKBACK and POLL_SWEEP_LOOKBACK, or re-polls publish again',
+      )
+    }
     return {
       operations,
       report: 'chat_2' as const,
       intervalMs: r.durationMs('POLL_INTERVAL', '5m'),
       lookbackMs,
       settleLagMs: r.durationMs('POLL_SETTLE_LAG', '2m'),
-      maxWindowMs: r.durationMs('POLL_MAX_WINDOW', '6h'),
-      sweepLookbackMs: r.durationMs('POLL_SWEEP_LOOKBACK', '25h'),
-      dedupHorizonMs: r.durationMs('POLL_DEDUP_HORIZON', '3d'),
+      maxWindowMs,
+      sweepLookbackMs,
+      dedupHorizonMs,
       maxResponseBytes: r.integer('POLL_MAX_RESPONSE_BYTES', 64 * 1024 * 1024, { min: 1024 }),
       rowCap: r.integer('POLL_ROW_CAP', 60_000, { min: 1 }),
-      lockTtlMs: r.durationMs('POLL_LOCK_TTL', '30s'),
+      // One upstream call may take 60 s of server time; each call must fit in the lease it starts in.
+      lockTtlMs: r.durationMs('POLL_LOCK_TTL', '90s'),
       lockWaitMs: r.durationMs('POLL_LOCK_WAIT', '2m'),
       redisUrl: r.string('REDIS_URL', 'redis://127.0.0.1:6379'),
+      kafka: readKafkaSettings(r, 'wolkvox-poller'),
       logLevel: r.oneOf(
         'LOG_LEVEL',
         ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const,

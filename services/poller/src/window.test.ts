@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { instantsOf, parseLocal, toWolkvoxStamp } from './local-time.js'
-import { dueRange, halve, splitRange, toLocalRequest, type Range } from './window.js'
+import { dueRange, halve, splitRange, widenForAmbiguity, type Range } from './window.js'
 
 const MIN = 60_000
 const HOUR = 60 * MIN
@@ -72,37 +72,33 @@ describe('splitRange and halve', () => {
   })
 })
 
-describe('local requests', () => {
-  it('formats inclusive bounds in the operation zone (Bogotá, UTC-5, no DST)', () => {
+describe('requests around daylight-saving changes', () => {
+  const zone = 'America/New_York'
+
+  it('leaves a range alone in a zone without DST (Bogotá)', () => {
     const range = { fromMs: at('2025-02-11T05:00:00Z'), toMs: at('2025-02-12T04:59:59Z') }
-    expect(toLocalRequest(range, 'America/Bogota')).toEqual({
-      dateIni: '20250211000000',
-      dateEnd: '20250211235959',
-    })
+    expect(widenForAmbiguity(range, 'America/Bogota')).toEqual(range)
+    expect(toWolkvoxStamp(range.fromMs, 'America/Bogota')).toBe('20250211000000')
+    expect(toWolkvoxStamp(range.toMs, 'America/Bogota')).toBe('20250211235959')
   })
 
-  it('widens a bound that falls in a repeated hour to the whole ambiguous span', () => {
+  it('widens a bound in a repeated hour to cover the whole ambiguous span', () => {
     // New York falls back at 2025-11-02 02:00 EDT -> 01:00 EST; 01:00-01:59:59 happens twice.
-    const zone = 'America/New_York'
-    const secondOccurrence = at('2025-11-02T06:30:00Z') // 01:30 EST
     const firstOccurrence = at('2025-11-02T05:50:00Z') // 01:50 EDT
-    const request = toLocalRequest({ fromMs: firstOccurrence, toMs: secondOccurrence }, zone)
-    expect(request.dateIni <= '20251102010000').toBe(true)
-    expect(request.dateEnd >= '20251102015959').toBe(true)
+    const secondOccurrence = at('2025-11-02T06:30:00Z') // 01:30 EST
+    const widened = widenForAmbiguity(
+      { fromMs: secondOccurrence, toMs: firstOccurrence + 60_000 },
+      zone,
+    )
+    expect(toWolkvoxStamp(widened.fromMs, zone) <= '20251102010000').toBe(true)
+    expect(toWolkvoxStamp(widened.toMs, zone) >= '20251102015959').toBe(true)
     expect(instantsOf(parseLocal('20251102013000')!, zone)).toHaveLength(2)
   })
 
   it('needs nothing special across a skipped hour', () => {
-    const zone = 'America/New_York' // 2025-03-09 02:00 EST -> 03:00 EDT
     const range = { fromMs: at('2025-03-09T06:30:00Z'), toMs: at('2025-03-09T07:30:00Z') }
-    expect(toLocalRequest(range, zone)).toEqual({
-      dateIni: '20250309013000',
-      dateEnd: '20250309033000',
-    })
+    expect(widenForAmbiguity(range, zone)).toEqual(range)
+    expect(toWolkvoxStamp(range.toMs, zone)).toBe('20250309033000')
     expect(instantsOf(parseLocal('20250309023000')!, zone)).toEqual([])
-  })
-
-  it('formats instants as 14 digits', () => {
-    expect(toWolkvoxStamp(at('2025-12-31T23:59:59Z'), 'UTC')).toBe('20251231235959')
   })
 })

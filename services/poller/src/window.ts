@@ -1,4 +1,4 @@
-import { instantsOf, localParts, offsetAt, toWolkvoxStamp } from './local-time.js'
+import { instantsOf, localParts } from './local-time.js'
 
 /** The upstream's longest range per call (WOLKVOX_API.md, Limits). */
 export const MAX_UPSTREAM_RANGE_MS = 31 * 86_400_000
@@ -60,27 +60,20 @@ export function halve(range: Range): [Range, Range] | null {
   ]
 }
 
-/** The wall-clock request bounds of a range: what goes into `date_ini` and `date_end`. */
-export interface LocalRequest {
-  dateIni: string
-  dateEnd: string
-}
-
 /**
- * The local request for a range of instants. Where a bound falls in a repeated hour (DST
- * fall-back), the upstream's wall-clock times cannot tell the two occurrences apart, so the
- * request widens by the shift to cover the whole ambiguous span (a little more is harmless:
- * messages are de-duplicated). A skipped hour (spring-forward) needs nothing: no message has a
- * wall-clock time inside it.
+ * The range to request for `range`. The upstream speaks wall-clock time, which cannot tell apart
+ * the two occurrences of a repeated hour (DST fall-back): a bound that falls in one moves out by
+ * twice the shift, so the request covers the whole ambiguous span whichever occurrence the
+ * upstream means (a little more is harmless: messages are de-duplicated). A skipped hour
+ * (spring-forward) needs nothing, as no message has a wall-clock time inside it.
  */
-export function toLocalRequest(range: Range, zone: string): LocalRequest {
-  const widen = (instant: number, direction: -1 | 1): string => {
+export function widenForAmbiguity(range: Range, zone: string): Range {
+  const shiftAt = (instant: number): number => {
     const occurrences = instantsOf(localParts(instant, zone), zone)
-    if (occurrences.length < 2) return toWolkvoxStamp(instant, zone)
-    const shift = occurrences[occurrences.length - 1]! - occurrences[0]!
-    const wall = instant + offsetAt(instant, zone)
-    // Format the shifted wall clock directly: it is a wall time, not an instant.
-    return toWolkvoxStamp(wall + direction * shift, 'UTC')
+    return occurrences.length < 2 ? 0 : occurrences[occurrences.length - 1]! - occurrences[0]!
   }
-  return { dateIni: widen(range.fromMs, -1), dateEnd: widen(range.toMs, 1) }
+  return {
+    fromMs: range.fromMs - 2 * shiftAt(range.fromMs),
+    toMs: range.toMs + 2 * shiftAt(range.toMs),
+  }
 }

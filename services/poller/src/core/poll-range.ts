@@ -72,7 +72,13 @@ export async function pollRange(
     if (watermark !== null && piece.toMs <= watermark) continue
     const contiguous = watermark === null || piece.fromMs <= watermark + 1000
     if (!(input.mayAdvance ?? (() => contiguous))(piece, watermark) || !contiguous) continue
-    const checkpoint = { watermarkMs: piece.toMs, window: piece, ...stats, atMs: clock() }
+    const checkpoint = {
+      watermarkMs: piece.toMs,
+      window: piece,
+      ...stats,
+      fence: input.lease.fence,
+      atMs: clock(),
+    }
     await deps.sink.checkpoint(checkpoint)
     const outcome = await input.lease.advanceWatermark(piece.toMs, watermark)
     if (outcome !== 'ok') {

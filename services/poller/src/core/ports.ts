@@ -48,6 +48,8 @@ export interface Checkpoint {
   duplicates: number
   deadLettered: number
   splits: number
+  /** The fencing token of the lease the window was published under. */
+  fence: number
   atMs: number
 }
 
