@@ -1,0 +1,207 @@
+import { spawn } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { startRedisServer } from '@wolkvox-chat-stream/dev-stack'
+import { createRedis } from '@wolkvox-chat-stream/redis'
+import { startSimulator, type RunningSimulator } from '@wolkvox-chat-stream/wolkvox-simulator'
+import {
+  chatMessagesOf,
+  compareWithTruth,
+  expectedMessages,
+  newServerCode,
+  pollerEnv,
+} from '../support/poller-harness.js'
+import { waitFor } from '../support/wait-for.js'
+
+const TOKEN = 'canary-poller-process-token-93af'
+const main = fileURLToPath(new URL('../../services/poller/src/main.ts', import.meta.url))
+const kafkaBrokers = inject('kafkaBrokers')
+
+interface OnceRun {
+  code: number | null
+  signal: NodeJS.Signals | null
+  stdout: string
+  stderr: string
+}
+
+/** `npm run poller -- once` as its own process; `kill` may end it early. */
+function once(
+  env: Record<string, string>,
+  args: string[] = [],
+): { done: Promise<OnceRun>; kill(signal: NodeJS.Signals): void } {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', '--conditions=source', main, 'once', ...args],
+    {
+      env: {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        KAFKAJS_NO_PARTITIONER_WARNING: '1',
+        ...env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  )
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
+  return {
+    done: new Promise((resolve) =>
+      child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })),
+    ),
+    kill: (signal) => child.kill(signal),
+  }
+}
+
+describe('poller once as separate processes', () => {
+  let sim: RunningSimulator
+
+  beforeAll(async () => {
+    // 150 ms of server time per call makes "in the middle of a poll" easy to hit.
+    sim = await startSimulator({ tokens: [TOKEN], chatsPerHour: 12, seed: 21, latencyMs: 150 })
+  })
+
+  afterAll(async () => {
+    await sim.close()
+  })
+
+  it('prints one JSON line on success, and a clear error with a non-zero exit otherwise', async () => {
+    const server = newServerCode()
+    const env = pollerEnv({
+      server,
+      token: TOKEN,
+      simulatorUrl: sim.url,
+      kafkaBrokers,
+      redisUrl: inject('redisUrl'),
+    })
+    const ok = await once({ ...env, POLL_START: '1h' }).done
+    expect(ok.code).toBe(0)
+    const lines = ok.stdout.trim().split('\n')
+    expect(lines).toHaveLength(1)
+    expect(JSON.parse(lines[0]!)).toMatchObject({
+      server,
+      fetched: expect.any(Number),
+      published: expect.any(Number),
+      duplicates: 0,
+      deadLettered: 0,
+      splits: 0,
+      durationMs: expect.any(Number),
+    })
+    const bad = await once({ ...env, WOLKVOX_SERVER: '1.evil.com#' }).done
+    expect(bad.code).toBe(1)
+    expect(bad.stderr).toContain('CONFIG_INVALID')
+    expect(bad.stderr).toContain('WOLKVOX_SERVER')
+    expect(`${ok.stdout}${ok.stderr}${bad.stdout}${bad.stderr}`).not.toContain(TOKEN)
+  })
+
+  it('loses nothing when killed with SIGKILL in the middle of a poll', async () => {
+    const server = newServerCode()
+    const env = {
+      ...pollerEnv({
+        server,
+        token: TOKEN,
+        simulatorUrl: sim.url,
+        kafkaBrokers,
+        redisUrl: inject('redisUrl'),
+      }),
+      POLL_START: '10h',
+      POLL_MAX_WINDOW: '30m',
+    }
+    sim.clearCalls()
+    const victim = once(env)
+    await waitFor(() => sim.calls().filter((c) => c.outcome === 'completed').length >= 4, {
+      what: 'a few windows done',
+      timeoutMs: 60_000,
+    })
+    victim.kill('SIGKILL')
+    expect((await victim.done).signal).toBe('SIGKILL')
+    const before = await chatMessagesOf(kafkaBrokers, server)
+    expect(before.length).toBeGreaterThan(0)
+
+    const rerun = await once(env).done
+    expect(rerun.code).toBe(0)
+    const summary = JSON.parse(rerun.stdout) as { watermark: string }
+    const truth = sim.truth({
+      from: new Date(Date.parse(summary.watermark) - 10 * 3_600_000 + 120_000),
+      to: new Date(summary.watermark),
+    })
+    const diff = compareWithTruth(
+      await chatMessagesOf(kafkaBrokers, server),
+      expectedMessages(truth, server),
+    )
+    expect(diff.missing).toEqual([])
+    expect(diff.wrong).toEqual([])
+  })
+
+  it('six processes on one token and one window: no overlapping calls, the window on the topic once', async () => {
+    const server = newServerCode()
+    const env = pollerEnv({
+      server,
+      token: TOKEN,
+      simulatorUrl: sim.url,
+      kafkaBrokers,
+      redisUrl: inject('redisUrl'),
+    })
+    const end = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 2 * 3_600_000
+    const from = new Date(end - 3 * 3_600_000).toISOString()
+    const to = new Date(end - 1000).toISOString()
+    sim.clearCalls()
+    const runs = await Promise.all(
+      Array.from({ length: 6 }, () => once(env, ['--from', from, '--to', to]).done),
+    )
+    expect(runs.map((r) => r.code)).toEqual([0, 0, 0, 0, 0, 0])
+    expect(sim.calls()).toHaveLength(6)
+    expect(sim.overlaps()).toEqual([])
+    const truth = sim.truth({ from: new Date(from), to: new Date(to) })
+    const diff = compareWithTruth(
+      await chatMessagesOf(kafkaBrokers, server),
+      expectedMessages(truth, server),
+    )
+    expect(diff).toEqual({ missing: [], unexpected: [], repeated: [], wrong: [] })
+  })
+
+  it('recovers the watermark from the checkpoint topic after Redis is flushed, and misses nothing', async () => {
+    const redis = await startRedisServer()
+    try {
+      const server = newServerCode()
+      const env = {
+        ...pollerEnv({
+          server,
+          token: TOKEN,
+          simulatorUrl: sim.url,
+          kafkaBrokers,
+          redisUrl: redis.url,
+        }),
+        POLL_START: '4h',
+      }
+      const first = await once(env).done
+      expect(first.code).toBe(0)
+      const before = JSON.parse(first.stdout) as { watermark: string; window: { from: string } }
+      const admin = createRedis(redis.url, { name: 'flusher' })
+      await admin.flushall()
+      await admin.quit()
+
+      const second = await once(env).done
+      expect(second.code).toBe(0)
+      const after = JSON.parse(second.stdout) as {
+        watermark: string
+        recovered: boolean
+        window: { from: string }
+      }
+      expect(after.recovered).toBe(true)
+      // It went on from the recovered watermark (less the lookback), not from POLL_START again.
+      expect(Date.parse(after.window.from)).toBeGreaterThan(Date.parse(before.window.from))
+      expect(Date.parse(after.watermark)).toBeGreaterThanOrEqual(Date.parse(before.watermark))
+      const truth = sim.truth({ from: new Date(before.window.from), to: new Date(after.watermark) })
+      const diff = compareWithTruth(
+        await chatMessagesOf(kafkaBrokers, server),
+        expectedMessages(truth, server),
+      )
+      expect(diff.missing).toEqual([])
+      expect(diff.unexpected).toEqual([])
+    } finally {
+      await redis.stop()
+    }
+  })
+})

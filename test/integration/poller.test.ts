@@ -1,0 +1,319 @@
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { createMetricsRegistry, createLogger } from '@wolkvox-chat-stream/observability'
+import { readPollerConfig } from '@wolkvox-chat-stream/poller'
+import { createPollerRuntime, type PollerRuntime } from '@wolkvox-chat-stream/poller'
+import {
+  startSimulator,
+  type RunningSimulator,
+  type Selection,
+} from '@wolkvox-chat-stream/wolkvox-simulator'
+import {
+  chatMessagesOf,
+  compareWithTruth,
+  deadLettersOf,
+  expectedMessages,
+  newServerCode,
+  pollerEnv,
+} from '../support/poller-harness.js'
+
+const TOKEN = 'canary-poller-token-5d21'
+const HOUR = 3_600_000
+const kafkaBrokers = inject('kafkaBrokers')
+const redisUrl = inject('redisUrl')
+
+/** A poller runtime for one operation, as `once` builds it. */
+async function runtimeFor(
+  sim: RunningSimulator,
+  server: string,
+  extra: Record<string, string> = {},
+  redis = redisUrl,
+): Promise<PollerRuntime> {
+  const config = readPollerConfig(
+    pollerEnv({
+      server,
+      token: TOKEN,
+      simulatorUrl: sim.url,
+      kafkaBrokers,
+      redisUrl: redis,
+      extra,
+    }),
+  )
+  const logger = createLogger({
+    name: 'poller-test',
+    level: 'warn',
+    stream: { write: () => undefined },
+  })
+  return createPollerRuntime(
+    config,
+    logger,
+    createMetricsRegistry({ collectDefaultMetrics: false }),
+  )
+}
+
+/** A whole-hour range of the simulator's past, `hours` long, ending `endHoursAgo` ago. */
+function pastRange(hours: number, endHoursAgo = 2): { fromMs: number; toMs: number } {
+  const end = Math.floor(Date.now() / HOUR) * HOUR - endHoursAgo * HOUR
+  return { fromMs: end - hours * HOUR, toMs: end - 1000 }
+}
+
+describe('poller once against the simulator, the broker and Redis', () => {
+  const sims = new Map<Selection, RunningSimulator>()
+
+  beforeAll(async () => {
+    for (const selection of ['closing', 'message'] as const) {
+      sims.set(
+        selection,
+        await startSimulator({ tokens: [TOKEN], chatsPerHour: 12, selection, seed: 11 }),
+      )
+    }
+  })
+
+  afterAll(async () => {
+    for (const sim of sims.values()) await sim.close()
+  })
+
+  for (const selection of ['closing', 'message'] as const) {
+    it(`publishes a day exactly, as one range and as hourly windows (selection by ${selection} time)`, async () => {
+      const sim = sims.get(selection)!
+      const day = pastRange(24)
+      const truth = sim.truth({ from: new Date(day.fromMs), to: new Date(day.toMs) })
+      const whole = newServerCode()
+      const hourly = newServerCode()
+
+      const oneRuntime = await runtimeFor(sim, whole)
+      try {
+        const summary = await oneRuntime.poll(oneRuntime.config.operations[0]!, day)
+        expect(summary.published).toBe(truth.messageCount)
+      } finally {
+        await oneRuntime.close()
+      }
+      const hourlyRuntime = await runtimeFor(sim, hourly)
+      try {
+        for (let from = day.fromMs; from < day.toMs; from += HOUR) {
+          await hourlyRuntime.poll(hourlyRuntime.config.operations[0]!, {
+            fromMs: from,
+            toMs: from + HOUR - 1000,
+          })
+        }
+      } finally {
+        await hourlyRuntime.close()
+      }
+
+      for (const server of [whole, hourly]) {
+        const expected = expectedMessages(truth, server)
+        const diff = compareWithTruth(await chatMessagesOf(kafkaBrokers, server), expected)
+        expect(diff).toEqual({ missing: [], unexpected: [], repeated: [], wrong: [] })
+      }
+      // The day holds the awkward cases the comparison must have covered.
+      const texts = [...expectedMessages(truth, whole).values()]
+      expect(texts.some((m) => /data:image\/[a-z]+;base64,/.test(m.message))).toBe(true)
+      expect(texts.some((m) => /<a href=/.test(m.message))).toBe(true)
+      expect(texts.some((m) => /[áéíóúñ]/i.test(m.message))).toBe(true)
+      expect(texts.some((m) => /\p{Extended_Pictographic}/u.test(m.message))).toBe(true)
+      const twins = new Set<string>()
+      expect(
+        texts.some((m) => {
+          const key = JSON.stringify([m.conn_id, m.date, m.from, m.from_name, m.message])
+          if (twins.has(key)) return true
+          twins.add(key)
+          return false
+        }),
+      ).toBe(true)
+    })
+  }
+
+  it('publishes nothing twice across repeated and overlapping polls, and moves the watermark', async () => {
+    const sim = sims.get('closing')!
+    const server = newServerCode()
+    const runtime = await runtimeFor(sim, server, { POLL_START: '6h', POLL_MAX_WINDOW: '1h' })
+    const operation = runtime.config.operations[0]!
+    try {
+      const first = await runtime.poll(operation)
+      expect(first.published).toBeGreaterThan(0)
+      const second = await runtime.poll(operation)
+      expect(second.duplicates).toBeGreaterThan(0)
+      const overlap = await runtime.poll(operation, {
+        fromMs: Date.parse(first.window!.from),
+        toMs: Date.parse(second.watermark!),
+      })
+      expect(overlap.published).toBe(0)
+      expect(Date.parse(second.watermark!)).toBeGreaterThanOrEqual(Date.parse(first.watermark!))
+      const truth = sim.truth({
+        from: new Date(first.window!.from),
+        to: new Date(second.watermark!),
+      })
+      const diff = compareWithTruth(
+        await chatMessagesOf(kafkaBrokers, server),
+        expectedMessages(truth, server),
+      )
+      expect(diff).toEqual({ missing: [], unexpected: [], repeated: [], wrong: [] })
+    } finally {
+      await runtime.close()
+    }
+  })
+
+  it('splits row-capped responses until nothing is missing', async () => {
+    const sim = await startSimulator({ tokens: [TOKEN], chatsPerHour: 12, seed: 12, rowCap: 40 })
+    const server = newServerCode()
+    const runtime = await runtimeFor(sim, server, { POLL_ROW_CAP: '40' })
+    try {
+      const range = pastRange(4)
+      const summary = await runtime.poll(runtime.config.operations[0]!, range)
+      expect(summary.splits).toBeGreaterThan(0)
+      const truth = sim.truth({ from: new Date(range.fromMs), to: new Date(range.toMs) })
+      expect(truth.messageCount).toBeGreaterThan(40)
+      const diff = compareWithTruth(
+        await chatMessagesOf(kafkaBrokers, server),
+        expectedMessages(truth, server),
+      )
+      expect(diff).toEqual({ missing: [], unexpected: [], repeated: [], wrong: [] })
+    } finally {
+      await runtime.close()
+      await sim.close()
+    }
+  })
+
+  it('dead-letters structurally broken rows with their raw JSON and publishes the rest of the window', async () => {
+    const sim = sims.get('closing')!
+    const server = newServerCode()
+    const range = pastRange(2, 30)
+    const truth = sim.truth({ from: new Date(range.fromMs), to: new Date(range.toMs) })
+    const [firstChat, ...otherChats] = truth.data
+    const brokenMessage = { ...firstChat!.conversation[0]!, date: 'yesterday' }
+    const body = {
+      code: '200',
+      error: null,
+      msg: 'records found',
+      data: [
+        { ...firstChat!, conversation: [brokenMessage, ...firstChat!.conversation.slice(1)] },
+        {
+          conn_id: 'broken-chat-1',
+          agent_name: 'x',
+          customer_name: 'y',
+          conversation: 'not an array',
+        },
+        ...otherChats,
+      ],
+    }
+    sim.injectFaults({ kind: 'response', status: 200, body: JSON.stringify(body) })
+    const runtime = await runtimeFor(sim, server)
+    try {
+      const summary = await runtime.poll(runtime.config.operations[0]!, range)
+      expect(summary.deadLettered).toBe(2)
+      expect(summary.published).toBe(truth.messageCount - 1)
+    } finally {
+      await runtime.close()
+    }
+    const dead = await deadLettersOf(kafkaBrokers, server)
+    expect(dead.map((d) => d.key).sort()).toEqual(
+      [`${server}|${firstChat!.conn_id}`, `${server}|broken-chat-1`].sort(),
+    )
+    expect(dead.find((d) => d.key.endsWith('broken-chat-1'))!.value).toContain('not an array')
+    expect(JSON.parse(dead.find((d) => d.key.endsWith(firstChat!.conn_id))!.value)).toEqual(
+      brokenMessage,
+    )
+    for (const d of dead) expect(d.headers['dlq.error.code']).toBe('EVENT_UPSTREAM_ROW_INVALID')
+    const expected = expectedMessages(truth, server)
+    const events = await chatMessagesOf(kafkaBrokers, server)
+    expect(events).toHaveLength(truth.messageCount - 1)
+    expect(events.every((e) => expected.has(e.event_id))).toBe(true)
+  })
+
+  describe('upstream outcomes (WOLKVOX_API.md error table)', () => {
+    it('an invalid token fails with WOLKVOX_TOKEN_INVALID, sets the stopped metric and leaves no watermark', async () => {
+      const sim = sims.get('closing')!
+      const server = newServerCode()
+      const config = readPollerConfig(
+        pollerEnv({
+          server,
+          token: 'not-a-valid-token',
+          simulatorUrl: sim.url,
+          kafkaBrokers,
+          redisUrl,
+          extra: { POLL_START: '1h' },
+        }),
+      )
+      const registry = createMetricsRegistry({ collectDefaultMetrics: false })
+      const runtime = await createPollerRuntime(
+        config,
+        createLogger({ name: 't', level: 'fatal' }),
+        registry,
+      )
+      try {
+        await expect(runtime.poll(config.operations[0]!)).rejects.toMatchObject({
+          code: 'WOLKVOX_TOKEN_INVALID',
+          retriable: false,
+        })
+        expect(await registry.metrics()).toContain(
+          `wolkvox_poller_operation_stopped{server="${server}",reason="WOLKVOX_TOKEN_INVALID"} 1`,
+        )
+        expect(
+          await runtime.lockRedis.hget(`wcs:{${server}}:state:watermark.chat_2`, 'value'),
+        ).toBeNull()
+      } finally {
+        await runtime.close()
+      }
+    })
+
+    it('an exhausted quota stops with WOLKVOX_QUOTA_EXCEEDED and keeps the watermark', async () => {
+      const sim = await startSimulator({ tokens: [TOKEN], chatsPerHour: 12, dailyQuota: 1 })
+      const server = newServerCode()
+      const runtime = await runtimeFor(sim, server, { POLL_START: '3h', POLL_MAX_WINDOW: '1h' })
+      try {
+        await expect(runtime.poll(runtime.config.operations[0]!)).rejects.toMatchObject({
+          code: 'WOLKVOX_QUOTA_EXCEEDED',
+        })
+        const watermark = await runtime.lockRedis.hget(
+          `wcs:{${server}}:state:watermark.chat_2`,
+          'value',
+        )
+        // The first hour went through before the quota ran out; nothing after it was claimed.
+        expect(Number(watermark)).toBeLessThan(Date.now() - 90 * 60_000)
+      } finally {
+        await runtime.close()
+        await sim.close()
+      }
+    })
+
+    it('a 5xx and a 429 are retried and the poll succeeds; maintenance fails without moving the watermark', async () => {
+      const sim = sims.get('closing')!
+      const server = newServerCode()
+      const runtime = await runtimeFor(sim, server, { POLL_START: '1h', POLL_LOCK_TTL: '20s' })
+      try {
+        sim.injectFaults(
+          { kind: 'server-error', status: 502 },
+          { kind: 'rate-limited', retryAfterSeconds: 1 },
+        )
+        const summary = await runtime.poll(runtime.config.operations[0]!)
+        expect(summary.published).toBeGreaterThan(0)
+        sim.injectFaults({ kind: 'maintenance', count: 5 })
+        await expect(runtime.poll(runtime.config.operations[0]!)).rejects.toMatchObject({
+          code: expect.stringMatching(/WOLKVOX_MAINTENANCE|WOLKVOX_DEADLINE_EXCEEDED/),
+        })
+        const watermark = await runtime.lockRedis.hget(
+          `wcs:{${server}}:state:watermark.chat_2`,
+          'value',
+        )
+        expect(new Date(Number(watermark)).toISOString()).toBe(summary.watermark)
+        sim.clearFaults()
+      } finally {
+        await runtime.close()
+      }
+    })
+
+    it('an empty window (404) is a success with nothing published', async () => {
+      const sim = sims.get('closing')!
+      const runtime = await runtimeFor(sim, newServerCode())
+      try {
+        const longAgo = Date.now() - 30 * 24 * HOUR
+        const summary = await runtime.poll(runtime.config.operations[0]!, {
+          fromMs: longAgo,
+          toMs: longAgo + HOUR,
+        })
+        expect(summary).toMatchObject({ fetched: 0, published: 0, deadLettered: 0 })
+      } finally {
+        await runtime.close()
+      }
+    })
+  })
+})
