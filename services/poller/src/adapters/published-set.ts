@@ -36,7 +36,11 @@ export function createRedisPublishedSet(options: {
       const fresh = new Set(eventIds)
       if (eventIds.length === 0) return fresh
       try {
-        for (const setKey of days()) {
+        // Only days that have a set can hold an id: skip the others without sending the ids.
+        const keys = days()
+        const present = await options.redis.pipeline(keys.map((k) => ['exists', k])).exec()
+        const existing = keys.filter((_, i) => present?.[i]?.[1] === 1)
+        for (const setKey of existing) {
           const ids = [...fresh]
           if (ids.length === 0) break
           const member = await options.redis.smismember(setKey, ...ids)

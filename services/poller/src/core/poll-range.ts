@@ -139,22 +139,52 @@ async function pollPiece(
     for (const half of halves) await pollPiece(deps, half, lease, stats, clock)
     return
   }
-  const built = deps.toEvents(result.chats, { window: range, polledAtMs: clock() })
-  stats.fetched += built.fetchedMessages
-  const fresh = await deps.published.unpublished(built.events.map((e) => e.eventId))
-  // The same message can appear twice in one response only as a distinct occurrence (its own id).
-  const events = built.events.filter((e) => fresh.has(e.eventId))
-  stats.duplicates += built.events.length - events.length
-  if (lease.signal.aborted) throw lease.signal.reason
-  await deps.sink.publish(events, built.deadLetters)
-  // Written only after Kafka acknowledged: a crash before this re-publishes, never loses.
-  await deps.published.add(events.map((e) => e.eventId))
-  stats.published += events.length
-  stats.deadLettered += built.deadLetters.length
-  deps.observer?.onPublished?.({
-    published: events.length,
-    duplicates: built.events.length - events.length,
-    deadLettered: built.deadLetters.length,
-    fetched: built.fetchedMessages,
-  })
+  const polledAtMs = clock()
+  // Chunks of the response are built and encoded while the previous chunk is on its way to
+  // Kafka: sends stay strictly in order (one in flight, so per-key order holds), but the CPU work
+  // of the next chunk overlaps the wait for the last one's acknowledgements.
+  let inFlight: Promise<void> = Promise.resolve()
+  let failed: Error | undefined
+  const chats = result.chats
+  for (let start = 0; start < chats.length;) {
+    let end = start
+    let messages = 0
+    while (end < chats.length && (messages < CHUNK_MESSAGES || end === start)) {
+      const conversation = (chats[end] as { conversation?: unknown } | null)?.conversation
+      messages += Array.isArray(conversation) ? conversation.length : 1
+      end++
+    }
+    const built = deps.toEvents(chats.slice(start, end), { window: range, polledAtMs })
+    start = end
+    stats.fetched += built.fetchedMessages
+    const fresh = await deps.published.unpublished(built.events.map((e) => e.eventId))
+    // The same message can appear twice in one response only as a distinct occurrence (its own id).
+    const events = built.events.filter((e) => fresh.has(e.eventId))
+    stats.duplicates += built.events.length - events.length
+    await inFlight
+    if (failed !== undefined) throw failed
+    if (lease.signal.aborted) throw lease.signal.reason
+    inFlight = deps.sink
+      .publish(events, built.deadLetters)
+      // Written only after Kafka acknowledged: a crash before this re-publishes, never loses.
+      .then(() => deps.published.add(events.map((e) => e.eventId)))
+      .then(() => {
+        stats.published += events.length
+        stats.deadLettered += built.deadLetters.length
+        deps.observer?.onPublished?.({
+          published: events.length,
+          duplicates: built.events.length - events.length,
+          deadLettered: built.deadLetters.length,
+          fetched: built.fetchedMessages,
+        })
+      })
+      .catch((error: unknown) => {
+        failed = error instanceof Error ? error : new Error(String(error))
+      })
+  }
+  await inFlight
+  if (failed !== undefined) throw failed
 }
+
+/** Messages per chunk built while the previous chunk is being sent. */
+const CHUNK_MESSAGES = 5_000
