@@ -1,5 +1,6 @@
 /*
- * Local wall-clock arithmetic for the simulator, kept apart from the client's on purpose: a fake
+ * Local wall-clock arithmetic for the simulator, kept apart from packages/zoned-time (which the
+ * client, the event builder and the poller share) on purpose: a fake
  * that shared the client's date code would share its bugs and hide them.
  *
  * "Local seconds" are the local wall-clock fields read as if they were UTC (Date.UTC of them, in

@@ -1,0 +1,181 @@
+/**
+ * Wall-clock time in an operation's zone, the way Wolkvox speaks it (`YYYYmmddHHiiss` and
+ * `YYYY-MM-DD HH:MM:SS`, no offset), to and from UTC instants, with the platform's time-zone
+ * database (Intl). The one implementation the client, the event builder and the poller share.
+ *
+ * A "wall" value is the epoch milliseconds of the wall-clock fields read as if they were UTC
+ * (`Date.UTC(year, month - 1, day, hour, minute, second)`).
+ */
+
+const DAY_MS = 86_400_000
+const WALL_CLOCK = /^(\d{4})-?(\d{2})-?(\d{2})[ T]?(\d{2}):?(\d{2}):?(\d{2})$/
+const formatters = new Map<string, Intl.DateTimeFormat>()
+
+function formatterFor(zone: string): Intl.DateTimeFormat {
+  let formatter = formatters.get(zone)
+  if (formatter === undefined) {
+    formatter = new Intl.DateTimeFormat('en-US', {
+      timeZone: zone,
+      hourCycle: 'h23',
+      era: 'short',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+      numberingSystem: 'latn',
+    })
+    formatters.set(zone, formatter)
+  }
+  return formatter
+}
+
+/** True when `zone` is an IANA zone name this runtime knows (`America/Bogota`, `UTC`). */
+export function isTimeZone(zone: string): boolean {
+  try {
+    formatterFor(zone)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** Wall-clock fields. */
+export interface WallFields {
+  year: number
+  month: number
+  day: number
+  hour: number
+  minute: number
+  second: number
+}
+
+/**
+ * The wall-clock fields of the instant `epochMs` in `zone`.
+ * @throws RangeError for an unknown zone (check it once with {@link isTimeZone}).
+ */
+export function wallFields(epochMs: number, zone: string): WallFields {
+  const fields: Partial<Record<Intl.DateTimeFormatPartTypes, string>> = {}
+  for (const part of formatterFor(zone).formatToParts(epochMs)) fields[part.type] = part.value
+  const year = Number(fields.year)
+  return {
+    year: fields.era === 'BC' ? 1 - year : year,
+    month: Number(fields.month),
+    day: Number(fields.day),
+    hour: Number(fields.hour),
+    minute: Number(fields.minute),
+    second: Number(fields.second),
+  }
+}
+
+/** The wall value of fields: their epoch milliseconds read as UTC. */
+export const wallOf = (f: WallFields): number =>
+  Date.UTC(f.year, f.month - 1, f.day, f.hour, f.minute, f.second)
+
+/** The wall value of the instant `epochMs` in `zone`. */
+export function wallAt(epochMs: number, zone: string): number {
+  return wallOf(wallFields(epochMs, zone))
+}
+
+const pad = (value: number, width = 2): string => String(value).padStart(width, '0')
+
+/**
+ * Wolkvox's 14 digits `YYYYmmddHHiiss` for the instant in `zone` (milliseconds dropped). Years
+ * outside 1000–9999 give a longer or shorter string, which request validation rejects.
+ */
+export function formatWallClock(instant: Date | number, zone: string): string {
+  const f = wallFields(Math.floor(Number(instant) / 1000) * 1000, zone)
+  return `${f.year}${pad(f.month)}${pad(f.day)}${pad(f.hour)}${pad(f.minute)}${pad(f.second)}`
+}
+
+/** The zone's offset from UTC at `epochMs`, in milliseconds (Bogotá: -18,000,000). */
+export function offsetAt(epochMs: number, zone: string): number {
+  const whole = Math.floor(epochMs / 1000) * 1000
+  return wallAt(whole, zone) - whole
+}
+
+const steadyDays = new Map<string, number | null>()
+
+/**
+ * The zone's offset when it is the same a day before, at the start, at the end and a day after the
+ * UTC day of `wall`, else `undefined`. Cached per zone and day, so a window of messages costs a few
+ * `Intl` calls per day instead of several per message. Assumes no zone changes its offset and back
+ * within one day, which no rule in the time zone database does.
+ */
+function steadyOffset(wall: number, zone: string): number | undefined {
+  const day = Math.floor(wall / DAY_MS)
+  const key = `${zone}|${day}`
+  let offset = steadyDays.get(key)
+  if (offset === undefined) {
+    const start = day * DAY_MS
+    const samples = [start - DAY_MS, start, start + DAY_MS, start + 2 * DAY_MS].map((t) =>
+      offsetAt(t, zone),
+    )
+    offset = samples.every((sample) => sample === samples[0]) ? (samples[0] ?? null) : null
+    if (steadyDays.size >= 10_000) steadyDays.clear()
+    steadyDays.set(key, offset)
+  }
+  return offset ?? undefined
+}
+
+/**
+ * Every instant whose wall clock in `zone` is `wall`: one normally, two inside a DST fall-back
+ * (earliest first), none inside a spring-forward gap.
+ */
+export function instantsOfWall(wall: number, zone: string): number[] {
+  const steady = steadyOffset(wall, zone)
+  if (steady !== undefined) return [wall - steady]
+  const candidates = new Set([
+    wall - offsetAt(wall - DAY_MS, zone),
+    wall - offsetAt(wall + DAY_MS, zone),
+  ])
+  return [...candidates].filter((instant) => wallAt(instant, zone) === wall).sort((a, b) => a - b)
+}
+
+/**
+ * The UTC instant (epoch ms) of the wall value `wall` in `zone`. Deterministic at DST changes,
+ * like `java.time.ZonedDateTime.of` and Temporal's `disambiguation: 'compatible'`: a wall time that
+ * occurs twice (fall-back) is the earlier instant; one that does not occur (spring-forward) is read
+ * with the offset in force before the jump.
+ */
+export function wallTimeToEpochMs(wall: number, zone: string): number {
+  const instants = instantsOfWall(wall, zone)
+  return instants[0] ?? wall - offsetAt(wall - DAY_MS, zone)
+}
+
+/**
+ * Reads `YYYYmmddHHiiss` or `YYYY-MM-DD HH:MM:SS` into wall-clock fields, or `undefined` for text
+ * in neither form or a calendar-impossible time (`2025-02-30`, `24:00:00`).
+ */
+export function parseWallClock(text: string): WallFields | undefined {
+  const match = WALL_CLOCK.exec(text)
+  if (!match) return undefined
+  const [year, month, day, hour, minute, second] = match.slice(1).map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ]
+  const check = new Date(Date.UTC(year, month - 1, day, hour, minute, second))
+  const valid =
+    year >= 1 &&
+    check.getUTCFullYear() === year &&
+    check.getUTCMonth() === month - 1 &&
+    check.getUTCDate() === day &&
+    hour <= 23 &&
+    minute <= 59 &&
+    second <= 59
+  return valid ? { year, month, day, hour, minute, second } : undefined
+}
+
+/**
+ * The UTC instant of a local wall-clock text (`YYYYmmddHHiiss` or `YYYY-MM-DD HH:MM:SS`) in `zone`,
+ * or `undefined` when the text is not a valid time. DST as in {@link wallTimeToEpochMs}.
+ */
+export function wallClockToEpochMs(text: string, zone: string): number | undefined {
+  const fields = parseWallClock(text)
+  return fields === undefined ? undefined : wallTimeToEpochMs(wallOf(fields), zone)
+}
