@@ -52,4 +52,32 @@ export const benchmarks: Benchmark[] = [
     baseline: { script: 'poller-window.ts', env: { BENCH_SIDE: 'raw', BENCH_MESSAGES: '60000' } },
     target: '≥ 0.8x the raw sendBatch of the same pre-encoded records (QUALITY.md)',
   },
+  {
+    // The kit's overhead: decode, de-duplicate and store state with the offset, against no work.
+    name: 'consumer.drain-backlog',
+    unit: 'msg',
+    subject: {
+      script: 'consumer-drain.ts',
+      env: { BENCH_SIDE: 'kit', BENCH_EVENTS: process.env.BENCH_CONSUMER_EVENTS ?? '1000000' },
+    },
+    baseline: {
+      script: 'consumer-drain.ts',
+      env: { BENCH_SIDE: 'raw', BENCH_EVENTS: process.env.BENCH_CONSUMER_EVENTS ?? '1000000' },
+    },
+    target: 'kit overhead stated: toy counter on the kit vs raw kafkajs eachBatch, same events',
+  },
+  {
+    // Runs after consumer.drain-backlog, whose case fills the topic both sides read.
+    name: 'sentiment.drain-backlog',
+    unit: 'msg',
+    subject: {
+      script: 'sentiment-drain.ts',
+      env: { BENCH_EVENTS: process.env.BENCH_CONSUMER_EVENTS ?? '1000000' },
+    },
+    baseline: {
+      script: 'consumer-drain.ts',
+      env: { BENCH_SIDE: 'raw', BENCH_EVENTS: process.env.BENCH_CONSUMER_EVENTS ?? '1000000' },
+    },
+    target: '≥ 0.7x a raw kafkajs eachBatch consumer on the same topic (QUALITY.md)',
+  },
 ]

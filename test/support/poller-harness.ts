@@ -23,7 +23,7 @@ export function pollerEnv(input: {
     WOLKVOX_BASE_URL: input.simulatorUrl,
     KAFKA_BROKERS: input.kafkaBrokers,
     REDIS_URL: input.redisUrl,
-    POLL_LOCK_TTL: '1s',
+    POLL_LOCK_TTL: '3s',
     POLL_LOCK_WAIT: '60s',
     LOG_LEVEL: 'warn',
     ...input.extra,

@@ -74,6 +74,38 @@ export const errorCodes = {
     summary:
       'A one-second window still hits the upstream row or size cap; it cannot be split and stays unpolled.',
   },
+  // poller service: schedule, quota, pauses, backfill, shutdown (services/poller `run`,
+  // `backfill`, `status`)
+  POLL_OPERATION_PAUSED: {
+    retriable: false,
+    summary:
+      'The operation is paused after WOLKVOX_TOKEN_INVALID (an hour, or until its token changes) or WOLKVOX_QUOTA_EXCEEDED (until the next local day); nothing was fetched.',
+  },
+  POLL_QUOTA_BUDGET_EXHAUSTED: {
+    retriable: false,
+    summary:
+      "The operation used its whole daily budget (POLL_DAILY_QUOTA or the file's dailyQuota); polling resumes on the next local day.",
+  },
+  POLL_QUOTA_RESERVE_REACHED: {
+    retriable: false,
+    summary:
+      'A backfill reached the calls kept for live polls (POLL_QUOTA_RESERVE) and stopped; run the same command again tomorrow to resume.',
+  },
+  POLL_BACKFILL_RUNNING: {
+    retriable: false,
+    summary:
+      'Another backfill of the same operation and range is running (its runner key is held); this one did not start.',
+  },
+  POLL_STOPPED: {
+    retriable: true,
+    summary:
+      'The poller is stopping (SIGTERM or SIGINT): the poll was not started, or stopped between two windows; nothing is lost.',
+  },
+  POLL_SHUTDOWN_ABANDONED: {
+    retriable: true,
+    summary:
+      'After SIGTERM the window in flight did not finish within POLL_SHUTDOWN_TIMEOUT; its call was aborted (the token kept busy for the upstream limit) and it is polled again.',
+  },
   // Kafka (packages/kafka)
   KAFKA_UNAVAILABLE: {
     retriable: true,
@@ -96,6 +128,54 @@ export const errorCodes = {
   KAFKA_AUTH_FAILED: {
     retriable: false,
     summary: 'Kafka refused the SASL credentials or the client lacks an ACL for the request.',
+  },
+  // consumer service kit: createConsumerService, its state in Redis, the operator commands
+  // (packages/service-kit). Handlers throw CONSUMER_EVENT_REJECTED for an event they must refuse.
+  CONSUMER_OPTIONS_INVALID: {
+    retriable: false,
+    summary:
+      'createConsumerService was given a bad name (lower case, a letter first), input, handler or script; a programming error.',
+  },
+  CONSUMER_EVENT_REJECTED: {
+    retriable: false,
+    summary:
+      "A handler refused an event that breaks its invariant; the event went to the service's dead-letter topic.",
+  },
+  CONSUMER_HANDLER_FAILED: {
+    retriable: false,
+    summary:
+      'A handler threw something that is not an AppError; treated as not retriable, the event went to the dead-letter topic.',
+  },
+  CONSUMER_STATE_OP_REJECTED: {
+    retriable: false,
+    summary:
+      "A handler's state operation cannot apply (wrong key type, bad number); nothing of its event was written, the event went to the dead-letter topic.",
+  },
+  CONSUMER_STATE_LOST: {
+    retriable: true,
+    summary:
+      "A partition's state vanished from Redis or belongs to an older epoch (flush, failover, `consumer rebuild`); the partition is replayed from the beginning.",
+  },
+  CONSUMER_TOO_MANY_FAILURES: {
+    retriable: false,
+    summary:
+      'Too many messages in a row went to the dead-letter topic (CONSUMER_MAX_CONSECUTIVE_FAILURES); the consumer stopped instead of dead-lettering the whole topic.',
+  },
+  CONSUMER_SHUTDOWN_TIMEOUT: {
+    retriable: false,
+    summary:
+      'A consumer service did not stop within CONSUMER_SHUTDOWN_TIMEOUT after SIGTERM or SIGINT; the process exited anyway (uncommitted work is redelivered).',
+  },
+  CONSUMER_COMMAND_INVALID: {
+    retriable: false,
+    summary:
+      'The consumer command line is not `dlq list`, `dlq show`, `dlq redrive` or `rebuild` with a service name (or new:consumer got none); the usage is printed.',
+  },
+  // sentiment aggregator (services/sentiment-aggregator)
+  SENTIMENT_QUERY_INVALID: {
+    retriable: false,
+    summary:
+      'An HTTP query of the sentiment aggregator has a bad granularity, time or range; answered 400 with the reason.',
   },
   // metrics and HTTP server (packages/observability)
   METRICS_NAME_INVALID: {

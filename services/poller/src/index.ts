@@ -1,5 +1,34 @@
-export { readPollerConfig, type OperationConfig, type PollerConfig } from './config.js'
-export { createPollerRuntime, type PollerRuntime } from './runtime.js'
+export {
+  readPollerConfig,
+  reserveCalls,
+  type OperationConfig,
+  type PollerConfig,
+  type QuotaReserve,
+} from './config.js'
+export { parseOperationsFile, type OperationDefaults } from './operations-file.js'
+export {
+  createOperationHandle,
+  createPollerRuntime,
+  type OperationHandle,
+  type PollOptions,
+  type PollerRuntime,
+} from './runtime.js'
+export { createPollerService, type PollerService } from './service.js'
+export { runBackfill, type BackfillResult } from './backfill.js'
+export { readOperationStatus, type OperationStatus, type StuckWindow } from './status.js'
+export {
+  createOperationStore,
+  coverageGaps,
+  type OperationStore,
+  type PollPurpose,
+} from './operation-store.js'
+export {
+  hmacHex,
+  redactInlineImages,
+  scrubMessage,
+  scrubRaw,
+  type PrivacyOptions,
+} from './privacy.js'
 export {
   pollOperation,
   type PollSummary,

@@ -3,32 +3,58 @@
  * Reads the configuration once, builds the parts, runs the command; signals are trapped here only.
  */
 import { parseArgs } from 'node:util'
+import { parseDuration } from '@wolkvox-chat-stream/config'
 import { AppError, isAppError } from '@wolkvox-chat-stream/errors'
-import { createLogger, createMetricsRegistry } from '@wolkvox-chat-stream/observability'
+import {
+  createHttpServer,
+  createLogger,
+  createMetricsRegistry,
+  type Logger,
+} from '@wolkvox-chat-stream/observability'
+import { createRedis, waitUntilReady } from '@wolkvox-chat-stream/redis'
+import { createBullSchedule } from './adapters/bullmq-schedule.js'
+import { runBackfill } from './backfill.js'
 import { readPollerConfig, type OperationConfig, type PollerConfig } from './config.js'
-import { createPollerRuntime } from './runtime.js'
+import { createProgressReporter } from './progress.js'
+import { createOperationHandle, createPollerRuntime } from './runtime.js'
+import { createPollerService } from './service.js'
+import { readOperationStatus } from './status.js'
 import { parseTimeInput } from './time-input.js'
 import type { Range } from './window.js'
 
 const USAGE = `Usage: npm run poller -- <command> [options]
 
 Commands:
+  run                                   poll every operation on its schedule (BullMQ), sweep, serve
+                                        /healthz /readyz /metrics /status on HTTP_PORT; stops on SIGTERM
   once [--server S] [--from T --to T]   poll the next due range (or the given one) once and print a JSON line
+  backfill --server S --from T --to T [--window D] [--restart]
+                                        poll a past range window by window (default window POLL_MAX_WINDOW)
+                                        through the same token lock, yielding to the live schedule;
+                                        resumable: run the same command again after a stop
+  status [--server S]                   print each operation's status as JSON (the same as GET /status)
 
 Times are YYYYmmddHHiiss, "YYYY-MM-DD HH:MM:SS" or ISO 8601 (without an offset: the operation's zone),
-or a duration ago such as 2h or 1d. Configuration comes from the environment (see the README).`
+or a duration ago such as 2h or 1d. Durations are 500ms, 30s, 5m, 1h, 1d. Configuration comes from
+the environment (see the README).`
 
 function selectOperation(
   config: Readonly<PollerConfig>,
   server: string | undefined,
+  command: string,
 ): OperationConfig {
+  if (server === undefined && config.operations.length > 1)
+    throw new AppError(
+      'CONFIG_INVALID',
+      `${command} needs --server S: ${config.operations.length} operations are configured (${config.operations.map((o) => o.server).join(', ')})`,
+    )
   const operation =
     server === undefined ? config.operations[0] : config.operations.find((o) => o.server === server)
   if (!operation) {
     throw new AppError(
       'CONFIG_INVALID',
       server === undefined
-        ? 'No operation is configured (set WOLKVOX_SERVER and WOLKVOX_TOKEN)'
+        ? 'No operation is configured (set WOLKVOX_SERVER and WOLKVOX_TOKEN, or WOLKVOX_OPERATIONS_FILE)'
         : `No operation with server ${server} is configured`,
     )
   }
@@ -56,6 +82,194 @@ function rangeFromArgs(
   return range
 }
 
+/**
+ * Calls `onFirst` on the first SIGTERM or SIGINT and `onSecond` on another one; the handlers are
+ * removed by the returned function.
+ */
+function trapSignals(onFirst: () => void, onSecond: () => void): () => void {
+  let count = 0
+  const handler = (): void => {
+    count += 1
+    if (count === 1) onFirst()
+    else onSecond()
+  }
+  process.on('SIGTERM', handler)
+  process.on('SIGINT', handler)
+  return () => {
+    process.off('SIGTERM', handler)
+    process.off('SIGINT', handler)
+  }
+}
+
+async function run(config: Readonly<PollerConfig>, logger: Logger): Promise<number> {
+  if (config.operations.length === 0)
+    throw new AppError('CONFIG_INVALID', 'No operation is configured')
+  const registry = createMetricsRegistry({ defaultLabels: { service: 'poller' } })
+  const runtime = await createPollerRuntime(config, logger, registry)
+  const connection = createRedis(config.redisUrl, {
+    role: 'blocking',
+    name: 'poller-bullmq',
+    logger,
+  })
+  const schedule = createBullSchedule({
+    connection,
+    concurrency: config.concurrency,
+    onError: (error) => logger.warn('bullmq reported an error', { err: error }),
+  })
+  const service = createPollerService({ runtime, schedule })
+  const http = createHttpServer({
+    port: config.httpPort,
+    registry,
+    logger,
+    readiness: () => {
+      if (!service.ready()) return { ready: false, reason: 'not running' }
+      if (runtime.redis.status !== 'ready' || runtime.lockRedis.status !== 'ready')
+        return { ready: false, reason: 'redis unavailable' }
+      return true
+    },
+    routes: async (req, res) => {
+      const url = new URL(req.url ?? '/', 'http://localhost')
+      if (req.method !== 'GET' || url.pathname !== '/status') return false
+      const server = url.searchParams.get('server') ?? undefined
+      const operations = await service.status(server)
+      const status = server !== undefined && operations.length === 0 ? 404 : 200
+      res.writeHead(status, {
+        'content-type': 'application/json; charset=utf-8',
+        'cache-control': 'no-store',
+      })
+      res.end(JSON.stringify({ generatedAt: new Date().toISOString(), operations }))
+      return true
+    },
+  })
+  let release = (): void => undefined
+  const stopped = new Promise<void>((resolve) => {
+    release = trapSignals(
+      () => {
+        logger.info('stopping: finishing the window in flight', {
+          timeoutMs: config.shutdownTimeoutMs,
+        })
+        resolve()
+      },
+      () => {
+        logger.warn('second signal: exiting at once')
+        process.exit(1)
+      },
+    )
+  })
+  try {
+    await waitUntilReady(connection)
+    const { port } = await http.listen()
+    await service.start()
+    logger.info('poller listening', { port })
+    await stopped
+    await service.stop()
+    return 0
+  } finally {
+    release()
+    await http.close()
+    await runtime.close()
+    await connection.quit().catch(() => undefined)
+  }
+}
+
+async function status(
+  config: Readonly<PollerConfig>,
+  server: string | undefined,
+  logger: Logger,
+): Promise<number> {
+  const operations =
+    server === undefined ? config.operations : [selectOperation(config, server, 'status')]
+  const redis = createRedis(config.redisUrl, { name: 'poller-status', logger })
+  const connection = createRedis(config.redisUrl, {
+    role: 'blocking',
+    name: 'poller-status-bullmq',
+  })
+  const schedule = createBullSchedule({ connection, concurrency: 1, onError: () => undefined })
+  try {
+    await Promise.all([waitUntilReady(redis), waitUntilReady(connection)])
+    const out = await Promise.all(
+      operations.map((operation) =>
+        readOperationStatus({
+          handle: createOperationHandle({ config, operation, lockRedis: redis, redis }),
+          config,
+          redis,
+          describeSchedule: (s) => schedule.describe(s),
+        }),
+      ),
+    )
+    process.stdout.write(
+      `${JSON.stringify({ generatedAt: new Date().toISOString(), operations: out }, null, 2)}\n`,
+    )
+    return 0
+  } finally {
+    await schedule.close()
+    await Promise.all([
+      redis.quit().catch(() => undefined),
+      connection.quit().catch(() => undefined),
+    ])
+  }
+}
+
+async function backfill(
+  config: Readonly<PollerConfig>,
+  values: { server?: string; from?: string; to?: string; window?: string; restart?: boolean },
+  logger: Logger,
+): Promise<number> {
+  const operation = selectOperation(config, values.server, 'backfill')
+  if (values.from === undefined || values.to === undefined)
+    throw new AppError('CONFIG_INVALID', 'backfill needs --from and --to')
+  const range = rangeFromArgs(values.from, values.to, operation.timeZone)!
+  const latest = Math.floor((Date.now() - config.settleLagMs) / 1000) * 1000
+  if (range.toMs > latest) {
+    throw new AppError(
+      'CONFIG_INVALID',
+      `--to is after now less POLL_SETTLE_LAG (${new Date(latest).toISOString()}): recent data is the live schedule's`,
+    )
+  }
+  let windowMs = config.maxWindowMs
+  if (values.window !== undefined) {
+    try {
+      windowMs = parseDuration(values.window)
+    } catch (error) {
+      throw new AppError('CONFIG_INVALID', `--window: ${(error as Error).message}`)
+    }
+    if (windowMs < 1000 || windowMs > 30 * 86_400_000)
+      throw new AppError('CONFIG_INVALID', '--window must be between 1s and 30d')
+  }
+  const stop = new AbortController()
+  const abandon = new AbortController()
+  const release = trapSignals(
+    () => {
+      logger.info('stopping the backfill after the window in flight (again to abandon it)')
+      stop.abort()
+    },
+    () => abandon.abort(new AppError('POLL_SHUTDOWN_ABANDONED', 'The backfill was abandoned')),
+  )
+  const runtime = await createPollerRuntime(
+    config,
+    logger,
+    createMetricsRegistry({ collectDefaultMetrics: false }),
+  )
+  const reporter = createProgressReporter(process.stdout)
+  try {
+    const result = await runBackfill({
+      runtime,
+      operation,
+      range,
+      windowMs,
+      restart: values.restart === true,
+      stop: stop.signal,
+      abandon: abandon.signal,
+      onWindow: (progress) => reporter.window(progress),
+    })
+    reporter.end({ ...result })
+    return 0
+  } finally {
+    release()
+    await runtime.close()
+  }
+}
+
 async function main(argv: string[]): Promise<number> {
   const { positionals, values } = parseArgs({
     args: argv,
@@ -64,6 +278,8 @@ async function main(argv: string[]): Promise<number> {
       server: { type: 'string' },
       from: { type: 'string' },
       to: { type: 'string' },
+      window: { type: 'string' },
+      restart: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   })
@@ -72,11 +288,21 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`)
     return command === undefined && !values.help ? 2 : 0
   }
+  if (!['once', 'run', 'backfill', 'status'].includes(command)) {
+    process.stderr.write(`Unknown command "${command}".\n${USAGE}\n`)
+    return 2
+  }
   const config = readPollerConfig()
   const logger = createLogger({ name: 'poller', level: config.logLevel, stream: process.stderr })
   switch (command) {
-    case 'once': {
-      const operation = selectOperation(config, values.server)
+    case 'run':
+      return run(config, logger)
+    case 'status':
+      return status(config, values.server, logger)
+    case 'backfill':
+      return backfill(config, values, logger)
+    default: {
+      const operation = selectOperation(config, values.server, 'once')
       const range = rangeFromArgs(values.from, values.to, operation.timeZone)
       const runtime = await createPollerRuntime(
         config,
@@ -84,16 +310,13 @@ async function main(argv: string[]): Promise<number> {
         createMetricsRegistry({ collectDefaultMetrics: false }),
       )
       try {
-        const summary = await runtime.poll(operation, range)
+        const summary = await runtime.poll(operation, range, { purpose: 'once' })
         process.stdout.write(`${JSON.stringify(summary)}\n`)
         return 0
       } finally {
         await runtime.close()
       }
     }
-    default:
-      process.stderr.write(`Unknown command "${command}".\n${USAGE}\n`)
-      return 2
   }
 }
 

@@ -8,6 +8,7 @@ import type { PollObserver } from './core/ports.js'
  */
 export function createPollerMetrics(registry: MetricsRegistry) {
   const watermarks = new Map<string, number>()
+  const quotaUsed = new Map<string, { day: string; used: number }>()
   const m = {
     pollDuration: registry.histogram<'server' | 'outcome'>({
       name: 'wolkvox_poller_poll_duration_seconds',
@@ -97,6 +98,44 @@ export function createPollerMetrics(registry: MetricsRegistry) {
       help: 'Leases lost while working (expired, lost, unconfirmed); the work was aborted.',
       labelNames: ['server', 'reason'],
     }),
+    quotaUsed: registry.gauge<'server'>({
+      name: 'wolkvox_poller_quota_used',
+      help: "Upstream calls counted today (the operation's local day), retries included.",
+      labelNames: ['server'],
+      collect() {
+        for (const [server, { used }] of quotaUsed) this.set({ server }, used)
+      },
+    }),
+    quotaBudget: registry.gauge<'server'>({
+      name: 'wolkvox_poller_quota_budget',
+      help: 'Calls per local day this poller allows itself for the operation (POLL_DAILY_QUOTA).',
+      labelNames: ['server'],
+    }),
+    quotaReserve: registry.gauge<'server'>({
+      name: 'wolkvox_poller_quota_reserve',
+      help: 'Calls of the daily budget kept for live polls; a backfill never uses them.',
+      labelNames: ['server'],
+    }),
+    jobs: registry.counter<'server' | 'kind' | 'outcome'>({
+      name: 'wolkvox_poller_jobs_total',
+      help: 'Scheduled jobs run by this process (kind poll or sweep), by outcome (ok or the error code).',
+      labelNames: ['server', 'kind', 'outcome'],
+    }),
+    schedulersCreated: registry.counter<'server'>({
+      name: 'wolkvox_poller_schedulers_created_total',
+      help: 'Job schedulers found missing (first start, or Redis lost its data) and created.',
+      labelNames: ['server'],
+    }),
+    failuresInARow: registry.gauge<'server' | 'purpose'>({
+      name: 'wolkvox_poller_consecutive_failures',
+      help: 'Failed polls in a row (live or sweep); at POLL_STUCK_AFTER the window is reported stuck.',
+      labelNames: ['server', 'purpose'],
+    }),
+    backfillWindows: registry.counter<'server'>({
+      name: 'wolkvox_poller_backfill_windows_total',
+      help: 'Backfill windows wholly published.',
+      labelNames: ['server'],
+    }),
     stopped: registry.gauge<'server' | 'reason'>({
       name: 'wolkvox_poller_operation_stopped',
       help: '1 while an operation is stopped by an error that needs a person (invalid token, quota used up).',
@@ -106,6 +145,11 @@ export function createPollerMetrics(registry: MetricsRegistry) {
 
   return {
     ...m,
+    setQuotaUsed(server: string, day: string, used: number) {
+      const known = quotaUsed.get(server)
+      // Replicas count into one Redis counter; keep the highest reading of the day.
+      if (!known || known.day !== day || used > known.used) quotaUsed.set(server, { day, used })
+    },
     setWatermark(server: string, ms: number) {
       watermarks.set(server, ms)
       m.watermark.set({ server }, ms / 1000)

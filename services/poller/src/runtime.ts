@@ -1,3 +1,4 @@
+import { AppError, isAppError } from '@wolkvox-chat-stream/errors'
 import { productTopics } from '@wolkvox-chat-stream/events'
 import {
   createEventProducer,
@@ -8,18 +9,46 @@ import {
   type Kafka,
 } from '@wolkvox-chat-stream/kafka'
 import type { Logger, MetricsRegistry } from '@wolkvox-chat-stream/observability'
-import { createRedis, waitUntilReady, type Redis } from '@wolkvox-chat-stream/redis'
-import { createTokenLock } from '@wolkvox-chat-stream/token-lock'
+import { createRedis, tokenKeyPart, waitUntilReady, type Redis } from '@wolkvox-chat-stream/redis'
+import { createTokenLock, type TokenLock } from '@wolkvox-chat-stream/token-lock'
 import { createWolkvoxClient } from '@wolkvox-chat-stream/wolkvox-client'
 import { createCheckpointRecovery } from './adapters/checkpoint-reader.js'
 import { createEventFactory } from './adapters/event-factory.js'
 import { createKafkaSink } from './adapters/kafka-sink.js'
 import { createRedisPublishedSet } from './adapters/published-set.js'
 import { createWolkvoxSource } from './adapters/wolkvox-source.js'
-import type { OperationConfig, PollerConfig } from './config.js'
-import { pollOperation, type PollSummary } from './core/poll-operation.js'
+import { reserveCalls, type OperationConfig, type PollerConfig } from './config.js'
+import { pollOperation, type PollOperationDeps, type PollSummary } from './core/poll-operation.js'
+import type { ChatSource } from './core/ports.js'
+import { nextLocalMidnight } from './local-day.js'
 import { createPollerMetrics, type PollerMetrics } from './metrics.js'
+import { createOperationStore, type OperationStore, type PollPurpose } from './operation-store.js'
 import type { Range } from './window.js'
+
+/** How one poll runs. */
+export interface PollOptions {
+  /** Default `once`. A backfill may not use the live reserve of the daily quota. */
+  purpose?: PollPurpose
+  /** Default `POLL_LOCK_WAIT`. */
+  lockWaitMs?: number
+  /** Graceful stop: the piece in flight finishes, no other starts. */
+  stop?: AbortSignal
+  /** Abandon now: the call in flight is aborted. */
+  abandon?: AbortSignal
+}
+
+/** One operation's long-lived parts. */
+export interface OperationHandle {
+  operation: OperationConfig
+  lock: TokenLock
+  store: OperationStore
+  /** Calls per local day. */
+  budget: number
+  /** How many of today's remaining calls only live polls may use, at `nowMs`. */
+  reserveAt(nowMs?: number): number
+  /** `tokenKeyPart` of the token, as in the lock's key names (never the token). */
+  tokenHash: string
+}
 
 /** The poller's long-lived parts: connections, producer, metrics. Closed with {@link PollerRuntime.close}. */
 export interface PollerRuntime {
@@ -28,13 +57,68 @@ export interface PollerRuntime {
   producer: EventProducer
   /** Lock connection: offline queue off, no replays (token-lock). */
   lockRedis: Redis
-  /** Everything else (published set). */
+  /** Everything else (published set, quota, status). */
   redis: Redis
   metrics: PollerMetrics
   logger: Logger
-  /** Polls one operation once: the next due range, or `range`. */
-  poll(operation: OperationConfig, range?: Range): Promise<PollSummary>
+  /** The operation's lock, store and quota limits (created once). */
+  handle(operation: OperationConfig): OperationHandle
+  /**
+   * Polls one operation once: the next due range, or `range` (which never starts a new
+   * operation's watermark). Records the outcome for `status`, counts every upstream call against
+   * the daily quota, and pauses the operation after an invalid token (an hour, or until the token
+   * changes) or a used-up upstream quota (until the next local day).
+   * @throws AppError `POLL_OPERATION_PAUSED`, `POLL_QUOTA_BUDGET_EXHAUSTED`,
+   *   `POLL_QUOTA_RESERVE_REACHED`, `POLL_LOCK_BUSY`, `POLL_STOPPED`, and whatever the poll throws.
+   */
+  poll(operation: OperationConfig, range?: Range, options?: PollOptions): Promise<PollSummary>
   close(): Promise<void>
+}
+
+/** Errors after which polling on a schedule cannot help: they need a person, or a new day. */
+const STOPPING_CODES = new Set([
+  'WOLKVOX_TOKEN_INVALID',
+  'WOLKVOX_TOKEN_MISSING',
+  'WOLKVOX_QUOTA_EXCEEDED',
+])
+const TOKEN_PAUSE_MS = 3_600_000
+
+/** The per-operation parts of a poller, shared by the runtime and the `status` command. */
+export function createOperationHandle(input: {
+  config: Readonly<PollerConfig>
+  operation: OperationConfig
+  lockRedis: Redis
+  redis: Redis
+  metrics?: PollerMetrics
+}): OperationHandle {
+  const { config, operation } = input
+  const budget = operation.dailyQuota
+  return {
+    operation,
+    budget,
+    reserveAt: (nowMs = Date.now()) =>
+      reserveCalls(config.quotaReserve, budget, {
+        remainingMs: nextLocalMidnight(nowMs, operation.timeZone) - nowMs,
+        intervalMs: config.intervalMs,
+        sweepIntervalMs: config.sweepIntervalMs,
+        sweepLookbackMs: config.sweepLookbackMs,
+        maxWindowMs: config.maxWindowMs,
+      }),
+    tokenHash: tokenKeyPart(operation.token.reveal()),
+    lock: createTokenLock({
+      redis: input.lockRedis,
+      server: operation.server,
+      token: operation.token,
+      ttlMs: config.lockTtlMs,
+      ...(input.metrics ? { hooks: input.metrics.lockHooks(operation.server) } : {}),
+    }),
+    store: createOperationStore({
+      redis: input.redis,
+      server: operation.server,
+      report: config.report,
+      zone: operation.timeZone,
+    }),
+  }
 }
 
 /**
@@ -67,49 +151,129 @@ export async function createPollerRuntime(
   await Promise.all([waitUntilReady(lockRedis), waitUntilReady(redis)])
   const metrics = createPollerMetrics(registry)
 
-  const perOperation = new Map<string, Parameters<typeof pollOperation>[0]>()
-  const depsFor = (operation: OperationConfig): Parameters<typeof pollOperation>[0] => {
-    let deps = perOperation.get(operation.server)
-    if (deps) return deps
+  interface Parts {
+    handle: OperationHandle
+    deps: Omit<PollOperationDeps, 'source'>
+    source: ChatSource
+  }
+  const perOperation = new Map<string, Parts>()
+  const partsFor = (operation: OperationConfig): Parts => {
+    let parts = perOperation.get(operation.server)
+    if (parts) return parts
+    const { server } = operation
+    const handle = createOperationHandle({ config, operation, lockRedis, redis, metrics })
+    metrics.quotaBudget.set({ server }, handle.budget)
+    metrics.quotaReserve.set({ server }, handle.reserveAt())
     const client = createWolkvoxClient({
-      server: operation.server,
+      server,
       token: operation.token,
       timeZone: operation.timeZone,
       maxResponseBytes: config.maxResponseBytes,
       rowCap: config.rowCap,
       ...(operation.baseUrl ? { baseUrl: operation.baseUrl } : {}),
-      logger: logger.child({ component: 'wolkvox-client', server: operation.server }),
+      logger: logger.child({ component: 'wolkvox-client', server }),
+      // The first attempt of a fetch is counted before it is sent (see guardedSource); every
+      // retry costs the upstream quota too.
+      onAttempt: (event) => {
+        if (event.attempt < 2) return
+        handle.store.countCall().catch((error: unknown) => {
+          logger.warn('could not count a retried call against the quota', { server, err: error })
+        })
+      },
     })
-    deps = {
-      lock: createTokenLock({
-        redis: lockRedis,
-        server: operation.server,
-        token: operation.token,
-        ttlMs: config.lockTtlMs,
-        hooks: metrics.lockHooks(operation.server),
-      }),
+    const observer = metrics.observer(server)
+    parts = {
+      handle,
       source: createWolkvoxSource(client),
-      toEvents: createEventFactory({
-        server: operation.server,
-        report: config.report,
-        zone: operation.timeZone,
-      }),
-      sink: createKafkaSink({ producer, server: operation.server, report: config.report }),
-      published: createRedisPublishedSet({
-        redis,
-        server: operation.server,
-        report: config.report,
-        horizonMs: config.dedupHorizonMs,
-      }),
-      recovery: createCheckpointRecovery({
-        kafka,
-        server: operation.server,
-        report: config.report,
-      }),
-      observer: metrics.observer(operation.server),
+      deps: {
+        lock: handle.lock,
+        toEvents: createEventFactory({
+          server,
+          report: config.report,
+          zone: operation.timeZone,
+          privacy: {
+            ...(config.privacy.hashCustomerIds && config.privacy.hashKey
+              ? { hashKey: config.privacy.hashKey.reveal() }
+              : {}),
+            redactImages: config.privacy.redactImages,
+          },
+        }),
+        sink: createKafkaSink({ producer, server, report: config.report }),
+        published: createRedisPublishedSet({
+          redis,
+          server,
+          report: config.report,
+          horizonMs: config.dedupHorizonMs,
+        }),
+        recovery: createCheckpointRecovery({ kafka, server, report: config.report }),
+        observer: {
+          ...observer,
+          onPiece: async (piece) => {
+            try {
+              await handle.store.addCoverage(piece)
+            } catch (error) {
+              // Bookkeeping for `status` only: the piece is on the topic whatever happens here.
+              logger.warn('could not record coverage', { server, err: error })
+            }
+          },
+        },
+      },
     }
-    perOperation.set(operation.server, deps)
-    return deps
+    perOperation.set(server, parts)
+    return parts
+  }
+
+  /** The source for one poll: every call is first counted against the day's limit for `purpose`. */
+  const guardedSource = (parts: Parts, purpose: PollPurpose): ChatSource => {
+    const { handle } = parts
+    return {
+      fetch: async (range, options) => {
+        const limit = purpose === 'backfill' ? handle.budget - handle.reserveAt() : handle.budget
+        const taken = await handle.store.takeCall(limit)
+        metrics.setQuotaUsed(handle.operation.server, handle.store.quotaDay(), taken.used)
+        if (!taken.ok) throw quotaError(handle, purpose, taken.used)
+        return parts.source.fetch(range, options)
+      },
+    }
+  }
+
+  const recordFailure = async (
+    parts: Parts,
+    purpose: PollPurpose,
+    error: unknown,
+  ): Promise<void> => {
+    const { handle } = parts
+    const { server } = handle.operation
+    const code = isAppError(error) ? error.code : 'UNEXPECTED'
+    const message = error instanceof Error ? error.message : String(error)
+    try {
+      const stored = await handle.lock.readState(`watermark.${config.report}`)
+      const failures = await handle.store.recordFailure({
+        atMs: Date.now(),
+        purpose,
+        code,
+        message,
+        watermarkMs: stored === null ? null : Number(stored),
+      })
+      if (purpose === 'live' || purpose === 'sweep')
+        metrics.failuresInARow.set({ server, purpose }, failures)
+      if (STOPPING_CODES.has(code)) {
+        const now = Date.now()
+        const untilMs =
+          code === 'WOLKVOX_QUOTA_EXCEEDED'
+            ? nextLocalMidnight(now, handle.operation.timeZone)
+            : now + TOKEN_PAUSE_MS
+        await handle.store.pause({ reason: code, untilMs, sinceMs: now, token: handle.tokenHash })
+        metrics.stopped.set({ server, reason: code }, 1)
+        logger.error('operation paused: it needs a new token or a new day', {
+          server,
+          code,
+          until: new Date(untilMs).toISOString(),
+        })
+      }
+    } catch (bookkeeping) {
+      logger.warn('could not record a failed poll', { server, err: bookkeeping })
+    }
   }
 
   return {
@@ -120,43 +284,86 @@ export async function createPollerRuntime(
     redis,
     metrics,
     logger,
-    poll: async (operation, range) => {
+    handle: (operation) => partsFor(operation).handle,
+    poll: async (operation, range, options = {}) => {
+      const purpose = options.purpose ?? 'once'
+      const parts = partsFor(operation)
+      const { handle } = parts
+      const { server } = operation
       const started = Date.now()
+      let wanted = false
       try {
-        const summary = await pollOperation(depsFor(operation), {
-          server: operation.server,
-          report: config.report,
-          settings: {
-            lookbackMs: config.lookbackMs,
-            settleLagMs: config.settleLagMs,
-            maxWindowMs: config.maxWindowMs,
+        const pause = await handle.store.readPause(handle.tokenHash)
+        if (pause) {
+          metrics.stopped.set({ server, reason: pause.reason }, 1)
+          throw new AppError(
+            'POLL_OPERATION_PAUSED',
+            `Operation ${server} is paused after ${pause.reason} until ${new Date(pause.untilMs).toISOString()}`,
+            { details: { server, reason: pause.reason, untilMs: pause.untilMs } },
+          )
+        }
+        for (const reason of STOPPING_CODES) metrics.stopped.set({ server, reason }, 0)
+        const reserve = handle.reserveAt()
+        metrics.quotaReserve.set({ server }, reserve)
+        const limit = purpose === 'backfill' ? handle.budget - reserve : handle.budget
+        const used = await handle.store.quotaUsed()
+        metrics.setQuotaUsed(server, handle.store.quotaDay(), used)
+        const exhausted = used >= handle.budget
+        metrics.stopped.set({ server, reason: 'POLL_QUOTA_BUDGET_EXHAUSTED' }, exhausted ? 1 : 0)
+        if (used >= limit) throw quotaError(handle, purpose, used)
+        if (purpose === 'live') {
+          // Backfills hold back while this is set, so the live schedule gets the token next.
+          await handle.store.wantToken(options.lockWaitMs ?? config.lockWaitMs)
+          wanted = true
+        }
+        const summary = await pollOperation(
+          { ...parts.deps, source: guardedSource(parts, purpose) },
+          {
+            server,
+            report: config.report,
+            settings: {
+              lookbackMs: config.lookbackMs,
+              settleLagMs: config.settleLagMs,
+              maxWindowMs: config.maxWindowMs,
+            },
+            startMs: operation.startMs,
+            lockWaitMs: options.lockWaitMs ?? config.lockWaitMs,
+            ...(range ? { range } : {}),
+            ...(options.stop ? { stop: options.stop } : {}),
+            ...(options.abandon ? { abandon: options.abandon } : {}),
           },
-          startMs: operation.startMs,
-          lockWaitMs: config.lockWaitMs,
-          ...(range ? { range } : {}),
-        })
-        metrics.pollDuration.observe(
-          { server: operation.server, outcome: 'ok' },
-          (Date.now() - started) / 1000,
         )
-        if (summary.watermark !== null)
-          metrics.setWatermark(operation.server, Date.parse(summary.watermark))
+        metrics.pollDuration.observe({ server, outcome: 'ok' }, (Date.now() - started) / 1000)
+        if (summary.watermark !== null) metrics.setWatermark(server, Date.parse(summary.watermark))
+        try {
+          await handle.store.recordSuccess({
+            atMs: Date.now(),
+            purpose,
+            window:
+              summary.window === null
+                ? null
+                : { fromMs: Date.parse(summary.window.from), toMs: Date.parse(summary.window.to) },
+            published: summary.published,
+          })
+          if (purpose === 'live' || purpose === 'sweep')
+            metrics.failuresInARow.set({ server, purpose }, 0)
+        } catch (error) {
+          logger.warn('could not record a successful poll', { server, err: error })
+        }
         return summary
       } catch (error) {
-        const outcome = (error as { code?: string }).code ?? 'UNKNOWN'
-        metrics.pollDuration.observe(
-          { server: operation.server, outcome },
-          (Date.now() - started) / 1000,
-        )
-        // These need a person (a new token, a new day's quota): retrying on a schedule cannot help.
+        const outcome = isAppError(error) ? error.code : 'UNKNOWN'
+        metrics.pollDuration.observe({ server, outcome }, (Date.now() - started) / 1000)
+        // Contention, a pause or a stop is not a failure of the window.
         if (
-          outcome === 'WOLKVOX_TOKEN_INVALID' ||
-          outcome === 'WOLKVOX_QUOTA_EXCEEDED' ||
-          outcome === 'WOLKVOX_TOKEN_MISSING'
+          !['POLL_LOCK_BUSY', 'POLL_OPERATION_PAUSED', 'POLL_STOPPED'].includes(outcome) &&
+          !(purpose === 'backfill' && outcome === 'POLL_QUOTA_RESERVE_REACHED')
         ) {
-          metrics.stopped.set({ server: operation.server, reason: outcome }, 1)
+          await recordFailure(parts, purpose, error)
         }
         throw error
+      } finally {
+        if (wanted) await handle.store.tokenServed().catch(() => undefined)
       }
     },
     close: async () => {
@@ -165,4 +372,22 @@ export async function createPollerRuntime(
       await redis.quit().catch(() => undefined)
     },
   }
+}
+
+function quotaError(handle: OperationHandle, purpose: PollPurpose, used: number): AppError {
+  const { server } = handle.operation
+  const reserve = handle.reserveAt()
+  const details = { server, used, budget: handle.budget, reserve }
+  if (purpose === 'backfill' && used < handle.budget) {
+    return new AppError(
+      'POLL_QUOTA_RESERVE_REACHED',
+      `Operation ${server} used ${used} of its ${handle.budget} calls today; ${reserve} are kept for live polls, so the backfill stops here`,
+      { details },
+    )
+  }
+  return new AppError(
+    'POLL_QUOTA_BUDGET_EXHAUSTED',
+    `Operation ${server} used all ${handle.budget} calls of its daily budget (POLL_DAILY_QUOTA); polling resumes on the next local day`,
+    { details },
+  )
 }

@@ -33,7 +33,7 @@ export interface SenderCountsV1 {
   other: number
 }
 
-/** DRAFT, not yet frozen: frozen when the sentiment aggregator lands; until then it may change without a new version. Sentiment of one agent's chats in one hour or day window. Topic wolkvox.agent.sentiment.v1 (compacted), key server|agent_key|granularity|window_start (window_start as an ISO 8601 UTC instant): the latest record per key is the window's current state; a late event re-emits its windows. (`com.wolkvoxchatstream.AgentSentiment`, schemas/agent-sentiment.v1.avsc) */
+/** Sentiment of one agent's chats in one hour or day window. Topic wolkvox.agent.sentiment.v1 (compacted), key server|agent_key|granularity|window_start (window_start as an ISO 8601 UTC instant): the latest record per key is the window's current state; a late event re-emits its windows. (`com.wolkvoxchatstream.AgentSentiment`, schemas/agent-sentiment.v1.avsc) */
 export interface AgentSentimentV1 {
   /** The Wolkvox operation's server code, exact ("0010"). */
   server: string
@@ -68,7 +68,7 @@ export const agentSentimentV1: SchemaVersion = {
     type: 'record',
     name: 'AgentSentiment',
     namespace: 'com.wolkvoxchatstream',
-    doc: "DRAFT, not yet frozen: frozen when the sentiment aggregator lands; until then it may change without a new version. Sentiment of one agent's chats in one hour or day window. Topic wolkvox.agent.sentiment.v1 (compacted), key server|agent_key|granularity|window_start (window_start as an ISO 8601 UTC instant): the latest record per key is the window's current state; a late event re-emits its windows.",
+    doc: "Sentiment of one agent's chats in one hour or day window. Topic wolkvox.agent.sentiment.v1 (compacted), key server|agent_key|granularity|window_start (window_start as an ISO 8601 UTC instant): the latest record per key is the window's current state; a late event re-emits its windows.",
     fields: [
       {
         name: 'server',

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import { buildChatMessages, encodeChatMessage, MAX_RECORD_BYTES } from '@wolkvox-chat-stream/events'
 import type { DeadLetter, EventFactory, OutgoingEvent } from '../core/ports.js'
+import { privacyEnabled, scrubMessage, scrubRaw, type PrivacyOptions } from '../privacy.js'
 
 /** A row's raw JSON when it fits a record; otherwise a summary that names it and says why. */
 function deadLetterValue(
@@ -27,12 +28,19 @@ function deadLetterValue(
 /**
  * Builds `ChatMessage` events (packages/events) from the chats of one response. Rows that cannot
  * become an event, and events over the 16 MB record limit, become dead letters with their raw JSON.
+ *
+ * With `privacy`, `customer_id`/`customer_phone` are replaced by their keyed HMAC and inline images
+ * by their hash and size, in events and dead letters alike. `event_id` is computed from the message
+ * as received, before any of this, so it is the same whichever options are on (and a change of
+ * options never makes a message look new).
  */
 export function createEventFactory(options: {
   server: string
   report: string
   zone: string
+  privacy?: PrivacyOptions
 }): EventFactory {
+  const privacy = options.privacy && privacyEnabled(options.privacy) ? options.privacy : undefined
   return (chats, { window, polledAtMs }) => {
     const events: OutgoingEvent[] = []
     const deadLetters: DeadLetter[] = []
@@ -48,7 +56,8 @@ export function createEventFactory(options: {
       const built = buildChatMessages(chat, context)
       const conversation = (chat as { conversation?: unknown } | null)?.conversation
       fetchedMessages += Array.isArray(conversation) ? conversation.length : 1
-      for (const event of built.events) {
+      for (const original of built.events) {
+        const event = privacy ? scrubMessage(original, privacy) : original
         const value = encodeChatMessage(event)
         if (value.length > MAX_RECORD_BYTES) {
           deadLetters.push({
@@ -69,7 +78,7 @@ export function createEventFactory(options: {
         deadLetters.push({
           key: `${options.server}|${rejected.conn_id ?? ''}`,
           value: deadLetterValue(
-            rejected.raw,
+            privacy ? scrubRaw(rejected.raw, privacy) : rejected.raw,
             rejected.conn_id,
             rejected.position,
             rejected.error.message,

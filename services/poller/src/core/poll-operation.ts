@@ -29,6 +29,10 @@ export interface PollOperationInput {
   lockWaitMs: number
   /** An explicit range (`once --from --to`); otherwise the next due range from the watermark. */
   range?: Range
+  /** A graceful stop: no new piece starts, the one in flight finishes; a lock wait gives up. */
+  stop?: AbortSignal
+  /** Abandons the poll at once: the call in flight is aborted (its lease kept for the upstream). */
+  abandon?: AbortSignal
 }
 
 /** The JSON line `once` prints. */
@@ -40,6 +44,8 @@ export interface PollSummary extends Omit<PollStats, 'requests'> {
   requests: number
   durationMs: number
   fence: number
+  /** True when a graceful stop ended the poll before the whole range was done. */
+  stopped: boolean
 }
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString())
@@ -58,8 +64,10 @@ export async function pollOperation(
   const started = clock()
   const watermarkName = `watermark.${input.report}`
   const result = await deps.lock.withLock(
-    { waitMs: input.lockWaitMs },
+    { waitMs: input.lockWaitMs, ...(input.stop ? { signal: input.stop } : {}) },
     async (_signal, fence, lease) => {
+      if (input.abandon?.aborted || input.stop?.aborted) throw stopReason(input)
+      const signal = input.abandon ? AbortSignal.any([lease.signal, input.abandon]) : lease.signal
       let recovered = false
       let stored = await lease.readState(watermarkName)
       if (stored === null) {
@@ -82,7 +90,7 @@ export async function pollOperation(
         input.range ??
         dueRange({ watermarkMs, startMs: input.startMs, nowMs: clock(), settings: input.settings })
       if (range === null) {
-        return { stats: null, range: null, watermarkMs, recovered, fence }
+        return { stats: null, range: null, watermarkMs, recovered, fence, stopped: false }
       }
       const stats = await pollRange(
         {
@@ -99,8 +107,9 @@ export async function pollOperation(
           watermarkMs,
           // An explicit range never starts a new operation's watermark: POLL_START does.
           mayAdvance: (_piece, current) => input.range === undefined || current !== null,
+          ...(input.stop ? { stop: input.stop } : {}),
           lease: {
-            signal: lease.signal,
+            signal,
             fence,
             deadline: () => lease.deadline(),
             keepAfterAbortedCall: () => lease.keepAfterAbortedCall(),
@@ -115,7 +124,14 @@ export async function pollOperation(
           },
         },
       )
-      return { stats, range, watermarkMs: stats.watermarkMs, recovered, fence }
+      return {
+        stats,
+        range,
+        watermarkMs: stats.watermarkMs,
+        recovered,
+        fence,
+        stopped: stats.stopped,
+      }
     },
   )
   if (result.status === 'busy') {
@@ -127,7 +143,7 @@ export async function pollOperation(
       },
     )
   }
-  const { stats, range, watermarkMs, recovered, fence } = result.value
+  const { stats, range, watermarkMs, recovered, fence, stopped } = result.value
   return {
     server: input.server,
     window: range === null ? null : { from: iso(range.fromMs)!, to: iso(range.toMs)! },
@@ -141,5 +157,13 @@ export async function pollOperation(
     recovered,
     fence,
     durationMs: clock() - started,
+    stopped,
   }
+}
+
+function stopReason(input: PollOperationInput): AppError {
+  return new AppError('POLL_STOPPED', 'The poller is stopping; the window was not started', {
+    retriable: true,
+    details: { server: input.server },
+  })
 }

@@ -188,4 +188,28 @@ describe('pollRange', () => {
     expect(source.calls).toHaveLength(2)
     expect(w.watermark()).toBe(2 * HOUR - S)
   })
+
+  it('finishes the piece in flight and starts no other once asked to stop, reporting each piece', async () => {
+    const w = world()
+    const source = fakeSource()
+    const stop = new AbortController()
+    const pieces: Range[] = []
+    const result = await pollRange(
+      {
+        ...w.deps,
+        source,
+        observer: {
+          onPiece: (piece) => {
+            pieces.push(piece)
+            if (pieces.length === 2) stop.abort()
+          },
+        },
+      },
+      { range, maxWindowMs: HOUR, lease: w.lease(), watermarkMs: null, stop: stop.signal },
+    )
+    expect(result.stopped).toBe(true)
+    expect(source.calls).toHaveLength(2)
+    expect(pieces).toEqual(source.calls)
+    expect(w.watermark()).toBe(2 * HOUR - S)
+  })
 })

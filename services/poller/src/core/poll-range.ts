@@ -59,15 +59,19 @@ export async function pollRange(
      * no gap after the watermark (an explicit range far ahead must not skip what lies between).
      */
     mayAdvance?: (piece: Range, watermarkMs: number | null) => boolean
+    /** Once aborted, no further piece starts (the one in flight finishes): a graceful stop. */
+    stop?: AbortSignal
   },
-): Promise<PollStats & { watermarkMs: number | null }> {
+): Promise<PollStats & { watermarkMs: number | null; stopped: boolean }> {
   const clock = deps.clock ?? Date.now
   const total = emptyStats()
   let watermark = input.watermarkMs
   for (const piece of splitRange(input.range, input.maxWindowMs)) {
+    if (input.stop?.aborted) return { ...total, watermarkMs: watermark, stopped: true }
     const stats = emptyStats()
     await pollPiece(deps, piece, input.lease, stats, clock)
     add(total, stats)
+    await deps.observer?.onPiece?.(piece)
     // Only a window wholly on the topic moves the watermark, never backwards and never over a gap.
     if (watermark !== null && piece.toMs <= watermark) continue
     const contiguous = watermark === null || piece.fromMs <= watermark + 1000
@@ -94,7 +98,7 @@ export async function pollRange(
     watermark = piece.toMs
     deps.observer?.onWatermark?.(piece.toMs)
   }
-  return { ...total, watermarkMs: watermark }
+  return { ...total, watermarkMs: watermark, stopped: false }
 }
 
 async function pollPiece(

@@ -97,4 +97,9 @@ export interface PollObserver {
     fetched: number
   }): void
   onWatermark?(watermarkMs: number): void
+  /**
+   * A piece of the range is wholly on the topic (its events acknowledged and remembered); awaited,
+   * so it must not throw.
+   */
+  onPiece?(piece: Range): void | Promise<void>
 }

@@ -1,0 +1,1052 @@
+import { AppError } from '@wolkvox-chat-stream/errors'
+import { decodeChatMessage, dlqTopic, type ChatMessage } from '@wolkvox-chat-stream/events'
+import {
+  createConsumer,
+  createEventProducer,
+  createKafkaClient,
+  provisionTopics,
+  runBatches,
+  toKafkaError,
+  type Admin,
+  type Consumer,
+  type EachBatchPayload,
+  type EventProducer,
+  type KafkaMessage,
+  type OutgoingRecord,
+} from '@wolkvox-chat-stream/kafka'
+import {
+  createHttpServer,
+  createLogger,
+  createMetricsRegistry,
+  type HttpServer,
+  type Logger,
+  type MetricsRegistry,
+} from '@wolkvox-chat-stream/observability'
+import {
+  createRedis,
+  ensureEpoch,
+  toRedisError,
+  waitUntilReady,
+  type Redis,
+} from '@wolkvox-chat-stream/redis'
+import { buildApplyScript } from './apply-script.js'
+import { readConsumerConfig, type ConsumerServiceConfig } from './config.js'
+import { deadLetterRecord } from './dead-letter.js'
+import { assertServiceName, serviceKeys } from './keys.js'
+import { createConsumerMetrics, type ConsumerMetrics } from './metrics.js'
+import type {
+  BatchContext,
+  ConsumerServiceOptions,
+  Delivered,
+  EventContext,
+  MessageInfo,
+} from './options.js'
+import { retrying, Stopped, type RetryingOptions } from './retry.js'
+import { createStateReader, type StateReader } from './state-reader.js'
+import { createStateWriter, mergeGroups, type OpGroup, type StateOp } from './state-ops.js'
+import { createStateStore, type StateStore } from './state-store.js'
+
+/** Where a service is in its life. */
+export type ServicePhase = 'created' | 'starting' | 'running' | 'stopping' | 'stopped' | 'failed'
+
+/** Counters of this process since start, for tests, benchmarks and the operator. */
+export interface ServiceStats {
+  applied: number
+  duplicates: number
+  deadLettered: number
+  rebuilds: number
+}
+
+/** What `status()` reports; `/readyz` answers `ready` and `reason`. */
+export interface ServiceStatus {
+  phase: ServicePhase
+  ready: boolean
+  reason?: string
+  /** Partitions being replayed from the beginning to rebuild their state. */
+  rebuilding: number[]
+  assigned: number[]
+  epoch: string | undefined
+  consecutiveFailures: number
+  stats: ServiceStats
+}
+
+/** A running (or runnable) consumer service. */
+export interface ConsumerService {
+  readonly name: string
+  /** The input topic actually consumed. */
+  readonly input: string
+  readonly config: Readonly<ConsumerServiceConfig>
+  readonly logger: Logger
+  /** The registry behind `/metrics`; a service may declare its own metrics on it. */
+  readonly metrics: MetricsRegistry
+  /** Merged reads of the state (valid once started). */
+  readonly state: StateReader
+  /**
+   * Starts the HTTP server, connects to Redis and Kafka (retrying while they are away), provisions
+   * the dead-letter topic, joins the group and starts consuming; resolves once consuming.
+   *
+   * @throws AppError `HTTP_LISTEN_FAILED`, `KAFKA_TOPIC_MISMATCH`, `KAFKA_AUTH_FAILED` or another
+   * non-retriable failure; resolves without starting if `stop()` is called meanwhile.
+   */
+  start(): Promise<void>
+  /**
+   * Stops consuming (in-flight work ends at a chunk boundary; only stored state is committed),
+   * then closes Kafka, Redis and the HTTP server. Safe to call twice.
+   *
+   * @throws AppError `CONSUMER_SHUTDOWN_TIMEOUT` when it takes longer than
+   * `CONSUMER_SHUTDOWN_TIMEOUT` (connections are then cut).
+   */
+  stop(): Promise<void>
+  /** Whether `/readyz` answers 200: consuming, in the group, no partition being rebuilt. */
+  readonly ready: boolean
+  status(): ServiceStatus
+  /** The bound HTTP port once started. */
+  httpPort(): number | undefined
+  /**
+   * Settles when the service has stopped: resolves after `stop()`, rejects with the error that
+   * stopped it (`CONSUMER_TOO_MANY_FAILURES`, a non-retriable Kafka or Redis failure).
+   */
+  readonly done: Promise<void>
+}
+
+interface PartitionState {
+  partition: number
+  /** The epoch under which this partition's state was last verified; check again otherwise. */
+  checkedEpoch: string | undefined
+  /** No state in this epoch yet: the first apply creates it (from the partition's first offset). */
+  fresh: boolean
+  /** While rebuilding: the last offset of the replay. */
+  rebuildUntil: number | undefined
+  rebuildReason: string | undefined
+  /**
+   * The offset this process last stored for the partition in this epoch. While it is known, a
+   * chunk skips the pre-filter read: the script still checks, and a conflict brings the read back.
+   */
+  storedOffset: number | undefined
+}
+
+/** One consumed message on its way through a chunk. */
+interface Item<T> {
+  /** Its place in the chunk. */
+  index: number
+  message: KafkaMessage
+  info: MessageInfo
+  event?: T
+  eventId?: string
+  /** Why it goes to the dead-letter topic. */
+  error?: AppError
+  duplicate?: boolean
+  /** Recorded by `handle`. */
+  ops?: StateOp[]
+}
+
+/** How a chunk ended; `lastOffset` is the last message handled (the rest stays unresolved). */
+type ChunkOutcome =
+  | { kind: 'done'; lastOffset: string; applied: number }
+  | { kind: 'fatal'; lastOffset: string; applied: number; error: AppError }
+  | { kind: 'restart' }
+
+class HeartbeatFailed extends Error {
+  constructor(readonly original: unknown) {
+    super('heartbeat failed')
+  }
+}
+
+const EMPTY = Buffer.alloc(0)
+
+const defaultEventId = (event: unknown): string | undefined => {
+  const id = (event as { event_id?: unknown } | null)?.event_id
+  return typeof id === 'string' && id !== '' ? id : undefined
+}
+
+function asAppError(error: unknown, what: string): AppError {
+  if (error instanceof AppError) return error
+  return new AppError(
+    'CONSUMER_HANDLER_FAILED',
+    `${what} threw: ${error instanceof Error ? error.message : String(error)}`,
+    { cause: error },
+  )
+}
+
+/**
+ * Creates a consumer service of ChatMessage events (the default decoder) or, with `decode`, of any
+ * event type. The kit owns the configuration (read here, once: bad values throw `CONFIG_INVALID`
+ * listing them all), connections, decoding, idempotent state, retries, dead letters, rebuilds,
+ * metrics, health and shutdown; the handler only says what an event changes.
+ *
+ * @throws AppError `CONFIG_INVALID`, or `CONSUMER_OPTIONS_INVALID` for a bad name, no handler or a
+ * bad Lua function name.
+ */
+export function createConsumerService(
+  options: ConsumerServiceOptions<ChatMessage> & { decode?: undefined },
+): ConsumerService
+export function createConsumerService<T>(
+  options: ConsumerServiceOptions<T> & { decode: (bytes: Buffer) => T },
+): ConsumerService
+export function createConsumerService<T>(options: ConsumerServiceOptions<T>): ConsumerService {
+  const name = assertServiceName(options.name)
+  if (options.handle === undefined && options.handleBatch === undefined) {
+    throw new AppError('CONSUMER_OPTIONS_INVALID', `Consumer service ${name} has no handler`)
+  }
+  const inputSpec = typeof options.input === 'string' ? undefined : options.input
+  const inputName = typeof options.input === 'string' ? options.input : options.input.name
+  const config: Readonly<ConsumerServiceConfig> = Object.freeze({
+    ...readConsumerConfig(options.env ?? process.env, {
+      name,
+      input: inputName,
+      ...(options.httpPort === undefined ? {} : { httpPort: options.httpPort }),
+    }),
+    ...options.config,
+  })
+  const input = config.inputTopic
+  const provisionInput = inputSpec !== undefined && input === inputSpec.name
+  const decode = options.decode ?? (decodeChatMessage as unknown as (bytes: Buffer) => T)
+  const eventIdOf = options.eventId ?? defaultEventId
+  const script = buildApplyScript(options.scripts)
+  const keys = serviceKeys(name)
+  const dlq = dlqTopic(name)
+  const chunkSize = Math.max(1, options.maxEventsPerScript ?? 1_000)
+  const logger = options.logger ?? createLogger({ name, level: config.logLevel })
+  const registry = options.metrics ?? createMetricsRegistry({ defaultLabels: { service: name } })
+  const metrics: ConsumerMetrics = createConsumerMetrics(registry)
+
+  let phase: ServicePhase = 'created'
+  let fatal: AppError | undefined
+  const abort = new AbortController()
+  const signal = abort.signal
+  let redis: Redis | undefined
+  let store: StateStore | undefined
+  let reader: StateReader | undefined
+  let admin: Admin | undefined
+  let producer: EventProducer | undefined
+  let consumer: Consumer | undefined
+  let watcher: NodeJS.Timeout | undefined
+  let epoch: string | undefined
+  // This process created the epoch key: Redis was new or lost its data.
+  let epochCreated = false
+  let joined = false
+  let assigned = new Set<number>()
+  const partitions = new Map<number, PartitionState>()
+  let consecutiveFailures = 0
+  let rebuildingSince: number | undefined
+  let refreshing: Promise<void> | undefined
+  let stopping: Promise<void> | undefined
+  const stats: ServiceStats = { applied: 0, duplicates: 0, deadLettered: 0, rebuilds: 0 }
+  let settle: { resolve: () => void; reject: (error: AppError) => void } | undefined
+  const done = new Promise<void>((resolve, reject) => (settle = { resolve, reject }))
+  // A caller that never awaits `done` must not see an unhandled rejection.
+  done.catch(() => undefined)
+
+  const need = <V>(value: V | undefined, what: string): V => {
+    if (value === undefined) throw new AppError('CONSUMER_OPTIONS_INVALID', `${what}: not started`)
+    return value
+  }
+
+  const retryOptions = (tick?: () => Promise<void>): RetryingOptions => ({
+    signal,
+    maxBackoffMs: config.retryMaxBackoffMs,
+    ...(tick === undefined ? {} : { tick }),
+    onRetry: (error, attempt, delayMs) => {
+      metrics.retries.inc({ code: error.code })
+      if (attempt === 1 || attempt % 10 === 0) {
+        logger.warn('retriable failure; pausing before the next attempt', {
+          err: error,
+          attempt,
+          delayMs,
+        })
+      }
+    },
+  })
+
+  const partitionState = (partition: number): PartitionState => {
+    let state = partitions.get(partition)
+    if (state === undefined) {
+      state = {
+        partition,
+        checkedEpoch: undefined,
+        fresh: false,
+        rebuildUntil: undefined,
+        rebuildReason: undefined,
+        storedOffset: undefined,
+      }
+      partitions.set(partition, state)
+    }
+    return state
+  }
+
+  const rebuildingPartitions = (): number[] =>
+    [...partitions.values()]
+      .filter((p) => p.rebuildUntil !== undefined && assigned.has(p.partition))
+      .map((p) => p.partition)
+      .sort((a, b) => a - b)
+
+  const updateRebuilding = (): void => {
+    const now = rebuildingPartitions()
+    metrics.rebuilding.set(now.length > 0 ? 1 : 0)
+    if (now.length > 0 && rebuildingSince === undefined) {
+      rebuildingSince = Date.now()
+      logger.warn(`rebuilding state: replaying ${input} from the beginning before serving`, {
+        partitions: now,
+      })
+    } else if (now.length === 0 && rebuildingSince !== undefined) {
+      logger.info('state rebuilt', { durationMs: Date.now() - rebuildingSince })
+      rebuildingSince = undefined
+    }
+  }
+
+  const markRebuilding = (p: PartitionState, low: number, high: number, reason: string): void => {
+    if (high <= low) return
+    if (p.rebuildUntil === undefined) {
+      stats.rebuilds++
+      metrics.rebuilds.inc({ reason })
+      logger.warn('partition state missing: replaying the partition from its first offset', {
+        partition: p.partition,
+        fromOffset: low,
+        toOffset: high - 1,
+        reason,
+      })
+    }
+    p.rebuildUntil = Math.max(p.rebuildUntil ?? -1, high - 1)
+    p.rebuildReason = reason
+    updateRebuilding()
+  }
+
+  const progress = (p: PartitionState, lastOffset: number): void => {
+    if (p.rebuildUntil !== undefined && lastOffset >= p.rebuildUntil) {
+      logger.info('partition state rebuilt', { partition: p.partition, reason: p.rebuildReason })
+      p.rebuildUntil = undefined
+      p.rebuildReason = undefined
+      updateRebuilding()
+    }
+  }
+
+  const bounds = async (partition: number): Promise<{ low: number; high: number }> => {
+    try {
+      const offsets = await need(admin, 'admin').fetchTopicOffsets(input)
+      const found = offsets.find((o) => o.partition === partition)
+      return { low: Number(found?.low ?? 0), high: Number(found?.high ?? 0) }
+    } catch (error) {
+      throw toKafkaError(error, `Reading the offsets of ${input}`)
+    }
+  }
+
+  const committedOffsets = async (): Promise<Map<number, number>> => {
+    try {
+      const [found] = await need(admin, 'admin').fetchOffsets({ groupId: name, topics: [input] })
+      return new Map((found?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]))
+    } catch (error) {
+      throw toKafkaError(error, `Reading the committed offsets of ${name}`)
+    }
+  }
+
+  const seek = (partition: number, offset: number): void => {
+    need(consumer, 'consumer').seek({ topic: input, partition, offset: String(offset) })
+  }
+
+  const reasonFor = (metaEpoch: string | undefined): string =>
+    metaEpoch !== undefined ? 'stale_state' : epochCreated ? 'epoch_missing' : 'state_missing'
+
+  /**
+   * Verifies a partition's state before its batch is processed: state of the current epoch goes on;
+   * state of an older epoch is wiped; a partition without state is replayed from its first offset
+   * (a seek) unless the batch already starts there. Returns false when the batch must be dropped.
+   */
+  const checkPartition = async (p: PartitionState, firstOffset: number): Promise<boolean> => {
+    const current = need(epoch, 'epoch')
+    const s = need(store, 'store')
+    // Every check, not once: a flush empties the registry too.
+    await s.registerPartition(p.partition)
+    const meta = await s.readMeta(p.partition)
+    p.storedOffset = undefined
+    if (meta.epoch === current) {
+      p.checkedEpoch = current
+      p.fresh = false
+      return true
+    }
+    if (meta.epoch !== undefined) {
+      const wiped = await s.wipePartition(p.partition)
+      logger.warn('wiped partition state of an older epoch', {
+        partition: p.partition,
+        keys: wiped,
+        stateEpoch: meta.epoch,
+        epoch: current,
+      })
+    }
+    const { low, high } = await bounds(p.partition)
+    markRebuilding(p, low, high, reasonFor(meta.epoch))
+    p.checkedEpoch = current
+    p.fresh = true
+    if (firstOffset > low) {
+      seek(p.partition, low)
+      return false
+    }
+    return true
+  }
+
+  /**
+   * After an assignment or an epoch change: every assigned partition is verified again at its
+   * next batch, and those without state of this epoch are sent back to their first offset now, so
+   * that idle partitions are rebuilt too.
+   */
+  const reconcile = async (): Promise<void> => {
+    const current = need(epoch, 'epoch')
+    const s = need(store, 'store')
+    let done: Map<number, number> | undefined
+    for (const partition of [...assigned]) {
+      const p = partitionState(partition)
+      p.checkedEpoch = undefined
+      const meta = await s.readMeta(partition)
+      if (meta.epoch === current) continue
+      const { low, high } = await bounds(partition)
+      if (high > low) {
+        markRebuilding(p, low, high, reasonFor(meta.epoch))
+        done ??= await committedOffsets()
+        // A group that never committed starts at the first offset anyway.
+        if ((done.get(partition) ?? -1) > low) seek(partition, low)
+      } else if (meta.epoch !== undefined) {
+        await s.wipePartition(partition)
+      }
+    }
+  }
+
+  /** Reads the epoch again (creating it if Redis lost it) and reconciles when it changed. */
+  const refreshEpoch = (trigger: string, tick?: () => Promise<void>): Promise<void> => {
+    refreshing ??= (async () => {
+      try {
+        const found = await retrying(async () => {
+          try {
+            return await ensureEpoch(need(redis, 'redis'), name)
+          } catch (error) {
+            throw toRedisError(error)
+          }
+        }, retryOptions(tick))
+        if (found.epoch !== epoch) {
+          logger.warn('redis epoch changed: state is rebuilt by replaying the input', {
+            previous: epoch,
+            epoch: found.epoch,
+            created: found.created,
+            trigger,
+          })
+          epoch = found.epoch
+          epochCreated = found.created
+        }
+        await retrying(reconcile, retryOptions(tick))
+      } finally {
+        refreshing = undefined
+      }
+    })()
+    return refreshing
+  }
+
+  const watchEpoch = async (): Promise<void> => {
+    if (refreshing !== undefined || phase !== 'running') return
+    let value: string | null
+    try {
+      value = await need(redis, 'redis').get(keys.epoch)
+    } catch {
+      return // Redis away: the retry loops report it.
+    }
+    if (value !== epoch)
+      await refreshEpoch(value === null ? 'epoch key missing' : 'epoch key changed')
+  }
+
+  const onAssignment = (memberAssignment: Record<string, number[]>): void => {
+    const now = new Set(memberAssignment[input] ?? [])
+    for (const partition of assigned) {
+      if (!now.has(partition)) {
+        partitions.delete(partition)
+        metrics.lag.remove({ partition: String(partition) })
+      }
+    }
+    assigned = now
+    joined = true
+    logger.info('partitions assigned', { partitions: [...now].sort((a, b) => a - b) })
+    updateRebuilding()
+    retrying(reconcile, retryOptions()).catch((error: unknown) => {
+      if (!(error instanceof Stopped)) fail(asAppError(error, 'reconcile'))
+    })
+  }
+
+  const infoOf = (topic: string, partition: number, message: KafkaMessage): MessageInfo => ({
+    topic,
+    partition,
+    offset: message.offset,
+    key: message.key === null ? null : message.key.toString('utf8'),
+    timestamp: message.timestamp,
+  })
+
+  const produceDeadLetters = async (records: OutgoingRecord[]): Promise<void> => {
+    if (records.length > 0) await need(producer, 'producer').send(records)
+  }
+
+  /** Runs `handleBatch` on `items`, halving on a non-retriable failure to find the event at fault. */
+  const runBatchHandler = async (
+    topic: string,
+    partition: number,
+    items: Item<T>[],
+  ): Promise<{ items: Item<T>[]; ops: StateOp[] }[]> => {
+    const handleBatch = options.handleBatch
+    if (handleBatch === undefined || items.length === 0) return []
+    const ops: StateOp[] = []
+    const ctx: BatchContext = {
+      topic,
+      partition,
+      state: createStateWriter(ops, script.functions),
+      logger,
+    }
+    try {
+      await handleBatch(
+        items.map((item) => ({ ...item.info, event: item.event as T }) satisfies Delivered<T>),
+        ctx,
+      )
+      return [{ items, ops }]
+    } catch (error) {
+      const appError = asAppError(error, 'handleBatch')
+      if (appError.retriable) throw appError
+      if (items.length === 1) {
+        items[0]!.error = appError
+        return []
+      }
+      const half = Math.ceil(items.length / 2)
+      return [
+        ...(await runBatchHandler(topic, partition, items.slice(0, half))),
+        ...(await runBatchHandler(topic, partition, items.slice(half))),
+      ]
+    }
+  }
+
+  /**
+   * Counts dead letters in a row from the service's running count, in offset order; `cut` is the
+   * number of items up to and including the one that reaches the limit (all of them otherwise).
+   */
+  const countFailures = (items: readonly Item<T>[]): { cut: number; run: number } => {
+    let run = consecutiveFailures
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i]!
+      if (item.error !== undefined) {
+        run++
+        if (run >= config.maxConsecutiveFailures) return { cut: i + 1, run }
+      } else if (!item.duplicate) {
+        run = 0
+      }
+    }
+    return { cut: items.length, run }
+  }
+
+  /** Decodes, filters, handles, dead-letters and applies one chunk; see README: processing. */
+  const processChunk = async (
+    p: PartitionState,
+    topic: string,
+    messages: KafkaMessage[],
+  ): Promise<ChunkOutcome> => {
+    const s = need(store, 'store')
+    const current = need(epoch, 'epoch')
+    const items: Item<T>[] = messages.map((message, index) => {
+      const item: Item<T> = { index, message, info: infoOf(topic, p.partition, message) }
+      try {
+        item.event = decode(message.value ?? EMPTY)
+        const id = eventIdOf(item.event)
+        if (id !== undefined) item.eventId = id
+      } catch (error) {
+        const appError = asAppError(error, 'decode')
+        if (appError.retriable) throw appError
+        item.error = appError
+      }
+      return item
+    })
+    const sent = new Set<string>()
+    let optimistic = p.storedOffset !== undefined && !p.fresh
+    for (;;) {
+      const candidates = items.filter((i) => i.error === undefined)
+      let stored = p.storedOffset ?? -1
+      let knownIds = new Set<string>()
+      if (!optimistic) {
+        const ids = [
+          ...new Set(candidates.flatMap((i) => (i.eventId === undefined ? [] : [i.eventId]))),
+        ]
+        const { meta, known } = await s.prefilter(p.partition, ids)
+        if (meta.epoch !== current && !(meta.epoch === undefined && p.fresh))
+          return { kind: 'restart' }
+        stored = meta.offset ?? -1
+        knownIds = new Set(ids.filter((_, i) => known[i]))
+      }
+      const seen = new Set<string>()
+      const fresh: Item<T>[] = []
+      for (const item of candidates) {
+        const id = item.eventId
+        item.duplicate =
+          Number(item.message.offset) <= stored ||
+          (id !== undefined && (knownIds.has(id) || seen.has(id)))
+        if (id !== undefined) seen.add(id)
+        if (!item.duplicate) fresh.push(item)
+      }
+
+      if (options.handle !== undefined) {
+        for (const item of fresh) {
+          if (item.ops !== undefined || item.error !== undefined) continue
+          const ops: StateOp[] = []
+          const { info } = item
+          const ctx: EventContext = {
+            topic: info.topic,
+            partition: info.partition,
+            offset: info.offset,
+            key: info.key,
+            timestamp: info.timestamp,
+            state: createStateWriter(ops, script.functions),
+            logger,
+          }
+          try {
+            await options.handle(item.event as T, ctx)
+            item.ops = ops
+          } catch (error) {
+            const appError = asAppError(error, 'handle')
+            if (appError.retriable) throw appError
+            item.error = appError
+          }
+        }
+      }
+      const handled = (i: Item<T>): boolean => i.error === undefined
+      let batchGroups =
+        options.handleBatch === undefined
+          ? []
+          : await runBatchHandler(topic, p.partition, fresh.filter(handled))
+      // Failures in a row, counted in offset order; the one that reaches the limit ends the chunk.
+      let { cut, run } = countFailures(items)
+      const within = (i: Item<T>): boolean => i.index < cut
+      while (
+        cut < items.length &&
+        batchGroups.some((g) => g.items.some(within) && !g.items.every(within))
+      ) {
+        // A batch group reaches past the cut: record the batch again with the events before it.
+        batchGroups = await runBatchHandler(
+          topic,
+          p.partition,
+          fresh.filter((i) => handled(i) && within(i)),
+        )
+        ;({ cut, run } = countFailures(items))
+      }
+      const taken = cut === items.length ? items : items.slice(0, cut)
+
+      // Dead letters are durable before the offset passes them.
+      await produceDeadLetters(
+        taken
+          .filter((i) => i.error !== undefined && !sent.has(i.message.offset))
+          .map((i) =>
+            deadLetterRecord(
+              dlq.name,
+              { topic, partition: p.partition, message: i.message },
+              i.error!,
+            ),
+          ),
+      )
+      for (const item of taken) if (item.error !== undefined) sent.add(item.message.offset)
+
+      const groups: { items: Item<T>[]; group: OpGroup }[] = []
+      const eventsOf = (list: Item<T>[]) =>
+        list.map((i) => ({ offset: i.message.offset, eventId: i.eventId }))
+      // With both handlers, an event's `handle` ops join its batch group: one group per event.
+      const inBatch = new Set(batchGroups.flatMap((g) => g.items))
+      for (const item of fresh) {
+        if (handled(item) && within(item) && item.ops !== undefined && !inBatch.has(item)) {
+          groups.push({ items: [item], group: { events: eventsOf([item]), ops: item.ops } })
+        }
+      }
+      for (const { items: members, ops } of batchGroups) {
+        if (members.every(within)) {
+          const all = [...members.flatMap((i) => i.ops ?? []), ...ops]
+          groups.push({ items: members, group: { events: eventsOf(members), ops: all } })
+        }
+      }
+      const last = taken[taken.length - 1]!
+      const apply = (list: OpGroup[]) =>
+        s.apply({
+          partition: p.partition,
+          epoch: current,
+          fresh: p.fresh,
+          eventIdTtlMs: config.eventIdTtlMs,
+          lastOffset: last.message.offset,
+          groups: list,
+        })
+      // Usually the chunk's groups go as one, their HINCRBYs summed: far less for Redis to do.
+      // A rejection is then retried group by group, to find the event at fault.
+      let merged = groups.length > 1
+      let result = await apply(
+        merged ? [mergeGroups(groups.map((g) => g.group))] : groups.map((g) => g.group),
+      )
+      if (merged && result.status === 'REJECTED') {
+        merged = false
+        result = await apply(groups.map((g) => g.group))
+      }
+      switch (result.status) {
+        case 'LOST':
+        case 'STALE':
+          return { kind: 'restart' }
+        case 'CONFLICT':
+          // Some events were applied already (a duplicate at a new offset, or another consumer
+          // meanwhile): read what Redis holds and filter again.
+          for (const item of items) delete item.ops
+          optimistic = false
+          continue
+        case 'REJECTED':
+          for (const { group, reason } of result.rejected) {
+            for (const item of groups[group]?.items ?? []) {
+              item.error = new AppError(
+                'CONSUMER_STATE_OP_REJECTED',
+                `A state operation cannot apply: ${reason}`,
+              )
+            }
+          }
+          continue
+        case 'OK':
+          break
+      }
+      for (const { group, error } of result.opErrors) {
+        metrics.stateOpErrors.inc()
+        const members = merged ? groups.flatMap((g) => g.items) : (groups[group]?.items ?? [])
+        logger.error('redis refused a state operation; the rest of its events was applied', {
+          partition: p.partition,
+          offsets: members.map((i) => i.message.offset),
+          error,
+        })
+      }
+      const skipped = new Set(result.skipped)
+      let applied = 0
+      let duplicates = 0
+      let deadLettered = 0
+      groups.forEach((g, index) => {
+        if (skipped.has(merged ? 0 : index)) duplicates += g.items.length
+        else applied += g.items.length
+      })
+      for (const item of taken) {
+        if (item.error !== undefined) deadLettered++
+        else if (item.duplicate) duplicates++
+      }
+      metrics.messages.inc({ outcome: 'applied' }, applied)
+      if (duplicates > 0) metrics.messages.inc({ outcome: 'duplicate' }, duplicates)
+      for (const item of taken) {
+        if (item.error === undefined) continue
+        metrics.messages.inc({ outcome: 'dead_lettered' })
+        metrics.deadLetters.inc({ code: item.error.code })
+        logger.warn('message sent to the dead-letter topic', {
+          topic,
+          partition: p.partition,
+          offset: item.message.offset,
+          dlq: dlq.name,
+          err: item.error,
+        })
+      }
+      stats.applied += applied
+      stats.duplicates += duplicates
+      stats.deadLettered += deadLettered
+      consecutiveFailures = run
+      metrics.consecutiveFailures.set(run)
+      p.fresh = false
+      p.storedOffset = Math.max(stored, Number(last.message.offset))
+      progress(p, Number(last.message.offset))
+      if (cut < items.length || run >= config.maxConsecutiveFailures) {
+        const lastError = taken[taken.length - 1]?.error
+        const error = new AppError(
+          'CONSUMER_TOO_MANY_FAILURES',
+          `${run} messages in a row went to ${dlq.name} (the last: ${lastError?.code ?? 'unknown'}: ${lastError?.message ?? ''}); the consumer stopped instead of dead-lettering the whole topic. Fix the cause, then restart; redrive with: npm run consumer -- dlq redrive ${name}`,
+          { cause: lastError, details: { dlq: dlq.name, consecutive: run } },
+        )
+        return { kind: 'fatal', lastOffset: last.message.offset, applied, error }
+      }
+      return { kind: 'done', lastOffset: last.message.offset, applied }
+    }
+  }
+
+  const eachBatch = async (payload: EachBatchPayload): Promise<void> => {
+    const { batch } = payload
+    if (batch.messages.length === 0) return
+    const started = performance.now()
+    const p = partitionState(batch.partition)
+    const live = (): boolean =>
+      payload.isRunning() && !payload.isStale() && !signal.aborted && fatal === undefined
+    const beat = async (): Promise<void> => {
+      try {
+        await payload.heartbeat()
+      } catch (error) {
+        throw new HeartbeatFailed(error)
+      }
+    }
+    try {
+      if (p.checkedEpoch !== epoch || p.checkedEpoch === undefined) {
+        const go = await retrying(
+          () => checkPartition(p, Number(batch.firstOffset())),
+          retryOptions(beat),
+        )
+        if (!go) return
+      }
+      for (let from = 0; from < batch.messages.length; from += chunkSize) {
+        if (!live()) return
+        const chunk = batch.messages.slice(from, from + chunkSize)
+        const outcome = await retrying(
+          () => processChunk(p, batch.topic, chunk),
+          retryOptions(beat),
+        )
+        if (outcome.kind === 'restart') {
+          p.checkedEpoch = undefined
+          logger.warn('partition state lost or replaced in redis; checking it again', {
+            partition: p.partition,
+            code: 'CONSUMER_STATE_LOST',
+          })
+          await refreshEpoch('state lost while applying', beat)
+          return
+        }
+        const hook = options.hooks?.afterStateStored
+        if (hook !== undefined) {
+          const info = {
+            partition: p.partition,
+            lastOffset: outcome.lastOffset,
+            applied: outcome.applied,
+          }
+          await retrying(async () => {
+            try {
+              await hook(info)
+            } catch (error) {
+              throw asAppError(error, 'afterStateStored')
+            }
+          }, retryOptions(beat))
+        }
+        payload.resolveOffset(outcome.lastOffset)
+        if (outcome.kind === 'fatal') {
+          // Stopped only now, so that what was handled before the limit is committed.
+          fail(outcome.error)
+          return
+        }
+        await beat()
+      }
+      progress(p, Number(batch.lastOffset()))
+      const lag = Number(batch.highWatermark) - 1 - Number(batch.lastOffset())
+      metrics.lag.set({ partition: String(batch.partition) }, Math.max(0, lag))
+    } catch (error) {
+      if (error instanceof Stopped) return
+      // A rebalance shows up in a heartbeat: kafkajs must see it to re-join.
+      if (error instanceof HeartbeatFailed) throw error.original
+      fail(asAppError(error, 'processing'))
+    } finally {
+      metrics.batchDuration.observe((performance.now() - started) / 1000)
+    }
+  }
+
+  const readiness = (): { ready: boolean; reason?: string } => {
+    if (phase === 'failed') return { ready: false, reason: `stopped: ${fatal?.code ?? 'failed'}` }
+    if (phase !== 'running') return { ready: false, reason: phase }
+    if (!joined) return { ready: false, reason: 'joining the consumer group' }
+    const rebuilding = rebuildingPartitions()
+    if (rebuilding.length > 0) {
+      return {
+        ready: false,
+        reason: `rebuilding state: replaying ${input} from the beginning (partitions ${rebuilding.join(', ')})`,
+      }
+    }
+    return { ready: true }
+  }
+
+  const http: HttpServer = createHttpServer({
+    port: config.httpPort,
+    registry,
+    logger,
+    readiness,
+    ...(options.routes === undefined
+      ? {}
+      : {
+          routes: (req, res) =>
+            need(options.routes, 'routes')(req, res, { state: service.state, logger }),
+        }),
+  })
+  let boundPort: number | undefined
+
+  const closeAll = async (): Promise<void> => {
+    clearInterval(watcher)
+    await consumer?.disconnect().catch(() => undefined)
+    await producer?.disconnect().catch(() => undefined)
+    await admin?.disconnect().catch(() => undefined)
+    // QUIT would wait in the offline queue while Redis is away.
+    if (redis?.status === 'ready') await redis.quit().catch(() => redis?.disconnect())
+    else redis?.disconnect()
+    await http.close()
+  }
+
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      const failed = fatal !== undefined
+      if (!failed) phase = 'stopping'
+      abort.abort()
+      logger.info('stopping')
+      let timer: NodeJS.Timeout | undefined
+      const timedOut = new Promise<'timeout'>((resolve) => {
+        timer = setTimeout(() => resolve('timeout'), config.shutdownTimeoutMs)
+      })
+      const outcome = await Promise.race([closeAll().then(() => 'closed' as const), timedOut])
+      clearTimeout(timer)
+      if (outcome === 'timeout') {
+        redis?.disconnect()
+        const error = new AppError(
+          'CONSUMER_SHUTDOWN_TIMEOUT',
+          `${name} did not stop within ${config.shutdownTimeoutMs} ms`,
+        )
+        logger.error('stop timed out; connections cut', { err: error })
+        phase = failed ? 'failed' : 'stopped'
+        settle?.reject(fatal ?? error)
+        throw error
+      }
+      phase = failed ? 'failed' : 'stopped'
+      logger.info('stopped')
+      if (fatal !== undefined) settle?.reject(fatal)
+      else settle?.resolve()
+    })()
+    return stopping
+  }
+
+  const fail = (error: AppError): void => {
+    if (fatal !== undefined || stopping !== undefined) return
+    fatal = error
+    phase = 'failed'
+    logger.fatal('consumer service stopped on a failure', { err: error })
+    // Not awaited here: stopping waits for the batch that is calling this to return.
+    setImmediate(() => void stop().catch(() => undefined))
+  }
+
+  const start = async (): Promise<void> => {
+    if (phase !== 'created')
+      throw new AppError('CONSUMER_OPTIONS_INVALID', `${name} was started twice`)
+    phase = 'starting'
+    try {
+      boundPort = (await http.listen()).port
+      const connection = createRedis(config.redisUrl, { name: `${name}-state`, logger })
+      redis = connection
+      store = createStateStore(connection, keys, script)
+      reader = createStateReader({ redis: connection, name })
+      await retrying(async () => {
+        try {
+          await waitUntilReady(connection, { timeoutMs: 5_000 })
+          const found = await ensureEpoch(connection, name)
+          epoch = found.epoch
+          epochCreated = found.created
+          if (found.created) {
+            logger.warn(
+              `redis epoch missing (new or lost data): state is rebuilt by replaying ${input} from the beginning`,
+              { epoch: found.epoch },
+            )
+          }
+        } catch (error) {
+          throw toRedisError(error)
+        }
+      }, retryOptions())
+
+      const client = createKafkaClient({ ...config.kafka, logger: logger.child({ kafka: true }) })
+      const specs = [dlq, ...(provisionInput && inputSpec ? [inputSpec] : [])]
+      await retrying(
+        () =>
+          provisionTopics(client, specs, {
+            create: config.kafka.createTopics,
+            ...(config.kafka.replicationFactor === undefined
+              ? {}
+              : { replicationFactor: config.kafka.replicationFactor }),
+            logger,
+          }),
+        retryOptions(),
+      )
+      const adminClient = client.admin()
+      admin = adminClient
+      await retrying(async () => {
+        try {
+          await adminClient.connect()
+        } catch (error) {
+          throw toKafkaError(error, 'Connecting the admin client')
+        }
+      }, retryOptions())
+      const dlqProducer = createEventProducer(client)
+      producer = dlqProducer
+      await retrying(() => dlqProducer.connect(), retryOptions())
+
+      await retrying(async () => {
+        const attempt = createConsumer(client, {
+          groupId: name,
+          sessionTimeoutMs: config.sessionTimeoutMs,
+          heartbeatIntervalMs: config.heartbeatIntervalMs,
+          // An idle fetch is held this long; stopping waits for it.
+          maxWaitTimeMs: 1_000,
+        })
+        attempt.on(attempt.events.GROUP_JOIN, ({ payload }) =>
+          onAssignment(payload.memberAssignment),
+        )
+        consumer = attempt
+        try {
+          await runBatches(attempt, {
+            topics: [input],
+            fromBeginning: true,
+            eachBatchAutoResolve: false,
+            partitionsConsumedConcurrently: config.partitionsConcurrently,
+            eachBatch,
+            onCrash: (error, restart) => {
+              if (restart)
+                logger.warn('kafka consumer crashed; kafkajs restarts it', { err: error })
+              else fail(error)
+            },
+          })
+        } catch (error) {
+          await attempt.disconnect().catch(() => undefined)
+          throw error
+        }
+      }, retryOptions())
+      if (signal.aborted) {
+        // stop() ran while starting: close what was opened after it.
+        await closeAll()
+        return
+      }
+      phase = 'running'
+      watcher = setInterval(() => void watchEpoch(), config.epochCheckIntervalMs)
+      logger.info('consuming', {
+        input,
+        group: name,
+        dlq: dlq.name,
+        httpPort: boundPort,
+        epoch,
+      })
+    } catch (error) {
+      if (error instanceof Stopped) return
+      const appError = asAppError(error, 'start')
+      if (stopping === undefined) {
+        fatal = appError
+        phase = 'failed'
+        await stop().catch(() => undefined)
+      }
+      throw appError
+    }
+  }
+
+  const service: ConsumerService = {
+    name,
+    input,
+    config,
+    logger,
+    metrics: registry,
+    get state(): StateReader {
+      return need(reader, 'state')
+    },
+    start,
+    stop,
+    get ready(): boolean {
+      return readiness().ready
+    },
+    status: () => {
+      const { ready, reason } = readiness()
+      return {
+        phase,
+        ready,
+        ...(reason === undefined ? {} : { reason }),
+        rebuilding: rebuildingPartitions(),
+        assigned: [...assigned].sort((a, b) => a - b),
+        epoch,
+        consecutiveFailures,
+        stats: { ...stats },
+      }
+    },
+    httpPort: () => boundPort,
+    done,
+  }
+  return service
+}

@@ -1,0 +1,123 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { Env } from '@wolkvox-chat-stream/config'
+import type { TopicSpec } from '@wolkvox-chat-stream/events'
+import type { Logger, MetricsRegistry } from '@wolkvox-chat-stream/observability'
+import type { ConsumerServiceConfig } from './config.js'
+import type { StateReader } from './state-reader.js'
+import type { StateWriter } from './state-ops.js'
+
+/** Where a consumed message sits in its topic. */
+export interface MessageInfo {
+  readonly topic: string
+  readonly partition: number
+  readonly offset: string
+  /** The record key as UTF-8 (`conn_id` on the chat message topic), or null. */
+  readonly key: string | null
+  /** The record timestamp (publish time), ms since the epoch, as a string. */
+  readonly timestamp: string
+}
+
+/** What `handle` gets besides the event. */
+export interface EventContext extends MessageInfo {
+  /** Records the event's state changes; applied with the partition's offset after the batch. */
+  readonly state: StateWriter
+  readonly logger: Logger
+}
+
+/** One decoded event and where it came from, as `handleBatch` gets it. */
+export interface Delivered<T> extends MessageInfo {
+  readonly event: T
+}
+
+/** What `handleBatch` gets besides the events. */
+export interface BatchContext {
+  readonly topic: string
+  readonly partition: number
+  /** Records the batch's state changes; applied all together, with the partition's offset. */
+  readonly state: StateWriter
+  readonly logger: Logger
+}
+
+/** Handed to a service's own HTTP routes. */
+export interface RouteContext {
+  /** Merged reads of the service's state (see README: cross-partition state). */
+  readonly state: StateReader
+  readonly logger: Logger
+}
+
+/** A service's own HTTP route: answers and returns true, or returns false for a 404. */
+export type ServiceRoute = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  kit: RouteContext,
+) => boolean | Promise<boolean>
+
+/**
+ * Points where a service may act after its state is stored (publish what changed) and where fault
+ * tests kill a process. A hook that throws a retriable AppError is called again after a pause;
+ * anything else stops the service (the chunk's offset is then not committed).
+ */
+export interface ConsumerHooks {
+  /**
+   * After a chunk's state (and its offset) is stored in Redis, before the offset is resolved for
+   * the Kafka commit: a process killed here must change nothing when it is redelivered, so what a
+   * hook publishes must be idempotent (an upsert of the current value, not a delta).
+   */
+  afterStateStored?: (info: {
+    partition: number
+    lastOffset: string
+    applied: number
+  }) => void | Promise<void>
+}
+
+/**
+ * Options of {@link createConsumerService}. Give `handle` (one event at a time), `handleBatch`
+ * (the fresh events of a chunk together), or both (`handle` first). Handlers only record state
+ * changes through `ctx.state`; they never commit offsets, trap signals or write to Redis directly.
+ * A handler that throws a retriable AppError is retried after a pause; anything else sends the
+ * event to `wolkvox.<name>.dlq`. Throw `AppError('CONSUMER_EVENT_REJECTED', why)` to refuse an
+ * event that breaks the service's invariant.
+ */
+export interface ConsumerServiceOptions<T> {
+  /**
+   * The consumer group, the dead-letter topic `wolkvox.<name>.dlq`, the hash tag of the service's
+   * Redis keys, the logger name and the `service` metric label. Lower case, a letter first.
+   */
+  name: string
+  /**
+   * The topic to consume. A topic spec (`topics.chatMessage`) is also provisioned (created, or
+   * verified with `KAFKA_CREATE_TOPICS=false`); a bare name must exist. `CONSUMER_INPUT_TOPIC`
+   * overrides it (then it is not provisioned).
+   */
+  input: string | TopicSpec
+  /**
+   * Bytes to event; a thrown AppError (non-retriable) sends the message to the dead-letter topic.
+   * Default: `decodeChatMessage` (any shipped ChatMessage version).
+   */
+  decode?: (bytes: Buffer) => T
+  /** The event's de-duplication id. Default: its `event_id` field when it is a string. */
+  eventId?: (event: T) => string | undefined
+  handle?: (event: T, ctx: EventContext) => void | Promise<void>
+  handleBatch?: (events: readonly Delivered<T>[], ctx: BatchContext) => void | Promise<void>
+  /**
+   * Lua functions `ctx.state.lua(name, keys, args)` may call, run inside the apply script: name to
+   * body. A body sees its own `KEYS` and `ARGV`, opens with a header documenting them, and checks
+   * before it writes.
+   */
+  scripts?: Readonly<Record<string, string>>
+  /** The service's own HTTP routes, next to `/healthz`, `/readyz` and `/metrics`. */
+  routes?: ServiceRoute
+  /** The port when `HTTP_PORT` is unset. Default 8090. */
+  httpPort?: number
+  /** Default `process.env`. */
+  env?: Env
+  /** Overrides of the values read from the environment (tests, tools). */
+  config?: Partial<ConsumerServiceConfig>
+  /** Default: a JSON logger named after the service at `LOG_LEVEL`. */
+  logger?: Logger
+  /** Default: a fresh registry with the default label `service=<name>`. */
+  metrics?: MetricsRegistry
+  /** Events per apply script; a bigger batch is applied in chunks. Default 1000. */
+  maxEventsPerScript?: number
+  hooks?: ConsumerHooks
+}

@@ -1,0 +1,76 @@
+import { toRedisError, type Redis } from '@wolkvox-chat-stream/redis'
+import { serviceKeys, type KeyPath } from './keys.js'
+
+/**
+ * Reads a consumer service's state for queries. A handler's keys live per partition (see README:
+ * cross-partition state), so a value the service keeps "per agent" is the merge of one part per
+ * partition. Only partitions whose state belongs to the current epoch take part: while Redis is
+ * rebuilt, a query sees the rebuilt partitions, never stale ones.
+ */
+export interface StateReader {
+  /** The partitions whose state belongs to the current epoch, in order. */
+  partitions(): Promise<number[]>
+  /** The Redis key of `path` in `partition`. */
+  key(partition: number, path: KeyPath): string
+  /** `read(key)` for `path` in every current partition (in parallel, one pipeline on one node). */
+  collect<T>(path: KeyPath, read: (redis: Redis, key: string) => Promise<T>): Promise<T[]>
+  /** The hash at `path`, each field summed over the partitions (counters). */
+  sumHash(path: KeyPath): Promise<Record<string, number>>
+  /** The integer or float string at `path`, summed over the partitions. */
+  sum(path: KeyPath): Promise<number>
+  /** The union of the set at `path` over the partitions, sorted. */
+  unionSet(path: KeyPath): Promise<string[]>
+}
+
+/** A {@link StateReader} of service `name`. Reads map failures with `toRedisError`. */
+export function createStateReader(options: { redis: Redis; name: string }): StateReader {
+  const { redis } = options
+  const keys = serviceKeys(options.name)
+  const partitions = async (): Promise<number[]> => {
+    try {
+      const [epoch, members] = await Promise.all([
+        redis.get(keys.epoch),
+        redis.smembers(keys.partitions),
+      ])
+      if (epoch === null) return []
+      const list = members.map(Number).sort((a, b) => a - b)
+      const epochs = await Promise.all(list.map((p) => redis.hget(keys.meta(p), 'epoch')))
+      return list.filter((_, i) => epochs[i] === epoch)
+    } catch (error) {
+      throw toRedisError(error)
+    }
+  }
+  const collect = async <T>(
+    path: KeyPath,
+    read: (redis: Redis, key: string) => Promise<T>,
+  ): Promise<T[]> => {
+    const current = await partitions()
+    try {
+      return await Promise.all(current.map((p) => read(redis, keys.state(p, path))))
+    } catch (error) {
+      throw toRedisError(error)
+    }
+  }
+  return {
+    partitions,
+    key: (partition, path) => keys.state(partition, path),
+    collect,
+    async sumHash(path) {
+      const parts = await collect(path, (r, key) => r.hgetall(key))
+      const out: Record<string, number> = {}
+      for (const part of parts) {
+        for (const [field, value] of Object.entries(part))
+          out[field] = (out[field] ?? 0) + Number(value)
+      }
+      return out
+    },
+    async sum(path) {
+      const parts = await collect(path, (r, key) => r.get(key))
+      return parts.reduce((total, value) => total + Number(value ?? 0), 0)
+    },
+    async unionSet(path) {
+      const parts = await collect(path, (r, key) => r.smembers(key))
+      return [...new Set(parts.flat())].sort()
+    },
+  }
+}

@@ -1,0 +1,204 @@
+import { AppError, isAppError } from '@wolkvox-chat-stream/errors'
+import type { Schedule, ScheduleJob, SchedulerSpec } from './adapters/bullmq-schedule.js'
+import type { OperationConfig } from './config.js'
+import type { PollSummary } from './core/poll-operation.js'
+import type { PollerRuntime } from './runtime.js'
+import { readOperationStatus, type OperationStatus } from './status.js'
+
+/** The `run` command: the schedule, its worker, the sweep, and a graceful stop. */
+export interface PollerService {
+  /** Creates (or checks) the schedulers and starts working on jobs. */
+  start(): Promise<void>
+  /**
+   * Stops: no new job, the window in flight finishes (or is abandoned after
+   * `POLL_SHUTDOWN_TIMEOUT`), then the worker and queue close. The runtime is left to the caller.
+   */
+  stop(): Promise<void>
+  /** Whether the service takes jobs (for `/readyz`). */
+  ready(): boolean
+  /** The status of every operation, or of `server`. */
+  status(server?: string): Promise<OperationStatus[]>
+}
+
+const floorSecond = (ms: number): number => Math.floor(ms / 1000) * 1000
+
+/**
+ * Builds the `run` service over a runtime and a schedule. Each operation has a `poll` scheduler
+ * every `POLL_INTERVAL` and, unless `POLL_SWEEP_INTERVAL` is 0, a `sweep` scheduler. A tick
+ * (every interval, at most every 30 s) re-creates missing schedulers, so they come back after
+ * Redis lost its data; the watermarks come back from the checkpoint topic on the next poll.
+ */
+export function createPollerService(input: {
+  runtime: PollerRuntime
+  schedule: Schedule
+  now?: () => number
+}): PollerService {
+  const { runtime, schedule } = input
+  const { config, logger, metrics } = runtime
+  const now = input.now ?? Date.now
+  const byServer = new Map(config.operations.map((o) => [o.server, o]))
+  const stopController = new AbortController()
+  const abandonController = new AbortController()
+  let tick: NodeJS.Timeout | undefined
+  let started = false
+  let stopping: Promise<void> | undefined
+  const inFlight = new Set<Promise<unknown>>()
+
+  const specs: SchedulerSpec[] = config.operations.flatMap((o) => [
+    { server: o.server, kind: 'poll' as const, everyMs: config.intervalMs },
+    ...(config.sweepIntervalMs > 0
+      ? [{ server: o.server, kind: 'sweep' as const, everyMs: config.sweepIntervalMs }]
+      : []),
+  ])
+
+  const ensureSchedulers = async (): Promise<void> => {
+    const created = await schedule.ensure(specs)
+    for (const spec of created) {
+      metrics.schedulersCreated.inc({ server: spec.server })
+      logger.info('job scheduler created', { ...spec })
+    }
+  }
+
+  const refreshQuotaGauges = async (): Promise<void> => {
+    for (const operation of config.operations) {
+      const handle = runtime.handle(operation)
+      metrics.setQuotaUsed(
+        operation.server,
+        handle.store.quotaDay(),
+        await handle.store.quotaUsed(),
+      )
+      metrics.quotaReserve.set({ server: operation.server }, handle.reserveAt())
+    }
+  }
+
+  const sweep = async (operation: OperationConfig): Promise<PollSummary | null> => {
+    const stored = await runtime.handle(operation).lock.readState(`watermark.${config.report}`)
+    if (stored === null) return null
+    const watermarkMs = Number(stored)
+    const fromMs = floorSecond(Math.max(now() - config.sweepLookbackMs, operation.startMs))
+    if (fromMs > watermarkMs) return null
+    // Ends at the watermark: a sweep never moves it, it only re-reads what is already covered.
+    return runtime.poll(
+      operation,
+      { fromMs, toMs: watermarkMs },
+      { purpose: 'sweep', stop: stopController.signal, abandon: abandonController.signal },
+    )
+  }
+
+  const runJob = async (job: ScheduleJob): Promise<string> => {
+    const operation = byServer.get(job.server)
+    if (!operation) {
+      logger.warn('job for an operation this process does not know; skipped', { ...job })
+      return 'unknown-operation'
+    }
+    if (stopController.signal.aborted) return 'stopping'
+    const work =
+      job.kind === 'sweep'
+        ? sweep(operation)
+        : runtime.poll(operation, undefined, {
+            purpose: 'live',
+            stop: stopController.signal,
+            abandon: abandonController.signal,
+          })
+    inFlight.add(work)
+    try {
+      const summary = await work
+      metrics.jobs.inc({ server: job.server, kind: job.kind, outcome: 'ok' })
+      if (summary && summary.published > 0) logger.info('poll done', { kind: job.kind, ...summary })
+      else logger.debug('poll done', { kind: job.kind, ...(summary ?? { server: job.server }) })
+      return 'ok'
+    } catch (error) {
+      const code = isAppError(error) ? error.code : 'UNEXPECTED'
+      metrics.jobs.inc({ server: job.server, kind: job.kind, outcome: code })
+      const quiet = ['POLL_LOCK_BUSY', 'POLL_STOPPED', 'POLL_OPERATION_PAUSED'].includes(code)
+      logger[quiet ? 'info' : 'warn']('poll failed', {
+        server: job.server,
+        kind: job.kind,
+        err: error,
+      })
+      return code
+    } finally {
+      inFlight.delete(work)
+    }
+  }
+
+  const onTick = async (): Promise<void> => {
+    try {
+      await ensureSchedulers()
+      await refreshQuotaGauges()
+    } catch (error) {
+      logger.warn('schedule check failed; trying again on the next tick', { err: error })
+    }
+  }
+
+  return {
+    start: async () => {
+      const removed = await schedule.removeOthers(new Set(byServer.keys()))
+      for (const r of removed)
+        logger.info('job scheduler of an unconfigured operation removed', { ...r })
+      await ensureSchedulers()
+      schedule.startWorker(runJob)
+      const tickMs = Math.max(1_000, Math.min(config.intervalMs, 30_000))
+      tick = setInterval(() => void onTick(), tickMs)
+      started = true
+      logger.info('poller running', {
+        operations: [...byServer.keys()],
+        intervalMs: config.intervalMs,
+        sweepIntervalMs: config.sweepIntervalMs,
+      })
+    },
+    stop: () => {
+      stopping ??= (async () => {
+        clearInterval(tick)
+        stopController.abort(
+          new AppError('POLL_STOPPED', 'The poller is stopping', { retriable: true }),
+        )
+        const closing = schedule.closeWorker()
+        let timer: NodeJS.Timeout | undefined
+        const timedOut = await Promise.race([
+          closing.then(() => false),
+          new Promise<boolean>((resolve) => {
+            timer = setTimeout(() => resolve(true), config.shutdownTimeoutMs)
+          }),
+        ])
+        clearTimeout(timer)
+        if (timedOut) {
+          logger.warn('the window in flight did not finish in time; abandoning it', {
+            code: 'POLL_SHUTDOWN_ABANDONED',
+            timeoutMs: config.shutdownTimeoutMs,
+          })
+          abandonController.abort(
+            new AppError(
+              'POLL_SHUTDOWN_ABANDONED',
+              'The poller stopped before the window in flight finished; it will be polled again',
+            ),
+          )
+          await Promise.race([
+            Promise.allSettled([...inFlight]),
+            new Promise((resolve) => setTimeout(resolve, 5_000)),
+          ])
+          await schedule.closeWorker(true).catch(() => undefined)
+        }
+        await schedule.close()
+      })()
+      return stopping
+    },
+    ready: () => started && stopping === undefined,
+    status: async (server) => {
+      const operations =
+        server === undefined
+          ? config.operations
+          : config.operations.filter((o) => o.server === server)
+      return Promise.all(
+        operations.map((operation) =>
+          readOperationStatus({
+            handle: runtime.handle(operation),
+            config,
+            redis: runtime.redis,
+            describeSchedule: (s) => schedule.describe(s),
+          }),
+        ),
+      )
+    },
+  }
+}

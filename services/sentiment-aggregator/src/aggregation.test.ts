@@ -1,0 +1,156 @@
+import { describe, expect, it } from 'vitest'
+import type { ChatMessage } from '@wolkvox-chat-stream/events'
+import {
+  agentKeyOf,
+  dirtyMember,
+  earlierName,
+  figuresOf,
+  nameValue,
+  parseDirtyMember,
+  parseNameValue,
+  planBatch,
+  scoreOf,
+} from './aggregation.js'
+
+const ZONE = 'America/Bogota'
+
+const event = (overrides: Partial<ChatMessage> = {}): ChatMessage =>
+  ({
+    event_id: 'e1',
+    server: '0010',
+    report: 'chat_2',
+    conn_id: 'CH-1',
+    agent_name: 'Ana  María',
+    sent_at: new Date('2025-02-11T15:22:33Z'),
+    position: 0,
+    conversation_length: 3,
+    sender: 'customer',
+    sentiment: 'negative',
+    ...overrides,
+  }) as ChatMessage
+
+describe('agentKeyOf', () => {
+  it.each([
+    ['Ana  María', 'ana maría'],
+    ['  ANA\tMARÍA \n', 'ana maría'],
+    ['Ana Mari\u0301a', 'ana maría'],
+    ['', ''],
+  ])('%j -> %j', (name, key) => expect(agentKeyOf(name)).toBe(key))
+})
+
+describe('scoreOf', () => {
+  it('scores known sentiments from -2 to +2 and leaves unknown out', () => {
+    expect(
+      ['very_negative', 'negative', 'neutral', 'positive', 'very_positive'].map(scoreOf),
+    ).toEqual([-2, -1, 0, 1, 2])
+    expect(scoreOf('unknown')).toBeUndefined()
+  })
+})
+
+describe('planBatch', () => {
+  it('counts each message in its hour, its local day and the totals', () => {
+    const plan = planBatch([event(), event({ event_id: 'e2', sentiment: 'unknown' })], ZONE)
+    const inc = plan.increments.get('0010|ana maría')!.fields
+    const hour = Date.parse('2025-02-11T15:00:00Z')
+    const day = Date.parse('2025-02-11T05:00:00Z')
+    expect(inc.get(`h|${hour}|s.negative`)).toBe(1)
+    expect(inc.get(`h|${hour}|s.unknown`)).toBe(1)
+    expect(inc.get(`d|${day}|f.customer`)).toBe(2)
+    expect(inc.get(`t|0|score`)).toBe(-1)
+    expect(inc.get(`t|0|known`)).toBe(1)
+    expect([...plan.dirty].sort()).toEqual([
+      dirtyMember('0010', 'ana maría', 'day', day),
+      dirtyMember('0010', 'ana maría', 'hour', hour),
+    ])
+  })
+
+  it('puts a message before local midnight in the previous local day', () => {
+    // 2025-02-12 04:59:59Z is 23:59:59 on the 11th in Bogotá (UTC-5).
+    const plan = planBatch([event({ sent_at: new Date('2025-02-12T04:59:59Z') })], ZONE)
+    const conv = [...plan.conversations.values()][0]!
+    expect(conv.lastDayMs).toBe(Date.parse('2025-02-11T05:00:00Z'))
+    expect(conv.lastHourMs).toBe(Date.parse('2025-02-12T04:00:00Z'))
+  })
+
+  it('keeps per conversation its latest message, latest customer message and completeness', () => {
+    const plan = planBatch(
+      [
+        event({ position: 2, sent_at: new Date('2025-02-11T16:10:00Z'), sender: 'agent' }),
+        event({ position: 1, sent_at: new Date('2025-02-11T16:05:00Z'), sentiment: 'positive' }),
+        event({ position: 0, sent_at: new Date('2025-02-11T15:00:00Z'), sentiment: 'negative' }),
+      ],
+      ZONE,
+    )
+    const conv = [...plan.conversations.values()][0]!
+    expect(conv.lastMs).toBe(Date.parse('2025-02-11T16:10:00Z'))
+    expect(conv.lastCustomer).toEqual({
+      ms: Date.parse('2025-02-11T16:05:00Z'),
+      position: 1,
+      negative: false,
+    })
+    expect(conv.complete).toBe(true)
+  })
+
+  it('breaks a same-second tie between customer messages by position', () => {
+    const at = new Date('2025-02-11T16:05:00Z')
+    const plan = planBatch(
+      [
+        event({ position: 4, sent_at: at, sentiment: 'very_negative', conversation_length: 9 }),
+        event({ position: 3, sent_at: at, sentiment: 'positive', conversation_length: 9 }),
+      ],
+      ZONE,
+    )
+    const conv = [...plan.conversations.values()][0]!
+    expect(conv.lastCustomer?.negative).toBe(true)
+    expect(conv.complete).toBe(false)
+  })
+
+  it('keeps the earliest display name of an agent', () => {
+    const plan = planBatch(
+      [
+        event({ agent_name: 'ANA MARÍA', sent_at: new Date('2025-02-11T16:00:00Z') }),
+        event({ agent_name: 'Ana  María', sent_at: new Date('2025-02-11T15:00:00Z') }),
+      ],
+      ZONE,
+    )
+    expect(plan.names.get('0010|ana maría')?.name).toBe('Ana  María')
+  })
+})
+
+describe('encodings', () => {
+  it('reads back dirty members whose agent key holds a bar', () => {
+    expect(parseDirtyMember(dirtyMember('0010', 'a|b', 'day', 5))).toEqual({
+      server: '0010',
+      agentKey: 'a|b',
+      granularity: 'day',
+      startMs: 5,
+    })
+    expect(parseDirtyMember('nonsense')).toBeUndefined()
+  })
+
+  it('orders stored names by time, then by name', () => {
+    const a = { sentAtMs: 9, name: 'b' }
+    const b = { sentAtMs: 10, name: 'a' }
+    expect(earlierName(a, b)).toBe(true)
+    expect(nameValue(9, 'b') < nameValue(10, 'a')).toBe(true)
+    expect(parseNameValue(nameValue(9, 'x|y'))).toEqual({ sentAtMs: 9, name: 'x|y' })
+  })
+})
+
+describe('figuresOf', () => {
+  it('computes the mean over known sentiments only, null when none', () => {
+    const values: Record<string, number> = {
+      's.negative': 1,
+      's.positive': 2,
+      's.unknown': 5,
+      score: 1,
+      known: 3,
+      conv: 2,
+      neg: 1,
+    }
+    const f = figuresOf((m) => values[m] ?? 0)
+    expect(f.messages).toBe(8)
+    expect(f.mean_score).toBeCloseTo(1 / 3)
+    expect(figuresOf(() => 0).mean_score).toBeNull()
+  })
+})

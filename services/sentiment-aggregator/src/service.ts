@@ -1,0 +1,205 @@
+/*
+ * The sentiment aggregator on the service kit: per-partition state applied atomically with the
+ * offset (idempotent by offset and event_id), changed windows upserted to the output topic after
+ * each stored chunk, and the HTTP API.
+ */
+import type { Env } from '@wolkvox-chat-stream/config'
+import { topics, type TopicSpec } from '@wolkvox-chat-stream/events'
+import {
+  createEventProducer,
+  createKafkaClient,
+  provisionTopics,
+  type EventProducer,
+} from '@wolkvox-chat-stream/kafka'
+import type { Logger } from '@wolkvox-chat-stream/observability'
+import { createRedis, waitUntilReady, type Redis } from '@wolkvox-chat-stream/redis'
+import {
+  createConsumerService,
+  createStateReader,
+  type BatchContext,
+  type ConsumerHooks,
+  type ConsumerService,
+  type ConsumerServiceConfig,
+  type Delivered,
+} from '@wolkvox-chat-stream/service-kit'
+import type { ChatMessage } from '@wolkvox-chat-stream/events'
+import { nameValue, planBatch } from './aggregation.js'
+import { readAggregatorConfig, type AggregatorConfig } from './config.js'
+import { createEmitter, type Emitter } from './emitter.js'
+import { sentimentRoutes } from './http.js'
+import { paths } from './queries.js'
+import { agentNameScript, conversationScript } from './scripts.js'
+
+/** The consumer group, DLQ prefix and Redis hash tag of the aggregator. */
+export const SERVICE_NAME = 'sentiment-aggregator'
+
+export interface SentimentAggregatorOptions {
+  /** Default `sentiment-aggregator`; tests give a unique one. */
+  name?: string
+  /** Default `process.env`. */
+  env?: Env
+  /** Overrides of the kit's configuration (tests). */
+  config?: Partial<ConsumerServiceConfig>
+  /** Overrides of the aggregator's own configuration. */
+  aggregator?: Partial<AggregatorConfig>
+  /** The output topic; default `wolkvox.agent.sentiment.v1`. Tests give a unique one. */
+  outputTopic?: string
+  logger?: Logger
+  hooks?: ConsumerHooks
+  maxEventsPerScript?: number
+}
+
+/** Records what a batch of fresh events changes (pure apart from `ctx.state`). */
+export function recordBatch(
+  events: readonly Delivered<ChatMessage>[],
+  ctx: Pick<BatchContext, 'state'>,
+  zone: string,
+): void {
+  const plan = planBatch(
+    events.map((d) => d.event),
+    zone,
+  )
+  for (const { server, agentKey, fields } of plan.increments.values()) {
+    for (const [field, by] of fields) {
+      if (by !== 0) ctx.state.hincrby(paths.agent(server, agentKey), field, by)
+    }
+  }
+  for (const member of plan.dirty) ctx.state.hincrby(paths.dirty, member)
+  for (const { server, agentKey, sentAtMs, name } of plan.names.values()) {
+    ctx.state.lua('agentName', [paths.names(server)], [agentKey, nameValue(sentAtMs, name)])
+  }
+  for (const c of plan.conversations.values()) {
+    ctx.state.lua(
+      'conversation',
+      [
+        paths.conversation(c.server, c.connId, c.agentKey),
+        paths.agent(c.server, c.agentKey),
+        paths.dirty,
+      ],
+      [
+        `${c.server}|${c.agentKey}|`,
+        c.lastMs,
+        c.lastHourMs,
+        c.lastDayMs,
+        c.lastCustomer?.ms ?? '',
+        c.lastCustomer?.position ?? 0,
+        c.lastCustomer?.negative ? '1' : '0',
+        c.complete ? '1' : '0',
+      ],
+    )
+  }
+}
+
+/**
+ * Creates the aggregator: a {@link ConsumerService} whose start also connects the output producer
+ * (provisioning the output topic) and whose stop closes it.
+ *
+ * @throws AppError `CONFIG_INVALID` for bad variables.
+ */
+export function createSentimentAggregator(
+  options: SentimentAggregatorOptions = {},
+): ConsumerService {
+  const env = options.env ?? process.env
+  const own: Readonly<AggregatorConfig> = { ...readAggregatorConfig(env), ...options.aggregator }
+  const outputSpec: TopicSpec = {
+    ...topics.agentSentiment,
+    name: options.outputTopic ?? topics.agentSentiment.name,
+  }
+  let emitter: Emitter | undefined
+  let producer: EventProducer | undefined
+  let redis: Redis | undefined
+  let sweeper: NodeJS.Timeout | undefined
+  let sweeping: Promise<unknown> | undefined
+
+  const service = createConsumerService({
+    name: options.name ?? SERVICE_NAME,
+    input: topics.chatMessage,
+    env,
+    httpPort: 8082,
+    ...(options.config ? { config: options.config } : {}),
+    ...(options.logger ? { logger: options.logger } : {}),
+    ...(options.maxEventsPerScript ? { maxEventsPerScript: options.maxEventsPerScript } : {}),
+    scripts: { conversation: conversationScript, agentName: agentNameScript },
+    handleBatch: (events, ctx) => recordBatch(events, ctx, own.zone),
+    routes: sentimentRoutes(own.zone),
+    hooks: {
+      async afterStateStored(info) {
+        await options.hooks?.afterStateStored?.(info)
+        // Not awaited: emitting runs beside consumption and coalesces every chunk stored since
+        // the last drain; the dirty marks (stored with the chunk) make it crash-safe.
+        sweep()
+      },
+    },
+  })
+
+  let again = false
+  /** Drains every partition's dirty windows; a call during a drain runs one more after it. */
+  const sweep = (): void => {
+    if (emitter === undefined) return
+    if (sweeping !== undefined) {
+      again = true
+      return
+    }
+    again = false
+    sweeping = emitter
+      .sweep()
+      .catch((error: unknown) =>
+        service.logger.warn('emitting changed windows failed; retried by the next sweep', {
+          err: error,
+        }),
+      )
+      .finally(() => {
+        sweeping = undefined
+        if (again) sweep()
+      })
+  }
+
+  const start = async (): Promise<void> => {
+    const { config, logger } = service
+    const kafka = createKafkaClient({ ...config.kafka, logger: logger.child({ kafka: true }) })
+    await provisionTopics(kafka, [outputSpec], {
+      create: config.kafka.createTopics,
+      ...(config.kafka.replicationFactor === undefined
+        ? {}
+        : { replicationFactor: config.kafka.replicationFactor }),
+      logger,
+    })
+    producer = createEventProducer(kafka)
+    await producer.connect()
+    redis = createRedis(config.redisUrl, { name: `${service.name}-emitter`, logger })
+    await waitUntilReady(redis, { timeoutMs: 10_000 })
+    await service.start()
+    emitter = createEmitter({
+      topic: outputSpec.name,
+      producer,
+      // Its own reader on its own connection: the last drain runs after the kit has closed.
+      reader: createStateReader({ redis, name: service.name }),
+      redis,
+      zone: own.zone,
+    })
+    sweep()
+    sweeper = setInterval(sweep, own.sweepIntervalMs)
+  }
+
+  const stop = async (): Promise<void> => {
+    clearInterval(sweeper)
+    try {
+      await service.stop()
+    } finally {
+      again = false
+      await sweeping
+      // What the last chunks changed; marks left (a failure) are emitted at the next start.
+      await emitter?.sweep().catch(() => undefined)
+      emitter = undefined
+      await producer?.disconnect().catch(() => undefined)
+      await redis?.quit().catch(() => redis?.disconnect())
+    }
+  }
+
+  return Object.create(service, {
+    start: { value: start },
+    stop: { value: stop },
+    /** The output topic the windows are upserted to. */
+    outputTopic: { value: outputSpec.name },
+  }) as ConsumerService
+}

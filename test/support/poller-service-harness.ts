@@ -1,0 +1,120 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { createInterface } from 'node:readline'
+import { fileURLToPath } from 'node:url'
+import { createRedis } from '@wolkvox-chat-stream/redis'
+
+const main = fileURLToPath(new URL('../../services/poller/src/main.ts', import.meta.url))
+
+/** `npm run poller -- <args>` as its own process, with its JSON stdout lines and its stderr. */
+export interface PollerProcess {
+  process: ChildProcess
+  /** JSON lines printed on stdout so far. */
+  lines: Record<string, unknown>[]
+  stdout(): string
+  stderr(): string
+  /** Resolves with exit code and signal. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
+  kill(signal: NodeJS.Signals): void
+}
+
+/** Starts the poller's CLI with exactly `env` (plus PATH and HOME). */
+export function startPoller(args: string[], env: Record<string, string>): PollerProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=source', main, ...args], {
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      KAFKAJS_NO_PARTITIONER_WARNING: '1',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let out = ''
+  let err = ''
+  const lines: Record<string, unknown>[] = []
+  createInterface({ input: child.stdout }).on('line', (line) => {
+    out += `${line}\n`
+    try {
+      lines.push(JSON.parse(line) as Record<string, unknown>)
+    } catch {
+      // Not every line is JSON (status prints an indented document).
+    }
+  })
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()))
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('close', (code, signal) => resolve({ code, signal })),
+  )
+  return {
+    process: child,
+    lines,
+    stdout: () => out,
+    stderr: () => err,
+    exited,
+    kill: (signal) => child.kill(signal),
+  }
+}
+
+/** Runs a poller command to its end. */
+export async function runPoller(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const p = startPoller(args, env)
+  const { code } = await p.exited
+  return { code, stdout: p.stdout(), stderr: p.stderr() }
+}
+
+/** GET a JSON document. */
+export async function getJson<T = unknown>(url: string): Promise<T> {
+  const response = await fetch(url)
+  if (!response.ok) throw new Error(`GET ${url}: ${response.status}`)
+  return (await response.json()) as T
+}
+
+/** The parts of `GET /status` (and of the `status` command) the tests read. */
+export interface StatusDocument {
+  operations: {
+    server: string
+    watermark: string | null
+    lastSuccess: Record<string, { at: string }>
+    lastError: { code: string } | null
+    paused: { reason: string } | null
+    lock: { held: boolean }
+    quota: { used: number; budget: number; reserve: number }
+    coverage: { gapCount: number; from: string | null; to: string | null }
+    stuckWindows: unknown[]
+    backfills: { state: string; windowsDone: number; windowsTotal: number }[]
+    schedule: { kind: string; everyMs: number | null }[] | null
+  }[]
+}
+
+/**
+ * Every key of a Redis and every value under it, as text (strings, hashes, lists, sets, sorted
+ * sets, streams), for the token-leak check.
+ */
+export async function dumpRedis(url: string): Promise<{ keys: string[]; text: string }> {
+  const redis = createRedis(url, { name: 'test-dump' })
+  try {
+    const keys: string[] = []
+    let cursor = '0'
+    do {
+      const [next, batch] = await redis.scan(cursor, 'COUNT', 1000)
+      cursor = next
+      keys.push(...batch)
+    } while (cursor !== '0')
+    const parts: string[] = []
+    for (const key of keys) {
+      const type = await redis.type(key)
+      let value: unknown
+      if (type === 'string') value = await redis.get(key)
+      else if (type === 'hash') value = await redis.hgetall(key)
+      else if (type === 'list') value = await redis.lrange(key, 0, -1)
+      else if (type === 'set') value = await redis.smembers(key)
+      else if (type === 'zset') value = await redis.zrange(key, 0, -1, 'WITHSCORES')
+      else if (type === 'stream') value = await redis.xrange(key, '-', '+')
+      parts.push(`${key} ${JSON.stringify(value)}`)
+    }
+    return { keys, text: parts.join('\n') }
+  } finally {
+    await redis.quit()
+  }
+}
