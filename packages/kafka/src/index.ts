@@ -32,6 +32,7 @@ export {
   type ConsumerOptions,
   type RunBatchesOptions,
 } from './consumer.js'
+export { readTopicToEnd, type ReadRecord } from './read-to-end.js'
 // Types of the underlying client, so that no other package needs to import kafkajs.
 export type {
   Kafka,
