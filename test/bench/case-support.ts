@@ -3,6 +3,14 @@ export interface CaseResult {
   items: number
   durationMs: number
   peakRssBytes: number
+  /** Latency rows (no baseline): percentiles in ms, medians over the case's windows. */
+  latencyMs?: {
+    p50: number
+    p99: number
+    worstP99: number
+    windows: number
+    messagesPerWindow: number
+  }
 }
 
 export function numberFromEnv(name: string, fallback: number): number {
@@ -12,7 +20,7 @@ export function numberFromEnv(name: string, fallback: number): number {
 }
 
 /** Prints the case's result with the process's peak resident memory, then lets the process end. */
-export function reportResult(result: { items: number; durationMs: number }): void {
+export function reportResult(result: Omit<CaseResult, 'peakRssBytes'>): void {
   const peakRssBytes = process.resourceUsage().maxRSS * 1024
   process.stdout.write(
     `BENCH_RESULT ${JSON.stringify({ ...result, peakRssBytes } satisfies CaseResult)}\n`,

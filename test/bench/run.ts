@@ -52,6 +52,17 @@ const median = (xs: number[]): number => {
 
 const rate = (r: CaseResult): number => r.items / (r.durationMs / 1000)
 
+function latencyOf(results: CaseResult[]): Row['latencyMs'] {
+  const withLatency = results.flatMap((r) => (r.latencyMs ? [r.latencyMs] : []))
+  if (withLatency.length === 0) return null
+  return {
+    p50: Math.round(median(withLatency.map((l) => l.p50))),
+    p99: Math.round(median(withLatency.map((l) => l.p99))),
+    worstP99: Math.round(Math.max(...withLatency.map((l) => l.worstP99))),
+    messagesPerWindow: withLatency[0]!.messagesPerWindow,
+  }
+}
+
 log('Starting a private Kafka broker and redis-server for the benchmarks…')
 const stack = await startPrivateStack()
 const env = { BENCH_KAFKA_BROKERS: stack.kafkaBrokers, BENCH_REDIS_URL: stack.redisUrl }
@@ -66,6 +77,8 @@ interface Row {
   ratio: number | null
   subjectPeakRssMiB: number
   baselinePeakRssMiB: number | null
+  /** Latency rows: medians over the runs of each run's median p50/p99, and the worst p99 seen. */
+  latencyMs: { p50: number; p99: number; worstP99: number; messagesPerWindow: number } | null
   target: string
 }
 const rows: Row[] = []
@@ -82,8 +95,11 @@ try {
         if (!benchCase) continue
         const result = await runCase(benchCase, env)
         ;(side === 'subject' ? subject : baseline).push(result)
+        const latency = result.latencyMs
+          ? `, p50 ${Math.round(result.latencyMs.p50)} ms, p99 ${Math.round(result.latencyMs.p99)} ms`
+          : ''
         log(
-          `  ${bench.name} ${side} run ${i + 1}/${repeat}: ${Math.round(rate(result)).toLocaleString('en-US')} ${bench.unit}/s`,
+          `  ${bench.name} ${side} run ${i + 1}/${repeat}: ${Math.round(rate(result)).toLocaleString('en-US')} ${bench.unit}/s${latency}`,
         )
       }
     }
@@ -103,6 +119,7 @@ try {
         baseline.length > 0
           ? Math.round(Math.max(...baseline.map((r) => r.peakRssBytes)) / 2 ** 20)
           : null,
+      latencyMs: latencyOf(subject),
       target: bench.target,
     })
   }
@@ -118,12 +135,16 @@ const machine = {
   kafka: stack.kafka.version,
 }
 const fmt = (n: number | null): string => (n === null ? '—' : n.toLocaleString('en-US'))
+const latencyText = (r: Row): string =>
+  r.latencyMs
+    ? `; ${fmt(r.latencyMs.messagesPerWindow)}-message window: p50 ${fmt(r.latencyMs.p50)} ms, p99 ${fmt(r.latencyMs.p99)} ms (worst ${fmt(r.latencyMs.worstP99)} ms)`
+    : ''
 const table = [
   '| benchmark | median /s (min–max) | baseline /s | ratio | peak RSS MiB (subject / baseline) | target |',
   '|---|---|---|---|---|---|',
   ...rows.map(
     (r) =>
-      `| ${r.name} | ${fmt(r.subjectPerSecond)} ${r.unit} (${fmt(r.subjectMinPerSecond)}–${fmt(r.subjectMaxPerSecond)}) | ${fmt(r.baselinePerSecond)} | ${r.ratio === null ? 'baseline' : `${r.ratio}x`} | ${fmt(r.subjectPeakRssMiB)} / ${fmt(r.baselinePeakRssMiB)} | ${r.target} |`,
+      `| ${r.name} | ${fmt(r.subjectPerSecond)} ${r.unit} (${fmt(r.subjectMinPerSecond)}–${fmt(r.subjectMaxPerSecond)})${latencyText(r)} | ${fmt(r.baselinePerSecond)} | ${r.ratio === null ? (r.latencyMs ? 'absolute' : 'baseline') : `${r.ratio}x`} | ${fmt(r.subjectPeakRssMiB)} / ${fmt(r.baselinePeakRssMiB)} | ${r.target} |`,
   ),
 ].join('\n')
 process.stdout.write(

@@ -6,75 +6,22 @@
  *                      encoded before the clock starts
  * Env: BENCH_KAFKA_BROKERS, BENCH_REDIS_URL, BENCH_MESSAGES (60000).
  */
-import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { fileURLToPath } from 'node:url'
 import { buildChatMessages, encodeChatMessage, topics } from '@wolkvox-chat-stream/events'
 import { CompressionTypes, createKafkaClient } from '@wolkvox-chat-stream/kafka'
 import { createLogger, createMetricsRegistry } from '@wolkvox-chat-stream/observability'
 import { createPollerRuntime, readPollerConfig } from '@wolkvox-chat-stream/poller'
-import { formatWallClock } from '@wolkvox-chat-stream/wolkvox-client'
 import { numberFromEnv, reportResult } from '../case-support.js'
+import { rangeHolding, startSimulatorProcess } from '../simulator-process.js'
 
 const side = process.env.BENCH_SIDE ?? 'poller'
 const brokers = process.env.BENCH_KAFKA_BROKERS ?? ''
 const target = numberFromEnv('BENCH_MESSAGES', 60_000)
-const HOUR = 3_600_000
 const token = 'bench-token'
-const port = 20_000 + Math.floor(Math.random() * 20_000)
 
-// The simulator runs in its own process so that its work is not counted in ours.
-const simMain = fileURLToPath(
-  new URL('../../../services/wolkvox-simulator/src/main.ts', import.meta.url),
-)
-const sim = spawn(
-  process.execPath,
-  [
-    '--import',
-    'tsx',
-    '--conditions=source',
-    simMain,
-    '--port',
-    String(port),
-    '--seed',
-    '5',
-    '--chats-per-hour',
-    '600',
-    '--token',
-    token,
-    '--row-cap',
-    '1000000',
-    '--log-level',
-    'warn',
-  ],
-  { stdio: ['ignore', 'ignore', 'inherit'] },
-)
-const simUrl = `http://127.0.0.1:${port}`
-for (let i = 0; ; i++) {
-  const up = await fetch(`${simUrl}/healthz`).then(
-    (r) => r.ok,
-    () => false,
-  )
-  if (up) break
-  if (i > 300) throw new Error('the simulator did not start')
-  await new Promise((resolve) => setTimeout(resolve, 100))
-}
-
-// A window of whole hours in the past that holds at least `target` messages.
-const end = Math.floor(Date.now() / HOUR) * HOUR - 2 * HOUR
-const truthOf = async (
-  fromMs: number,
-  toMs: number,
-): Promise<{ messageCount: number; data: unknown[] }> => {
-  const query = `date_ini=${formatWallClock(fromMs, 'America/Bogota')}&date_end=${formatWallClock(toMs, 'America/Bogota')}`
-  return (await (await fetch(`${simUrl}/__sim/truth?${query}`)).json()) as {
-    messageCount: number
-    data: unknown[]
-  }
-}
-const perHour = Math.max(1, (await truthOf(end - HOUR, end - 1000)).messageCount)
-const hours = Math.ceil(target / perHour)
-const range = { fromMs: end - hours * HOUR, toMs: end - 1000 }
+const simulator = await startSimulatorProcess({ token })
+const simUrl = simulator.url
+const range = await rangeHolding(simulator, target)
 const server = String(100_000 + Math.floor(Math.random() * 800_000))
 
 let items: number
@@ -107,7 +54,7 @@ if (side === 'poller') {
   items = summary.published
   await runtime.close()
 } else {
-  const truth = await truthOf(range.fromMs, range.toMs)
+  const truth = await simulator.truth(range.fromMs, range.toMs)
   const context = {
     server,
     zone: 'America/Bogota',
@@ -144,5 +91,5 @@ if (side === 'poller') {
   await admin.deleteTopics({ topics: [topic] }).catch(() => undefined)
   await admin.disconnect()
 }
-sim.kill('SIGTERM')
+simulator.stop()
 reportResult({ items, durationMs })
