@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { defineConfig, type Plugin } from 'vitest/config'
+import { configDefaults, defineConfig, type Plugin } from 'vitest/config'
 
 /**
  * Workspace packages export their TypeScript sources under the custom `source` condition, so tests
@@ -43,6 +43,7 @@ export default defineConfig({
           name: 'integration',
           sequence: { groupOrder: 1 },
           include: ['test/**/*.test.ts'],
+          exclude: [...configDefaults.exclude, 'test/fault/**'],
           environment: 'node',
           // One broker and one private redis-server for the whole run, started before any test file.
           globalSetup: ['test/support/global-setup.ts'],
@@ -51,6 +52,22 @@ export default defineConfig({
           // Real services on two cores: a few files at a time keeps the broker responsive.
           maxWorkers: 2,
           fileParallelism: true,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'fault',
+          // After the integration files, so no fault test competes with them for the two cores.
+          sequence: { groupOrder: 2 },
+          include: ['test/fault/**/*.test.ts'],
+          environment: 'node',
+          // No shared services: each file starts its own broker and redis-server, and stops,
+          // restarts or flushes them. One file at a time, so a fault never meets another test.
+          testTimeout: 240_000,
+          hookTimeout: 180_000,
+          maxWorkers: 1,
+          fileParallelism: false,
         },
       },
     ],

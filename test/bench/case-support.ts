@@ -19,9 +19,14 @@ export function numberFromEnv(name: string, fallback: number): number {
   return value
 }
 
-/** Prints the case's result with the process's peak resident memory, then lets the process end. */
-export function reportResult(result: Omit<CaseResult, 'peakRssBytes'>): void {
-  const peakRssBytes = process.resourceUsage().maxRSS * 1024
+/**
+ * Prints the case's result with the process's peak resident memory (or the one given, for a case
+ * whose work runs in a child), then lets the process end.
+ */
+export function reportResult(
+  result: Omit<CaseResult, 'peakRssBytes'> & { peakRssBytes?: number },
+): void {
+  const peakRssBytes = result.peakRssBytes ?? process.resourceUsage().maxRSS * 1024
   process.stdout.write(
     `BENCH_RESULT ${JSON.stringify({ ...result, peakRssBytes } satisfies CaseResult)}\n`,
   )

@@ -65,7 +65,11 @@ function latencyOf(results: CaseResult[]): Row['latencyMs'] {
 
 log('Starting a private Kafka broker and redis-server for the benchmarks…')
 const stack = await startPrivateStack()
-const env = { BENCH_KAFKA_BROKERS: stack.kafkaBrokers, BENCH_REDIS_URL: stack.redisUrl }
+const env = {
+  BENCH_KAFKA_BROKERS: stack.kafkaBrokers,
+  BENCH_REDIS_URL: stack.redisUrl,
+  BENCH_KAFKA_VERSION: stack.kafka.version,
+}
 interface Row {
   name: string
   unit: string

@@ -1,13 +1,17 @@
 import { spawn } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import {
+  cleanupOrphans,
   devStackHome,
   isAlive,
   isPortFree,
   listProcesses,
+  registerProcess,
   startKafkaBroker,
   startRedisServer,
 } from '@wolkvox-chat-stream/dev-stack'
@@ -56,6 +60,32 @@ describe('dev-stack lifecycle', () => {
       await redis.stop()
     }
     expect(await pingRedis(redis.url, { timeoutMs: 300 })).toBe(false)
+  })
+
+  it('leaves alone a process still starting for a live run (regression: a redis-server beside another start lost its folder)', () => {
+    const home = mkdtempSync(join(tmpdir(), 'dev-stack-home-'))
+    // A child whose command line does not show its marker yet, as redis-server before it renames
+    // its process, owned by this live run.
+    const child = spawn('sleep', ['30'], { stdio: 'ignore' })
+    try {
+      const workDir = join(home, 'redis', 'starting')
+      mkdirSync(workDir, { recursive: true })
+      registerProcess(home, {
+        kind: 'redis',
+        pid: child.pid!,
+        ownerPid: process.pid,
+        marker: ':65535',
+        workDir,
+        ports: [65535],
+        startedAt: new Date().toISOString(),
+      })
+      expect(cleanupOrphans(home)).toEqual([])
+      expect(existsSync(workDir)).toBe(true)
+      expect(listProcesses(home).map((r) => r.pid)).toEqual([child.pid])
+    } finally {
+      child.kill('SIGKILL')
+      rmSync(home, { recursive: true, force: true })
+    }
   })
 
   it('removes a broker orphaned by a killed run at the next start', async () => {

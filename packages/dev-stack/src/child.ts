@@ -2,17 +2,28 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs'
 import { isAlive } from './process-registry.js'
 
-/** Starts a long-running program with its output appended to `logFile`. */
+/**
+ * Starts a long-running program with its output appended to `logFile`. `detached`: it outlives
+ * this process. `ownGroup`: it runs in a process group of its own, so a terminal's Ctrl-C reaches
+ * only its owner (which stops it in order), yet it is still killed when this process exits.
+ */
 export function spawnLogged(
   command: string,
   args: string[],
-  options: { logFile: string; detached: boolean; cwd?: string },
+  options: {
+    logFile: string
+    detached: boolean
+    ownGroup?: boolean
+    cwd?: string
+    env?: NodeJS.ProcessEnv
+  },
 ): ChildProcess {
   const fd = openSync(options.logFile, 'a')
   try {
     const child = spawn(command, args, {
       cwd: options.cwd,
-      detached: options.detached,
+      env: options.env,
+      detached: options.detached || options.ownGroup === true,
       stdio: ['ignore', fd, fd],
     })
     if (options.detached) {

@@ -1,5 +1,6 @@
 import { isAppError } from '@wolkvox-chat-stream/errors'
 import { isAlive } from './process-registry.js'
+import { kafkaVersionFromEnv } from './jars.js'
 import { readStackState, stackDown, stackUp } from './stack.js'
 
 /*
@@ -15,7 +16,7 @@ async function main(command: string | undefined): Promise<number> {
     case 'up': {
       const state = await stackUp({
         redisUrl: process.env.REDIS_URL,
-        kafkaVersion: process.env.KAFKA_VERSION,
+        kafkaVersion: kafkaVersionFromEnv(),
         onProgress: progress,
       })
       if (state.reused) progress('The local stack is already running.')

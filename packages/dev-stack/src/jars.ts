@@ -8,6 +8,12 @@ import { assertPrerequisites } from './prerequisites.js'
 /** The broker version used unless one is asked for (the 3.9 line; see pom.xml). */
 export const DEFAULT_KAFKA_VERSION = '3.9.2'
 
+/** The broker version `KAFKA_VERSION` names, or {@link DEFAULT_KAFKA_VERSION} when unset or empty. */
+export function kafkaVersionFromEnv(env: NodeJS.ProcessEnv = process.env): string {
+  const wanted = env.KAFKA_VERSION?.trim()
+  return wanted === undefined || wanted === '' ? DEFAULT_KAFKA_VERSION : wanted
+}
+
 const POM = join(dirname(fileURLToPath(import.meta.url)), '..', 'pom.xml')
 const COMPLETE = '.complete'
 
@@ -41,7 +47,11 @@ export async function ensureKafkaJars(options: EnsureJarsOptions): Promise<strin
     )
   }
   const libs = join(options.home, 'jars', `kafka-${version}`)
-  if (existsSync(join(libs, COMPLETE))) return libs
+  // A folder fetched before an artifact joined the pom lacks its jar: fetched again.
+  const required = [`kafka_2.13-${version}`, `kafka-tools-${version}`]
+  const complete = (names: string[]): boolean =>
+    required.every((prefix) => names.some((f) => f.startsWith(prefix) && f.endsWith('.jar')))
+  if (existsSync(join(libs, COMPLETE)) && complete(readdirSync(libs))) return libs
 
   assertPrerequisites(['maven'])
   options.onProgress?.(`Fetching Apache Kafka ${version} jars with Maven (once; cached in ${libs})`)
@@ -68,11 +78,11 @@ export async function ensureKafkaJars(options: EnsureJarsOptions): Promise<strin
     child.on('close', (code) => resolve({ code, text }))
   })
   const jars = existsSync(staging) ? readdirSync(staging).filter((f) => f.endsWith('.jar')) : []
-  if (output.code !== 0 || !jars.some((f) => f.startsWith(`kafka_2.13-${version}`))) {
+  if (output.code !== 0 || !complete(jars)) {
     rmSync(staging, { recursive: true, force: true })
     throw new AppError(
       'DEV_STACK_JARS_FETCH_FAILED',
-      `Maven could not fetch org.apache.kafka:kafka_2.13:${version}:\n${output.text.trim().slice(-2_000)}`,
+      `Maven could not fetch org.apache.kafka:kafka_2.13 and kafka-tools ${version}:\n${output.text.trim().slice(-2_000)}`,
     )
   }
   writeFileSync(join(staging, COMPLETE), `${new Date().toISOString()}\n`)

@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { AppError } from '@wolkvox-chat-stream/errors'
 import { waitForKafka } from '@wolkvox-chat-stream/kafka'
 import { spawnLogged, stopChild, tail, terminate } from './child.js'
-import { DEFAULT_KAFKA_VERSION, ensureKafkaJars, kafkaMajor } from './jars.js'
+import { ensureKafkaJars, kafkaMajor, kafkaVersionFromEnv } from './jars.js'
 import { devStackHome } from './paths.js'
 import { freePort, isPortFree } from './ports.js'
 import { assertPrerequisites } from './prerequisites.js'
@@ -22,7 +22,10 @@ export interface KafkaBrokerOptions {
   port?: number
   /** KRaft controller port; a free one when omitted. */
   controllerPort?: number
-  /** Broker version from Maven Central (default {@link DEFAULT_KAFKA_VERSION}). */
+  /**
+   * Broker version from Maven Central. Default: `KAFKA_VERSION` from the environment, else
+   * `DEFAULT_KAFKA_VERSION` (3.9.2); see {@link kafkaVersionFromEnv}.
+   */
   version?: string
   /** Maximum heap in MiB (default 512). */
   heapMb?: number
@@ -30,6 +33,11 @@ export interface KafkaBrokerOptions {
   readyTimeoutMs?: number
   /** Keeps running after this process exits (for `stack:up`). Default false. */
   detached?: boolean
+  /**
+   * Runs in a process group of its own, so a terminal's Ctrl-C reaches only this process, which
+   * then stops the broker last (for `npm start`). Default false.
+   */
+  ownProcessGroup?: boolean
   /** Cache and run folder (default {@link devStackHome}). */
   home?: string
   /** Extra `server.properties` entries. */
@@ -149,7 +157,7 @@ function loggingConfig(
  */
 export async function startKafkaBroker(options: KafkaBrokerOptions = {}): Promise<KafkaBroker> {
   const home = options.home ?? devStackHome()
-  const version = options.version ?? DEFAULT_KAFKA_VERSION
+  const version = options.version ?? kafkaVersionFromEnv()
   assertPrerequisites(['java'])
   cleanupOrphans(home)
   const libs = await ensureKafkaJars({ home, version, onProgress: options.onProgress })
@@ -231,6 +239,7 @@ export async function startKafkaBroker(options: KafkaBrokerOptions = {}): Promis
     const proc = spawnLogged('java', javaArgs, {
       logFile: stdoutFile,
       detached: options.detached ?? false,
+      ownGroup: options.ownProcessGroup ?? false,
     })
     child = proc
     if (proc.pid === undefined) {

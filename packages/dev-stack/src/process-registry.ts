@@ -7,14 +7,14 @@ import { runDir } from './paths.js'
  * the run that owned it was killed (a test runner stopped with SIGKILL cannot stop its broker).
  */
 export interface ProcessRecord {
-  kind: 'kafka' | 'redis'
+  kind: 'kafka' | 'redis' | 'service'
   pid: number
   /** The node process that owns it; `null` for a detached stack from `stack:up`. */
   ownerPid: number | null
   /** A string found in the process's command line, so a reused pid is never killed by mistake. */
   marker: string
-  /** Removed together with the process when it is cleaned up. */
-  workDir: string
+  /** Removed together with the process when it is cleaned up (services of `npm start` have none). */
+  workDir?: string
   ports: number[]
   startedAt: string
 }
@@ -86,6 +86,10 @@ export function cleanupOrphans(home: string): ProcessRecord[] {
     const orphaned =
       record.ownerPid !== null && record.ownerPid !== process.pid && !isAlive(record.ownerPid)
     if (running && !orphaned) continue
+    // A live process whose owner lives is the owner's to stop, even when its command line does
+    // not show the marker: redis-server rewrites its title only a moment after it starts, and
+    // removing its folder then (another run starting at the same time) made it fail to start.
+    if (!orphaned && record.ownerPid !== null && isAlive(record.pid)) continue
     if (running) {
       try {
         process.kill(record.pid, 'SIGKILL')
@@ -93,7 +97,7 @@ export function cleanupOrphans(home: string): ProcessRecord[] {
         // already gone
       }
     }
-    rmSync(record.workDir, { recursive: true, force: true })
+    if (record.workDir !== undefined) rmSync(record.workDir, { recursive: true, force: true })
     unregisterProcess(home, record)
     cleaned.push(record)
   }

@@ -22,6 +22,8 @@ export interface RedisServerOptions {
   /** Keep data on disk with the append-only file (off by default, like the machine's Redis). */
   appendOnly?: boolean
   detached?: boolean
+  /** In a process group of its own: a terminal's Ctrl-C reaches only its owner (npm start). */
+  ownProcessGroup?: boolean
   home?: string
   readyTimeoutMs?: number
 }
@@ -89,6 +91,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     const proc = spawnLogged('redis-server', args, {
       logFile: join(workDir, 'stdout.log'),
       detached: options.detached ?? false,
+      ownGroup: options.ownProcessGroup ?? false,
     })
     child = proc
     if (proc.pid === undefined)

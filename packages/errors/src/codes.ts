@@ -177,10 +177,42 @@ export const errorCodes = {
     summary:
       'An HTTP query of the sentiment aggregator has a bad granularity, time or range; answered 400 with the reason.',
   },
+  // dashboard (services/dashboard): its same-origin proxy to the services
+  DASHBOARD_UPSTREAM_UNAVAILABLE: {
+    retriable: true,
+    summary:
+      'A service behind the dashboard did not answer (refused, reset, not running); the proxy answered 502 naming it.',
+  },
+  DASHBOARD_UPSTREAM_TIMEOUT: {
+    retriable: true,
+    summary:
+      'A service behind the dashboard took longer than DASHBOARD_PROXY_TIMEOUT; the proxy answered 504.',
+  },
+  DASHBOARD_UPSTREAM_TOO_LARGE: {
+    retriable: false,
+    summary: "A service's answer was larger than the proxy's 8 MB limit; the proxy answered 502.",
+  },
+  DASHBOARD_PROXY_REFUSED: {
+    retriable: false,
+    summary:
+      'The proxy serves only GET under /api/poller/, /api/sentiment/ and /api/classifier/, without dot segments; answered 404, 405 or 400.',
+  },
+  // npm start (packages/dev-stack start.ts)
+  START_PORT_IN_USE: {
+    retriable: false,
+    summary:
+      'A port npm start needs is taken; the message names the variable (DASHBOARD_PORT, POLLER_PORT …) to change, 0 for a free one.',
+  },
+  START_PART_FAILED: {
+    retriable: false,
+    summary:
+      'A part of npm start exited or did not listen in time; everything was stopped and the message shows its log.',
+  },
   // metrics and HTTP server (packages/observability)
   METRICS_NAME_INVALID: {
     retriable: false,
-    summary: 'A metric or label name is malformed (^wolkvox_[a-z0-9_]+$) or already registered.',
+    summary:
+      'A metric or label name is malformed (^wolkvox_[a-z0-9_]+$), already registered, or a label shadows a default label.',
   },
   HTTP_LISTEN_FAILED: {
     retriable: false,
@@ -338,6 +370,26 @@ export const errorCodes = {
     retriable: false,
     summary:
       'The labelled evaluation set cannot be read, a line is not a valid entry, or a label is not a trámite of the rules.',
+  },
+  TRAMITE_RULES_VERSION_UNCHANGED: {
+    retriable: false,
+    summary:
+      'A rules reload found other rules under the version in force; the rules in force stay until the edited file has a new version.',
+  },
+  TRAMITE_QUERY_INVALID: {
+    retriable: false,
+    summary:
+      'An HTTP query of the trámite classifier has a bad day, time, range or method; answered 400 (405 for the method) with the reason.',
+  },
+  TRAMITE_CONVERSATION_NOT_FOUND: {
+    retriable: false,
+    summary:
+      'The trámite classifier holds no conversation with that server and conn_id; answered 404.',
+  },
+  TRAMITE_COMMAND_INVALID: {
+    retriable: false,
+    summary:
+      'A classifier command (`npm run classifier -- reclassify`) is missing an option or has a bad one; the usage is printed.',
   },
 } as const satisfies Record<string, { retriable: boolean; summary: string }>
 

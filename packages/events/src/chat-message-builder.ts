@@ -56,6 +56,25 @@ const SENTIMENTS = new Set<string>([
 ])
 const BOT_SPELLINGS = new Set(['bot', 'chat bot', 'chatbot'])
 
+/** `fn` remembered per argument (bounded): upstream values such as `from` repeat endlessly. */
+function remembered<T>(fn: (value: string) => T): (value: string) => T {
+  const cache = new Map<string, T>()
+  return (value) => {
+    let result = cache.get(value)
+    if (result === undefined) {
+      result = fn(value)
+      if (cache.size >= 10_000) cache.clear()
+      cache.set(value, result)
+    }
+    return result
+  }
+}
+
+const botSpelling = remembered(isBotSpelling)
+const upperTrimmed = remembered((value) => value.trim().toUpperCase())
+const channelOf = remembered(normalizeChannel)
+const knownSentimentOf = remembered(sentimentOf)
+
 /** Upstream values are strings; anything else is kept as its JSON text. */
 function asText(value: unknown): string {
   return typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value))
@@ -63,6 +82,41 @@ function asText(value: unknown): string {
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
   value !== null && typeof value === 'object' && !Array.isArray(value)
+
+const optionalText = (value: unknown): string | null =>
+  value === undefined || value === null ? null : asText(value)
+
+/** The identity of a message for its occurrence count, and how many times it was seen. */
+interface Identity {
+  from: string | null
+  fromName: string | null
+  message: string | null
+  count: number
+}
+
+/**
+ * The 0-based occurrence of `message` among the chat's earlier messages with the same date, from,
+ * from_name and message, recording it in `seen` (grouped by date: a chat's messages rarely share
+ * a second, so the long texts are seldom compared).
+ */
+function countOccurrence(
+  seen: Map<string | null, Identity[]>,
+  message: Record<string, unknown>,
+): number {
+  const date = optionalText(message.date)
+  const from = optionalText(message.from)
+  const fromName = optionalText(message.from_name)
+  const text = optionalText(message.message)
+  let sameDate = seen.get(date)
+  if (sameDate === undefined) seen.set(date, (sameDate = []))
+  for (const identity of sameDate) {
+    if (identity.from === from && identity.fromName === fromName && identity.message === text) {
+      return identity.count++
+    }
+  }
+  sameDate.push({ from, fromName, message: text, count: 1 })
+  return 0
+}
 
 /** `channel` trimmed and lower-cased; unknown values kept. */
 export function normalizeChannel(channel: string): string {
@@ -81,8 +135,8 @@ export function isBotSpelling(value: string): boolean {
 
 /** `sender` from an upstream `from` and `from_name` (bot spellings first, then CUSTOMER/AGENT). */
 export function senderOf(from: string, fromName: string): Sender {
-  if (isBotSpelling(from) || isBotSpelling(fromName)) return 'bot'
-  switch (from.trim().toUpperCase()) {
+  if (botSpelling(from) || botSpelling(fromName)) return 'bot'
+  switch (upperTrimmed(from)) {
     case 'CUSTOMER':
       return 'customer'
     case 'AGENT':
@@ -162,45 +216,55 @@ export function buildChatMessages(chat: unknown, context: PollContext): ChatBuil
     if (!CHAT_FIELDS.has(key)) chatExtra.push([`chat.${key}`, asText(value)])
   }
   const conversation: unknown[] = chat.conversation
-  const seen = new Map<string, number>()
+  // Earlier messages of the chat by date, to count a message's occurrence: messages with the same
+  // date, from, from_name and message (absent or null read as null, other values as their text).
+  const seen = new Map<string | null, Identity[]>()
+  const reject = (position: number, raw: unknown, why: string, field: string): void => {
+    rejected.push({
+      conn_id: connId,
+      position,
+      raw,
+      error: invalid(`Chat ${connId}, message ${position}: ${why}`, field, connId, position),
+    })
+  }
 
-  conversation.forEach((message, position) => {
-    const reject = (why: string, field: string): void => {
-      rejected.push({
-        conn_id: connId,
-        position,
-        raw: message,
-        error: invalid(`Chat ${connId}, message ${position}: ${why}`, field, connId, position),
-      })
+  for (let position = 0; position < conversation.length; position++) {
+    const message = conversation[position]
+    if (!isObject(message)) {
+      reject(position, message, 'not a JSON object', 'conversation')
+      continue
     }
-    if (!isObject(message)) return reject('not a JSON object', 'conversation')
     // Counted over every message, rejected or not, so that an occurrence never depends on
     // whether an unrelated field of an earlier message was present.
-    const identity = JSON.stringify(
-      ['date', 'from', 'from_name', 'message'].map((field) =>
-        message[field] === undefined || message[field] === null ? null : asText(message[field]),
-      ),
-    )
-    const occurrence = seen.get(identity) ?? 0
-    seen.set(identity, occurrence + 1)
-    const fields = {} as Record<(typeof MESSAGE_FIELDS)[number], string>
+    const occurrence = countOccurrence(seen, message)
+    let missing: string | undefined
     for (const field of MESSAGE_FIELDS) {
-      const value = message[field]
-      if (value === undefined || value === null) return reject(`no ${field}`, field)
-      fields[field] = asText(value)
+      if (message[field] === undefined || message[field] === null) {
+        missing = field
+        break
+      }
     }
-    const sentAt = upstreamDateToEpochMs(fields.date, context.zone)
-    if (sentAt === undefined) return reject('date is not YYYY-MM-DD HH:MM:SS', 'date')
-    const [feeling, customerPhone] = OPTIONAL_MESSAGE_FIELDS.map((field) => {
-      const value = message[field]
-      return value === undefined || value === null ? null : asText(value)
-    }) as [string | null, string | null]
+    if (missing !== undefined) {
+      reject(position, message, `no ${missing}`, missing)
+      continue
+    }
+    const date = asText(message.date)
+    const sentAt = upstreamDateToEpochMs(date, context.zone)
+    if (sentAt === undefined) {
+      reject(position, message, 'date is not YYYY-MM-DD HH:MM:SS', 'date')
+      continue
+    }
+    const channel = asText(message.channel)
+    const from = asText(message.from)
+    const fromName = asText(message.from_name)
+    const text = asText(message.message)
+    const feeling = optionalText(message.feeling)
 
     // A null prototype, so that an upstream key such as "__proto__" stays a plain key.
     const extra: Record<string, string> = Object.create(null) as Record<string, string>
     for (const [key, value] of chatExtra) extra[key] = value
-    for (const [key, value] of Object.entries(message)) {
-      if (!KNOWN_MESSAGE_FIELDS.has(key)) extra[key] = asText(value)
+    for (const key of Object.keys(message)) {
+      if (!KNOWN_MESSAGE_FIELDS.has(key)) extra[key] = asText(message[key])
     }
 
     events.push({
@@ -208,10 +272,10 @@ export function buildChatMessages(chat: unknown, context: PollContext): ChatBuil
         server: context.server,
         report,
         conn_id: connId,
-        date: fields.date,
-        from: fields.from,
-        from_name: fields.from_name,
-        message: fields.message,
+        date,
+        from,
+        from_name: fromName,
+        message: text,
         occurrence,
       }),
       server: context.server,
@@ -219,26 +283,26 @@ export function buildChatMessages(chat: unknown, context: PollContext): ChatBuil
       conn_id: connId,
       agent_name: agentName,
       customer_name: customerName,
-      channel: fields.channel,
-      from: fields.from,
-      from_name: fields.from_name,
-      to_name: fields.to_name,
-      date: fields.date,
-      message: fields.message,
-      customer_id: fields.customer_id,
+      channel,
+      from,
+      from_name: fromName,
+      to_name: asText(message.to_name),
+      date,
+      message: text,
+      customer_id: asText(message.customer_id),
       feeling,
-      customer_phone: customerPhone,
+      customer_phone: optionalText(message.customer_phone),
       sent_at: new Date(sentAt),
       position,
       conversation_length: conversation.length,
-      channel_normalized: normalizeChannel(fields.channel),
-      sender: senderOf(fields.from, fields.from_name),
-      sentiment: sentimentOf(feeling),
+      channel_normalized: channelOf(channel),
+      sender: senderOf(from, fromName),
+      sentiment: feeling === null ? 'unknown' : knownSentimentOf(feeling),
       extra,
       polled_at: context.polledAt,
       window_start: context.window.start,
       window_end: context.window.end,
     })
-  })
+  }
   return { events, rejected }
 }

@@ -115,6 +115,47 @@ describe('decode errors', () => {
   })
 })
 
+describe('encode', () => {
+  it('round-trips values of any size, each in its own buffer', () => {
+    const small = chatMessage()
+    const large = { ...chatMessage(), message: 'ñ'.repeat(300_000) }
+    const [a, b, c] = [small, large, small].map((event) => encodeChatMessage(event))
+    expect(decodeChatMessage(b!).message).toBe(large.message)
+    expect(decodeChatMessage(a!)).toEqual(decodeChatMessage(c!))
+    expect(a!.equals(c!)).toBe(true)
+    expect(a!.buffer === c!.buffer && a!.byteOffset === c!.byteOffset).toBe(false)
+  })
+})
+
+describe('decodeFields', () => {
+  const fields = ['event_id', 'sent_at', 'sender', 'position'] as const
+  const decodeSome = chatMessageCodec.decodeFields(fields)
+  const good = encodeChatMessage(chatMessage())
+
+  it('decodes only the fields asked for, with the values decode gives', () => {
+    const full = decodeChatMessage(good)
+    const some = decodeSome(good)
+    expect(Object.keys(some).sort()).toEqual([...fields].sort())
+    for (const field of fields) expect(some[field]).toEqual(full[field])
+  })
+
+  it('checks the bytes as decode does', () => {
+    expect(caught(() => decodeSome(good.subarray(0, good.length - 3))).code).toBe(
+      'EVENT_BODY_INVALID',
+    )
+    expect(caught(() => decodeSome(Buffer.concat([good, Buffer.from([0])]))).code).toBe(
+      'EVENT_BODY_INVALID',
+    )
+    expect(caught(() => decodeSome(Buffer.from('{}'))).code).toBe('EVENT_NOT_SINGLE_OBJECT')
+  })
+
+  it('refuses a field the schema lacks', () => {
+    expect(caught(() => chatMessageCodec.decodeFields(['nope' as never])).code).toBe(
+      'EVENT_SCHEMA_INVALID',
+    )
+  })
+})
+
 describe('encode errors name the bad field paths', () => {
   it('reports each bad field, never its value', () => {
     const bad = {
@@ -174,6 +215,10 @@ describe('schema evolution', () => {
     const event = readsV1.decode(written)
     expect(event.sender).toBe('other')
     expect('agent_id' in event).toBe(false)
+    expect(readsV1.decodeFields(['sender', 'position'])(written)).toEqual({
+      sender: 'other',
+      position: chatMessage().position,
+    })
     expect(event.message).toBe(chatMessage().message)
     // The shipped codec (v1 only) does not know v2: subscribers upgrade before writers.
     expect(caught(() => decodeChatMessage(written)).code).toBe('EVENT_UNKNOWN_FINGERPRINT')

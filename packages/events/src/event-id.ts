@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { hash } from 'node:crypto'
 
 /** What identifies one upstream message; see {@link eventId}. */
 export interface EventIdParts {
@@ -35,5 +35,6 @@ export function eventId(parts: EventIdParts): string {
     parts.message,
     parts.occurrence,
   ])
-  return createHash('sha256').update(text, 'utf8').digest('hex').slice(0, 32)
+  // One-shot hashing: no Hash object per message (the poller hashes every message it reads).
+  return hash('sha256', text, 'hex').slice(0, 32)
 }

@@ -34,7 +34,7 @@ export type Granularity = GranularityV1
 export type SentimentCounts = SentimentCountsV1
 /** `AgentSentiment.messages_by_sender`. */
 export type SenderCounts = SenderCountsV1
-/** DRAFT: a chat's trámite, as on `wolkvox.chat.tramite.v1`. */
+/** A chat's trámites, as on `wolkvox.chat.tramite.v1`. */
 export type TramiteClassification = TramiteClassificationV1
 /** `TramiteClassification.labels[]`. */
 export type TramiteLabel = TramiteLabelV1
@@ -83,7 +83,7 @@ export const pollerCheckpointCodec: EventCodec<PollerCheckpoint> = codecOf(
 export const agentSentimentCodec: EventCodec<AgentSentiment> = codecOf(
   schemaVersions.agentSentiment,
 )
-/** Codec of `TramiteClassification` (draft schema). */
+/** Codec of `TramiteClassification`. */
 export const tramiteClassificationCodec: EventCodec<TramiteClassification> = codecOf(
   schemaVersions.tramiteClassification,
 )

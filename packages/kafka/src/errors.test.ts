@@ -30,6 +30,15 @@ describe('toKafkaError', () => {
       'KAFKA_UNAVAILABLE',
       true,
     ],
+    [
+      'a stopped broker: retries exhausted inside a nested kafkajs retrier',
+      new (KafkaJSNonRetriableError as unknown as new (e: Error, o: { cause: Error }) => Error)(
+        new KafkaJSConnectionError('connect ECONNREFUSED'),
+        { cause: new KafkaJSConnectionError('connect ECONNREFUSED') },
+      ),
+      'KAFKA_UNAVAILABLE',
+      true,
+    ],
     ['no leader', protocol('LEADER_NOT_AVAILABLE', true), 'KAFKA_UNAVAILABLE', true],
     ['unknown topic', protocol('UNKNOWN_TOPIC_OR_PARTITION', true), 'KAFKA_UNAVAILABLE', true],
     ['record too large', protocol('MESSAGE_TOO_LARGE', false), 'KAFKA_RECORD_TOO_LARGE', false],

@@ -42,7 +42,13 @@ interface KafkaJsLike {
 function rootOf(error: unknown): KafkaJsLike {
   let current = error as KafkaJsLike
   for (let depth = 0; depth < 5 && current !== null && typeof current === 'object'; depth++) {
-    if (current.name === 'KafkaJSNumberOfRetriesExceeded' && current.cause) {
+    // Nested kafkajs retriers wrap an inner one's exhausted retries (a stopped broker's refused
+    // connections) in a KafkaJSNonRetriableError whose cause is what really happened.
+    if (
+      (current.name === 'KafkaJSNumberOfRetriesExceeded' ||
+        current.name === 'KafkaJSNonRetriableError') &&
+      current.cause
+    ) {
       current = current.cause
     } else if (current.name === 'KafkaJSAggregateError' && current.errors?.[0]) {
       current = current.errors[0]

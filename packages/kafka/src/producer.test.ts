@@ -1,5 +1,13 @@
+import { gunzipSync, gzipSync } from 'node:zlib'
+import kafkajs, { type Kafka } from 'kafkajs'
 import { describe, expect, it } from 'vitest'
-import { chunkRecords, recordBytes, type OutgoingRecord } from './producer.js'
+import {
+  GZIP_LEVEL,
+  chunkRecords,
+  createEventProducer,
+  recordBytes,
+  type OutgoingRecord,
+} from './producer.js'
 
 const record = (bytes: number, key = 'k'): OutgoingRecord => ({
   topic: 't',
@@ -29,5 +37,21 @@ describe('producer batching', () => {
     expect(chunks.map((c) => c.map(recordBytes))).toEqual([[40, 40], [40], [500], [10, 10], [10]])
     expect(chunks.flat()).toEqual(records)
     expect(chunkRecords([], 100, 2)).toEqual([])
+  })
+})
+
+describe('compression', () => {
+  it('makes kafkajs write gzip at the fast level once an event producer exists', async () => {
+    const kafka = { producer: () => ({}) } as unknown as Kafka
+    createEventProducer(kafka)
+    const codec = kafkajs.CompressionCodecs[kafkajs.CompressionTypes.GZIP]() as {
+      compress(encoder: { buffer: Buffer }): Promise<Buffer>
+      decompress(buffer: Buffer): Promise<Buffer>
+    }
+    const text = Buffer.from('Hola, ¿en qué le puedo ayudar? '.repeat(2_000))
+    const compressed = await codec.compress({ buffer: text })
+    expect(gunzipSync(compressed).equals(text)).toBe(true)
+    expect(compressed.equals(gzipSync(text, { level: GZIP_LEVEL }))).toBe(true)
+    expect((await codec.decompress(compressed)).equals(text)).toBe(true)
   })
 })

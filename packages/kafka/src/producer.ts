@@ -1,12 +1,31 @@
-import {
-  CompressionTypes,
-  type IHeaders,
-  type Kafka,
-  type Producer,
-  type RecordMetadata,
-} from 'kafkajs'
+import { promisify } from 'node:util'
+import { gunzip, gzip } from 'node:zlib'
+import kafkajs, { type IHeaders, type Kafka, type Producer, type RecordMetadata } from 'kafkajs'
 import { AppError } from '@wolkvox-chat-stream/errors'
 import { toKafkaError } from './errors.js'
+
+const { CompressionCodecs, CompressionTypes } = kafkajs
+
+/**
+ * The gzip level the project's producers write: 1, the fastest. A chat batch comes out about 10%
+ * larger than at zlib's default 6, for less than half the compression work (measured on the
+ * benchmark's events); it is still gzip, which every reader reads the same way.
+ */
+export const GZIP_LEVEL = 1
+
+const gzipAsync = promisify(gzip)
+const gunzipAsync = promisify(gunzip)
+
+/**
+ * Makes kafkajs write gzip at {@link GZIP_LEVEL}. kafkajs keeps one codec per compression type for
+ * the whole process, so this applies to every producer in it, from the first event producer on.
+ */
+function useFastGzip(): void {
+  CompressionCodecs[CompressionTypes.GZIP] = () => ({
+    compress: (encoder: { buffer: Buffer }) => gzipAsync(encoder.buffer, { level: GZIP_LEVEL }),
+    decompress: (buffer: Buffer) => gunzipAsync(buffer),
+  })
+}
 
 /** The largest record the adapter sends by default: key, value and headers (ARCHITECTURE.md). */
 export const DEFAULT_MAX_RECORD_BYTES = 16 * 1024 * 1024
@@ -59,17 +78,20 @@ export interface EventProducer {
   readonly producer: Producer
 }
 
+const sizeOf = (data: string | Buffer | null | undefined): number =>
+  data === null || data === undefined
+    ? 0
+    : typeof data === 'string'
+      ? Buffer.byteLength(data)
+      : data.length
+
 /** Key, value and header bytes of a record: what counts against the 16 MB limit. */
 export function recordBytes(record: OutgoingRecord): number {
-  const size = (data: string | Buffer | null | undefined): number =>
-    data === null || data === undefined
-      ? 0
-      : typeof data === 'string'
-        ? Buffer.byteLength(data)
-        : data.length
-  let bytes = size(record.key) + size(record.value)
-  for (const [name, value] of Object.entries(record.headers ?? {})) {
-    bytes += Buffer.byteLength(name) + size(value)
+  let bytes = sizeOf(record.key) + sizeOf(record.value)
+  if (record.headers !== undefined) {
+    for (const [name, value] of Object.entries(record.headers)) {
+      bytes += Buffer.byteLength(name) + sizeOf(value)
+    }
   }
   return bytes
 }
@@ -113,6 +135,7 @@ export function createEventProducer(
   const maxBatchRecords = options.maxBatchRecords ?? 10_000
   const compression =
     (options.compression ?? 'gzip') === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None
+  if (compression === CompressionTypes.GZIP) useFastGzip()
   // Idempotence with one request in flight: a retried batch is neither duplicated nor reordered.
   const producer = kafka.producer({
     idempotent: true,

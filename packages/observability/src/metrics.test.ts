@@ -80,6 +80,19 @@ describe('createMetricsRegistry', () => {
     ).toBe('METRICS_NAME_INVALID')
   })
 
+  it('rejects a label that would replace a default label', () => {
+    const metrics = createMetricsRegistry({
+      collectDefaultMetrics: false,
+      defaultLabels: { service: 'dashboard' },
+    })
+    expect(
+      code(() => metrics.counter({ name: 'wolkvox_a_total', help: 'h', labelNames: ['service'] })),
+    ).toBe('METRICS_NAME_INVALID')
+    expect(
+      code(() => metrics.counter({ name: 'wolkvox_a_total', help: 'h', labelNames: ['upstream'] })),
+    ).toBeUndefined()
+  })
+
   it('requires names to carry a custom prefix', () => {
     const metrics = createMetricsRegistry({
       prefix: 'wolkvox_collector_',

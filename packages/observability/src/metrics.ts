@@ -69,8 +69,9 @@ export interface MetricsRegistry {
 /**
  * Creates a registry of its own (never prom-client's global one, so tests and services don't
  * share state). Declaring a metric throws AppError `METRICS_NAME_INVALID` when its name does not
- * match `^wolkvox_[a-z0-9_]+$` or lacks the prefix, when a label name is not snake case, or when
- * the name is already declared in this registry.
+ * match `^wolkvox_[a-z0-9_]+$` or lacks the prefix, when a label name is not snake case or is one
+ * of `defaultLabels` (whose value it would silently replace), or when the name is already
+ * declared in this registry.
  *
  * @throws AppError `METRICS_NAME_INVALID` when `prefix` or a default label name is malformed.
  */
@@ -95,7 +96,16 @@ export function createMetricsRegistry(options: MetricsRegistryOptions = {}): Met
         { name: config.name, prefix },
       )
     }
-    config.labelNames?.forEach((label) => checkLabelName(label, config.name))
+    config.labelNames?.forEach((label) => {
+      checkLabelName(label, config.name)
+      // prom-client would let the metric's label replace the default one on its series.
+      if (options.defaultLabels !== undefined && Object.hasOwn(options.defaultLabels, label)) {
+        throw invalid(`Label name "${label}" of metric ${config.name} is a default label`, {
+          label,
+          metric: config.name,
+        })
+      }
+    })
     if (registry.getSingleMetric(config.name) !== undefined) {
       throw invalid(`Metric "${config.name}" is already registered`, { name: config.name })
     }

@@ -21,6 +21,7 @@ ARGV[4]   the chunk's last offset: the applied offset afterwards (never lowered)
 ARGV[5]   the number of groups; then per group (its events are applied together or not at all):
             n, the lowest and highest offset of its events, their n event_ids ('' for none)
             m, then m ops: command, key count k, arg count a, k indexes into KEYS, a args
+            (an HINCRBY may carry several field, increment pairs: the same key's run, sent once)
 Returns (nothing is written unless the status is OK):
   {'OK', {skipped group indexes}, {op errors: group index, message, ...}}  (0-based indexes)
   {'LOST'}              no meta hash and ARGV[2] ~= '1': Redis lost this partition's state
@@ -175,16 +176,18 @@ for g, group in ipairs(groups) do
     for j = 1, group.m do
       local cmd, k, na = ARGV[o], tonumber(ARGV[o + 1]), tonumber(ARGV[o + 2])
       if cmd == 'HINCRBY' then
-        local key, field = KEYS[tonumber(ARGV[o + 3])], ARGV[o + 4]
+        local key = KEYS[tonumber(ARGV[o + 3])]
         local byKey = increments[key]
         if byKey == nil then
           byKey = {}
           increments[key] = byKey
           incrementKeys[#incrementKeys + 1] = key
         end
-        local e = byKey[field]
-        if e == nil then byKey[field] = { tonumber(ARGV[o + 5]), g }
-        else e[1] = e[1] + tonumber(ARGV[o + 5]) end
+        for i = o + 4, o + 2 + na, 2 do
+          local field, by = ARGV[i], tonumber(ARGV[i + 1])
+          local e = byKey[field]
+          if e == nil then byKey[field] = { by, g } else e[1] = e[1] + by end
+        end
       else
         flush()
         local call = {}

@@ -41,6 +41,8 @@ export interface ConsumerConfigDefaults {
   input: string
   /** Default 8090. */
   httpPort?: number
+  /** Default 1. */
+  partitionsConcurrently?: number
 }
 
 /**
@@ -84,8 +86,14 @@ export function readConsumerConfig(
       epochCheckIntervalMs,
       sessionTimeoutMs,
       heartbeatIntervalMs,
-      // One: more runs no faster (the work is CPU-bound) and holds a fetched batch per partition.
-      partitionsConcurrently: r.integer('CONSUMER_PARTITIONS_CONCURRENTLY', 1, { min: 1, max: 64 }),
+      // One by default: a service whose chunks take long in Redis (the sentiment aggregator) gains
+      // from two, as one partition is decoded and handled while the other's script runs; a service
+      // whose work is all in Node only keeps more objects alive for the garbage collector.
+      partitionsConcurrently: r.integer(
+        'CONSUMER_PARTITIONS_CONCURRENTLY',
+        defaults.partitionsConcurrently ?? 1,
+        { min: 1, max: 64 },
+      ),
       retryMaxBackoffMs,
     }
   })

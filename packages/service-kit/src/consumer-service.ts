@@ -125,14 +125,18 @@ interface PartitionState {
   storedOffset: number | undefined
 }
 
-/** One consumed message on its way through a chunk. */
+/** One consumed message on its way through a chunk (also an event of its op group). */
 interface Item<T> {
   /** Its place in the chunk. */
   index: number
   message: KafkaMessage
-  info: MessageInfo
+  offset: string
+  /** Where it came from and, once decoded, the event: what `handleBatch` is given. */
+  info: MessageInfo & { event?: T }
   event?: T
-  eventId?: string
+  eventId: string | undefined
+  /** Why decoding failed (kept across attempts). */
+  decodeError?: AppError
   /** Why it goes to the dead-letter topic. */
   error?: AppError
   duplicate?: boolean
@@ -195,6 +199,9 @@ export function createConsumerService<T>(options: ConsumerServiceOptions<T>): Co
       name,
       input: inputName,
       ...(options.httpPort === undefined ? {} : { httpPort: options.httpPort }),
+      ...(options.partitionsConcurrently === undefined
+        ? {}
+        : { partitionsConcurrently: options.partitionsConcurrently }),
     }),
     ...options.config,
   })
@@ -467,13 +474,32 @@ export function createConsumerService<T>(options: ConsumerServiceOptions<T>): Co
     })
   }
 
-  const infoOf = (topic: string, partition: number, message: KafkaMessage): MessageInfo => ({
-    topic,
-    partition,
-    offset: message.offset,
-    key: message.key === null ? null : message.key.toString('utf8'),
-    timestamp: message.timestamp,
-  })
+  /**
+   * Decodes a chunk's messages. Pure (the service's decoder aside), so the next chunk is decoded
+   * while the previous one's script runs in Redis. A retriable decoder failure is thrown.
+   */
+  const decodeChunk = (topic: string, partition: number, messages: KafkaMessage[]): Item<T>[] =>
+    messages.map((message, index) => {
+      const info: Item<T>['info'] = {
+        topic,
+        partition,
+        offset: message.offset,
+        key: message.key === null ? null : message.key.toString('utf8'),
+        timestamp: message.timestamp,
+      }
+      const item: Item<T> = { index, message, offset: message.offset, info, eventId: undefined }
+      try {
+        const event = decode(message.value ?? EMPTY)
+        item.event = event
+        info.event = event
+        item.eventId = eventIdOf(event)
+      } catch (error) {
+        const appError = asAppError(error, 'decode')
+        if (appError.retriable) throw appError
+        item.decodeError = appError
+      }
+      return item
+    })
 
   const produceDeadLetters = async (records: OutgoingRecord[]): Promise<void> => {
     if (records.length > 0) await need(producer, 'producer').send(records)
@@ -496,7 +522,7 @@ export function createConsumerService<T>(options: ConsumerServiceOptions<T>): Co
     }
     try {
       await handleBatch(
-        items.map((item) => ({ ...item.info, event: item.event as T }) satisfies Delivered<T>),
+        items.map((item) => item.info as Delivered<T>),
         ctx,
       )
       return [{ items, ops }]
@@ -533,27 +559,24 @@ export function createConsumerService<T>(options: ConsumerServiceOptions<T>): Co
     return { cut: items.length, run }
   }
 
-  /** Decodes, filters, handles, dead-letters and applies one chunk; see README: processing. */
+  /**
+   * Filters, handles, dead-letters and applies one decoded chunk; see README: processing. `ahead`
+   * runs once, while the chunk's script is in Redis (the next chunk is decoded meanwhile).
+   */
   const processChunk = async (
     p: PartitionState,
     topic: string,
-    messages: KafkaMessage[],
+    items: Item<T>[],
+    ahead?: () => void,
   ): Promise<ChunkOutcome> => {
     const s = need(store, 'store')
     const current = need(epoch, 'epoch')
-    const items: Item<T>[] = messages.map((message, index) => {
-      const item: Item<T> = { index, message, info: infoOf(topic, p.partition, message) }
-      try {
-        item.event = decode(message.value ?? EMPTY)
-        const id = eventIdOf(item.event)
-        if (id !== undefined) item.eventId = id
-      } catch (error) {
-        const appError = asAppError(error, 'decode')
-        if (appError.retriable) throw appError
-        item.error = appError
-      }
-      return item
-    })
+    // A retried chunk starts again from what decoding found.
+    for (const item of items) {
+      item.error = item.decodeError
+      item.duplicate = undefined
+      item.ops = undefined
+    }
     const sent = new Set<string>()
     let optimistic = p.storedOffset !== undefined && !p.fresh
     for (;;) {
@@ -575,8 +598,7 @@ export function createConsumerService<T>(options: ConsumerServiceOptions<T>): Co
       for (const item of candidates) {
         const id = item.eventId
         item.duplicate =
-          Number(item.message.offset) <= stored ||
-          (id !== undefined && (knownIds.has(id) || seen.has(id)))
+          Number(item.offset) <= stored || (id !== undefined && (knownIds.has(id) || seen.has(id)))
         if (id !== undefined) seen.add(id)
         if (!item.duplicate) fresh.push(item)
       }
@@ -641,20 +663,22 @@ export function createConsumerService<T>(options: ConsumerServiceOptions<T>): Co
       )
       for (const item of taken) if (item.error !== undefined) sent.add(item.message.offset)
 
+      // Items are their group's events (offset, eventId).
       const groups: { items: Item<T>[]; group: OpGroup }[] = []
-      const eventsOf = (list: Item<T>[]) =>
-        list.map((i) => ({ offset: i.message.offset, eventId: i.eventId }))
-      // With both handlers, an event's `handle` ops join its batch group: one group per event.
-      const inBatch = new Set(batchGroups.flatMap((g) => g.items))
-      for (const item of fresh) {
-        if (handled(item) && within(item) && item.ops !== undefined && !inBatch.has(item)) {
-          groups.push({ items: [item], group: { events: eventsOf([item]), ops: item.ops } })
+      if (options.handle !== undefined) {
+        // With both handlers, an event's `handle` ops join its batch group: one group per event.
+        const inBatch = new Set(batchGroups.flatMap((g) => g.items))
+        for (const item of fresh) {
+          if (handled(item) && within(item) && item.ops !== undefined && !inBatch.has(item)) {
+            groups.push({ items: [item], group: { events: [item], ops: item.ops } })
+          }
         }
       }
       for (const { items: members, ops } of batchGroups) {
         if (members.every(within)) {
-          const all = [...members.flatMap((i) => i.ops ?? []), ...ops]
-          groups.push({ items: members, group: { events: eventsOf(members), ops: all } })
+          const all =
+            options.handle === undefined ? ops : [...members.flatMap((i) => i.ops ?? []), ...ops]
+          groups.push({ items: members, group: { events: members, ops: all } })
         }
       }
       const last = taken[taken.length - 1]!
@@ -670,9 +694,12 @@ export function createConsumerService<T>(options: ConsumerServiceOptions<T>): Co
       // Usually the chunk's groups go as one, their HINCRBYs summed: far less for Redis to do.
       // A rejection is then retried group by group, to find the event at fault.
       let merged = groups.length > 1
-      let result = await apply(
+      const pending = apply(
         merged ? [mergeGroups(groups.map((g) => g.group))] : groups.map((g) => g.group),
       )
+      ahead?.()
+      ahead = undefined
+      let result = await pending
       if (merged && result.status === 'REJECTED') {
         merged = false
         result = await apply(groups.map((g) => g.group))
@@ -778,11 +805,31 @@ export function createConsumerService<T>(options: ConsumerServiceOptions<T>): Co
         )
         if (!go) return
       }
-      for (let from = 0; from < batch.messages.length; from += chunkSize) {
+      const { messages } = batch
+      const chunkAt = (from: number): KafkaMessage[] => messages.slice(from, from + chunkSize)
+      let next: Item<T>[] | undefined
+      for (let from = 0; from < messages.length; from += chunkSize) {
         if (!live()) return
-        const chunk = batch.messages.slice(from, from + chunkSize)
+        const decoded = next
+        next = undefined
+        const following = from + chunkSize
+        // Decodes the next chunk while this one's script runs; a failure is met again in turn.
+        const ahead = (): void => {
+          if (following >= messages.length) return
+          try {
+            next = decodeChunk(batch.topic, p.partition, chunkAt(following))
+          } catch {
+            next = undefined
+          }
+        }
         const outcome = await retrying(
-          () => processChunk(p, batch.topic, chunk),
+          () =>
+            processChunk(
+              p,
+              batch.topic,
+              decoded ?? decodeChunk(batch.topic, p.partition, chunkAt(from)),
+              ahead,
+            ),
           retryOptions(beat),
         )
         if (outcome.kind === 'restart') {

@@ -1,7 +1,10 @@
 import type { Counter, Gauge, Histogram, MetricsRegistry } from '@wolkvox-chat-stream/observability'
 
+/** What can happen to one consumed message. */
+export const messageOutcomes = ['applied', 'duplicate', 'dead_lettered'] as const
+
 /** What happened to one consumed message. */
-export type MessageOutcome = 'applied' | 'duplicate' | 'dead_lettered'
+export type MessageOutcome = (typeof messageOutcomes)[number]
 
 /**
  * The kit's metrics. Every series carries the registry's `service` default label; the other labels
@@ -19,9 +22,12 @@ export interface ConsumerMetrics {
   stateOpErrors: Counter
 }
 
-/** Declares the `wolkvox_consumer_*` metrics on `registry`. */
+/**
+ * Declares the `wolkvox_consumer_*` metrics on `registry`. Every message outcome starts at zero,
+ * so that the first dead letter is an increase an alert sees.
+ */
 export function createConsumerMetrics(registry: MetricsRegistry): ConsumerMetrics {
-  return {
+  const metrics: ConsumerMetrics = {
     messages: registry.counter({
       name: 'wolkvox_consumer_messages_total',
       help: 'Messages consumed, by outcome: applied, duplicate (offset or event_id already applied), dead_lettered.',
@@ -65,4 +71,6 @@ export function createConsumerMetrics(registry: MetricsRegistry): ConsumerMetric
       help: 'State operations Redis refused while applying (the rest of their event was applied).',
     }),
   }
+  for (const outcome of messageOutcomes) metrics.messages.inc({ outcome }, 0)
+  return metrics
 }

@@ -109,6 +109,11 @@ export interface ConsumerServiceOptions<T> {
   routes?: ServiceRoute
   /** The port when `HTTP_PORT` is unset. Default 8090. */
   httpPort?: number
+  /**
+   * Partitions processed at once when `CONSUMER_PARTITIONS_CONCURRENTLY` is unset. Default 1; two
+   * suit a service whose chunks take long in Redis (one is handled while the other's script runs).
+   */
+  partitionsConcurrently?: number
   /** Default `process.env`. */
   env?: Env
   /** Overrides of the values read from the environment (tests, tools). */

@@ -38,6 +38,33 @@ describe('the state writer', () => {
     )
   })
 
+  it('sends a run of HINCRBYs on one key as one op with all its pairs', () => {
+    const path = ['agent', 'Ana']
+    const { keys, argv } = encodeGroups(
+      [
+        {
+          events: [{ offset: '3', eventId: 'e3' }],
+          ops: [
+            { command: 'HINCRBY', keys: [path], args: ['a', '1'] },
+            { command: 'HINCRBY', keys: [['agent', 'Ana']], args: ['b', '2'] },
+            { command: 'HINCRBY', keys: ['other'], args: ['c', '-1'] },
+            { command: 'SADD', keys: [path], args: ['m'] },
+            { command: 'HINCRBY', keys: [path], args: ['a', '4'] },
+          ],
+        },
+      ],
+      (p) => `K(${String(p)})`,
+    )
+    expect(keys).toEqual(['K(agent,Ana)', 'K(other)'])
+    expect(argv.slice(5)).toEqual([
+      '4',
+      ...['HINCRBY', '1', '4', '3', 'a', '1', 'b', '2'],
+      ...['HINCRBY', '1', '2', '4', 'c', '-1'],
+      ...['SADD', '1', '1', '3', 'm'],
+      ...['HINCRBY', '1', '2', '3', 'a', '4'],
+    ])
+  })
+
   it('encodes groups as the apply script reads them', () => {
     const { keys, argv } = encodeGroups(
       [

@@ -207,7 +207,14 @@ export interface OpGroup {
   ops: readonly StateOp[]
 }
 
-const pathId = (path: KeyPath): string => (typeof path === 'string' ? path : JSON.stringify(path))
+// A handler usually passes the same path array for many ops: its id is computed once.
+const pathIds = new WeakMap<readonly string[], string>()
+const pathId = (path: KeyPath): string => {
+  if (typeof path === 'string') return path
+  let id = pathIds.get(path)
+  if (id === undefined) pathIds.set(path, (id = JSON.stringify(path)))
+  return id
+}
 
 /**
  * The same changes in fewer operations: `HINCRBY`s commute, so those between two other operations
@@ -268,7 +275,8 @@ export function mergeGroups(groups: readonly OpGroup[]): OpGroup {
  * Flattens groups into the KEYS and ARGV tail of the apply script (see its header): per group the
  * event count, its lowest and highest offset, the event_ids, the op count, then per op `command, key
  * count, arg count, key indexes…, args…`. Each distinct key is resolved and sent once;
- * `firstKeyIndex` is the KEYS index (1-based) of the first of them.
+ * `firstKeyIndex` is the KEYS index (1-based) of the first of them. A run of `HINCRBY`s on one key
+ * goes as one op with all its field, increment pairs.
  */
 export function encodeGroups(
   groups: readonly OpGroup[],
@@ -303,12 +311,30 @@ export function encodeGroups(
     }
     argv.push(String(group.events.length), String(first), String(last))
     for (const event of group.events) argv.push(event.eventId ?? '')
-    argv.push(String(group.ops.length))
-    for (const op of group.ops) {
+    const countAt = argv.push('') - 1
+    let count = 0
+    const { ops } = group
+    for (let j = 0; j < ops.length; j++) {
+      const op = ops[j]!
+      count++
+      if (op.command === 'HINCRBY') {
+        const key = keyIndex(op.keys[0]!)
+        let end = j + 1
+        while (end < ops.length && ops[end]!.command === 'HINCRBY') {
+          const next = ops[end]!.keys[0]!
+          if (next !== op.keys[0] && keyIndex(next) !== key) break
+          end++
+        }
+        argv.push('HINCRBY', '1', String(2 * (end - j)), key)
+        for (; j < end; j++) argv.push(ops[j]!.args[0]!, ops[j]!.args[1]!)
+        j--
+        continue
+      }
       argv.push(op.command, String(op.keys.length), String(op.args.length))
       for (const key of op.keys) argv.push(keyIndex(key))
       for (const arg of op.args) argv.push(arg)
     }
+    argv[countAt] = String(count)
   }
   return { keys, argv }
 }

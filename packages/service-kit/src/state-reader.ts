@@ -1,5 +1,5 @@
 import { toRedisError, type Redis } from '@wolkvox-chat-stream/redis'
-import { serviceKeys, type KeyPath } from './keys.js'
+import { serviceKeys, type KeyPath, type ServiceKeys } from './keys.js'
 
 /**
  * Reads a consumer service's state for queries. A handler's keys live per partition (see README:
@@ -20,13 +20,18 @@ export interface StateReader {
   sum(path: KeyPath): Promise<number>
   /** The union of the set at `path` over the partitions, sorted. */
   unionSet(path: KeyPath): Promise<string[]>
+  /**
+   * The same reads over a fixed list of partitions (from {@link partitions}), so that many reads in
+   * a row skip checking the partitions' epochs each time.
+   */
+  withPartitions(partitions: readonly number[]): StateReader
 }
 
 /** A {@link StateReader} of service `name`. Reads map failures with `toRedisError`. */
 export function createStateReader(options: { redis: Redis; name: string }): StateReader {
   const { redis } = options
   const keys = serviceKeys(options.name)
-  const partitions = async (): Promise<number[]> => {
+  return readerOf(redis, keys, async (): Promise<number[]> => {
     try {
       const [epoch, members] = await Promise.all([
         redis.get(keys.epoch),
@@ -39,7 +44,14 @@ export function createStateReader(options: { redis: Redis; name: string }): Stat
     } catch (error) {
       throw toRedisError(error)
     }
-  }
+  })
+}
+
+function readerOf(
+  redis: Redis,
+  keys: ServiceKeys,
+  partitions: () => Promise<number[]>,
+): StateReader {
   const collect = async <T>(
     path: KeyPath,
     read: (redis: Redis, key: string) => Promise<T>,
@@ -71,6 +83,10 @@ export function createStateReader(options: { redis: Redis; name: string }): Stat
     async unionSet(path) {
       const parts = await collect(path, (r, key) => r.smembers(key))
       return [...new Set(parts.flat())].sort()
+    },
+    withPartitions(list) {
+      const fixed = [...list]
+      return readerOf(redis, keys, () => Promise.resolve(fixed))
     },
   }
 }

@@ -1,5 +1,6 @@
 export {
   createTokenLock,
+  leaseLostReasons,
   type TokenLock,
   type TokenLockOptions,
   type TokenLockHooks,

@@ -18,8 +18,11 @@ export interface TokenLockHooks {
   onLost?(info: { reason: LeaseLostReason }): void
 }
 
+/** Why a holder's signal aborted: every value, for metrics that start each at zero. */
+export const leaseLostReasons = ['expired', 'lost', 'unconfirmed'] as const
+
 /** Why a holder's signal aborted. */
-export type LeaseLostReason = 'expired' | 'lost' | 'unconfirmed'
+export type LeaseLostReason = (typeof leaseLostReasons)[number]
 
 /** Options for {@link createTokenLock}. */
 export interface TokenLockOptions {

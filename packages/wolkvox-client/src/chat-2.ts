@@ -46,6 +46,9 @@ export interface InvalidRow {
 export type RowParse<Row> =
   { ok: true; row: Row; messageCount: number } | { ok: false; reason: string }
 
+/** Outcome of checking one `data` item without building its row. */
+export type RowCheck = { ok: true; messageCount: number } | { ok: false; reason: string }
+
 const messageFields = [
   'channel',
   'from',
@@ -81,20 +84,36 @@ function extraOf(
 }
 
 /**
+ * Checks one `chat_2` `data` item as {@link parseChat2Row} does, without building anything: a chat
+ * needs a non-empty `conn_id` and a `conversation` array of objects.
+ */
+export function checkChat2Row(item: unknown): RowCheck {
+  if (!isRecord(item)) return { ok: false, reason: 'item is not an object' }
+  const connId = item.conn_id
+  if (connId === undefined || connId === null || connId === '') {
+    return { ok: false, reason: 'conn_id is missing or empty' }
+  }
+  if (!Array.isArray(item.conversation)) {
+    return { ok: false, reason: 'conversation is not an array' }
+  }
+  const conversation = item.conversation as unknown[]
+  for (let position = 0; position < conversation.length; position++) {
+    if (!isRecord(conversation[position]))
+      return { ok: false, reason: `conversation[${position}] is not an object` }
+  }
+  return { ok: true, messageCount: conversation.length }
+}
+
+/**
  * Reads one `chat_2` `data` item. A chat needs a non-empty `conn_id` and a `conversation` array of
  * objects; everything else is optional and kept.
  */
 export function parseChat2Row(item: unknown): RowParse<ChatRow> {
-  if (!isRecord(item)) return { ok: false, reason: 'item is not an object' }
-  const connId = asText(item.conn_id)
-  if (connId === null || connId === '') return { ok: false, reason: 'conn_id is missing or empty' }
-  if (!Array.isArray(item.conversation)) {
-    return { ok: false, reason: 'conversation is not an array' }
-  }
+  const check = checkChat2Row(item)
+  if (!check.ok) return check
+  const chat = item as Record<string, unknown>
   const conversation: ChatMessageRow[] = []
-  for (const [position, message] of (item.conversation as unknown[]).entries()) {
-    if (!isRecord(message))
-      return { ok: false, reason: `conversation[${position}] is not an object` }
+  for (const message of chat.conversation as Record<string, unknown>[]) {
     conversation.push({
       channel: asText(message.channel),
       from: asText(message.from),
@@ -112,11 +131,11 @@ export function parseChat2Row(item: unknown): RowParse<ChatRow> {
     ok: true,
     messageCount: conversation.length,
     row: {
-      conn_id: connId,
-      agent_name: asText(item.agent_name),
-      customer_name: asText(item.customer_name),
+      conn_id: asText(chat.conn_id) ?? '',
+      agent_name: asText(chat.agent_name),
+      customer_name: asText(chat.customer_name),
       conversation,
-      extra: extraOf(item, chatFields),
+      extra: extraOf(chat, chatFields),
     },
   }
 }

@@ -2,7 +2,14 @@ import { setTimeout as delay } from 'node:timers/promises'
 import { Agent, request, type Dispatcher } from 'undici'
 import { AppError, type ErrorCode } from '@wolkvox-chat-stream/errors'
 import type { Secret } from '@wolkvox-chat-stream/config'
-import { parseChat2Row, type ChatRow, type InvalidRow, type RowParse } from './chat-2.js'
+import {
+  checkChat2Row,
+  parseChat2Row,
+  type ChatRow,
+  type InvalidRow,
+  type RowCheck,
+  type RowParse,
+} from './chat-2.js'
 import { reportsManagerUrl, validateServer } from './endpoint.js'
 import { createRedactor, sanitizeCause } from './redact.js'
 import { judgeAnswer, type UpstreamAnswer } from './response.js'
@@ -22,8 +29,14 @@ export interface ReportRowTypes {
 /** A report the client can read (`chat_2`). */
 export type ReportName = keyof ReportRowTypes
 
-const rowParsers: { [R in ReportName]: (item: unknown) => RowParse<ReportRowTypes[R]> } = {
-  chat_2: parseChat2Row,
+/** Per report: a cheap check of a `data` item, and the parse that builds its row. */
+const rowParsers: {
+  [R in ReportName]: {
+    check: (item: unknown) => RowCheck
+    parse: (item: unknown) => RowParse<ReportRowTypes[R]>
+  }
+} = {
+  chat_2: { check: checkChat2Row, parse: parseChat2Row },
 }
 
 /** The subset of the project's logger the client uses. */
@@ -112,6 +125,7 @@ export interface ReportResult<Row> {
   window: { from: Date; to: Date; dateIni: string; dateEnd: string }
   /** 200, or 404 for an empty window. */
   status: number
+  /** Built on first read: a caller that uses `items` (the poller) never pays for them. */
   rows: Row[]
   /**
    * The `data` items exactly as parsed from the JSON, in order, valid or not: for a caller that
@@ -354,7 +368,9 @@ export function createWolkvoxClient(options: WolkvoxClientOptions): WolkvoxClien
     attempt: number,
     deadlineMs: number,
   ): Promise<{
-    result: Omit<ReportResult<ReportRowTypes[R]>, 'attempts' | 'durationMs'>
+    result: Omit<ReportResult<ReportRowTypes[R]>, 'attempts' | 'durationMs' | 'rows'>
+    /** Builds the rows (once checked, every valid item parses). */
+    rows: () => ReportRowTypes[R][]
     status: number
   }> {
     const base = { report: req.report, server, attempt }
@@ -457,15 +473,15 @@ export function createWolkvoxClient(options: WolkvoxClientOptions): WolkvoxClien
           },
         )
       }
-      const rows: ReportRowTypes[R][] = []
+      const valid: unknown[] = []
       const invalidRows: InvalidRow[] = []
       let messageCount = 0
       const data = verdict.kind === 'rows' ? verdict.data : []
-      const parse = rowParsers[req.report]
+      const { check, parse } = rowParsers[req.report]
       for (const [index, item] of data.entries()) {
-        const parsed = parse(item)
+        const parsed = check(item)
         if (parsed.ok) {
-          rows.push(parsed.row)
+          valid.push(item)
           messageCount += parsed.messageCount
         } else {
           invalidRows.push({
@@ -478,12 +494,16 @@ export function createWolkvoxClient(options: WolkvoxClientOptions): WolkvoxClien
       const rowCap = numbers.rowCap
       return {
         status: verdict.kind === 'rows' ? 200 : 404,
+        rows: () =>
+          valid.flatMap((item) => {
+            const parsed = parse(item)
+            return parsed.ok ? [parsed.row] : []
+          }),
         result: {
           report: req.report,
           server,
           window: { from: req.from, to: req.to, ...sent },
           status: verdict.kind === 'rows' ? 200 : 404,
-          rows,
           items: data,
           invalidRows,
           rowCount: data.length,
@@ -543,7 +563,7 @@ export function createWolkvoxClient(options: WolkvoxClientOptions): WolkvoxClien
       const attemptStartedMs = now()
       let outcome: { status: number | undefined; code: ErrorCode | null; bytes: number }
       try {
-        const { result, status } = await attemptOnce(req, sent, attempt, deadlineMs)
+        const { result, rows: readRows, status } = await attemptOnce(req, sent, attempt, deadlineMs)
         outcome = { status, code: null, bytes: result.bytes }
         onAttempt({
           report: req.report,
@@ -564,7 +584,11 @@ export function createWolkvoxClient(options: WolkvoxClientOptions): WolkvoxClien
           attempts: attempt,
           durationMs,
         })
-        return { ...result, attempts: attempt, durationMs }
+        let rows: ReportRowTypes[R][] | undefined
+        return Object.defineProperty({ ...result, attempts: attempt, durationMs }, 'rows', {
+          get: () => (rows ??= readRows()),
+          enumerable: true,
+        }) as ReportResult<ReportRowTypes[R]>
       } catch (error) {
         const failure =
           error instanceof AppError

@@ -1,12 +1,21 @@
 import type { MetricsRegistry } from '@wolkvox-chat-stream/observability'
-import type { TokenLockHooks } from '@wolkvox-chat-stream/token-lock'
+import { leaseLostReasons, type TokenLockHooks } from '@wolkvox-chat-stream/token-lock'
 import type { PollObserver } from './core/ports.js'
+
+/** Settings the alert rules compare metrics with (deploy/prometheus/rules). */
+export interface PollerMetricsSettings {
+  /** `POLL_INTERVAL`, served as `wolkvox_poller_interval_seconds`. */
+  intervalMs: number
+  /** `POLL_STUCK_AFTER`: failures in a row at which `wolkvox_poller_window_stuck` becomes 1. */
+  stuckAfter: number
+}
 
 /**
  * The poller's metrics. Labels are bounded: `server` (one per configured operation) and
- * `outcome` (a fixed list of codes). Never an agent, customer or conversation.
+ * `outcome` (a fixed list of codes). Never an agent, customer or conversation. Counters the
+ * alerts watch start at zero for every operation, so that their first increase is seen.
  */
-export function createPollerMetrics(registry: MetricsRegistry) {
+export function createPollerMetrics(registry: MetricsRegistry, settings: PollerMetricsSettings) {
   const watermarks = new Map<string, number>()
   const quotaUsed = new Map<string, { day: string; used: number }>()
   const m = {
@@ -131,6 +140,29 @@ export function createPollerMetrics(registry: MetricsRegistry) {
       help: 'Failed polls in a row (live or sweep); at POLL_STUCK_AFTER the window is reported stuck.',
       labelNames: ['server', 'purpose'],
     }),
+    windowStuck: registry.gauge<'server' | 'purpose'>({
+      name: 'wolkvox_poller_window_stuck',
+      help: '1 while the live or sweep window has failed POLL_STUCK_AFTER times in a row, else 0.',
+      labelNames: ['server', 'purpose'],
+      async collect() {
+        const failures = await m.failuresInARow.get()
+        for (const { labels, value } of failures.values) {
+          const { server, purpose } = labels
+          if (typeof server === 'string' && typeof purpose === 'string')
+            this.set({ server, purpose }, value >= settings.stuckAfter ? 1 : 0)
+        }
+      },
+    }),
+    interval: registry.gauge<'server'>({
+      name: 'wolkvox_poller_interval_seconds',
+      help: 'The live poll period (POLL_INTERVAL); the lag alert fires beyond three of them.',
+      labelNames: ['server'],
+    }),
+    upstreamMaintenance: registry.gauge<'server'>({
+      name: 'wolkvox_poller_upstream_maintenance',
+      help: '1 from an upstream maintenance answer (WOLKVOX_MAINTENANCE) until a call succeeds.',
+      labelNames: ['server'],
+    }),
     backfillWindows: registry.counter<'server'>({
       name: 'wolkvox_poller_backfill_windows_total',
       help: 'Backfill windows wholly published.',
@@ -154,10 +186,31 @@ export function createPollerMetrics(registry: MetricsRegistry) {
       watermarks.set(server, ms)
       m.watermark.set({ server }, ms / 1000)
     },
+    /**
+     * Sets what every replica must report alike from what Redis holds for the operation: the
+     * watermark (so a replica whose last poll is old does not report a growing lag) and the
+     * failures in a row (counted by all replicas together, so a window stuck across replicas is
+     * seen, and one freed by another replica is not reported stuck).
+     */
+    syncFromStore(
+      server: string,
+      stored: { watermarkMs: number | null; failures: Readonly<Record<'live' | 'sweep', number>> },
+    ) {
+      if (stored.watermarkMs !== null) {
+        watermarks.set(server, stored.watermarkMs)
+        m.watermark.set({ server }, stored.watermarkMs / 1000)
+      }
+      for (const purpose of ['live', 'sweep'] as const)
+        m.failuresInARow.set({ server, purpose }, stored.failures[purpose])
+    },
     observer(server: string): PollObserver {
+      m.deadLettered.inc({ server }, 0)
+      m.interval.set({ server }, settings.intervalMs / 1000)
       return {
         onRequest: (outcome, durationMs, bytes) => {
           m.requests.inc({ server, outcome })
+          if (outcome === 'ok') m.upstreamMaintenance.set({ server }, 0)
+          else if (outcome === 'WOLKVOX_MAINTENANCE') m.upstreamMaintenance.set({ server }, 1)
           m.requestDuration.observe({ server }, durationMs / 1000)
           if (bytes > 0) m.responseBytes.inc({ server }, bytes)
         },
@@ -175,6 +228,7 @@ export function createPollerMetrics(registry: MetricsRegistry) {
       }
     },
     lockHooks(server: string): TokenLockHooks {
+      for (const reason of leaseLostReasons) m.lockLost.inc({ server, reason }, 0)
       return {
         onAcquired: ({ waitMs, contended }) => {
           m.lockWait.observe({ server }, waitMs / 1000)

@@ -149,7 +149,10 @@ export async function createPollerRuntime(
   const lockRedis = createRedis(config.redisUrl, { role: 'lock', name: 'poller-lock', logger })
   const redis = createRedis(config.redisUrl, { name: 'poller', logger })
   await Promise.all([waitUntilReady(lockRedis), waitUntilReady(redis)])
-  const metrics = createPollerMetrics(registry)
+  const metrics = createPollerMetrics(registry, {
+    intervalMs: config.intervalMs,
+    stuckAfter: config.stuckAfter,
+  })
 
   interface Parts {
     handle: OperationHandle

@@ -62,6 +62,17 @@ export function createPollerService(input: {
   const refreshQuotaGauges = async (): Promise<void> => {
     for (const operation of config.operations) {
       const handle = runtime.handle(operation)
+      const [stored, record] = await Promise.all([
+        handle.lock.readState(`watermark.${config.report}`),
+        handle.store.readRecord(),
+      ])
+      metrics.syncFromStore(operation.server, {
+        watermarkMs: stored === null ? null : Number(stored),
+        failures: {
+          live: record.failing.live?.failures ?? 0,
+          sweep: record.failing.sweep?.failures ?? 0,
+        },
+      })
       metrics.setQuotaUsed(
         operation.server,
         handle.store.quotaDay(),

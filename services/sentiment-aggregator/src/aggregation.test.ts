@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { ChatMessage } from '@wolkvox-chat-stream/events'
+import { createTestContext, type Delivered } from '@wolkvox-chat-stream/service-kit'
 import {
   agentKeyOf,
   dirtyMember,
@@ -11,6 +12,7 @@ import {
   planBatch,
   scoreOf,
 } from './aggregation.js'
+import { recordBatch } from './service.js'
 
 const ZONE = 'America/Bogota'
 
@@ -152,5 +154,57 @@ describe('figuresOf', () => {
     expect(f.messages).toBe(8)
     expect(f.mean_score).toBeCloseTo(1 / 3)
     expect(figuresOf(() => 0).mean_score).toBeNull()
+  })
+})
+
+describe('recordBatch', () => {
+  it('records the counts as increments and the chunk in one batch call, each key once', () => {
+    const { ctx, ops } = createTestContext({}, ['batch'])
+    const delivered = (overrides: Partial<ChatMessage>): Delivered<ChatMessage> =>
+      ({ event: event(overrides) }) as Delivered<ChatMessage>
+    recordBatch(
+      [
+        delivered({ event_id: 'a', position: 0 }),
+        delivered({ event_id: 'b', position: 2, sender: 'agent', sentiment: 'positive' }),
+        delivered({ event_id: 'c', conn_id: 'CH-2', agent_name: 'Luis' }),
+      ],
+      ctx,
+      ZONE,
+    )
+    const calls = ops.filter((op) => op.command === 'LUA')
+    expect(calls).toHaveLength(1)
+    const [call] = calls
+    const hour = Date.parse('2025-02-11T15:00:00Z')
+    const day = Date.parse('2025-02-11T05:00:00Z')
+    // KEYS: the dirty hash, then each names, window and conversation hash once.
+    expect(call!.keys).toEqual([
+      'dirty',
+      ['names', '0010'],
+      ['conv', '0010', 'CH-1', 'ana maría'],
+      ['agent', '0010', 'ana maría'],
+      ['conv', '0010', 'CH-2', 'luis'],
+      ['agent', '0010', 'luis'],
+    ])
+    const sentAt = String(Date.parse('2025-02-11T15:22:33Z'))
+    expect(call!.args).toEqual([
+      'batch',
+      '2',
+      ...['2', 'ana maría', nameValue(Number(sentAt), 'Ana  María')],
+      ...['2', 'luis', nameValue(Number(sentAt), 'Luis')],
+      '2',
+      ...['3', '4', '0010|ana maría|', sentAt, String(hour), String(day), sentAt, '0', '1', '1'],
+      ...['5', '6', '0010|luis|', sentAt, String(hour), String(day), sentAt, '0', '1', '0'],
+    ])
+    const increments = ops.filter((op) => op.command === 'HINCRBY')
+    expect(increments).toContainEqual({
+      command: 'HINCRBY',
+      keys: [['agent', '0010', 'ana maría']],
+      args: [`h|${hour}|s.negative`, '1'],
+    })
+    expect(increments).toContainEqual({
+      command: 'HINCRBY',
+      keys: ['dirty'],
+      args: [dirtyMember('0010', 'luis', 'day', day), '1'],
+    })
   })
 })

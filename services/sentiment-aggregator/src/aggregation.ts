@@ -6,6 +6,22 @@
 import type { ChatMessage } from '@wolkvox-chat-stream/events'
 import { dayWindow, hourWindow, type Granularity } from './windows.js'
 
+/** The fields of a ChatMessage the aggregator reads; the kit decodes only these. */
+export const eventFields = [
+  'event_id',
+  'server',
+  'conn_id',
+  'agent_name',
+  'sent_at',
+  'position',
+  'conversation_length',
+  'sender',
+  'sentiment',
+] as const satisfies readonly (keyof ChatMessage)[]
+
+/** A ChatMessage as the aggregator reads it. */
+export type SentimentEvent = Pick<ChatMessage, (typeof eventFields)[number]>
+
 /** Sentiment values of ChatMessage, in score order, then `unknown`. */
 export const sentiments = [
   'very_negative',
@@ -41,6 +57,19 @@ export const isNegative = (sentiment: string): boolean =>
 /** `agent_key`: NFC, trimmed, inner whitespace collapsed to one space, lower-cased. */
 export function agentKeyOf(agentName: string): string {
   return agentName.normalize('NFC').trim().replace(/\s+/gu, ' ').toLowerCase()
+}
+
+const agentKeys = new Map<string, string>()
+
+/** {@link agentKeyOf}, remembered per display name: a batch repeats a few names many times. */
+function cachedAgentKeyOf(agentName: string): string {
+  let key = agentKeys.get(agentName)
+  if (key === undefined) {
+    key = agentKeyOf(agentName)
+    if (agentKeys.size >= 10_000) agentKeys.clear()
+    agentKeys.set(agentName, key)
+  }
+  return key
 }
 
 /** The window tag in a state field: `h` hour, `d` day, `t` all time (the agent's totals). */
@@ -115,10 +144,6 @@ export interface BatchPlan {
   conversations: Map<string, ConversationDelta>
 }
 
-const add = (fields: Map<string, number>, field: string, by = 1): void => {
-  fields.set(field, (fields.get(field) ?? 0) + by)
-}
-
 /** The name candidate ordering: the earliest sent_at, then the smaller string. */
 export const earlierName = (
   a: { sentAtMs: number; name: string },
@@ -135,65 +160,126 @@ export function parseNameValue(value: string): { sentAtMs: number; name: string 
   return { sentAtMs: Number(value.slice(0, bar)), name: value.slice(bar + 1) }
 }
 
+// Counts of one window while a batch is reduced, by metric index: the sentiments, the senders,
+// then the score sum and the known count (the order of `metrics` up to `known`).
+const SENTIMENT_INDEX: Readonly<Record<string, number>> = Object.fromEntries(
+  sentiments.map((s, i) => [s, i]),
+)
+const SENDER_INDEX: Readonly<Record<string, number>> = Object.fromEntries(
+  senders.map((s, i) => [s, sentiments.length + i]),
+)
+const SCORE_AT = sentiments.length + senders.length
+const KNOWN_AT = SCORE_AT + 1
+const COUNTED = metrics.slice(0, KNOWN_AT + 1)
+
+/** One agent's counts in a batch: per hour and day start, and the totals. */
+interface AgentCounts {
+  server: string
+  agentKey: string
+  hours: Map<number, number[]>
+  days: Map<number, number[]>
+  total: number[]
+  /** Senders outside the schema's symbols, counted by name per window field (never in practice). */
+  other: Map<string, number>
+  name: { server: string; agentKey: string; sentAtMs: number; name: string }
+  conversations: Map<string, ConversationDelta>
+}
+
+const countsOf = (windows: Map<number, number[]>, startMs: number): number[] => {
+  let counts = windows.get(startMs)
+  if (counts === undefined) {
+    counts = new Array<number>(KNOWN_AT + 1).fill(0)
+    windows.set(startMs, counts)
+  }
+  return counts
+}
+
+function count(
+  counts: number[],
+  sentimentAt: number,
+  senderAt: number | undefined,
+  score: number | undefined,
+): void {
+  counts[sentimentAt]!++
+  if (senderAt !== undefined) counts[senderAt]!++
+  if (score !== undefined) {
+    counts[SCORE_AT]! += score
+    counts[KNOWN_AT]!++
+  }
+}
+
 /**
  * Reduces the fresh (de-duplicated) events of a batch: message counts per window (which commute, so
  * they need no stored state), and per conversation its latest message, its latest customer
  * message and whether it was seen complete, which the conversation script merges with the state.
+ * Counts are summed as numbers per agent and window; field names are made once per batch.
  */
-export function planBatch(events: Iterable<ChatMessage>, zone: string): BatchPlan {
-  const plan: BatchPlan = {
-    increments: new Map(),
-    names: new Map(),
-    dirty: new Set(),
-    conversations: new Map(),
-  }
+export function planBatch(events: Iterable<SentimentEvent>, zone: string): BatchPlan {
+  // server -> display name -> the agent's counts (names of one agent key share them)
+  const byName = new Map<string, Map<string, AgentCounts>>()
+  const byAgent = new Map<string, AgentCounts>()
   for (const event of events) {
-    const agentKey = agentKeyOf(event.agent_name)
+    let names = byName.get(event.server)
+    if (names === undefined) byName.set(event.server, (names = new Map<string, AgentCounts>()))
+    let agent = names.get(event.agent_name)
     const ms = event.sent_at.getTime()
+    if (agent === undefined) {
+      const agentKey = cachedAgentKeyOf(event.agent_name)
+      const agentId = `${event.server}|${agentKey}`
+      agent = byAgent.get(agentId)
+      if (agent === undefined) {
+        agent = {
+          server: event.server,
+          agentKey,
+          hours: new Map(),
+          days: new Map(),
+          total: new Array<number>(KNOWN_AT + 1).fill(0),
+          other: new Map(),
+          name: { server: event.server, agentKey, sentAtMs: ms, name: event.agent_name },
+          conversations: new Map(),
+        }
+        byAgent.set(agentId, agent)
+      }
+      names.set(event.agent_name, agent)
+    }
     const hour = hourWindow(ms).startMs
     const day = dayWindow(ms, zone).startMs
-    const agentId = `${event.server}|${agentKey}`
-    let inc = plan.increments.get(agentId)
-    if (inc === undefined) {
-      inc = { server: event.server, agentKey, fields: new Map() }
-      plan.increments.set(agentId, inc)
-    }
     const score = scoreOf(event.sentiment)
-    const sentiment = (sentiments as readonly string[]).includes(event.sentiment)
-      ? event.sentiment
-      : 'unknown'
-    for (const [tag, start] of [
-      ['h', hour],
-      ['d', day],
-      ['t', 0],
-    ] as const) {
-      add(inc.fields, fieldOf(tag, start, `s.${sentiment}`))
-      add(inc.fields, fieldOf(tag, start, `f.${event.sender}`))
-      if (score !== undefined) {
-        add(inc.fields, fieldOf(tag, start, 'score'), score)
-        add(inc.fields, fieldOf(tag, start, 'known'))
+    const sentimentAt = SENTIMENT_INDEX[event.sentiment] ?? SENTIMENT_INDEX.unknown!
+    const senderAt = SENDER_INDEX[event.sender]
+    count(countsOf(agent.hours, hour), sentimentAt, senderAt, score)
+    count(countsOf(agent.days, day), sentimentAt, senderAt, score)
+    count(agent.total, sentimentAt, senderAt, score)
+    if (senderAt === undefined) {
+      for (const field of [
+        fieldOf('h', hour, `f.${event.sender}`),
+        fieldOf('d', day, `f.${event.sender}`),
+        fieldOf('t', 0, `f.${event.sender}`),
+      ])
+        agent.other.set(field, (agent.other.get(field) ?? 0) + 1)
+    }
+
+    if (earlierName({ sentAtMs: ms, name: event.agent_name }, agent.name)) {
+      agent.name = {
+        server: event.server,
+        agentKey: agent.agentKey,
+        sentAtMs: ms,
+        name: event.agent_name,
       }
     }
-    plan.dirty.add(dirtyMember(event.server, agentKey, 'hour', hour))
-    plan.dirty.add(dirtyMember(event.server, agentKey, 'day', day))
 
-    const candidate = { server: event.server, agentKey, sentAtMs: ms, name: event.agent_name }
-    const named = plan.names.get(agentId)
-    if (named === undefined || earlierName(candidate, named)) plan.names.set(agentId, candidate)
-
-    const convId = JSON.stringify([event.server, event.conn_id, agentKey])
-    let conv = plan.conversations.get(convId)
+    let conv = agent.conversations.get(event.conn_id)
     if (conv === undefined) {
       conv = {
         server: event.server,
         connId: event.conn_id,
-        agentKey,
+        agentKey: agent.agentKey,
         lastMs: ms,
         lastHourMs: hour,
         lastDayMs: day,
         complete: false,
       }
-      plan.conversations.set(convId, conv)
+      agent.conversations.set(event.conn_id, conv)
     } else if (ms > conv.lastMs) {
       conv.lastMs = ms
       conv.lastHourMs = hour
@@ -210,6 +296,37 @@ export function planBatch(events: Iterable<ChatMessage>, zone: string): BatchPla
         conv.lastCustomer = { ms, position: event.position, negative: isNegative(event.sentiment) }
       }
     }
+  }
+
+  const plan: BatchPlan = {
+    increments: new Map(),
+    names: new Map(),
+    dirty: new Set(),
+    conversations: new Map(),
+  }
+  for (const [agentId, agent] of byAgent) {
+    const fields = new Map<string, number>()
+    const put = (tag: WindowTag, startMs: number, counts: number[]): void => {
+      for (let i = 0; i < SCORE_AT; i++) {
+        if (counts[i] !== 0) fields.set(fieldOf(tag, startMs, COUNTED[i]!), counts[i]!)
+      }
+      if (counts[KNOWN_AT] !== 0) {
+        fields.set(fieldOf(tag, startMs, 'score'), counts[SCORE_AT]!)
+        fields.set(fieldOf(tag, startMs, 'known'), counts[KNOWN_AT]!)
+      }
+    }
+    for (const [startMs, counts] of agent.hours) put('h', startMs, counts)
+    for (const [startMs, counts] of agent.days) put('d', startMs, counts)
+    put('t', 0, agent.total)
+    for (const [field, by] of agent.other) fields.set(field, by)
+    plan.increments.set(agentId, { server: agent.server, agentKey: agent.agentKey, fields })
+    plan.names.set(agentId, agent.name)
+    for (const startMs of agent.hours.keys())
+      plan.dirty.add(dirtyMember(agent.server, agent.agentKey, 'hour', startMs))
+    for (const startMs of agent.days.keys())
+      plan.dirty.add(dirtyMember(agent.server, agent.agentKey, 'day', startMs))
+    for (const conv of agent.conversations.values())
+      plan.conversations.set(JSON.stringify([conv.server, conv.connId, conv.agentKey]), conv)
   }
   return plan
 }

@@ -45,7 +45,10 @@ export function createEmitter(options: {
   const { topic, producer, reader, redis, zone } = options
   const now = options.now ?? Date.now
 
-  const figuresOf = async (targets: readonly Target[]): Promise<WindowFigures[]> => {
+  const figuresOf = async (
+    reader: StateReader,
+    targets: readonly Target[],
+  ): Promise<WindowFigures[]> => {
     const byAgent = new Map<string, number[]>()
     targets.forEach((t, i) => {
       const id = `${t.server}|${t.agentKey}`
@@ -70,7 +73,10 @@ export function createEmitter(options: {
     return out
   }
 
-  const names = async (targets: readonly Target[]): Promise<Map<string, string>> => {
+  const names = async (
+    reader: StateReader,
+    targets: readonly Target[],
+  ): Promise<Map<string, string>> => {
     const out = new Map<string, string>()
     const agents = new Map(targets.map((t) => [`${t.server}|${t.agentKey}`, t]))
     await Promise.all(
@@ -81,11 +87,14 @@ export function createEmitter(options: {
     return out
   }
 
-  const emit = async (targets: readonly Target[]): Promise<void> => {
+  const emit = async (reader: StateReader, targets: readonly Target[]): Promise<void> => {
     let pending = [...targets]
-    let figures = await figuresOf(pending)
+    let [figures, agentNames] = await Promise.all([
+      figuresOf(reader, pending),
+      names(reader, pending),
+    ])
     for (let round = 0; pending.length > 0; round++) {
-      const agentNames = await names(pending)
+      if (round > 0) agentNames = await names(reader, pending)
       const updatedAt = new Date(now())
       await producer.send(
         pending.map((t, i) => {
@@ -110,7 +119,7 @@ export function createEmitter(options: {
       )
       // Read again after the acknowledgement: a window another instance changed meanwhile is sent
       // again, so the latest record of each key is never older than the state.
-      const again = await figuresOf(pending)
+      const again = await figuresOf(reader, pending)
       const changed = pending.flatMap((t, i) =>
         JSON.stringify(again[i]) === JSON.stringify(figures[i]) ? [] : [i],
       )
@@ -120,7 +129,7 @@ export function createEmitter(options: {
     }
   }
 
-  const drain = async (partition: number): Promise<number> => {
+  const drainWith = async (reader: StateReader, partition: number): Promise<number> => {
     const key = reader.key(partition, paths.dirty)
     let total = 0
     // Bounded: marks that keep changing (another instance writing this partition during a
@@ -136,7 +145,7 @@ export function createEmitter(options: {
         const parsed = parseDirtyMember(member)
         if (parsed !== undefined) targets.push({ member, ...parsed })
       }
-      await emit(targets)
+      await emit(reader, targets)
       await redis.eval(clearDirtyScript, 1, key, ...seen)
       total += targets.length
       // HSCAN from 0 again: what was cleared is gone, what changed meanwhile is still there.
@@ -149,10 +158,14 @@ export function createEmitter(options: {
   }
 
   return {
-    drain,
+    drain: async (partition) =>
+      drainWith(reader.withPartitions(await reader.partitions()), partition),
     async sweep() {
+      // The partitions are checked once per sweep, not for every read.
+      const partitions = await reader.partitions()
+      const pinned = reader.withPartitions(partitions)
       let total = 0
-      for (const partition of await reader.partitions()) total += await drain(partition)
+      for (const partition of partitions) total += await drainWith(pinned, partition)
       return total
     },
   }

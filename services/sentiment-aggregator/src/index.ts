@@ -1,4 +1,5 @@
 export {
+  eventFields as sentimentEventFields,
   agentKeyOf,
   figuresOf,
   isNegative,
@@ -10,6 +11,7 @@ export {
   type ConversationDelta,
   type Sender,
   type Sentiment,
+  type SentimentEvent,
   type WindowFigures,
 } from './aggregation.js'
 export { readAggregatorConfig, type AggregatorConfig } from './config.js'

@@ -4,7 +4,7 @@
  * each stored chunk, and the HTTP API.
  */
 import type { Env } from '@wolkvox-chat-stream/config'
-import { topics, type TopicSpec } from '@wolkvox-chat-stream/events'
+import { chatMessageCodec, topics, type TopicSpec } from '@wolkvox-chat-stream/events'
 import {
   createEventProducer,
   createKafkaClient,
@@ -21,14 +21,14 @@ import {
   type ConsumerService,
   type ConsumerServiceConfig,
   type Delivered,
+  type KeyPath,
 } from '@wolkvox-chat-stream/service-kit'
-import type { ChatMessage } from '@wolkvox-chat-stream/events'
-import { nameValue, planBatch } from './aggregation.js'
+import { eventFields, nameValue, planBatch, type SentimentEvent } from './aggregation.js'
 import { readAggregatorConfig, type AggregatorConfig } from './config.js'
 import { createEmitter, type Emitter } from './emitter.js'
 import { sentimentRoutes } from './http.js'
 import { paths } from './queries.js'
-import { agentNameScript, conversationScript } from './scripts.js'
+import { batchScript } from './scripts.js'
 
 /** The consumer group, DLQ prefix and Redis hash tag of the aggregator. */
 export const SERVICE_NAME = 'sentiment-aggregator'
@@ -51,7 +51,7 @@ export interface SentimentAggregatorOptions {
 
 /** Records what a batch of fresh events changes (pure apart from `ctx.state`). */
 export function recordBatch(
-  events: readonly Delivered<ChatMessage>[],
+  events: readonly Delivered<SentimentEvent>[],
   ctx: Pick<BatchContext, 'state'>,
   zone: string,
 ): void {
@@ -59,35 +59,46 @@ export function recordBatch(
     events.map((d) => d.event),
     zone,
   )
-  for (const { server, agentKey, fields } of plan.increments.values()) {
-    for (const [field, by] of fields) {
-      if (by !== 0) ctx.state.hincrby(paths.agent(server, agentKey), field, by)
+  // The batch function's keys, each once; its arguments point to them by index.
+  const keys: KeyPath[] = [paths.dirty]
+  const indexes = new Map<string, string>()
+  const keyIndex = (id: string, path: KeyPath): string => {
+    let index = indexes.get(id)
+    if (index === undefined) {
+      index = String(keys.push(path))
+      indexes.set(id, index)
     }
+    return index
+  }
+  const agentPaths = new Map<string, KeyPath>()
+  for (const [agentId, { server, agentKey, fields }] of plan.increments) {
+    // One path per agent: the kit resolves each distinct path once.
+    const path = paths.agent(server, agentKey)
+    agentPaths.set(agentId, path)
+    for (const [field, by] of fields) if (by !== 0) ctx.state.hincrby(path, field, by)
   }
   for (const member of plan.dirty) ctx.state.hincrby(paths.dirty, member)
+  const args: (string | number)[] = [plan.names.size]
   for (const { server, agentKey, sentAtMs, name } of plan.names.values()) {
-    ctx.state.lua('agentName', [paths.names(server)], [agentKey, nameValue(sentAtMs, name)])
+    args.push(keyIndex(`n|${server}`, paths.names(server)), agentKey, nameValue(sentAtMs, name))
   }
-  for (const c of plan.conversations.values()) {
-    ctx.state.lua(
-      'conversation',
-      [
-        paths.conversation(c.server, c.connId, c.agentKey),
-        paths.agent(c.server, c.agentKey),
-        paths.dirty,
-      ],
-      [
-        `${c.server}|${c.agentKey}|`,
-        c.lastMs,
-        c.lastHourMs,
-        c.lastDayMs,
-        c.lastCustomer?.ms ?? '',
-        c.lastCustomer?.position ?? 0,
-        c.lastCustomer?.negative ? '1' : '0',
-        c.complete ? '1' : '0',
-      ],
+  args.push(plan.conversations.size)
+  for (const [convId, c] of plan.conversations) {
+    const agentId = `${c.server}|${c.agentKey}`
+    args.push(
+      keyIndex(`c|${convId}`, paths.conversation(c.server, c.connId, c.agentKey)),
+      keyIndex(`a|${agentId}`, agentPaths.get(agentId) ?? paths.agent(c.server, c.agentKey)),
+      `${agentId}|`,
+      c.lastMs,
+      c.lastHourMs,
+      c.lastDayMs,
+      c.lastCustomer?.ms ?? '',
+      c.lastCustomer?.position ?? 0,
+      c.lastCustomer?.negative ? '1' : '0',
+      c.complete ? '1' : '0',
     )
   }
+  if (plan.names.size > 0 || plan.conversations.size > 0) ctx.state.lua('batch', keys, args)
 }
 
 /**
@@ -116,10 +127,18 @@ export function createSentimentAggregator(
     input: topics.chatMessage,
     env,
     httpPort: 8082,
+    // Two partitions at once: one is decoded and handled while the other's script runs in Redis
+    // (measured ~10% faster than one on a backlog; more adds nothing but memory).
+    partitionsConcurrently: 2,
     ...(options.config ? { config: options.config } : {}),
     ...(options.logger ? { logger: options.logger } : {}),
-    ...(options.maxEventsPerScript ? { maxEventsPerScript: options.maxEventsPerScript } : {}),
-    scripts: { conversation: conversationScript, agentName: agentNameScript },
+    // Larger chunks than the kit's default: a window's counts are summed over more events, so
+    // Redis does fewer increments and scripts (measured: a third less Redis CPU than 1,000, each
+    // script still ~10 ms).
+    maxEventsPerScript: options.maxEventsPerScript ?? 2_500,
+    // Only the fields the aggregation reads: the others are skipped, not decoded.
+    decode: chatMessageCodec.decodeFields(eventFields),
+    scripts: { batch: batchScript },
     handleBatch: (events, ctx) => recordBatch(events, ctx, own.zone),
     routes: sentimentRoutes(own.zone),
     hooks: {
@@ -133,14 +152,21 @@ export function createSentimentAggregator(
   })
 
   let again = false
-  /** Drains every partition's dirty windows; a call during a drain runs one more after it. */
+  let pause: NodeJS.Timeout | undefined
+  /**
+   * Drains every partition's dirty windows; a call during a drain runs one more after it, after a
+   * pause as long as the drain took (at most 1 s). Live, a drain takes milliseconds; while a
+   * backlog is consumed, drains grow and this keeps them to half the time, each coalescing more
+   * chunks, instead of re-emitting the same windows back to back.
+   */
   const sweep = (): void => {
     if (emitter === undefined) return
-    if (sweeping !== undefined) {
+    if (sweeping !== undefined || pause !== undefined) {
       again = true
       return
     }
     again = false
+    const started = performance.now()
     sweeping = emitter
       .sweep()
       .catch((error: unknown) =>
@@ -150,7 +176,14 @@ export function createSentimentAggregator(
       )
       .finally(() => {
         sweeping = undefined
-        if (again) sweep()
+        if (!again) return
+        pause = setTimeout(
+          () => {
+            pause = undefined
+            sweep()
+          },
+          Math.min(1_000, performance.now() - started),
+        )
       })
   }
 
@@ -187,6 +220,8 @@ export function createSentimentAggregator(
       await service.stop()
     } finally {
       again = false
+      clearTimeout(pause)
+      pause = undefined
       await sweeping
       // What the last chunks changed; marks left (a failure) are emitted at the next start.
       await emitter?.sweep().catch(() => undefined)

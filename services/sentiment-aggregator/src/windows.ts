@@ -27,18 +27,21 @@ export function dayStart(ms: number, zone: string): number {
   return instantsOfWall(midnight, zone)[0] ?? wallTimeToEpochMs(midnight, zone)
 }
 
-const dayCache = new Map<string, Window>()
+// zone -> UTC hour number -> the local day holding that hour.
+const dayCache = new Map<string, Map<number, Window>>()
 
 /** The local day of `ms` in `zone` (23, 24 or 25 hours long). Cached per zone and UTC hour. */
 export function dayWindow(ms: number, zone: string): Window {
-  const cacheKey = `${zone}|${Math.floor(ms / HOUR_MS)}`
-  let window = dayCache.get(cacheKey)
+  let days = dayCache.get(zone)
+  if (days === undefined) dayCache.set(zone, (days = new Map<number, Window>()))
+  const hour = Math.floor(ms / HOUR_MS)
+  let window = days.get(hour)
   if (window === undefined) {
     const startMs = dayStart(ms, zone)
     // 30 h after a day's start is always inside the next day (days are 23 to 25 h long).
     window = { startMs, endMs: dayStart(startMs + 30 * HOUR_MS, zone) }
-    if (dayCache.size >= 50_000) dayCache.clear()
-    dayCache.set(cacheKey, window)
+    if (days.size >= 50_000) days.clear()
+    days.set(hour, window)
   }
   return window
 }

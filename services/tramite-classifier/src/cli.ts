@@ -1,12 +1,17 @@
 /*
- * `npm run classifier -- <command> [options]`: the trámite classifier's command line. Each command
- * is one entry of `commands` below (name, usage, run); the service's commands join it there.
- * Results go to stdout; problems go to stderr with their error code and a non-zero exit.
+ * `npm run classifier -- <command> [options]`: the trámite classifier's command line (`run`, the
+ * service; `reclassify`; `eval`). Each command is one entry of `commands` below (name, usage, run).
+ * Results go to stdout; logs and problems go to stderr, problems with their error code and a
+ * non-zero exit.
  */
 import { isAbsolute, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import { isAppError } from '@wolkvox-chat-stream/errors'
+import { AppError, isAppError } from '@wolkvox-chat-stream/errors'
+import { topics } from '@wolkvox-chat-stream/events'
+import { createLogger } from '@wolkvox-chat-stream/observability'
+import { readConsumerConfig } from '@wolkvox-chat-stream/service-kit'
+import { readClassifierConfig } from './config.js'
 import {
   compileRules,
   evaluate,
@@ -15,6 +20,7 @@ import {
   type EvaluationReport,
   type Scores,
 } from './engine/index.js'
+import { reclassify } from './reclassify.js'
 
 interface Command {
   /** One usage line, options included. */
@@ -34,6 +40,64 @@ const userPath = (path: string): string =>
   isAbsolute(path) ? path : resolve(process.env.INIT_CWD ?? process.cwd(), path)
 
 const commands: Record<string, Command> = {
+  run: {
+    usage: 'run',
+    summary:
+      'the service: classifies wolkvox.chat.message.v1 into wolkvox.chat.tramite.v1, HTTP on 8083 (KAFKA_*, REDIS_URL, CLASSIFIER_*, WOLKVOX_TIMEZONE); stops on SIGTERM or SIGINT',
+    async run() {
+      // The composition root; it exits the process when the service stops.
+      await import('./main.js')
+      return 0
+    },
+  },
+  reclassify: {
+    usage: 'reclassify --from T --to T [--server S] [--rules FILE] [--name NAME]',
+    summary:
+      'classifies again, with the rules in force, the conversations with a message in [from, to] (YYYY-MM-DD whole local days, or times), re-emits only what changed; JSON progress and summary lines',
+    async run(args) {
+      const { values } = parseArgs({
+        args,
+        options: {
+          from: { type: 'string' },
+          to: { type: 'string' },
+          server: { type: 'string' },
+          rules: { type: 'string' },
+          name: { type: 'string' },
+        },
+      })
+      if (values.from === undefined || values.to === undefined)
+        throw new AppError(
+          'TRAMITE_COMMAND_INVALID',
+          `reclassify needs --from and --to\nUsage: npm run classifier -- ${commands.reclassify!.usage}`,
+        )
+      const env = process.env
+      const classifier = readClassifierConfig(env, process.env.INIT_CWD ?? process.cwd())
+      const name = values.name ?? classifier.name
+      const config = readConsumerConfig(env, { name, input: topics.chatMessage.name })
+      const print = (line: object): void => {
+        process.stdout.write(`${JSON.stringify(line)}\n`)
+      }
+      const summary = await reclassify({
+        name,
+        config,
+        classifier: {
+          ...classifier,
+          ...(values.rules === undefined ? {} : { rulesFile: userPath(values.rules) }),
+        },
+        from: values.from,
+        to: values.to,
+        ...(values.server === undefined ? {} : { server: values.server }),
+        logger: createLogger({
+          name: `${name}-reclassify`,
+          level: config.logLevel,
+          stream: process.stderr,
+        }),
+        progress: print,
+      })
+      print(summary)
+      return 0
+    },
+  },
   eval: {
     usage: 'eval [--rules FILE] [--labels FILE] [--errors]',
     summary:

@@ -1,1 +1,32 @@
-export {}
+export * from './engine/index.js'
+export { readClassifierConfig, shippedRulesFile, type ClassifierConfig } from './config.js'
+export {
+  classify,
+  countField,
+  fingerprint,
+  localDay,
+  matchMessage,
+  memberOf,
+  parseConversation,
+  recordOf,
+  type Classified,
+  type ConversationState,
+  type StoredMatches,
+} from './conversation.js'
+export { createEmitter, type EmitAction, type EmitOutcome, type Emitter } from './emitter.js'
+export { classifierRoutes, parseQueryDay, summarizeCounts } from './http.js'
+export { paths, readConversation, readCounts, type CountLine } from './queries.js'
+export { parseRangeBound, reclassify, type ReclassifySummary } from './reclassify.js'
+export {
+  createRulesHolder,
+  type LoadedRules,
+  type ReloadResult,
+  type RulesHolder,
+} from './rules-holder.js'
+export {
+  SERVICE_NAME,
+  createTramiteClassifier,
+  recordBatch,
+  type TramiteClassifier,
+  type TramiteClassifierOptions,
+} from './service.js'

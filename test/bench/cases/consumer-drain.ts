@@ -6,16 +6,18 @@
  *   BENCH_SIDE=raw  the baseline: a raw kafkajs eachBatch consumer that does no work
  *   BENCH_SIDE=decode  the raw consumer plus Avro decoding of every event (not in the table: it
  *                   tells how much of the kit's cost is the event contract's decoding)
+ *   BENCH_SIDE=decode-fields  the same, decoding only the fields the sentiment aggregator reads
  * Both read the same topic, with the same fetch sizes, from the first offset in a fresh group; the
  * clock runs from start to the last event counted. The topic is produced once per bench run (the
  * broker is new for each run) by whichever side runs first, before its clock starts.
  * Env: BENCH_KAFKA_BROKERS, BENCH_REDIS_URL, BENCH_EVENTS (1000000).
  */
 import { randomBytes } from 'node:crypto'
-import { decodeChatMessage } from '@wolkvox-chat-stream/events'
+import { chatMessageCodec, decodeChatMessage } from '@wolkvox-chat-stream/events'
 import { consumerFetchSizes, createKafkaClient } from '@wolkvox-chat-stream/kafka'
 import { createLogger } from '@wolkvox-chat-stream/observability'
 import { createRedis, waitUntilReady } from '@wolkvox-chat-stream/redis'
+import { sentimentEventFields } from '@wolkvox-chat-stream/sentiment-aggregator'
 import { deleteServiceState } from '@wolkvox-chat-stream/service-kit'
 import { createToyCounter } from '../../support/toy-counter.js'
 import { numberFromEnv, reportResult } from '../case-support.js'
@@ -30,6 +32,8 @@ const log = (line: string): void => void process.stderr.write(`  [consumer-drain
 
 const kafka = createKafkaClient({ brokers: brokers.split(','), clientId: `bench-drain-${side}` })
 const topic = await ensureDrainInput(kafka, count, log)
+
+const decodeSentimentFields = chatMessageCodec.decodeFields([...sentimentEventFields])
 
 let durationMs: number
 if (side === 'kit') {
@@ -71,6 +75,7 @@ if (side === 'kit') {
   await consumer.run({
     eachBatch: ({ batch }) => {
       if (side === 'decode') for (const m of batch.messages) decodeChatMessage(m.value!)
+      if (side === 'decode-fields') for (const m of batch.messages) decodeSentimentFields(m.value!)
       seen += batch.messages.length
       if (seen >= count) finish()
       return Promise.resolve()

@@ -471,23 +471,25 @@ export const pollerCheckpointV1: SchemaVersion = {
   },
 }
 
-/** One tramite that matched, with its score. (`com.wolkvoxchatstream.TramiteLabel`, schemas/tramite-classification.v1.avsc) */
+/** One tramite found in the chat, with its score. (`com.wolkvoxchatstream.TramiteLabel`, schemas/tramite-classification.v1.avsc) */
 export interface TramiteLabelV1 {
-  /** The tramite label, as named by the rule set. */
+  /** The tramite's id in the rule set ("certificado"). */
   tramite: string
-  /** Sum of the weights of its matched rules; higher is stronger. */
+  /** 1 - 2^-w rounded to 3 decimals, in (0, 1], where w weighs the distinct terms found (phrase 2, keyword 1, a satisfied allOf 2). */
   score: number
 }
 
-/** One rule match, so a person can see why a label was given. (`com.wolkvoxchatstream.TramiteExplanation`, schemas/tramite-classification.v1.avsc) */
+/** One occurrence of a term that counted, so a person can see why a label was given. (`com.wolkvoxchatstream.TramiteExplanation`, schemas/tramite-classification.v1.avsc) */
 export interface TramiteExplanationV1 {
-  /** The label the rule votes for. */
+  /** The tramite id the term belongs to. */
   tramite: string
-  /** The rule's id in the rule set. */
-  rule: string
-  /** event_id of the ChatMessage that matched. */
+  /** The term as written in the rule set ("certificad*", "cancel* la factura"). */
+  term: string
+  /** How the term counted: phrase, keyword or allOf (a term of an allOf group satisfied in its message). */
+  kind: string
+  /** event_id of the ChatMessage the term was found in. */
   event_id: string
-  /** The matched text, exact as in the message. */
+  /** The matched text, exact as in the message (the whole word for a prefix term). */
   matched_text: string
   /** Offset of the match in the message, in UTF-16 code units, inclusive. */
   start: number
@@ -495,22 +497,26 @@ export interface TramiteExplanationV1 {
   end: number
 }
 
-/** DRAFT, not yet frozen: frozen when the tramite classifier lands; until then it may change without a new version. The tramite (customer request type) of one chat, from keyword rules over its customer messages. Topic wolkvox.chat.tramite.v1 (compacted), key server|conn_id: the latest record per key is the chat's current classification. (`com.wolkvoxchatstream.TramiteClassification`, schemas/tramite-classification.v1.avsc) */
+/** The tramites (customer request types) of one chat, found by keyword rules in its messages (customer messages with the shipped rules). Topic wolkvox.chat.tramite.v1 (compacted), key server|conn_id: the latest record per key is the chat's current classification. Written when the chat is complete or idle, and again when later messages or a reclassification change it. (`com.wolkvoxchatstream.TramiteClassification`, schemas/tramite-classification.v1.avsc) */
 export interface TramiteClassificationV1 {
   /** The Wolkvox operation's server code, exact ("0010"). */
   server: string
   /** Upstream chat id, as in ChatMessage.conn_id. */
   conn_id: string
-  /** channel_normalized of the chat's messages (of the first one when they differ). */
+  /** channel_normalized of the chat's first message (smallest sent_at, then position). */
   channel: string
-  /** The label with the highest score (ties: the rule set's order); null when no rule matched. */
+  /** sent_at of the chat's first message; its local day is the day the chat is counted in. */
+  started_at: Date
+  /** The id of the first label (the best); null when no tramite matched. */
   primary_tramite: null | string
-  /** Every tramite that matched, highest score first. */
+  /** Every tramite found, best first: by score, then the rule's priority (higher first), then id. */
   labels: TramiteLabelV1[]
-  /** The matches behind labels, in message order. */
+  /** The matches behind labels, in message order (sent_at, then position), then text order. */
   explanations: TramiteExplanationV1[]
-  /** Version of the rule set that classified the chat; a new rule set re-emits its chats. */
+  /** The version of the rule set that classified the chat's messages (the one in force when a message of the chat was last handled, or the one reclassify used). */
   rule_set_version: string
+  /** True when a message with position = conversation_length - 1 was seen; false for a chat written after the idle timeout. */
+  complete: boolean
   /** When this classification was computed. */
   classified_at: Date
 }
@@ -522,7 +528,7 @@ export const tramiteClassificationV1: SchemaVersion = {
     type: 'record',
     name: 'TramiteClassification',
     namespace: 'com.wolkvoxchatstream',
-    doc: "DRAFT, not yet frozen: frozen when the tramite classifier lands; until then it may change without a new version. The tramite (customer request type) of one chat, from keyword rules over its customer messages. Topic wolkvox.chat.tramite.v1 (compacted), key server|conn_id: the latest record per key is the chat's current classification.",
+    doc: "The tramites (customer request types) of one chat, found by keyword rules in its messages (customer messages with the shipped rules). Topic wolkvox.chat.tramite.v1 (compacted), key server|conn_id: the latest record per key is the chat's current classification. Written when the chat is complete or idle, and again when later messages or a reclassification change it.",
     fields: [
       {
         name: 'server',
@@ -533,13 +539,18 @@ export const tramiteClassificationV1: SchemaVersion = {
       {
         name: 'channel',
         type: 'string',
-        doc: "channel_normalized of the chat's messages (of the first one when they differ).",
+        doc: "channel_normalized of the chat's first message (smallest sent_at, then position).",
+      },
+      {
+        name: 'started_at',
+        type: { type: 'long', logicalType: 'timestamp-millis' },
+        doc: "sent_at of the chat's first message; its local day is the day the chat is counted in.",
       },
       {
         name: 'primary_tramite',
         type: ['null', 'string'],
         default: null,
-        doc: "The label with the highest score (ties: the rule set's order); null when no rule matched.",
+        doc: 'The id of the first label (the best); null when no tramite matched.',
       },
       {
         name: 'labels',
@@ -548,23 +559,23 @@ export const tramiteClassificationV1: SchemaVersion = {
           items: {
             type: 'record',
             name: 'TramiteLabel',
-            doc: 'One tramite that matched, with its score.',
+            doc: 'One tramite found in the chat, with its score.',
             fields: [
               {
                 name: 'tramite',
                 type: 'string',
-                doc: 'The tramite label, as named by the rule set.',
+                doc: 'The tramite\'s id in the rule set ("certificado").',
               },
               {
                 name: 'score',
                 type: 'double',
-                doc: 'Sum of the weights of its matched rules; higher is stronger.',
+                doc: '1 - 2^-w rounded to 3 decimals, in (0, 1], where w weighs the distinct terms found (phrase 2, keyword 1, a satisfied allOf 2).',
               },
             ],
           },
         },
         default: [],
-        doc: 'Every tramite that matched, highest score first.',
+        doc: "Every tramite found, best first: by score, then the rule's priority (higher first), then id.",
       },
       {
         name: 'explanations',
@@ -573,19 +584,28 @@ export const tramiteClassificationV1: SchemaVersion = {
           items: {
             type: 'record',
             name: 'TramiteExplanation',
-            doc: 'One rule match, so a person can see why a label was given.',
+            doc: 'One occurrence of a term that counted, so a person can see why a label was given.',
             fields: [
-              { name: 'tramite', type: 'string', doc: 'The label the rule votes for.' },
-              { name: 'rule', type: 'string', doc: "The rule's id in the rule set." },
+              { name: 'tramite', type: 'string', doc: 'The tramite id the term belongs to.' },
+              {
+                name: 'term',
+                type: 'string',
+                doc: 'The term as written in the rule set ("certificad*", "cancel* la factura").',
+              },
+              {
+                name: 'kind',
+                type: 'string',
+                doc: 'How the term counted: phrase, keyword or allOf (a term of an allOf group satisfied in its message).',
+              },
               {
                 name: 'event_id',
                 type: 'string',
-                doc: 'event_id of the ChatMessage that matched.',
+                doc: 'event_id of the ChatMessage the term was found in.',
               },
               {
                 name: 'matched_text',
                 type: 'string',
-                doc: 'The matched text, exact as in the message.',
+                doc: 'The matched text, exact as in the message (the whole word for a prefix term).',
               },
               {
                 name: 'start',
@@ -601,12 +621,17 @@ export const tramiteClassificationV1: SchemaVersion = {
           },
         },
         default: [],
-        doc: 'The matches behind labels, in message order.',
+        doc: 'The matches behind labels, in message order (sent_at, then position), then text order.',
       },
       {
         name: 'rule_set_version',
         type: 'string',
-        doc: 'Version of the rule set that classified the chat; a new rule set re-emits its chats.',
+        doc: "The version of the rule set that classified the chat's messages (the one in force when a message of the chat was last handled, or the one reclassify used).",
+      },
+      {
+        name: 'complete',
+        type: 'boolean',
+        doc: 'True when a message with position = conversation_length - 1 was seen; false for a chat written after the idle timeout.',
       },
       {
         name: 'classified_at',

@@ -176,6 +176,47 @@ describe('pollRange', () => {
     expect(w.watermark()).toBe(2 * HOUR - S)
   })
 
+  it('sends the chunks of a response one at a time, in order, and moves no watermark when recording one fails', async () => {
+    const w = world()
+    const sent: string[][] = []
+    let inFlight = 0
+    let mostInFlight = 0
+    let adds = 0
+    const deps = {
+      ...w.deps,
+      source: fakeSource(),
+      sink: {
+        ...w.deps.sink,
+        publish: async (events: readonly OutgoingEvent[]) => {
+          mostInFlight = Math.max(mostInFlight, ++inFlight)
+          await new Promise((resolve) => setTimeout(resolve, 2))
+          sent.push(events.map((e) => e.eventId))
+          inFlight--
+        },
+      },
+      published: {
+        ...w.deps.published,
+        add: async (ids: readonly string[]) => {
+          if (++adds === 2) throw new AppError('REDIS_UNAVAILABLE', 'redis away')
+          await w.deps.published.add(ids)
+        },
+      },
+    }
+    // One piece of 7,200 messages: chunks of 1,000 then 5,000 messages.
+    const long = { fromMs: 0, toMs: 20 * HOUR - S }
+    await expect(
+      pollRange(deps, { range: long, maxWindowMs: 24 * HOUR, lease: w.lease(), watermarkMs: null }),
+    ).rejects.toThrow('redis away')
+    expect(mostInFlight).toBe(1)
+    expect(sent.length).toBeGreaterThanOrEqual(2)
+    // The first chunk is small (1,000 messages, dead letters aside): Kafka starts sooner.
+    expect(sent[0]!.length).toBeLessThanOrEqual(1_000)
+    const order = sent.flat().map((id) => Number(id.slice(1)))
+    expect(order).toEqual([...order].sort((a, b) => a - b))
+    expect(w.watermark()).toBeNull()
+    expect(w.checkpoints).toEqual([])
+  })
+
   it('stops when the lease is lost, before the next request', async () => {
     const w = world()
     const source = fakeSource()

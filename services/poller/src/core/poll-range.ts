@@ -144,16 +144,24 @@ async function pollPiece(
     return
   }
   const polledAtMs = clock()
-  // Chunks of the response are built and encoded while the previous chunk is on its way to
-  // Kafka: sends stay strictly in order (one in flight, so per-key order holds), but the CPU work
-  // of the next chunk overlaps the wait for the last one's acknowledgements.
-  let inFlight: Promise<void> = Promise.resolve()
+  // Chunks of the response are built, encoded and looked up in the published set while the
+  // previous chunk is on its way to Kafka: sends stay strictly in order (one in flight, so per-key
+  // order holds), but the CPU work and the lookup of the next chunk overlap the wait for the last
+  // one's acknowledgements. Recording a chunk as published (after its acks) runs beside the next
+  // send; the piece ends only when every record is written.
+  let sending: Promise<void> = Promise.resolve()
+  const recording: Promise<void>[] = []
   let failed: Error | undefined
+  const fail = (error: unknown): void => {
+    failed ??= error instanceof Error ? error : new Error(String(error))
+  }
   const chats = result.chats
   for (let start = 0; start < chats.length;) {
     let end = start
     let messages = 0
-    while (end < chats.length && (messages < CHUNK_MESSAGES || end === start)) {
+    // A small first chunk: Kafka starts sending sooner.
+    const size = start === 0 ? FIRST_CHUNK_MESSAGES : CHUNK_MESSAGES
+    while (end < chats.length && (messages < size || end === start)) {
       const conversation = (chats[end] as { conversation?: unknown } | null)?.conversation
       messages += Array.isArray(conversation) ? conversation.length : 1
       end++
@@ -161,34 +169,40 @@ async function pollPiece(
     const built = deps.toEvents(chats.slice(start, end), { window: range, polledAtMs })
     start = end
     stats.fetched += built.fetchedMessages
-    const fresh = await deps.published.unpublished(built.events.map((e) => e.eventId))
+    const lookup = deps.published.unpublished(built.events.map((e) => e.eventId))
+    // Awaited below, after the previous send: no unhandled rejection meanwhile.
+    lookup.catch(() => undefined)
+    await sending
+    if (failed !== undefined) throw failed
+    const fresh = await lookup
     // The same message can appear twice in one response only as a distinct occurrence (its own id).
     const events = built.events.filter((e) => fresh.has(e.eventId))
     stats.duplicates += built.events.length - events.length
-    await inFlight
-    if (failed !== undefined) throw failed
     if (lease.signal.aborted) throw lease.signal.reason
-    inFlight = deps.sink
-      .publish(events, built.deadLetters)
+    sending = deps.sink.publish(events, built.deadLetters).then(() => {
       // Written only after Kafka acknowledged: a crash before this re-publishes, never loses.
-      .then(() => deps.published.add(events.map((e) => e.eventId)))
-      .then(() => {
-        stats.published += events.length
-        stats.deadLettered += built.deadLetters.length
-        deps.observer?.onPublished?.({
-          published: events.length,
-          duplicates: built.events.length - events.length,
-          deadLettered: built.deadLetters.length,
-          fetched: built.fetchedMessages,
+      const record = deps.published
+        .add(events.map((e) => e.eventId))
+        .then(() => {
+          stats.published += events.length
+          stats.deadLettered += built.deadLetters.length
+          deps.observer?.onPublished?.({
+            published: events.length,
+            duplicates: built.events.length - events.length,
+            deadLettered: built.deadLetters.length,
+            fetched: built.fetchedMessages,
+          })
         })
-      })
-      .catch((error: unknown) => {
-        failed = error instanceof Error ? error : new Error(String(error))
-      })
+        .catch(fail)
+      recording.push(record)
+    }, fail)
   }
-  await inFlight
+  await sending
+  await Promise.all(recording)
   if (failed !== undefined) throw failed
 }
 
+/** Messages of the first chunk of a response. */
+const FIRST_CHUNK_MESSAGES = 1_000
 /** Messages per chunk built while the previous chunk is being sent. */
 const CHUNK_MESSAGES = 5_000

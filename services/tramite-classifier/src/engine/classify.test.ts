@@ -273,5 +273,55 @@ describe('the shipped rule set', () => {
       ],
     })
     expect(golden('hola, buenos días')).toEqual({ primary: null, labels: [], explanations: [] })
+    // An allOf group satisfied in one message, accents and case folded.
+    expect(golden('Quiero CAMBIAR mi número de celular')).toEqual({
+      primary: 'actualizacion-datos',
+      labels: ['actualizacion-datos 0.75'],
+      explanations: [
+        'actualizacion-datos "cambi*" "CAMBIAR" 7-14',
+        'actualizacion-datos "celular" "celular" 28-35',
+      ],
+    })
+    // ñ folds to n: typed with or without it, the same match, offsets in the original text.
+    for (const text of ['olvidé mi CONTRASEÑA', 'olvide mi contrasena']) {
+      expect(golden(text)).toEqual({
+        primary: 'acceso-cuenta',
+        labels: ['acceso-cuenta 0.5'],
+        explanations: [`acceso-cuenta "contrasen*" "${text.slice(10)}" 10-20`],
+      })
+    }
+    // Word boundaries: "pagoda" is not "pago".
+    expect(golden('el PAGO, no la pagoda')).toEqual({
+      primary: 'pago-factura',
+      labels: ['pago-factura 0.5'],
+      explanations: ['pago-factura "pago" "PAGO" 3-7'],
+    })
+    // An exclusion cancels the certificate; the payment stays.
+    expect(golden('no necesito el certificado, solo pagar')).toEqual({
+      primary: 'pago-factura',
+      labels: ['pago-factura 0.5'],
+      explanations: ['pago-factura "pagar" "pagar" 33-38'],
+    })
+  })
+
+  it('classifies a conversation: customer lines only, a term twice counts once (golden)', () => {
+    const result = classifyConversation(shipped, [
+      { text: '¿Desea cancelar el servicio?', sender: 'agent', position: 0 },
+      { text: 'no, necesito el certificado', sender: 'customer', position: 1 },
+      { text: 'el CERTIFICADO laboral y la factura', sender: 'customer', position: 2 },
+    ])
+    expect(result.labels.map((l) => `${l.id} ${l.score}`)).toEqual([
+      'certificado 0.5',
+      'pago-factura 0.5',
+    ])
+    expect(
+      result.explanations.map(
+        (e) => `${e.position} ${e.rule} "${e.term}" "${e.matchedText}" ${e.start}-${e.end}`,
+      ),
+    ).toEqual([
+      '1 certificado "certificad*" "certificado" 16-27',
+      '2 certificado "certificad*" "CERTIFICADO" 3-14',
+      '2 pago-factura "factura*" "factura" 28-35',
+    ])
   })
 })

@@ -228,7 +228,8 @@ function addWeight(plan: Plan, rule: number, weight: number): void {
   plan.ruleWeight[rule]! += weight
 }
 
-const score = (weight: number): number => Math.round((1 - 2 ** -weight) * 1000) / 1000
+/** The score of a trámite whose distinct matched terms weigh `weight`: `1 − 2^−w`, 3 decimals. */
+export const weightScore = (weight: number): number => Math.round((1 - 2 ** -weight) * 1000) / 1000
 
 function finish(rules: CompiledRules, collected: Collected): Classification {
   const plan = rules.plan
@@ -247,7 +248,11 @@ function finish(rules: CompiledRules, collected: Collected): Classification {
   const labels: TramiteLabel[] = []
   for (const rule of touched) {
     const tramite = rules.tramites[rule]!
-    labels.push({ id: tramite.id, label: tramite.label, score: score(plan.ruleWeight[rule]!) })
+    labels.push({
+      id: tramite.id,
+      label: tramite.label,
+      score: weightScore(plan.ruleWeight[rule]!),
+    })
   }
   return {
     rulesVersion: rules.version,

@@ -7,7 +7,7 @@
  * classifyMessage(rules, 'Necesito un CERTIFICÁDO laboral').primary // 'certificado'
  * ```
  */
-export { classifyConversation, classifyMessage } from './classify.js'
+export { classifyConversation, classifyMessage, weightScore } from './classify.js'
 export { compileRules, termWeights, type CompiledRules } from './compile.js'
 export {
   evaluate,
@@ -18,6 +18,7 @@ export {
   type Scores,
 } from './evaluate.js'
 export { normalizeText, type NormalizedText } from './fold.js'
+export { mergeMessageMatches, type MessageMatches, type TramiteInfo } from './merge.js'
 export { loadRules, parseRules, type RulesProblem } from './rules.js'
 export {
   senders,

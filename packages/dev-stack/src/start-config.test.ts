@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest'
+import { readStartConfig } from './start-config.js'
+
+describe('npm start configuration', () => {
+  it('runs the simulator on the documented ports by default, starting a day back', () => {
+    const config = readStartConfig({})
+    expect(config).toMatchObject({
+      source: 'simulator',
+      ports: { dashboard: 8080, poller: 8081, sentiment: 8082, classifier: 8083, simulator: 8089 },
+      pollStart: '1d',
+      pollInterval: '30s',
+      pollLockTtl: '10s',
+    })
+    expect(config.kafkaBrokers).toBeUndefined()
+    expect(config.redisUrl).toBeUndefined()
+  })
+
+  it('polls the real API when an operation is configured, with the poller’s own lock TTL', () => {
+    for (const env of [
+      { WOLKVOX_SERVER: '0010', WOLKVOX_TOKEN: 't' },
+      { WOLKVOX_SERVER: '0010', WOLKVOX_TOKEN_FILE: '/run/secrets/t' },
+      { WOLKVOX_OPERATIONS_FILE: 'ops.json' },
+    ]) {
+      const config = readStartConfig(env)
+      expect(config.source).toBe('wolkvox')
+      expect(config.pollInterval).toBe('5m')
+      expect(config.pollLockTtl).toBeUndefined()
+    }
+  })
+
+  it('refuses half an operation instead of silently using the simulator', () => {
+    expect(() => readStartConfig({ WOLKVOX_SERVER: '0010' })).toThrow(
+      /WOLKVOX_SERVER: is set without WOLKVOX_TOKEN/,
+    )
+    expect(() => readStartConfig({ WOLKVOX_TOKEN: 'secret-value' })).toThrow(
+      /WOLKVOX_TOKEN: is set without WOLKVOX_SERVER/,
+    )
+    try {
+      readStartConfig({ WOLKVOX_TOKEN: 'secret-value' })
+    } catch (error) {
+      expect(String((error as Error).message)).not.toContain('secret-value')
+    }
+  })
+
+  it('takes every port from the environment, 0 meaning a free one, and rejects clashes', () => {
+    const config = readStartConfig({
+      DASHBOARD_PORT: '0',
+      POLLER_PORT: '9001',
+      KAFKA_PORT: '0',
+      REDIS_PORT: '6390',
+      START_RUN_DIR: '/tmp/run',
+      KAFKA_BROKERS: 'broker:9092',
+      REDIS_URL: 'redis://r:6379',
+    })
+    expect(config.ports.dashboard).toBe(0)
+    expect(config.ports.poller).toBe(9001)
+    expect(config).toMatchObject({
+      kafkaPort: 0,
+      redisPort: 6390,
+      runDir: '/tmp/run',
+      kafkaBrokers: 'broker:9092',
+      redisUrl: 'redis://r:6379',
+    })
+    expect(() => readStartConfig({ POLLER_PORT: '8080' })).toThrow(
+      /POLLER_PORT: 8080 is also the dashboard's port/,
+    )
+    expect(() => readStartConfig({ SENTIMENT_PORT: 'x', KAFKA_PORT: '70000' })).toThrow(
+      /2 problems[\s\S]*SENTIMENT_PORT[\s\S]*KAFKA_PORT/,
+    )
+  })
+
+  it('passes the user’s poller settings on', () => {
+    expect(
+      readStartConfig({ POLL_START: '3h', POLL_INTERVAL: '1m', POLL_LOCK_TTL: '20s' }),
+    ).toMatchObject({ pollStart: '3h', pollInterval: '1m', pollLockTtl: '20s' })
+  })
+})

@@ -1,0 +1,499 @@
+/* global document, location, URLSearchParams, Node, fetch, setTimeout */
+// The live page: fetches the services' figures through the dashboard's own proxy (/api/...) every
+// few seconds and redraws. Plain DOM and SVG; every text from the data goes through textContent.
+import { horizontalStacks, sparkline, stackedColumns } from './chart.js'
+
+const HOUR = 3_600_000
+const SENTIMENTS = [
+  ['very_negative', 'very negative', '#b2182b'],
+  ['negative', 'negative', '#ef8a62'],
+  ['neutral', 'neutral', '#c8c8c8'],
+  ['positive', 'positive', '#67a9cf'],
+  ['very_positive', 'very positive', '#2166ac'],
+  ['unknown', 'unknown', '#ececec'],
+]
+const PALETTE = [
+  '#3b6fb6',
+  '#e08b2c',
+  '#4e9a5b',
+  '#b5485d',
+  '#7d5ba6',
+  '#2a9d9f',
+  '#c9a227',
+  '#8c6d46',
+  '#d46fa6',
+  '#5c7080',
+  '#9bbf3f',
+  '#e15759',
+  '#76b7b2',
+  '#1f4e79',
+]
+const UNCLASSIFIED = '#bdbdbd'
+
+const state = {
+  server: new URLSearchParams(location.search).get('server'),
+  selectedAgent: null,
+  windows: new Map(),
+  refreshMs: 5000,
+}
+
+const $ = (selector) => document.querySelector(selector)
+
+/** An HTML element with attributes and children (strings become text nodes, never HTML). */
+function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag)
+  for (const [name, value] of Object.entries(attrs)) {
+    if (value === undefined || value === null || value === false) continue
+    if (name === 'onclick') el.addEventListener('click', value)
+    // Through the CSSOM: the page's content security policy forbids style attributes.
+    else if (name === 'color') el.style.backgroundColor = value
+    else el.setAttribute(name, value === true ? '' : String(value))
+  }
+  for (const child of children.flat()) {
+    if (child === null || child === undefined) continue
+    el.append(child instanceof Node ? child : document.createTextNode(String(child)))
+  }
+  return el
+}
+
+const fmt = (n) => Number(n).toLocaleString('en-US')
+const pct = (share) => (share === null ? '—' : `${(share * 100).toFixed(1)} %`)
+const share = (part, whole) => (whole > 0 ? part / whole : null)
+
+/** `YYYY-MM-DD HH:MM:SS` in the operation's zone. */
+function localTime(iso, zone) {
+  if (!iso) return '—'
+  const parts = Object.fromEntries(
+    new Intl.DateTimeFormat('en-CA', {
+      timeZone: zone,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+      hourCycle: 'h23',
+    })
+      .formatToParts(new Date(iso))
+      .map((p) => [p.type, p.value]),
+  )
+  return `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}:${parts.second}`
+}
+
+function duration(seconds) {
+  if (seconds === null || seconds === undefined) return '—'
+  const s = Math.max(0, Math.round(seconds))
+  if (s < 60) return `${s} s`
+  if (s < 3600) return `${Math.floor(s / 60)} min ${s % 60} s`
+  const hours = Math.floor(s / 3600)
+  return hours < 48
+    ? `${hours} h ${Math.floor((s % 3600) / 60)} min`
+    : `${Math.floor(hours / 24)} d ${hours % 24} h`
+}
+
+/** GET through the proxy: `{ ok, data }`, or `{ ok: false, down, message }` (down: 502/504). */
+async function get(path) {
+  try {
+    const res = await fetch(path, { headers: { accept: 'application/json' } })
+    const body = await res.json().catch(() => null)
+    if (res.ok) return { ok: true, data: body }
+    return {
+      ok: false,
+      down: res.status === 502 || res.status === 504,
+      message: body?.error?.message ?? `HTTP ${res.status}`,
+    }
+  } catch {
+    return { ok: false, down: true, message: 'the dashboard itself did not answer' }
+  }
+}
+
+function setService(name, result) {
+  const el = document.querySelector(`#services [data-service="${name}"]`)
+  const value = result === undefined ? 'unknown' : result.ok ? 'ok' : result.down ? 'down' : 'error'
+  el.dataset.state = value
+  el.title = result && !result.ok ? result.message : value
+}
+
+/** Shows (or hides, with null) a panel's "unavailable" line. */
+function unavailable(panel, message) {
+  const el = document.querySelector(`#${panel} .unavailable`)
+  el.hidden = message === null
+  el.textContent = message ?? ''
+  document.querySelector(`#${panel}`).classList.toggle('stale', message !== null)
+}
+
+function setFigure(id, text, value) {
+  const el = document.getElementById(id)
+  el.textContent = text
+  if (value === undefined || value === null) delete el.dataset.value
+  else el.dataset.value = String(value)
+}
+
+// --- poller -------------------------------------------------------------------------------------
+
+function renderPoller(operation) {
+  const zone = operation.timeZone
+  setFigure('watermark', localTime(operation.watermark, zone), operation.watermark)
+  setFigure('lag', duration(operation.lagSeconds), operation.lagSeconds)
+  const live =
+    operation.lastSuccess.live ??
+    Object.values(operation.lastSuccess).sort((a, b) => (a.at < b.at ? 1 : -1))[0]
+  setFigure(
+    'last-poll',
+    live ? `${duration((Date.now() - Date.parse(live.at)) / 1000)} ago` : 'not yet',
+    live?.at,
+  )
+  setFigure(
+    'quota',
+    `${fmt(operation.quota.used)} of ${fmt(operation.quota.budget)} calls`,
+    operation.quota.used,
+  )
+  const error = operation.lastError
+  setFigure(
+    'last-error',
+    error ? `${error.code} at ${localTime(error.at, zone)}: ${error.message}` : 'none',
+    error?.code ?? null,
+  )
+  document.getElementById('last-error').classList.toggle('bad', Boolean(error))
+
+  for (const [purpose, s] of Object.entries(operation.lastSuccess)) {
+    if (!s.window) continue
+    const key = `${purpose}|${s.window.from}|${s.window.to}|${s.at}`
+    state.windows.set(key, { purpose, ...s })
+  }
+  const rows = [...state.windows.values()].sort((a, b) => (a.at < b.at ? 1 : -1)).slice(0, 8)
+  state.windows = new Map(
+    rows.map((r) => [`${r.purpose}|${r.window.from}|${r.window.to}|${r.at}`, r]),
+  )
+  $('#windows tbody').replaceChildren(
+    ...rows.map((r) =>
+      h(
+        'tr',
+        { 'data-purpose': r.purpose, 'data-from': r.window.from, 'data-to': r.window.to },
+        h('td', {}, r.purpose),
+        h('td', {}, localTime(r.window.from, zone)),
+        h('td', {}, localTime(r.window.to, zone)),
+        h(
+          'td',
+          { class: 'num', 'data-field': 'published', 'data-value': r.published },
+          fmt(r.published),
+        ),
+        h('td', {}, localTime(r.at, zone)),
+      ),
+    ),
+  )
+}
+
+// --- sentiment ----------------------------------------------------------------------------------
+
+function hourSlots() {
+  const last = Math.floor(Date.now() / HOUR) * HOUR
+  return Array.from({ length: 24 }, (_, i) => last - (23 - i) * HOUR)
+}
+
+function renderAgents(agents, series, slots, zone) {
+  let conversations = 0
+  let negative = 0
+  for (const a of agents) {
+    conversations += a.totals.conversations
+    negative += a.totals.conversations_ending_negative
+  }
+  setFigure('negative-share', pct(share(negative, conversations)), share(negative, conversations))
+  setFigure('negative-count', fmt(negative), negative)
+  setFigure('conversation-count', fmt(conversations), conversations)
+
+  // Share per hour over every agent's windows.
+  const perSlot = slots.map(() => ({ conversations: 0, negative: 0 }))
+  for (const windows of series.values()) {
+    for (const w of windows) {
+      const i = slots.indexOf(Date.parse(w.window_start))
+      if (i === -1) continue
+      perSlot[i].conversations += w.conversations
+      perSlot[i].negative += w.conversations_ending_negative
+    }
+  }
+  $('#negative-chart').replaceChildren(
+    sparkline(
+      perSlot.map((s) => share(s.negative, s.conversations)),
+      { min: 0, max: 1, width: 420, height: 80, color: '#b2182b' },
+    ),
+  )
+
+  if (!agents.some((a) => a.agent_key === state.selectedAgent)) {
+    state.selectedAgent =
+      [...agents].sort((a, b) => b.totals.messages - a.totals.messages)[0]?.agent_key ?? null
+  }
+  $('#agents tbody').replaceChildren(
+    ...agents.map((a) => {
+      const t = a.totals
+      const windows = series.get(a.agent_key) ?? []
+      const byStart = new Map(windows.map((w) => [Date.parse(w.window_start), w]))
+      const cell = (field, value, text = fmt(value)) =>
+        h('td', { class: 'num', 'data-field': field, 'data-value': value ?? '' }, text)
+      return h(
+        'tr',
+        {
+          'data-agent-key': a.agent_key,
+          'aria-selected': a.agent_key === state.selectedAgent ? 'true' : 'false',
+          onclick: () => {
+            state.selectedAgent = a.agent_key
+            void refresh()
+          },
+        },
+        h('td', { 'data-field': 'agent_name' }, a.agent_name),
+        cell('messages', t.messages),
+        cell('conversations', t.conversations),
+        cell('conversations_ending_negative', t.conversations_ending_negative),
+        cell(
+          'share_negative',
+          share(t.conversations_ending_negative, t.conversations),
+          pct(share(t.conversations_ending_negative, t.conversations)),
+        ),
+        cell('mean_score', t.mean_score, t.mean_score === null ? '—' : t.mean_score.toFixed(2)),
+        h(
+          'td',
+          {},
+          sparkline(
+            slots.map((s) => byStart.get(s)?.mean_score ?? null),
+            { min: -2, max: 2 },
+          ),
+        ),
+      )
+    }),
+  )
+
+  const selected = agents.find((a) => a.agent_key === state.selectedAgent)
+  $('#agent-chart-title').textContent = selected
+    ? `${selected.agent_name}: messages by sentiment and mean score per hour, last 24 h`
+    : 'No agent yet'
+  const windows = new Map(
+    (series.get(state.selectedAgent) ?? []).map((w) => [Date.parse(w.window_start), w]),
+  )
+  const hourLabel = (ms) => localTime(new Date(ms).toISOString(), zone).slice(11, 13) + 'h'
+  $('#agent-chart').replaceChildren(
+    stackedColumns({
+      slots: slots.map(hourLabel),
+      series: SENTIMENTS.map(([key, label, color]) => ({
+        label,
+        color,
+        values: slots.map((s) => windows.get(s)?.messages_by_sentiment[key] ?? 0),
+      })),
+      line: {
+        label: 'mean score',
+        color: '#222',
+        min: -2,
+        max: 2,
+        values: slots.map((s) => windows.get(s)?.mean_score ?? null),
+      },
+    }),
+    h(
+      'p',
+      { class: 'legend' },
+      SENTIMENTS.map(([, label, color]) => h('span', { class: 'key' }, h('i', { color }), label)),
+      h('span', { class: 'key' }, h('i', { class: 'line' }), 'mean score (right axis, −2 … +2)'),
+    ),
+  )
+}
+
+async function loadSentiment(server) {
+  const base = `/api/sentiment/operations/${encodeURIComponent(server)}`
+  const agents = await get(`${base}/agents`)
+  if (!agents.ok) return { agents }
+  const slots = hourSlots()
+  const from = new Date(slots[0]).toISOString()
+  const answers = await Promise.all(
+    agents.data.agents.map((a) =>
+      get(
+        `${base}/agents/${encodeURIComponent(a.agent_key)}/sentiment?granularity=hour&from=${encodeURIComponent(from)}`,
+      ),
+    ),
+  )
+  const series = new Map()
+  agents.data.agents.forEach((a, i) => {
+    if (answers[i].ok) series.set(a.agent_key, answers[i].data.windows)
+  })
+  return { agents, series, slots }
+}
+
+// --- trámites -----------------------------------------------------------------------------------
+
+function renderTramites(answer) {
+  const rows = answer.by_channel
+  const totals = new Map()
+  for (const r of rows) totals.set(r.tramite, (totals.get(r.tramite) ?? 0) + r.conversations)
+  const tramites = [...totals.keys()].sort((a, b) => {
+    if (a === null) return 1
+    if (b === null) return -1
+    return totals.get(b) - totals.get(a) || a.localeCompare(b)
+  })
+  const color = (t, i) => (t === null ? UNCLASSIFIED : PALETTE[i % PALETTE.length])
+  const label = (t) => (t === null ? 'unclassified' : t)
+  const channels = new Map()
+  for (const r of rows) {
+    if (!channels.has(r.channel)) channels.set(r.channel, new Map())
+    channels.get(r.channel).set(r.tramite, r.conversations)
+  }
+  const channelTotal = (c) => [...channels.get(c).values()].reduce((s, v) => s + v, 0)
+  const order = [...channels.keys()].sort(
+    (a, b) => channelTotal(b) - channelTotal(a) || a.localeCompare(b),
+  )
+
+  $('#tramite-bars').replaceChildren(
+    rows.length === 0
+      ? h('p', { class: 'hint' }, 'No conversation classified yet.')
+      : horizontalStacks(
+          order.map((c) => ({
+            label: c,
+            segments: tramites.map((t, i) => ({
+              label: label(t),
+              color: color(t, i),
+              value: channels.get(c).get(t) ?? 0,
+            })),
+          })),
+        ),
+    h(
+      'p',
+      { class: 'legend' },
+      tramites.map((t, i) => h('span', { class: 'key' }, h('i', { color: color(t, i) }), label(t))),
+    ),
+  )
+  $('#tramite-table thead').replaceChildren(
+    h(
+      'tr',
+      {},
+      h('th', {}, 'channel'),
+      tramites.map((t) => h('th', { class: 'num' }, label(t))),
+      h('th', { class: 'num' }, 'total'),
+    ),
+  )
+  $('#tramite-table tbody').replaceChildren(
+    ...order.map((c) =>
+      h(
+        'tr',
+        { 'data-channel': c },
+        h('td', {}, c),
+        tramites.map((t) => {
+          const v = channels.get(c).get(t) ?? 0
+          return h('td', { class: 'num', 'data-tramite': t ?? '', 'data-value': v }, fmt(v))
+        }),
+        h(
+          'td',
+          { class: 'num', 'data-field': 'total', 'data-value': channelTotal(c) },
+          fmt(channelTotal(c)),
+        ),
+      ),
+    ),
+  )
+  const range =
+    answer.from || answer.to
+      ? `from ${answer.from ?? 'the start'} to ${answer.to ?? 'now'}`
+      : 'all time'
+  $('#tramite-hint').textContent =
+    `Conversations per channel and trámite, ${range}; rules ${answer.rules_version ?? '—'}.`
+}
+
+// --- the loop -----------------------------------------------------------------------------------
+
+function renderServers(servers) {
+  const select = $('#server')
+  const current = [...select.options].map((o) => o.value).join(',')
+  if (current !== servers.join(',')) {
+    select.replaceChildren(...servers.map((s) => h('option', { value: s }, s)))
+  }
+  select.value = state.server ?? ''
+}
+
+let running = false
+async function refresh() {
+  if (running) return
+  running = true
+  try {
+    const poller = await get('/api/poller/status')
+    setService('poller', poller)
+    const operations = poller.ok ? poller.data.operations : []
+    const servers = operations.map((o) => o.server)
+    if (
+      state.server !== null &&
+      !servers.includes(state.server) &&
+      servers.length > 0 &&
+      !new URLSearchParams(location.search).has('server')
+    ) {
+      state.server = null
+    }
+    state.server ??= servers[0] ?? null
+    renderServers(
+      state.server && !servers.includes(state.server) ? [state.server, ...servers] : servers,
+    )
+
+    const notice = $('#notice')
+    notice.hidden = state.server !== null
+    notice.textContent =
+      state.server === null
+        ? poller.ok
+          ? 'The poller has no operation configured.'
+          : `Which operation? The poller is unavailable (${poller.message}); open this page with ?server=CODE.`
+        : ''
+    const operation = operations.find((o) => o.server === state.server)
+    unavailable(
+      'poller',
+      poller.ok
+        ? operation
+          ? null
+          : `The poller does not poll operation ${state.server}.`
+        : `Poller unavailable: ${poller.message}`,
+    )
+    if (operation) renderPoller(operation)
+    if (state.server === null) return
+
+    const [sentiment, tramites] = await Promise.all([
+      loadSentiment(state.server),
+      get(`/api/classifier/operations/${encodeURIComponent(state.server)}/tramites`),
+    ])
+    setService('sentiment', sentiment.agents)
+    setService('classifier', tramites)
+    unavailable(
+      'sentiment',
+      sentiment.agents.ok ? null : `Sentiment aggregator unavailable: ${sentiment.agents.message}`,
+    )
+    unavailable(
+      'negative',
+      sentiment.agents.ok ? null : `Sentiment aggregator unavailable: ${sentiment.agents.message}`,
+    )
+    if (sentiment.agents.ok) {
+      renderAgents(
+        sentiment.agents.data.agents,
+        sentiment.series,
+        sentiment.slots,
+        operation?.timeZone ?? 'UTC',
+      )
+    }
+    unavailable('tramites', tramites.ok ? null : `Classifier unavailable: ${tramites.message}`)
+    if (tramites.ok) renderTramites(tramites.data)
+
+    const failed = [poller, sentiment.agents, tramites].filter((r) => !r.ok).length
+    const updated = $('#updated')
+    updated.dataset.state = failed === 0 ? 'ok' : 'partial'
+    updated.textContent = `updated ${new Date().toLocaleTimeString('en-GB')}${failed ? ` (${failed} part${failed > 1 ? 's' : ''} unavailable)` : ''}`
+    updated.dataset.at = new Date().toISOString()
+  } finally {
+    running = false
+  }
+}
+
+async function loop() {
+  await refresh().catch((error) => {
+    $('#updated').dataset.state = 'error'
+    $('#updated').textContent = `refresh failed: ${error.message}`
+  })
+  setTimeout(() => void loop(), state.refreshMs)
+}
+
+$('#server').addEventListener('change', (event) => {
+  state.server = event.target.value
+  state.windows.clear()
+  void refresh()
+})
+
+const config = await get('/config.json')
+if (config.ok) state.refreshMs = config.data.refreshMs
+void loop()

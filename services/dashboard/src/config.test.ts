@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest'
+import { readDashboardConfig } from './config.js'
+
+describe('dashboard configuration', () => {
+  it('defaults to port 8080 and the services on their documented ports', () => {
+    expect(readDashboardConfig({})).toEqual({
+      httpPort: 8080,
+      upstreams: {
+        poller: 'http://127.0.0.1:8081',
+        sentiment: 'http://127.0.0.1:8082',
+        classifier: 'http://127.0.0.1:8083',
+      },
+      proxyTimeoutMs: 5000,
+      refreshMs: 5000,
+      logLevel: 'info',
+    })
+  })
+
+  it('keeps a path prefix and drops a trailing slash', () => {
+    const config = readDashboardConfig({
+      HTTP_PORT: '0',
+      POLLER_URL: 'https://poller.internal/base/',
+      SENTIMENT_URL: 'http://10.0.0.5:9000',
+      DASHBOARD_PROXY_TIMEOUT: '2s',
+      DASHBOARD_REFRESH: '1s',
+    })
+    expect(config.httpPort).toBe(0)
+    expect(config.upstreams.poller).toBe('https://poller.internal/base')
+    expect(config.upstreams.sentiment).toBe('http://10.0.0.5:9000')
+    expect(config.proxyTimeoutMs).toBe(2000)
+    expect(config.refreshMs).toBe(1000)
+  })
+
+  it('reports every bad value at once', () => {
+    expect(() =>
+      readDashboardConfig({
+        POLLER_URL: 'not a url',
+        SENTIMENT_URL: 'ftp://host',
+        CLASSIFIER_URL: 'http://user:pw@host?q=1',
+        DASHBOARD_PROXY_TIMEOUT: '10m',
+        HTTP_PORT: '99999',
+      }),
+    ).toThrow(
+      /5 problems[\s\S]*DASHBOARD_PROXY_TIMEOUT[\s\S]*POLLER_URL[\s\S]*SENTIMENT_URL: must be an http[\s\S]*CLASSIFIER_URL: must not carry credentials[\s\S]*HTTP_PORT/,
+    )
+  })
+})

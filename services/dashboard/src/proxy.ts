@@ -1,0 +1,198 @@
+/*
+ * The same-origin proxy: `GET /api/<service>/<path>` is forwarded to that service's base URL, so
+ * the page needs no CORS and reaches nothing but the three configured services.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { ErrorCode } from '@wolkvox-chat-stream/errors'
+import type { Logger, MetricsRegistry } from '@wolkvox-chat-stream/observability'
+import { upstreamNames, type UpstreamName } from './config.js'
+
+/** The largest answer the proxy passes on (the services' JSON is a few kB to a few hundred kB). */
+export const MAX_PROXIED_BYTES = 8 * 1024 * 1024
+
+/** Where a request to the dashboard goes. */
+export type ProxyTarget =
+  | { kind: 'forward'; service: UpstreamName; url: string }
+  | { kind: 'refused'; status: 400 | 404; message: string }
+
+/**
+ * Maps a request path (with its query) under `/api/` to the service URL it is forwarded to. The
+ * rest of the path and the query are passed on as they are (an agent key stays percent-encoded);
+ * a dot segment, raw or encoded, is refused so a path can never climb out of the service's base.
+ */
+export function resolveProxyTarget(
+  requestUrl: string,
+  upstreams: Readonly<Record<UpstreamName, string>>,
+): ProxyTarget {
+  const queryAt = requestUrl.indexOf('?')
+  const path = queryAt === -1 ? requestUrl : requestUrl.slice(0, queryAt)
+  const query = queryAt === -1 ? '' : requestUrl.slice(queryAt)
+  const match = /^\/api\/([a-z]+)(\/.*)?$/u.exec(path)
+  const service = upstreamNames.find((name) => name === match?.[1])
+  if (match === null || service === undefined) {
+    return {
+      kind: 'refused',
+      status: 404,
+      message: `Only ${upstreamNames.map((n) => `/api/${n}/`).join(', ')} are proxied`,
+    }
+  }
+  const rest = match[2] ?? '/'
+  const segments = rest.split('/')
+  const dotted = segments.some((segment) => {
+    let decoded: string
+    try {
+      decoded = decodeURIComponent(segment)
+    } catch {
+      return true
+    }
+    return decoded === '.' || decoded === '..'
+  })
+  if (dotted || rest.includes('\\') || rest.startsWith('//')) {
+    return { kind: 'refused', status: 400, message: 'The path has a dot segment or a backslash' }
+  }
+  return { kind: 'forward', service, url: `${upstreams[service]}${rest}${query}` }
+}
+
+/** Options for {@link createProxy}. */
+export interface ProxyOptions {
+  upstreams: Readonly<Record<UpstreamName, string>>
+  timeoutMs: number
+  registry: MetricsRegistry
+  logger: Logger
+  maxBytes?: number
+}
+
+const sendError = (
+  res: ServerResponse,
+  status: number,
+  code: ErrorCode,
+  message: string,
+  extra: Record<string, string> = {},
+): void => {
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'cache-control': 'no-store',
+    ...(status === 405 ? { allow: 'GET' } : {}),
+  })
+  res.end(JSON.stringify({ error: { code, message, ...extra } }))
+}
+
+/** Reads a body up to `maxBytes`; `null` when it is larger. */
+async function readCapped(response: Response, maxBytes: number): Promise<Buffer | null> {
+  const declared = Number(response.headers.get('content-length') ?? '0')
+  if (declared > maxBytes) {
+    await response.body?.cancel()
+    return null
+  }
+  const chunks: Uint8Array[] = []
+  let size = 0
+  if (response.body === null) return Buffer.alloc(0)
+  for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
+    size += chunk.byteLength
+    if (size > maxBytes) return null
+    chunks.push(chunk)
+  }
+  return Buffer.concat(chunks)
+}
+
+/** Why a fetch failed, in words, without the URL's query (it could carry a name). */
+function describeFailure(error: unknown): string {
+  const cause = (error as { cause?: { code?: unknown; message?: unknown } }).cause
+  if (typeof cause?.code === 'string') return cause.code
+  if (typeof cause?.message === 'string') return cause.message
+  return error instanceof Error ? error.message : String(error)
+}
+
+/**
+ * The proxy as a route of the dashboard's HTTP server: answers every path under `/api/` (and only
+ * those). The service's own status and JSON are passed on; when it cannot be reached the answer is
+ * 502 `DASHBOARD_UPSTREAM_UNAVAILABLE` (504 `DASHBOARD_UPSTREAM_TIMEOUT` after `timeoutMs`), with
+ * `service` naming it, so the page can say which part is down.
+ */
+export function createProxy(
+  options: ProxyOptions,
+): (req: IncomingMessage, res: ServerResponse) => Promise<boolean> {
+  const maxBytes = options.maxBytes ?? MAX_PROXIED_BYTES
+  const requests = options.registry.counter<'upstream' | 'outcome'>({
+    name: 'wolkvox_dashboard_proxy_requests_total',
+    help: 'Requests the dashboard forwarded, by upstream service and outcome (answered, unavailable, timeout, too_large).',
+    labelNames: ['upstream', 'outcome'],
+  })
+  const duration = options.registry.histogram<'upstream'>({
+    name: 'wolkvox_dashboard_proxy_duration_seconds',
+    help: 'Time from forwarding a request to having the whole answer, by upstream service.',
+    labelNames: ['upstream'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+  })
+
+  return async (req, res) => {
+    const url = req.url ?? '/'
+    if (url !== '/api' && !url.startsWith('/api/') && !url.startsWith('/api?')) return false
+    if (req.method !== 'GET') {
+      sendError(res, 405, 'DASHBOARD_PROXY_REFUSED', 'The proxy answers GET only')
+      return true
+    }
+    const target = resolveProxyTarget(url, options.upstreams)
+    if (target.kind === 'refused') {
+      sendError(res, target.status, 'DASHBOARD_PROXY_REFUSED', target.message)
+      return true
+    }
+    const { service } = target
+    const base = options.upstreams[service]
+    const started = performance.now()
+    let outcome = 'answered'
+    try {
+      const response = await fetch(target.url, {
+        headers: { accept: req.headers.accept ?? 'application/json' },
+        redirect: 'manual',
+        signal: AbortSignal.timeout(options.timeoutMs),
+      })
+      const body = await readCapped(response, maxBytes)
+      if (body === null) {
+        outcome = 'too_large'
+        sendError(
+          res,
+          502,
+          'DASHBOARD_UPSTREAM_TOO_LARGE',
+          `The ${service} answered more than ${maxBytes} bytes`,
+          { service },
+        )
+        return true
+      }
+      res.writeHead(response.status, {
+        'content-type': response.headers.get('content-type') ?? 'application/octet-stream',
+        'cache-control': 'no-store',
+      })
+      res.end(body)
+    } catch (error) {
+      const timedOut = (error as Error).name === 'TimeoutError'
+      outcome = timedOut ? 'timeout' : 'unavailable'
+      options.logger.warn('proxied request failed', {
+        service,
+        outcome,
+        reason: describeFailure(error),
+      })
+      if (timedOut) {
+        sendError(
+          res,
+          504,
+          'DASHBOARD_UPSTREAM_TIMEOUT',
+          `The ${service} at ${base} did not answer within ${options.timeoutMs} ms`,
+          { service },
+        )
+      } else {
+        sendError(
+          res,
+          502,
+          'DASHBOARD_UPSTREAM_UNAVAILABLE',
+          `The ${service} at ${base} is unavailable (${describeFailure(error)})`,
+          { service },
+        )
+      }
+    } finally {
+      requests.inc({ upstream: service, outcome })
+      duration.observe({ upstream: service }, (performance.now() - started) / 1000)
+    }
+    return true
+  }
+}

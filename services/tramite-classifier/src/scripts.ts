@@ -1,0 +1,131 @@
+/*
+ * Lua of the classifier. `conversation` runs inside the kit's apply script, atomically with the
+ * partition's offset; the others run on the classifier's own connection, each on keys of one
+ * partition (one hash tag), and check before they write. README: How state is kept.
+ */
+
+/** Registered as `conversation` (the kit's apply script). */
+export const conversationScript = `--[[
+conversation (tramite-classifier): merges one conversation's messages of a batch into its state.
+
+KEYS[1]  the conversation hash: first, fpos, ch (the first message's sent_at ms, position and
+         channel), pub (latest publish ms), done ('1' once complete), v (the rules version of the
+         latest batch), n (changes), 'm:<event_id>' (a message's matches, JSON); the emitter's
+         eh, eat, cv, cf
+KEYS[2]  the partition's dirty hash: 'server|conn_id' -> batches the emitter has not looked at
+KEYS[3]  the partition's pending sorted set: chats neither complete nor emitted, by publish ms
+ARGV[1]  'server|conn_id'
+ARGV[2]  the batch's first message: sent_at ms; ARGV[3] its position; ARGV[4] its channel
+ARGV[5]  the latest record timestamp (publish ms) among the batch's messages
+ARGV[6]  '1' when the batch holds a message with position = conversation_length - 1
+ARGV[7]  the rules version that matched the batch's messages
+ARGV[8…] pairs: 'm:<event_id>', the message's matches (JSON)
+Returns nothing; writes only after every read.
+]]
+local c = redis.call('HMGET', KEYS[1], 'first', 'fpos', 'pub', 'done', 'eh')
+local fields = {'v', ARGV[7]}
+local function add(field, value)
+  fields[#fields + 1] = field
+  fields[#fields + 1] = value
+end
+local first, fpos = tonumber(c[1]), tonumber(c[2])
+local ms, pos = tonumber(ARGV[2]), tonumber(ARGV[3])
+if first == nil or ms < first or (ms == first and pos < fpos) then
+  add('first', ARGV[2])
+  add('fpos', ARGV[3])
+  add('ch', ARGV[4])
+end
+local pub = c[3]
+if pub == false or tonumber(ARGV[5]) > tonumber(pub) then
+  pub = ARGV[5]
+  add('pub', pub)
+end
+local done = c[4] == '1' or ARGV[6] == '1'
+if done then add('done', '1') end
+for i = 8, #ARGV, 2 do add(ARGV[i], ARGV[i + 1]) end
+redis.call('HSET', KEYS[1], unpack(fields))
+redis.call('HINCRBY', KEYS[1], 'n', 1)
+if done then
+  redis.call('ZREM', KEYS[3], ARGV[1])
+elseif not c[5] then
+  redis.call('ZADD', KEYS[3], pub, ARGV[1])
+end
+redis.call('HINCRBY', KEYS[2], ARGV[1], 1)
+`
+
+/** Run by the emitter once a classification is on the output topic. */
+export const recordScript = `--[[
+record (tramite-classifier): stores what was emitted for a conversation and moves its count to the
+bucket of its new classification, only if the conversation is still as it was read.
+
+KEYS[1]  the conversation hash
+KEYS[2]  the partition's pending sorted set
+KEYS[3]  the counts hash of (server, the new rules version): '[day, channel, tramite]' -> count
+KEYS[4]  the counts hash of (server, the version counted so far), or KEYS[3] again
+KEYS[5]  the partition's kit meta hash
+ARGV[1]  'server|conn_id'
+ARGV[2]  n (changes) as read; ARGV[3] cv (version counted) as read, '' for none
+ARGV[4]  the emitted content fingerprint; ARGV[5] classified_at ms
+ARGV[6]  the new rules version; ARGV[7] the new count field
+ARGV[8]  the service's epoch
+Returns 1 recorded, 0 changed since read (nothing written), -1 the partition's state belongs to
+another epoch (nothing written).
+]]
+if redis.call('HGET', KEYS[5], 'epoch') ~= ARGV[8] then return -1 end
+local c = redis.call('HMGET', KEYS[1], 'n', 'cv', 'cf')
+if (c[1] or '') ~= ARGV[2] or (c[2] or '') ~= ARGV[3] then return 0 end
+if c[3] ~= ARGV[7] or c[2] ~= ARGV[6] then
+  if c[3] then
+    if redis.call('HINCRBY', KEYS[4], c[3], -1) <= 0 then redis.call('HDEL', KEYS[4], c[3]) end
+  end
+  redis.call('HINCRBY', KEYS[3], ARGV[7], 1)
+end
+redis.call('HSET', KEYS[1], 'eh', ARGV[4], 'eat', ARGV[5], 'cv', ARGV[6], 'cf', ARGV[7])
+redis.call('ZREM', KEYS[2], ARGV[1])
+return 1
+`
+
+/** Run by reclassify: the matches of the messages it read, found again with the rules in force. */
+export const rematchScript = `--[[
+rematch (tramite-classifier reclassify): replaces the matches of the given messages of a
+conversation, only if the conversation is still as it was read.
+
+KEYS[1]  the conversation hash
+KEYS[2]  the partition's kit meta hash
+ARGV[1]  the service's epoch; ARGV[2] n (changes) as read; ARGV[3] the rules version
+ARGV[4…] pairs: 'm:<event_id>', the message's matches (JSON), or '' when none counted
+Returns 1 written, 0 changed since read (nothing written), -1 the partition's state belongs to
+another epoch (nothing written).
+]]
+if redis.call('HGET', KEYS[2], 'epoch') ~= ARGV[1] then return -1 end
+if (redis.call('HGET', KEYS[1], 'n') or '') ~= ARGV[2] then return 0 end
+local set = {'v', ARGV[3]}
+for i = 4, #ARGV, 2 do
+  if ARGV[i + 1] == '' then
+    redis.call('HDEL', KEYS[1], ARGV[i])
+  else
+    set[#set + 1] = ARGV[i]
+    set[#set + 1] = ARGV[i + 1]
+  end
+end
+redis.call('HSET', KEYS[1], unpack(set))
+redis.call('HINCRBY', KEYS[1], 'n', 1)
+return 1
+`
+
+/** Clears dirty marks the emitter handled, unless a change landed meanwhile. */
+export const clearDirtyScript = `--[[
+clear-dirty (tramite-classifier): HDEL each field whose value is still the one read.
+
+KEYS[1]  the partition's dirty hash
+ARGV     field, value, field, value, ...
+Returns the number of fields deleted.
+]]
+local deleted = 0
+for i = 1, #ARGV, 2 do
+  if redis.call('HGET', KEYS[1], ARGV[i]) == ARGV[i + 1] then
+    deleted = deleted + redis.call('HDEL', KEYS[1], ARGV[i])
+  end
+end
+return deleted
+`

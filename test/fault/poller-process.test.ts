@@ -1,0 +1,217 @@
+/*
+ * Faults of the poller's own process, with the sentiment aggregator consuming what it publishes:
+ * - killed with SIGKILL after part of a window is on the topic (QUALITY.md: "restart re-polls;
+ *   consumers see no double counts");
+ * - 20 pollers racing for one token (QUALITY.md: "zero overlapping calls; every window published
+ *   once");
+ * - paused with SIGSTOP past its lease while another poller takes over (QUALITY.md: "resumed
+ *   holder makes no call and cannot move the watermark").
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { topics } from '@wolkvox-chat-stream/events'
+import type { ConsumerService } from '@wolkvox-chat-stream/service-kit'
+import {
+  startSimulator,
+  tokenFingerprint,
+  type RunningSimulator,
+} from '@wolkvox-chat-stream/wolkvox-simulator'
+import {
+  expectExactPipeline,
+  startAggregator,
+  startPollerRun,
+  stopPollerRun,
+  waitForWatermark,
+  type RunningPoller,
+} from '../support/fault-pipeline.js'
+import { startFaultStack, topicEndOffsets, type FaultStack } from '../support/fault-stack.js'
+import { newServerCode, pollerEnv } from '../support/poller-harness.js'
+import {
+  runPoller,
+  startPoller,
+  type PollerProcess,
+  type StatusDocument,
+} from '../support/poller-service-harness.js'
+import { waitFor } from '../support/wait-for.js'
+
+const TOKEN = 'canary-fault-poller-token-1f6d'
+const SLOW_TOKEN = 'canary-fault-paused-token-c07a'
+const HOUR = 3_600_000
+
+describe('the poller process killed or paused mid-window', () => {
+  let stack: FaultStack
+  /** Dense history: one window of tens of thousands of messages takes seconds to produce. */
+  let dense: RunningSimulator
+  /** Sparse and slow: many small windows, each call 150 ms on the server. */
+  let slow: RunningSimulator
+  let aggregator: ConsumerService
+  const processes: PollerProcess[] = []
+
+  beforeAll(async () => {
+    stack = await startFaultStack()
+    ;[dense, slow] = await Promise.all([
+      startSimulator({ tokens: [TOKEN], chatsPerHour: 400, seed: 45 }),
+      startSimulator({ tokens: [SLOW_TOKEN], chatsPerHour: 12, seed: 46, latencyMs: 150 }),
+    ])
+    aggregator = await startAggregator(stack)
+  })
+
+  afterAll(async () => {
+    for (const p of processes) {
+      if (p.process.exitCode === null && p.process.signalCode === null) p.kill('SIGKILL')
+    }
+    await aggregator?.stop()
+    await Promise.all([dense?.close(), slow?.close()])
+    await stack?.stop()
+  })
+
+  it('SIGKILL after part of a window is published: the restart re-polls it, and nothing is counted twice', async () => {
+    const startMs = Math.floor(Date.now() / 1000) * 1000 - 10 * HOUR
+    // One window for the whole backlog, so the kill lands inside it.
+    const extra = { POLL_MAX_WINDOW: '12h' }
+    const base = await topicEndOffsets(stack.kafka, topics.chatMessage.name)
+    const first: RunningPoller = await startPollerRun({
+      stack,
+      sim: dense,
+      token: TOKEN,
+      startMs,
+      extra,
+    })
+    processes.push(first.process)
+    const backlog = dense.truth({ from: new Date(startMs), to: new Date(Date.now() - 10_000) })
+    const written = await waitFor(
+      async () => {
+        const n = (await topicEndOffsets(stack.kafka, topics.chatMessage.name)) - base
+        return n > 0 ? n : 0
+      },
+      { what: 'the first records of the window', timeoutMs: 60_000, intervalMs: 20 },
+    )
+    first.process.kill('SIGKILL')
+    expect((await first.process.exited).signal).toBe('SIGKILL')
+    expect(written).toBeLessThan(backlog.messageCount)
+    // The window was not finished: no watermark was written.
+    const before = JSON.parse((await runPoller(['status'], first.env)).stdout) as StatusDocument
+    expect(before.operations[0]!.watermark).toBeNull()
+
+    const second = await startPollerRun({
+      stack,
+      sim: dense,
+      token: TOKEN,
+      startMs,
+      server: first.server,
+      extra,
+    })
+    processes.push(second.process)
+    await waitForWatermark(second, Date.now() - 10_000)
+    const watermarkMs = await stopPollerRun(second)
+    const outcome = await expectExactPipeline({
+      stack,
+      sim: dense,
+      server: first.server,
+      fromMs: startMs,
+      toMs: watermarkMs,
+      aggregators: [aggregator],
+    })
+    expect(outcome.expected).toBeGreaterThanOrEqual(backlog.messageCount)
+  })
+
+  it('20 pollers race for one token: no overlapping call, every message published once', async () => {
+    const server = newServerCode()
+    const startMs = Math.floor(Date.now() / 1000) * 1000 - 6 * HOUR
+    const env = pollerEnv({
+      server,
+      token: SLOW_TOKEN,
+      simulatorUrl: slow.url,
+      kafkaBrokers: stack.brokers,
+      redisUrl: stack.redisUrl,
+      extra: {
+        POLL_START: new Date(startMs).toISOString(),
+        POLL_MAX_WINDOW: '1h',
+        POLL_LOCK_WAIT: '120s',
+        POLL_SETTLE_LAG: '5s',
+        POLL_LOOKBACK: '10s',
+      },
+    })
+    slow.clearCalls()
+    const racers = Array.from({ length: 20 }, () => startPoller(['once'], env))
+    processes.push(...racers)
+    const exits = await Promise.all(racers.map((p) => p.exited))
+    expect(
+      exits.map((e) => e.code),
+      racers.map((p) => p.stderr()).join(''),
+    ).toEqual(Array(20).fill(0))
+    // Each took the token in turn: the first polled the backlog, the others what was new.
+    expect(slow.calls().length).toBeGreaterThanOrEqual(6)
+    expect(slow.overlaps()).toEqual([])
+    const watermarks = racers.map((p) => Date.parse(String(p.lines[0]?.watermark)))
+    const last = Math.max(...watermarks)
+    const outcome = await expectExactPipeline({
+      stack,
+      sim: slow,
+      server,
+      fromMs: startMs,
+      toMs: last,
+      aggregators: [aggregator],
+    })
+    expect(outcome.repeated).toBe(0)
+  })
+
+  it('SIGSTOP past its lease: the resumed poller makes no call and cannot move the watermark', async () => {
+    const server = newServerCode()
+    const startMs = Math.floor(Date.now() / 1000) * 1000 - 10 * HOUR
+    const env = pollerEnv({
+      server,
+      token: SLOW_TOKEN,
+      simulatorUrl: slow.url,
+      kafkaBrokers: stack.brokers,
+      redisUrl: stack.redisUrl,
+      extra: {
+        POLL_START: new Date(startMs).toISOString(),
+        POLL_MAX_WINDOW: '30m',
+        POLL_LOCK_TTL: '2s',
+        POLL_LOCK_WAIT: '30s',
+        POLL_SETTLE_LAG: '5s',
+        POLL_LOOKBACK: '10s',
+      },
+    })
+    const token = tokenFingerprint(SLOW_TOKEN)
+    const callsOf = () => slow.calls().filter((c) => c.token === token)
+    slow.clearCalls()
+
+    const paused = startPoller(['once'], env)
+    processes.push(paused)
+    await waitFor(() => callsOf().filter((c) => c.outcome === 'completed').length >= 3, {
+      what: 'a few windows polled',
+      timeoutMs: 60_000,
+      intervalMs: 20,
+    })
+    paused.kill('SIGSTOP')
+    const pausedAt = Date.now()
+
+    // Another poller takes the token once the paused one's lease has run out, and finishes.
+    const takeover = await runPoller(['once'], env)
+    expect(takeover.code, takeover.stderr).toBe(0)
+    const { watermark } = JSON.parse(takeover.stdout) as { watermark: string }
+    expect(Date.now() - pausedAt).toBeGreaterThanOrEqual(2_000)
+    const callsBefore = callsOf().length
+
+    paused.kill('SIGCONT')
+    const resumed = await paused.exited
+    // It finds its lease gone and stops: before its next call (LOCK_LEASE_LOST), by aborting the
+    // call it was paused in (WOLKVOX_ABORTED), or at its fenced watermark write, refused.
+    expect(resumed.code).toBe(1)
+    expect(paused.stderr()).toMatch(/LOCK_LEASE_LOST|WOLKVOX_ABORTED|POLL_WATERMARK_REJECTED/)
+    expect(callsOf()).toHaveLength(callsBefore)
+    expect(slow.overlaps()).toEqual([])
+    const status = JSON.parse((await runPoller(['status'], env)).stdout) as StatusDocument
+    expect(status.operations[0]!.watermark).toBe(watermark)
+
+    await expectExactPipeline({
+      stack,
+      sim: slow,
+      server,
+      fromMs: startMs,
+      toMs: Date.parse(watermark),
+      aggregators: [aggregator],
+    })
+  })
+})

@@ -1,0 +1,273 @@
+/*
+ * The dashboard on its own, against stand-in services on real HTTP ports: the same-origin proxy
+ * (GET only, three fixed prefixes, the service's answer passed on, a clear 502 or 504 when a
+ * service is down or slow), the page's files and health endpoints, and the page in headless
+ * Chromium with the classifier down: the other panels still show their figures.
+ */
+import { createServer, get, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import type { Browser } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createDashboard, readDashboardConfig } from '@wolkvox-chat-stream/dashboard'
+import { freePort } from '@wolkvox-chat-stream/dev-stack'
+import {
+  createLogger,
+  createMetricsRegistry,
+  type HttpServer,
+} from '@wolkvox-chat-stream/observability'
+import { launchChromium, readPage, screenshot } from '../support/dashboard-browser.js'
+import { waitFor } from '../support/wait-for.js'
+
+const HOUR = 3_600_000
+
+/** A stand-in service: JSON by path, a slow path that never answers, a huge one. */
+async function standIn(routes: Record<string, unknown>): Promise<{ url: string; server: Server }> {
+  const server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?', 1)[0]!
+    if (path === '/slow') return // never answers
+    if (path === '/huge') {
+      res.writeHead(200, { 'content-type': 'application/json' })
+      res.end(Buffer.alloc(9 * 1024 * 1024, 0x20))
+      return
+    }
+    const body = routes[path]
+    res.writeHead(body === undefined ? 404 : 200, { 'content-type': 'application/json' })
+    res.end(JSON.stringify(body ?? { error: { code: 'NOT_FOUND', message: `no ${path}` } }))
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server }
+}
+
+/** The status of a GET whose path is sent exactly as written. */
+async function rawStatus(url: string): Promise<number | undefined> {
+  const { host, port } = new URL(url)
+  const path = url.slice(url.indexOf('/', 'http://'.length))
+  return new Promise((resolve, reject) => {
+    get({ host: host.split(':')[0], port, path }, (res) => {
+      res.resume()
+      resolve(res.statusCode)
+    }).on('error', reject)
+  })
+}
+
+const figures = (messages: number, conversations: number, negative: number, mean: number) => ({
+  messages,
+  messages_by_sentiment: {
+    very_negative: 1,
+    negative: 2,
+    neutral: messages - 6,
+    positive: 2,
+    very_positive: 1,
+    unknown: 0,
+  },
+  messages_by_sender: { customer: messages, agent: 0, bot: 0, other: 0 },
+  conversations,
+  mean_score: mean,
+  conversations_ending_negative: negative,
+})
+
+describe('the dashboard', () => {
+  let poller: Awaited<ReturnType<typeof standIn>>
+  let sentiment: Awaited<ReturnType<typeof standIn>>
+  let classifierUrl: string
+  let dashboard: HttpServer
+  let base: string
+  let browser: Browser | undefined
+  const registry = createMetricsRegistry({ defaultLabels: { service: 'dashboard' } })
+  const hour = Math.floor(Date.now() / HOUR) * HOUR
+  const watermark = new Date(hour - 2 * HOUR).toISOString()
+
+  beforeAll(async () => {
+    poller = await standIn({
+      '/status': {
+        generatedAt: new Date().toISOString(),
+        operations: [
+          {
+            server: '0010',
+            timeZone: 'America/Bogota',
+            watermark,
+            lagSeconds: 7_200,
+            lastSuccess: {
+              live: {
+                at: new Date().toISOString(),
+                window: { from: new Date(hour - 26 * HOUR).toISOString(), to: watermark },
+                published: 4321,
+              },
+            },
+            lastError: null,
+            quota: { used: 5, budget: 1000 },
+          },
+        ],
+      },
+    })
+    const agent = (key: string, name: string, totals: ReturnType<typeof figures>) => ({
+      agent_key: key,
+      agent_name: name,
+      totals,
+    })
+    const windows = (n: number) => ({
+      windows: [
+        { window_start: new Date(hour - HOUR).toISOString(), ...figures(20 + n, 3, 1, -0.4) },
+        { window_start: new Date(hour).toISOString(), ...figures(12 + n, 2, 0, 0.5) },
+      ],
+    })
+    sentiment = await standIn({
+      '/operations/0010/agents': {
+        server: '0010',
+        agents: [
+          agent('ana maría', 'Ana María', figures(1234, 40, 10, 0.25)),
+          agent('luis', 'LUIS', figures(80, 4, 0, -0.125)),
+        ],
+      },
+      '/operations/0010/agents/ana%20mar%C3%ADa/sentiment': windows(1),
+      '/operations/0010/agents/luis/sentiment': windows(2),
+    })
+    classifierUrl = `http://127.0.0.1:${await freePort()}` // nothing listens there
+    const config = readDashboardConfig({
+      HTTP_PORT: '0',
+      POLLER_URL: poller.url,
+      SENTIMENT_URL: sentiment.url,
+      CLASSIFIER_URL: classifierUrl,
+      DASHBOARD_PROXY_TIMEOUT: '500ms',
+      DASHBOARD_REFRESH: '1s',
+    })
+    dashboard = createDashboard({
+      config,
+      registry,
+      logger: createLogger({ name: 'dashboard-test', level: 'silent' }),
+    })
+    base = `http://127.0.0.1:${(await dashboard.listen()).port}`
+  })
+
+  afterAll(async () => {
+    await browser?.close()
+    await dashboard.close()
+    for (const s of [poller, sentiment]) s.server.closeAllConnections()
+    await Promise.all([poller, sentiment].map((s) => new Promise((r) => s.server.close(r))))
+  })
+
+  it("passes a service's answer on, status and JSON as they are", async () => {
+    const ok = await fetch(`${base}/api/poller/status`)
+    expect(ok.status).toBe(200)
+    expect(((await ok.json()) as { operations: unknown[] }).operations).toHaveLength(1)
+    const missing = await fetch(`${base}/api/sentiment/operations/0010/agents/nobody/summary`)
+    expect(missing.status).toBe(404)
+    expect(await missing.json()).toMatchObject({ error: { code: 'NOT_FOUND' } })
+  })
+
+  it('answers a clear 502 when a service is down and 504 when it is too slow', async () => {
+    const down = await fetch(`${base}/api/classifier/operations/0010/tramites`)
+    expect(down.status).toBe(502)
+    expect(await down.json()).toEqual({
+      error: {
+        code: 'DASHBOARD_UPSTREAM_UNAVAILABLE',
+        message: `The classifier at ${classifierUrl} is unavailable (ECONNREFUSED)`,
+        service: 'classifier',
+      },
+    })
+    const slow = await fetch(`${base}/api/poller/slow`)
+    expect(slow.status).toBe(504)
+    expect(await slow.json()).toMatchObject({
+      error: { code: 'DASHBOARD_UPSTREAM_TIMEOUT', service: 'poller' },
+    })
+    const huge = await fetch(`${base}/api/sentiment/huge`)
+    expect(huge.status).toBe(502)
+    expect(await huge.json()).toMatchObject({ error: { code: 'DASHBOARD_UPSTREAM_TOO_LARGE' } })
+  })
+
+  it('proxies GET only, under the three prefixes only, and no dot segments', async () => {
+    const post = await fetch(`${base}/api/poller/status`, { method: 'POST', body: '{}' })
+    expect(post.status).toBe(405)
+    expect(post.headers.get('allow')).toBe('GET')
+    expect(await post.json()).toMatchObject({ error: { code: 'DASHBOARD_PROXY_REFUSED' } })
+    expect((await fetch(`${base}/api/redis/keys`)).status).toBe(404)
+    // fetch would resolve the dot segments itself; a raw request sends them as they are.
+    for (const path of ['/api/poller/%2e%2e/metrics', '/api/poller/../metrics']) {
+      expect(await rawStatus(`${base}${path}`)).toBe(400)
+    }
+    expect((await fetch(`${base}/etc/passwd`)).status).toBe(404)
+  })
+
+  it('serves the page with a strict content security policy, and its health and metrics', async () => {
+    const index = await fetch(`${base}/`)
+    expect(index.status).toBe(200)
+    expect(index.headers.get('content-type')).toBe('text/html; charset=utf-8')
+    expect(index.headers.get('content-security-policy')).toContain("default-src 'none'")
+    expect(await index.text()).toContain('<script type="module" src="/app.js">')
+    const app = await fetch(`${base}/app.js`)
+    expect(app.headers.get('content-type')).toBe('text/javascript; charset=utf-8')
+    expect(await (await fetch(`${base}/config.json`)).json()).toEqual({ refreshMs: 1000 })
+    expect((await fetch(`${base}/healthz`)).status).toBe(200)
+    expect((await fetch(`${base}/readyz`)).status).toBe(200)
+    const metrics = await (await fetch(`${base}/metrics`)).text()
+    expect(metrics).toMatch(
+      /wolkvox_dashboard_proxy_requests_total\{upstream="classifier",outcome="unavailable",service="dashboard"\} [1-9]/u,
+    )
+    expect(metrics).toMatch(
+      /wolkvox_dashboard_proxy_requests_total\{upstream="poller",outcome="timeout"/u,
+    )
+  })
+
+  it('shows the other parts’ figures when the classifier is down, and says so', async () => {
+    browser = await launchChromium()
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } })
+    const errors: string[] = []
+    page.on('pageerror', (error) => errors.push(error.message))
+    await page.goto(`${base}/`)
+    const shown = await waitFor(
+      async () => {
+        const read = await readPage(page)
+        return read.agents.length === 2 && read.unavailable.tramites !== null ? read : undefined
+      },
+      { timeoutMs: 20_000, what: 'the page to render' },
+    )
+    expect(shown.services).toEqual({ poller: 'ok', sentiment: 'ok', classifier: 'down' })
+    expect(shown.unavailable).toEqual({
+      poller: null,
+      negative: null,
+      sentiment: null,
+      tramites: `Classifier unavailable: The classifier at ${classifierUrl} is unavailable (ECONNREFUSED)`,
+    })
+    expect(shown.negative).toEqual({
+      share: String(10 / 44),
+      shareText: '22.7 %',
+      negative: 10,
+      conversations: 44,
+    })
+    expect(shown.agents).toEqual([
+      {
+        key: 'ana maría',
+        name: 'Ana María',
+        messages: 1234,
+        conversations: 40,
+        endingNegative: 10,
+        meanScore: '0.25',
+        messagesText: '1,234',
+      },
+      {
+        key: 'luis',
+        name: 'LUIS',
+        messages: 80,
+        conversations: 4,
+        endingNegative: 0,
+        meanScore: '-0.13',
+        messagesText: '80',
+      },
+    ])
+    expect(shown.poller.watermark).toBe(watermark)
+    expect(shown.poller.lagSeconds).toBe('7200')
+    expect(shown.poller.windows).toEqual([
+      {
+        purpose: 'live',
+        from: new Date(hour - 26 * HOUR).toISOString(),
+        to: watermark,
+        published: 4321,
+      },
+    ])
+    // Ana María has the most messages, so her hours are charted: two columns of five sentiments.
+    expect(shown.chartBars).toBe(10)
+    expect(shown.sparklines).toBe(2)
+    expect(errors).toEqual([])
+    await screenshot(page, 'dashboard-classifier-down')
+  })
+})

@@ -1,0 +1,182 @@
+/*
+ * `npm start` end to end, as a newcomer runs it: the orchestrator starts its own private Kafka and
+ * Redis, the simulator, the poller, both consumers and the dashboard on free ports; the page, in
+ * headless Chromium, shows the same numbers as the services' HTTP answers; Ctrl-C (SIGINT) stops
+ * everything and leaves no process behind.
+ */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { isDeepStrictEqual } from 'node:util'
+import type { Browser, Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { isPortFree } from '@wolkvox-chat-stream/dev-stack'
+import {
+  comparable,
+  expectedFigures,
+  launchChromium,
+  readPage,
+  screenshot,
+  type ServiceAnswers,
+} from '../support/dashboard-browser.js'
+import { leftovers, startPipeline, type StartProcess } from '../support/dashboard-start.js'
+import { getJson, type StatusDocument } from '../support/poller-service-harness.js'
+import { waitFor } from '../support/wait-for.js'
+
+const SERVER = '0010'
+
+describe('npm start and the live page', () => {
+  const runDir = mkdtempSync(join(tmpdir(), 'wolkvox-start-'))
+  let pipeline: StartProcess
+  let browser: Browser | undefined
+  let page: Page
+
+  beforeAll(async () => {
+    browser = await launchChromium()
+    // One live poll (the first, a day back) and no other: the figures then hold still.
+    pipeline = startPipeline(runDir, { POLL_INTERVAL: '1h', DASHBOARD_REFRESH: '1s' })
+    await pipeline.line(/^Ready in /u, 240_000)
+  }, 300_000)
+
+  afterAll(async () => {
+    await browser?.close()
+    if (pipeline && pipeline.process.exitCode === null && pipeline.process.signalCode === null) {
+      pipeline.process.kill('SIGINT')
+      await pipeline.exited
+    }
+    rmSync(runDir, { recursive: true, force: true })
+  }, 120_000)
+
+  it('prints where each part listens and what to open', () => {
+    const record = pipeline.record()
+    const output = pipeline.output()
+    expect(record.parts.map((p) => p.name)).toEqual([
+      'simulator',
+      'poller',
+      'sentiment',
+      'classifier',
+      'dashboard',
+    ])
+    for (const part of record.parts) {
+      expect(output).toMatch(new RegExp(`^  ${part.name} +${part.url} `, 'mu'))
+      expect(part.log.startsWith(runDir)).toBe(true)
+    }
+    expect(output).toContain(`logs       ${runDir}`)
+    expect(output).toContain(`kafka      ${record.kafkaBrokers}`)
+    expect(output).toContain(`redis      ${record.redisUrl}`)
+    expect(output).toContain(`Open ${pipeline.url('dashboard')}/ — Ctrl-C stops everything.`)
+  })
+
+  it('shows the services’ numbers on the page once the first poll is in', async () => {
+    page = await browser!.newPage({ viewport: { width: 1400, height: 1000 } })
+    const errors: string[] = []
+    page.on('pageerror', (error) => errors.push(error.message))
+    await page.goto(`${pipeline.url('dashboard')}/`)
+
+    // The first aggregate visible on the page.
+    await waitFor(async () => (await readPage(page)).negative.conversations > 0, {
+      timeoutMs: 180_000,
+      intervalMs: 500,
+      what: 'the page to show conversations',
+    })
+    const firstOnPageMs = Date.now() - pipeline.startedAtMs
+
+    const poller = pipeline.url('poller')
+    const sentiment = pipeline.url('sentiment')
+    const classifier = pipeline.url('classifier')
+    const answers = async (): Promise<ServiceAnswers & { status: StatusDocument }> => ({
+      agents: await getJson(`${sentiment}/operations/${SERVER}/agents`),
+      tramites: await getJson(`${classifier}/operations/${SERVER}/tramites`),
+      status: await getJson(`${poller}/status`),
+    })
+    // Consumers catch up within seconds; wait until the page, refreshed since, agrees with them.
+    let last: { shown: ReturnType<typeof comparable>; expected: ReturnType<typeof comparable> }
+    let status: StatusDocument | undefined
+    const agreed = await waitFor(
+      async () => {
+        const before = await answers()
+        const shown = await readPage(page)
+        const after = await answers()
+        status = after.status
+        last = { shown: comparable(shown), expected: expectedFigures(after) }
+        const settled = isDeepStrictEqual(expectedFigures(before), last.expected)
+        const agree =
+          settled &&
+          shown.updatedAt !== null &&
+          after.tramites.by_channel.length > 0 &&
+          isDeepStrictEqual(last.shown, last.expected)
+        return agree ? shown : undefined
+      },
+      { timeoutMs: 120_000, intervalMs: 1_000, what: 'the page to agree with the services' },
+    ).catch(() => undefined)
+    expect(last!.shown).toEqual(last!.expected)
+    expect(agreed, 'the page and the services agreed while the figures held still').toBeTruthy()
+    const shown = agreed!
+
+    expect(shown.agents.length).toBeGreaterThan(0)
+    expect(shown.negative.conversations).toBeGreaterThan(0)
+    expect(shown.tramites.length).toBeGreaterThan(0)
+    expect(shown.negative.shareText).toBe(
+      `${((shown.negative.negative / shown.negative.conversations) * 100).toFixed(1)} %`,
+    )
+    // The poller's last windows and lag, as /status tells them.
+    const operation = status!.operations.find((o) => o.server === SERVER)!
+    const live = (
+      operation as unknown as {
+        lastSuccess: { live: { window: { from: string; to: string }; published: number } }
+      }
+    ).lastSuccess.live
+    expect(shown.poller.watermark).toBe(operation.watermark)
+    expect(shown.poller.windows).toContainEqual({
+      purpose: 'live',
+      from: live.window.from,
+      to: live.window.to,
+      published: live.published,
+    })
+    expect(Number(shown.poller.lagSeconds)).toBeGreaterThan(0)
+    // Sentiment over time: the selected agent's hourly columns and a sparkline per agent.
+    expect(shown.chartBars).toBeGreaterThan(0)
+    expect(shown.sparklines).toBe(shown.agents.length)
+    expect(Object.values(shown.services)).toEqual(['ok', 'ok', 'ok'])
+    expect(Object.values(shown.unavailable)).toEqual([null, null, null, null])
+    expect(errors).toEqual([])
+    const file = await screenshot(page, 'dashboard')
+    const ownMeasure = pipeline.record().firstAggregateMs
+    process.stderr.write(
+      `[dashboard-start] first aggregate on the page ${(firstOnPageMs / 1000).toFixed(1)} s after npm start ` +
+        `(npm start's own measure: ${ownMeasure === null ? 'none' : `${(ownMeasure / 1000).toFixed(1)} s`}); screenshot: ${file}\n`,
+    )
+  }, 360_000)
+
+  it('stops everything on SIGINT, leaving no process behind', async () => {
+    const record = pipeline.record()
+    const pids = [
+      record.pid,
+      ...record.parts.map((p) => p.pid),
+      ...(record.kafka ? [record.kafka.pid] : []),
+      ...(record.redis ? [record.redis.pid] : []),
+    ]
+    expect(pids.length).toBe(8)
+    expect(leftovers(pids).length).toBeGreaterThanOrEqual(8)
+    pipeline.process.kill('SIGINT')
+    const { code } = await pipeline.exited
+    expect(code).toBe(0)
+    expect(pipeline.output()).toContain('Everything stopped.')
+    const stopped = pipeline
+      .output()
+      .split('\n')
+      .filter((l) => /^ {2}stopped /u.test(l))
+    expect(stopped.map((l) => l.trim().split(/\s+/u)[1])).toEqual([
+      'dashboard',
+      'classifier',
+      'sentiment',
+      'poller',
+      'simulator',
+      'kafka',
+      'redis',
+    ])
+    expect(leftovers(pids)).toEqual([])
+    for (const part of record.parts)
+      expect(await isPortFree(Number(new URL(part.url).port))).toBe(true)
+  }, 120_000)
+})

@@ -1,0 +1,201 @@
+/*
+ * The whole pipeline for the fault suite: the poller as a process, the sentiment aggregator in
+ * this process, and the check that after a fault the topic holds the simulator's ground truth
+ * (every message, nothing foreign, fields exact) and the aggregator's HTTP answers equal the
+ * reference computed from that truth, so nothing was lost and nothing counted twice.
+ */
+import { isDeepStrictEqual } from 'node:util'
+import { expect } from 'vitest'
+import { freePort } from '@wolkvox-chat-stream/dev-stack'
+import { createLogger } from '@wolkvox-chat-stream/observability'
+import { createSentimentAggregator } from '@wolkvox-chat-stream/sentiment-aggregator'
+import type { ConsumerService } from '@wolkvox-chat-stream/service-kit'
+import type { RunningSimulator } from '@wolkvox-chat-stream/wolkvox-simulator'
+import type { FaultStack } from './fault-stack.js'
+import {
+  chatMessagesOf,
+  compareWithTruth,
+  expectedMessages,
+  newServerCode,
+  pollerEnv,
+} from './poller-harness.js'
+import {
+  getJson,
+  runPoller,
+  startPoller,
+  type PollerProcess,
+  type StatusDocument,
+} from './poller-service-harness.js'
+import { httpSnapshot, referenceSnapshot, type Snapshot } from './sentiment-reference.js'
+import { uniqueName, waitFor } from './wait-for.js'
+
+/** Warnings and errors each aggregator logged, shown when its answers do not settle. */
+const logged = new WeakMap<ConsumerService, string[]>()
+
+/** The sentiment aggregator on the stack's broker and Redis, with short timings for tests. */
+export async function startAggregator(
+  stack: Pick<FaultStack, 'brokers' | 'redisUrl'>,
+  options: { name?: string; outputTopic?: string } = {},
+): Promise<ConsumerService> {
+  const lines: string[] = []
+  const name = options.name ?? uniqueName('sentiment')
+  const service = createSentimentAggregator({
+    name,
+    ...(options.outputTopic ? { outputTopic: options.outputTopic } : {}),
+    logger: createLogger({ name, level: 'warn', stream: { write: (line) => lines.push(line) } }),
+    env: {
+      KAFKA_BROKERS: stack.brokers,
+      REDIS_URL: stack.redisUrl,
+      HTTP_PORT: '0',
+      LOG_LEVEL: 'warn',
+      CONSUMER_SESSION_TIMEOUT: '6s',
+      CONSUMER_HEARTBEAT_INTERVAL: '1s',
+      CONSUMER_EPOCH_CHECK_INTERVAL: '300ms',
+      CONSUMER_RETRY_MAX_BACKOFF: '1s',
+      CONSUMER_SHUTDOWN_TIMEOUT: '10s',
+      SENTIMENT_SWEEP_INTERVAL: '1s',
+    },
+  })
+  logged.set(service, lines)
+  await service.start()
+  return service
+}
+
+/** Waits until the aggregator answers `expected` over HTTP; on a timeout, shows the difference. */
+export async function expectAnswers(
+  service: ConsumerService,
+  server: string,
+  expected: Snapshot,
+  timeoutMs = 60_000,
+): Promise<void> {
+  const answers = () => httpSnapshot(service.httpPort()!, server)
+  await waitFor(async () => isDeepStrictEqual(await answers(), expected), {
+    timeoutMs,
+    what: 'the aggregator to answer the reference',
+  }).catch(async (error: unknown) => {
+    const status = service.status()
+    const log = (logged.get(service) ?? []).slice(-20).join('')
+    expect(status.phase, `${service.name}: ${status.reason ?? ''}\n${log}`).toBe('running')
+    expect(await answers()).toEqual(expected)
+    throw error
+  })
+}
+
+/** What {@link expectExactPipeline} found. */
+export interface PipelineOutcome {
+  /** Messages the truth holds for the range. */
+  expected: number
+  /** Records of the operation on the topic, re-publications included. */
+  records: number
+  /** Event ids on the topic more than once (a consumer counts each once). */
+  repeated: number
+}
+
+/**
+ * Asserts the end state after a fault: the topic holds exactly the simulator's truth for
+ * `[fromMs, toMs]` once per event_id (re-publications are allowed; subscribers de-duplicate), and
+ * every aggregator answers what a run without the fault would: the reference of those events.
+ */
+export async function expectExactPipeline(input: {
+  stack: Pick<FaultStack, 'brokers'>
+  sim: RunningSimulator
+  server: string
+  fromMs: number
+  toMs: number
+  aggregators: readonly ConsumerService[]
+}): Promise<PipelineOutcome> {
+  const { server } = input
+  const truth = input.sim.truth({ from: new Date(input.fromMs), to: new Date(input.toMs) })
+  const expected = expectedMessages(truth, server)
+  const events = await chatMessagesOf(input.stack.brokers, server)
+  const diff = compareWithTruth(events, expected)
+  expect(expected.size).toBeGreaterThan(0)
+  expect(diff.missing).toEqual([])
+  expect(diff.unexpected).toEqual([])
+  expect(diff.wrong).toEqual([])
+  const reference = referenceSnapshot(events, server)
+  for (const service of input.aggregators) await expectAnswers(service, server, reference)
+  return { expected: expected.size, records: events.length, repeated: diff.repeated.length }
+}
+
+/** A `poller run` process for one operation, with its status URL. */
+export interface RunningPoller {
+  server: string
+  env: Record<string, string>
+  process: PollerProcess
+  status(): Promise<StatusDocument['operations'][number]>
+}
+
+/**
+ * Starts `npm run poller -- run` for a new operation on the stack, polling every second from
+ * `startMs` (no sweep), with a 2 s lock TTL, a 5 s settle lag and a 10 s lookback.
+ */
+export async function startPollerRun(input: {
+  stack: Pick<FaultStack, 'brokers' | 'redisUrl'>
+  sim: RunningSimulator
+  token: string
+  startMs: number
+  server?: string
+  extra?: Record<string, string>
+}): Promise<RunningPoller> {
+  const server = input.server ?? newServerCode()
+  const port = await freePort()
+  const env = pollerEnv({
+    server,
+    token: input.token,
+    simulatorUrl: input.sim.url,
+    kafkaBrokers: input.stack.brokers,
+    redisUrl: input.stack.redisUrl,
+    extra: {
+      POLL_START: new Date(input.startMs).toISOString(),
+      POLL_INTERVAL: '1s',
+      POLL_SWEEP_INTERVAL: '0s',
+      POLL_LOCK_TTL: '2s',
+      POLL_SETTLE_LAG: '5s',
+      POLL_LOOKBACK: '10s',
+      HTTP_PORT: String(port),
+      ...input.extra,
+    },
+  })
+  return {
+    server,
+    env,
+    process: startPoller(['run'], env),
+    status: async () =>
+      (await getJson<StatusDocument>(`http://127.0.0.1:${port}/status`)).operations[0]!,
+  }
+}
+
+/**
+ * Stops a poller run with SIGTERM (it finishes the window in flight) and returns the watermark it
+ * left in Redis, read by the `status` command.
+ */
+export async function stopPollerRun(poller: RunningPoller): Promise<number> {
+  poller.process.kill('SIGTERM')
+  const exit = await poller.process.exited
+  expect(exit.code, poller.process.stderr()).toBe(0)
+  const status = await runPoller(['status'], poller.env)
+  expect(status.code, status.stderr).toBe(0)
+  const watermark = (JSON.parse(status.stdout) as StatusDocument).operations[0]!.watermark
+  expect(watermark).not.toBeNull()
+  return Date.parse(watermark!)
+}
+
+/** Waits until the operation's watermark is at least `atLeastMs` (the backlog is polled). */
+export async function waitForWatermark(
+  poller: RunningPoller,
+  atLeastMs: number,
+  timeoutMs = 90_000,
+): Promise<number> {
+  return waitFor(
+    async () => {
+      const watermark = (await poller.status()).watermark
+      return watermark !== null && Date.parse(watermark) >= atLeastMs ? Date.parse(watermark) : 0
+    },
+    {
+      timeoutMs,
+      intervalMs: 250,
+      what: `the watermark to reach ${new Date(atLeastMs).toISOString()}`,
+    },
+  )
+}

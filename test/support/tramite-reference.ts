@@ -1,0 +1,182 @@
+/*
+ * The trámite classifier's expected output, computed independently of the service: each chat's
+ * messages (de-duplicated by event_id, in sent_at then position order) classified at once by the
+ * engine's classifyConversation, as README "Trámite classifier" says; and the HTTP and topic
+ * reads the tests compare it with.
+ */
+import { isDeepStrictEqual } from 'node:util'
+import {
+  buildChatMessages,
+  decodeTramiteClassification,
+  type ChatMessage,
+  type TramiteClassification,
+} from '@wolkvox-chat-stream/events'
+import { readTopicToEnd, type Kafka } from '@wolkvox-chat-stream/kafka'
+import {
+  classifyConversation,
+  compileRules,
+  loadRules,
+  type CompiledRules,
+} from '@wolkvox-chat-stream/tramite-classifier'
+import type { Truth } from '@wolkvox-chat-stream/wolkvox-simulator'
+import { wallFields } from '@wolkvox-chat-stream/zoned-time'
+
+export const ZONE = 'America/Bogota'
+
+/** A record as the tests compare it: everything but `classified_at`, times as ISO text. */
+export type Expected = Omit<TramiteClassification, 'classified_at' | 'started_at'> & {
+  started_at: string
+}
+
+/** The rules of a file, compiled. */
+export const rulesOf = (file: string): CompiledRules => compileRules(loadRules(file))
+
+/** The events of the simulator's ground truth, as the poller builds them. */
+export function truthEvents(truth: Truth, server: string): ChatMessage[] {
+  const context = {
+    server,
+    zone: ZONE,
+    window: { start: new Date(0), end: new Date(0) },
+    polledAt: new Date(0),
+  }
+  return truth.data.flatMap((chat) => buildChatMessages(chat, context).events)
+}
+
+/** Expected classification per `server|conn_id`, every chat of `events` (complete or not). */
+export function expectedRecords(
+  events: readonly ChatMessage[],
+  rules: CompiledRules,
+): Map<string, Expected> {
+  const chats = new Map<string, Map<string, ChatMessage>>()
+  for (const e of events) {
+    const key = `${e.server}|${e.conn_id}`
+    const chat = chats.get(key) ?? new Map<string, ChatMessage>()
+    chat.set(e.event_id, e)
+    chats.set(key, chat)
+  }
+  const out = new Map<string, Expected>()
+  for (const [key, chat] of chats) {
+    const messages = [...chat.values()].sort(
+      (a, b) =>
+        a.sent_at.getTime() - b.sent_at.getTime() ||
+        a.position - b.position ||
+        (a.event_id < b.event_id ? -1 : 1),
+    )
+    const result = classifyConversation(
+      rules,
+      messages.map((m) => ({ text: m.message, sender: m.sender, position: m.position })),
+    )
+    const first = messages[0]!
+    out.set(key, {
+      server: first.server,
+      conn_id: first.conn_id,
+      channel: first.channel_normalized,
+      started_at: first.sent_at.toISOString(),
+      primary_tramite: result.primary,
+      labels: result.labels.map((l) => ({ tramite: l.id, score: l.score })),
+      explanations: result.explanations.map((e) => ({
+        tramite: e.rule,
+        term: e.term,
+        kind: e.kind,
+        event_id: messages[e.messageIndex!]!.event_id,
+        matched_text: e.matchedText,
+        start: e.start,
+        end: e.end,
+      })),
+      rule_set_version: rules.version,
+      complete: messages.some((m) => m.position === m.conversation_length - 1),
+    })
+  }
+  return out
+}
+
+/** The local day of an instant in Bogotá. */
+export function dayOf(iso: string): string {
+  const f = wallFields(Date.parse(iso), ZONE)
+  return `${f.year}-${String(f.month).padStart(2, '0')}-${String(f.day).padStart(2, '0')}`
+}
+
+/** A count line of the HTTP API. */
+export interface Count {
+  day: string
+  channel: string
+  tramite: string | null
+  conversations: number
+}
+
+/** The counts the HTTP API must answer for `records`, in its order. */
+export function expectedCounts(records: Iterable<Expected>): Count[] {
+  const counts = new Map<string, Count>()
+  for (const r of records) {
+    const day = dayOf(r.started_at)
+    const id = JSON.stringify([day, r.channel, r.primary_tramite])
+    const entry = counts.get(id) ?? {
+      day,
+      channel: r.channel,
+      tramite: r.primary_tramite,
+      conversations: 0,
+    }
+    entry.conversations++
+    counts.set(id, entry)
+  }
+  const order = (a: string | null, b: string | null): number =>
+    a === b ? 0 : a === null ? 1 : b === null ? -1 : a < b ? -1 : 1
+  return [...counts.values()].sort(
+    (a, b) => order(a.day, b.day) || order(a.channel, b.channel) || order(a.tramite, b.tramite),
+  )
+}
+
+/** The output topic's records of `server`, in topic order, as compared. */
+export async function topicRecords(
+  kafka: Kafka,
+  topic: string,
+  server: string,
+): Promise<{ key: string; value: Expected; classifiedAt: Date }[]> {
+  const records = await readTopicToEnd(kafka, topic)
+  return records
+    .filter((r) => r.key?.toString('utf8').startsWith(`${server}|`))
+    .map((r) => {
+      const { classified_at, started_at, ...rest } = decodeTramiteClassification(r.value!)
+      // Plain objects (the codec gives record class instances), as the reference is.
+      const plain = JSON.parse(JSON.stringify(rest)) as Omit<Expected, 'started_at'>
+      return {
+        key: r.key!.toString('utf8'),
+        value: { ...plain, started_at: started_at.toISOString() },
+        classifiedAt: classified_at,
+      }
+    })
+}
+
+/** The latest record per key. */
+export function latest(
+  records: readonly { key: string; value: Expected }[],
+): Map<string, Expected> {
+  const out = new Map<string, Expected>()
+  for (const r of records) out.set(r.key, r.value)
+  return out
+}
+
+/** The entries of `map` under `keys` only. */
+export function only<V>(map: ReadonlyMap<string, V>, keys: Iterable<string>): Map<string, V> {
+  const out = new Map<string, V>()
+  for (const key of keys) if (map.has(key)) out.set(key, map.get(key)!)
+  return out
+}
+
+/** The keys whose values differ between two maps (missing on either side included). */
+export function differences(
+  got: ReadonlyMap<string, Expected>,
+  want: ReadonlyMap<string, Expected>,
+): string[] {
+  const keys = new Set([...got.keys(), ...want.keys()])
+  return [...keys].filter((k) => !isDeepStrictEqual(got.get(k), want.get(k))).sort()
+}
+
+/** GET a JSON document from a classifier. */
+export async function getJson(
+  port: number,
+  path: string,
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const response = await fetch(`http://127.0.0.1:${port}${path}`)
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> }
+}
