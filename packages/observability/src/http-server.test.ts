@@ -89,7 +89,9 @@ describe('createHttpServer', () => {
 
     const missing = await fetch(url('/nope?x=1'))
     expect(missing.status).toBe(404)
-    expect(await missing.json()).toEqual({ error: 'not found', path: '/nope' })
+    expect(await missing.json()).toEqual({
+      error: { code: 'NOT_FOUND', message: 'No route for /nope' },
+    })
   })
 
   it('answers 500 when a route throws', async () => {

@@ -93,7 +93,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     const isRead = req.method === 'GET' || req.method === 'HEAD'
     if (isRead && (await builtIn(path, res))) return
     if (options.routes !== undefined && (await options.routes(req, res))) return
-    json(res, 404, { error: 'not found', path })
+    json(res, 404, { error: { code: 'NOT_FOUND', message: `No route for ${path}` } })
   }
 
   const inFlight = new Set<ServerResponse>()

@@ -179,3 +179,71 @@ export function wallClockToEpochMs(text: string, zone: string): number | undefin
   const fields = parseWallClock(text)
   return fields === undefined ? undefined : wallTimeToEpochMs(wallOf(fields), zone)
 }
+
+/** A span of instants: `[startMs, endMs)`. */
+export interface Window {
+  readonly startMs: number
+  readonly endMs: number
+}
+
+const HOUR_MS = 3_600_000
+
+/** The hour containing `ms` (UTC hour boundaries, the same instants as whole-hour zones' hours). */
+export function hourWindow(ms: number): Window {
+  const startMs = Math.floor(ms / HOUR_MS) * HOUR_MS
+  return { startMs, endMs: startMs + HOUR_MS }
+}
+
+/**
+ * The first instant of the local day of `ms` in `zone`: local midnight, or, where midnight is
+ * skipped by a DST jump, the instant of the jump.
+ */
+export function dayStart(ms: number, zone: string): number {
+  const f = wallFields(ms, zone)
+  const midnight = Date.UTC(f.year, f.month - 1, f.day)
+  return instantsOfWall(midnight, zone)[0] ?? wallTimeToEpochMs(midnight, zone)
+}
+
+// zone -> UTC hour number -> the local day holding that hour.
+const dayCache = new Map<string, Map<number, Window>>()
+
+/** The local day of `ms` in `zone` (23, 24 or 25 hours long). Cached per zone and UTC hour. */
+export function dayWindow(ms: number, zone: string): Window {
+  let days = dayCache.get(zone)
+  if (days === undefined) dayCache.set(zone, (days = new Map<number, Window>()))
+  const hour = Math.floor(ms / HOUR_MS)
+  let window = days.get(hour)
+  if (window === undefined) {
+    const startMs = dayStart(ms, zone)
+    // 30 h after a day's start is always inside the next day (days are 23 to 25 h long).
+    window = { startMs, endMs: dayStart(startMs + 30 * HOUR_MS, zone) }
+    if (days.size >= 50_000) days.clear()
+    days.set(hour, window)
+  }
+  return window
+}
+
+/** The local calendar date of an instant in `zone`, as `YYYY-MM-DD`. */
+export function localDate(ms: number, zone: string): string {
+  const f = wallFields(ms, zone)
+  const pad = (n: number): string => String(n).padStart(2, '0')
+  return `${String(f.year).padStart(4, '0')}-${pad(f.month)}-${pad(f.day)}`
+}
+
+/**
+ * A time as the services' HTTP queries take it: ISO 8601 with an offset, or, read in `zone`,
+ * `YYYYmmddHHiiss`, `YYYYmmdd`, ISO without an offset, `YYYY-MM-DD` (its midnight) or
+ * `YYYY-MM-DD HH:MM`. `undefined` for anything else.
+ */
+export function parseQueryTime(text: string, zone: string): number | undefined {
+  const trimmed = text.trim()
+  if (/(?:Z|[+-]\d\d:?\d\d)$/iu.test(trimmed) && /^\d{4}-\d\d-\d\dT/u.test(trimmed)) {
+    const ms = Date.parse(trimmed)
+    return Number.isFinite(ms) ? ms : undefined
+  }
+  let wall = trimmed.replace('T', ' ').replace(/\.\d+$/u, '')
+  if (/^\d{4}-\d\d-\d\d$/u.test(wall)) wall += ' 00:00:00'
+  else if (/^\d{4}-\d\d-\d\d \d\d:\d\d$/u.test(wall)) wall += ':00'
+  else if (/^\d{8}$/u.test(wall)) wall += '000000'
+  return wallClockToEpochMs(wall, zone)
+}

@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest'
 import {
+  dayWindow,
   formatWallClock,
+  hourWindow,
+  localDate,
+  parseQueryTime,
   instantsOfWall,
   isTimeZone,
   offsetAt,
@@ -49,5 +53,32 @@ describe('zoned time', () => {
     }
     expect(isTimeZone('America/Bogota')).toBe(true)
     expect(isTimeZone('Mars/Olympus')).toBe(false)
+  })
+})
+
+describe('local days and query times', () => {
+  it('gives the local date of an instant, on both sides of local midnight', () => {
+    expect(localDate(Date.parse('2025-02-11T04:59:59Z'), 'America/Bogota')).toBe('2025-02-10')
+    expect(localDate(Date.parse('2025-02-11T05:00:00Z'), 'America/Bogota')).toBe('2025-02-11')
+  })
+
+  it('gives a 23-hour day on a spring-forward date', () => {
+    const day = dayWindow(Date.parse('2025-03-30T12:00:00Z'), 'Europe/Madrid')
+    expect(day.endMs - day.startMs).toBe(23 * 3_600_000)
+    expect(hourWindow(Date.parse('2025-03-30T12:34:56Z')).startMs).toBe(
+      Date.parse('2025-03-30T12:00:00Z'),
+    )
+  })
+
+  it('reads query times with and without an offset, and refuses other text', () => {
+    expect(parseQueryTime('2025-02-11T10:00:00-05:00', 'UTC')).toBe(
+      Date.parse('2025-02-11T15:00:00Z'),
+    )
+    expect(parseQueryTime('20250211100000', 'America/Bogota')).toBe(
+      Date.parse('2025-02-11T15:00:00Z'),
+    )
+    expect(parseQueryTime('2025-02-11', 'America/Bogota')).toBe(Date.parse('2025-02-11T05:00:00Z'))
+    expect(parseQueryTime('yesterday', 'America/Bogota')).toBeUndefined()
+    expect(parseQueryTime('2025-02-30', 'America/Bogota')).toBeUndefined()
   })
 })

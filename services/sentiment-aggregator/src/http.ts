@@ -4,7 +4,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { sendJson, type RouteContext, type ServiceRoute } from '@wolkvox-chat-stream/service-kit'
-import { wallClockToEpochMs } from '@wolkvox-chat-stream/zoned-time'
+import { parseQueryTime as parseTimeText } from '@wolkvox-chat-stream/zoned-time'
 import { readAgentName, readAgents, readFigures, readWindows } from './queries.js'
 import type { Granularity } from './windows.js'
 
@@ -12,18 +12,8 @@ class QueryError extends Error {}
 
 /** Reads a query time: ISO 8601 with an offset, or `YYYYmmddHHiiss` / ISO without one in `zone`. */
 export function parseQueryTime(text: string, zone: string): number {
-  const trimmed = text.trim()
-  if (/(?:Z|[+-]\d\d:?\d\d)$/iu.test(trimmed) && /^\d{4}-\d\d-\d\dT/u.test(trimmed)) {
-    const ms = Date.parse(trimmed)
-    if (Number.isFinite(ms)) return ms
-  } else {
-    let wall = trimmed.replace('T', ' ').replace(/\.\d+$/u, '')
-    if (/^\d{4}-\d\d-\d\d$/u.test(wall)) wall += ' 00:00:00'
-    else if (/^\d{4}-\d\d-\d\d \d\d:\d\d$/u.test(wall)) wall += ':00'
-    else if (/^\d{8}$/u.test(wall)) wall += '000000'
-    const ms = wallClockToEpochMs(wall, zone)
-    if (ms !== undefined) return ms
-  }
+  const ms = parseTimeText(text, zone)
+  if (ms !== undefined) return ms
   throw new QueryError(
     `${JSON.stringify(text)} is not a time: use ISO 8601 or YYYYmmddHHiiss (without an offset, in ${zone})`,
   )

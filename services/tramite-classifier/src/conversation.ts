@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto'
 import type { ChatMessage, TramiteClassification } from '@wolkvox-chat-stream/events'
-import { wallFields } from '@wolkvox-chat-stream/zoned-time'
+import { localDate } from '@wolkvox-chat-stream/zoned-time'
 import {
   classifyMessage,
   mergeMessageMatches,
@@ -180,11 +180,7 @@ export function fingerprint(c: Classified): string {
 }
 
 /** The local day (`YYYY-MM-DD`) of an instant in `zone`. */
-export function localDay(ms: number, zone: string): string {
-  const f = wallFields(ms, zone)
-  const pad = (n: number): string => String(n).padStart(2, '0')
-  return `${String(f.year).padStart(4, '0')}-${pad(f.month)}-${pad(f.day)}`
-}
+export const localDay = localDate
 
 /** The field a conversation is counted under in its rules version's counts hash. */
 export const countField = (c: Classified, zone: string): string =>

@@ -4,10 +4,9 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { isAppError, type ErrorCode } from '@wolkvox-chat-stream/errors'
-import { parseQueryTime } from '@wolkvox-chat-stream/sentiment-aggregator'
 import { sendJson, type RouteContext, type ServiceRoute } from '@wolkvox-chat-stream/service-kit'
-import { parseWallClock } from '@wolkvox-chat-stream/zoned-time'
-import { classify, fingerprint, localDay } from './conversation.js'
+import { localDate, parseQueryTime, parseWallClock } from '@wolkvox-chat-stream/zoned-time'
+import { classify, fingerprint } from './conversation.js'
 import { readConversation, readCounts, type CountLine } from './queries.js'
 import type { RulesHolder } from './rules-holder.js'
 
@@ -29,13 +28,12 @@ export function parseQueryDay(text: string, zone: string): string {
       throw new QueryError(`${JSON.stringify(text)} is not a day`)
     return trimmed
   }
-  try {
-    return localDay(parseQueryTime(trimmed, zone), zone)
-  } catch {
+  const ms = parseQueryTime(trimmed, zone)
+  if (ms === undefined)
     throw new QueryError(
       `${JSON.stringify(text)} is not a day or a time: use YYYY-MM-DD, ISO 8601 or YYYYmmddHHiiss (without an offset, in ${zone})`,
     )
-  }
+  return localDate(ms, zone)
 }
 
 const segment = (part: string): string => {

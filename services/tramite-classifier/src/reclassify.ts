@@ -18,14 +18,13 @@ import {
 } from '@wolkvox-chat-stream/kafka'
 import type { Logger } from '@wolkvox-chat-stream/observability'
 import { createRedis, toRedisError, waitUntilReady, type Redis } from '@wolkvox-chat-stream/redis'
-import { dayWindow, parseQueryTime } from '@wolkvox-chat-stream/sentiment-aggregator'
 import {
   createStateReader,
   serviceKeys,
   type ConsumerServiceConfig,
   type ServiceKeys,
 } from '@wolkvox-chat-stream/service-kit'
-import { wallClockToEpochMs } from '@wolkvox-chat-stream/zoned-time'
+import { dayWindow, parseQueryTime, wallClockToEpochMs } from '@wolkvox-chat-stream/zoned-time'
 import type { ClassifierConfig } from './config.js'
 import { matchMessage, memberOf, parseMember } from './conversation.js'
 import { compileRules, loadRules, type CompiledRules } from './engine/index.js'
@@ -66,11 +65,12 @@ export function parseRangeBound(text: string, zone: string, end: boolean): numbe
     const day = dayWindow(noon, zone)
     return end ? day.endMs - 1 : day.startMs
   }
-  try {
-    return parseQueryTime(trimmed, zone)
-  } catch (error) {
-    throw invalid((error as Error).message)
-  }
+  const ms = parseQueryTime(trimmed, zone)
+  if (ms === undefined)
+    throw invalid(
+      `${JSON.stringify(text)} is not a day or a time: use YYYY-MM-DD, ISO 8601 or YYYYmmddHHiiss (without an offset, in ${zone})`,
+    )
+  return ms
 }
 
 const invalid = (message: string): AppError => new AppError('TRAMITE_COMMAND_INVALID', message)
