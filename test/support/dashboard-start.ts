@@ -107,15 +107,18 @@ export function startPipeline(runDir: string, env: Record<string, string>): Star
   }
 }
 
-/** Pids among `pids` that still exist, and processes still in their process groups (Linux `ps`). */
+/** Live processes among `pids` and in their process groups (Linux `ps`; zombies excluded). */
 export function leftovers(pids: number[]): string[] {
-  const table = execFileSync('ps', ['-e', '-o', 'pid=,pgid=,args='], { encoding: 'utf8' })
+  const table = execFileSync('ps', ['-e', '-o', 'pid=,pgid=,stat=,args='], { encoding: 'utf8' })
   const wanted = new Set(pids)
   return table
     .split('\n')
     .map((line) => line.trim())
     .filter((line) => {
-      const [pid, pgid] = line.split(/\s+/u).map(Number)
-      return (pid !== undefined && wanted.has(pid)) || (pgid !== undefined && wanted.has(pgid))
+      const [pid, pgid, stat] = line.split(/\s+/u)
+      // A zombie (`Z`) has exited and holds nothing but its table entry; reaping it is the job of
+      // its parent or of pid 1, which in some containers never reaps.
+      if (stat === undefined || stat.startsWith('Z')) return false
+      return wanted.has(Number(pid)) || wanted.has(Number(pgid))
     })
 }
