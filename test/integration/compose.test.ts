@@ -46,7 +46,7 @@ describe('docker-compose.yml', () => {
 
 interface ComposeService {
   image?: string
-  build?: { context: string; dockerfile: string }
+  build?: { context: string; dockerfile: string; args?: Record<string, string | number> }
   volumes?: string[]
   environment?: Record<string, string | number>
   network_mode?: string
@@ -114,14 +114,29 @@ describe('docker-compose.yml runs the whole product', () => {
       )
       const text = readFileSync(dockerfile, 'utf8')
       expect(text, name).toMatch(/^HEALTHCHECK /m)
+      expect(text, name).toMatch(/^EXPOSE \$\{PORT\}$/m)
+      // Every argument the service gives is one the Dockerfile declares, and none is missing.
+      const args = service.build!.args ?? {}
+      const declared = new Set([...text.matchAll(/^ARG (\w+)/gm)].map((m) => m[1]!))
+      expect(Object.keys(args).sort(), name).toEqual(
+        ['ENTRY', 'HEALTH_PATH', 'PORT', 'WORKSPACE'].filter((a) => declared.has(a)),
+      )
       // The compiled entry point comes from a source file of the workspace.
-      const entry = /^ENTRYPOINT \["node", "(services\/[^"]+)\/dist\/([^"]+)\.js"\]/m.exec(text)
-      expect(entry, name).not.toBeNull()
-      expect(existsSync(join(root, entry![1]!, 'src', `${entry![2]!}.ts`)), name).toBe(true)
+      const source = join(
+        root,
+        'services',
+        String(args.WORKSPACE),
+        'src',
+        `${String(args.ENTRY)}.ts`,
+      )
+      expect(existsSync(source), `${name}: ${source}`).toBe(true)
       const port = httpPortOf(service)
       expect(port, name).toBeDefined()
-      expect(text, name).toContain(`EXPOSE ${port}`)
-      expect(JSON.stringify(service.healthcheck!.test), name).toContain(`127.0.0.1:${port}/`)
+      expect(String(args.PORT), name).toBe(String(port))
+      expect(['/healthz', '/readyz'], name).toContain(args.HEALTH_PATH)
+      expect(JSON.stringify(service.healthcheck!.test), name).toContain(
+        `127.0.0.1:${port}${String(args.HEALTH_PATH)}`,
+      )
     }
   })
 
