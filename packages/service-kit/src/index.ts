@@ -45,3 +45,4 @@ export {
 export { scaffoldConsumerService, type ScaffoldOptions } from './scaffold.js'
 export { createTestContext } from './testing.js'
 export { sendJson } from './http.js'
+export { clearDirtyScript, openServiceOutput, type ServiceOutput } from './output.js'

@@ -10,9 +10,9 @@ import { encodeAgentSentiment, topicKeys, type AgentSentiment } from '@wolkvox-c
 import type { EventProducer } from '@wolkvox-chat-stream/kafka'
 import type { Redis } from '@wolkvox-chat-stream/redis'
 import type { StateReader } from '@wolkvox-chat-stream/service-kit'
+import { clearDirtyScript } from '@wolkvox-chat-stream/service-kit'
 import { parseDirtyMember, type WindowFigures } from './aggregation.js'
 import { paths, readAgentName, readFigures } from './queries.js'
-import { clearDirtyScript } from './scripts.js'
 import { windowAt, type Granularity } from './windows.js'
 
 export interface Emitter {

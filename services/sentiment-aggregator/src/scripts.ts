@@ -116,23 +116,3 @@ for _, key in ipairs(keys) do
 end
 for member in pairs(dirty) do redis.call('HINCRBY', KEYS[1], member, 1) end
 `
-
-/**
- * Deletes a dirty member only if its change count is still the one the emitter read, so a change
- * that lands meanwhile stays dirty (run on the service's own connection, outside the apply script).
- */
-export const clearDirtyScript = `--[[
-clear-dirty (sentiment-aggregator): HDEL each field whose value is still the one read.
-
-KEYS[1]  the partition's dirty hash
-ARGV     field, value, field, value, ...
-Returns the number of fields deleted.
-]]
-local deleted = 0
-for i = 1, #ARGV, 2 do
-  if redis.call('HGET', KEYS[1], ARGV[i]) == ARGV[i + 1] then
-    deleted = deleted + redis.call('HDEL', KEYS[1], ARGV[i])
-  end
-end
-return deleted
-`

@@ -5,14 +5,7 @@
  */
 import type { Env } from '@wolkvox-chat-stream/config'
 import { chatMessageCodec, topics, type TopicSpec } from '@wolkvox-chat-stream/events'
-import {
-  createEventProducer,
-  createKafkaClient,
-  provisionTopics,
-  type EventProducer,
-} from '@wolkvox-chat-stream/kafka'
 import type { Logger } from '@wolkvox-chat-stream/observability'
-import { createRedis, waitUntilReady, type Redis } from '@wolkvox-chat-stream/redis'
 import {
   createConsumerService,
   createStateReader,
@@ -22,6 +15,8 @@ import {
   type ConsumerServiceConfig,
   type Delivered,
   type KeyPath,
+  openServiceOutput,
+  type ServiceOutput,
 } from '@wolkvox-chat-stream/service-kit'
 import { eventFields, nameValue, planBatch, type SentimentEvent } from './aggregation.js'
 import { readAggregatorConfig, type AggregatorConfig } from './config.js'
@@ -117,8 +112,7 @@ export function createSentimentAggregator(
     name: options.outputTopic ?? topics.agentSentiment.name,
   }
   let emitter: Emitter | undefined
-  let producer: EventProducer | undefined
-  let redis: Redis | undefined
+  let output: ServiceOutput | undefined
   let sweeper: NodeJS.Timeout | undefined
   let sweeping: Promise<unknown> | undefined
 
@@ -188,19 +182,8 @@ export function createSentimentAggregator(
   }
 
   const start = async (): Promise<void> => {
-    const { config, logger } = service
-    const kafka = createKafkaClient({ ...config.kafka, logger: logger.child({ kafka: true }) })
-    await provisionTopics(kafka, [outputSpec], {
-      create: config.kafka.createTopics,
-      ...(config.kafka.replicationFactor === undefined
-        ? {}
-        : { replicationFactor: config.kafka.replicationFactor }),
-      logger,
-    })
-    producer = createEventProducer(kafka)
-    await producer.connect()
-    redis = createRedis(config.redisUrl, { name: `${service.name}-emitter`, logger })
-    await waitUntilReady(redis, { timeoutMs: 10_000 })
+    output = await openServiceOutput(service, outputSpec)
+    const { producer, redis } = output
     await service.start()
     emitter = createEmitter({
       topic: outputSpec.name,
@@ -226,8 +209,8 @@ export function createSentimentAggregator(
       // What the last chunks changed; marks left (a failure) are emitted at the next start.
       await emitter?.sweep().catch(() => undefined)
       emitter = undefined
-      await producer?.disconnect().catch(() => undefined)
-      await redis?.quit().catch(() => redis?.disconnect())
+      await output?.close()
+      output = undefined
     }
   }
 

@@ -12,7 +12,7 @@ import { encodeTramiteClassification } from '@wolkvox-chat-stream/events'
 import type { EventProducer } from '@wolkvox-chat-stream/kafka'
 import type { Counter } from '@wolkvox-chat-stream/observability'
 import { toRedisError, type Redis } from '@wolkvox-chat-stream/redis'
-import { serviceKeys } from '@wolkvox-chat-stream/service-kit'
+import { serviceKeys, clearDirtyScript } from '@wolkvox-chat-stream/service-kit'
 import {
   classify,
   countField,
@@ -22,7 +22,7 @@ import {
   recordOf,
 } from './conversation.js'
 import { paths } from './queries.js'
-import { clearDirtyScript, recordScript } from './scripts.js'
+import { recordScript } from './scripts.js'
 
 /** What happened to one conversation. */
 export type EmitAction =

@@ -112,20 +112,3 @@ redis.call('HSET', KEYS[1], unpack(set))
 redis.call('HINCRBY', KEYS[1], 'n', 1)
 return 1
 `
-
-/** Clears dirty marks the emitter handled, unless a change landed meanwhile. */
-export const clearDirtyScript = `--[[
-clear-dirty (tramite-classifier): HDEL each field whose value is still the one read.
-
-KEYS[1]  the partition's dirty hash
-ARGV     field, value, field, value, ...
-Returns the number of fields deleted.
-]]
-local deleted = 0
-for i = 1, #ARGV, 2 do
-  if redis.call('HGET', KEYS[1], ARGV[i]) == ARGV[i + 1] then
-    deleted = deleted + redis.call('HDEL', KEYS[1], ARGV[i])
-  end
-end
-return deleted
-`

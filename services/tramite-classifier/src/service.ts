@@ -6,14 +6,7 @@
  */
 import type { Env } from '@wolkvox-chat-stream/config'
 import { topics, type ChatMessage, type TopicSpec } from '@wolkvox-chat-stream/events'
-import {
-  createEventProducer,
-  createKafkaClient,
-  provisionTopics,
-  type EventProducer,
-} from '@wolkvox-chat-stream/kafka'
 import type { Logger } from '@wolkvox-chat-stream/observability'
-import { createRedis, waitUntilReady, type Redis } from '@wolkvox-chat-stream/redis'
 import {
   createConsumerService,
   type BatchContext,
@@ -21,6 +14,8 @@ import {
   type ConsumerService,
   type ConsumerServiceConfig,
   type Delivered,
+  openServiceOutput,
+  type ServiceOutput,
 } from '@wolkvox-chat-stream/service-kit'
 import { readClassifierConfig, type ClassifierConfig } from './config.js'
 import { matchMessage, memberOf } from './conversation.js'
@@ -134,8 +129,7 @@ export function createTramiteClassifier(options: TramiteClassifierOptions = {}):
   }
   const outputSpec: TopicSpec = { ...topics.chatTramite, name: own.outputTopic }
   let emitter: Emitter | undefined
-  let producer: EventProducer | undefined
-  let redis: Redis | undefined
+  let output: ServiceOutput | undefined
   let sweeper: NodeJS.Timeout | undefined
 
   const service = createConsumerService({
@@ -216,19 +210,9 @@ export function createTramiteClassifier(options: TramiteClassifierOptions = {}):
   }
 
   const start = async (): Promise<void> => {
-    const { config, logger } = service
-    const kafka = createKafkaClient({ ...config.kafka, logger: logger.child({ kafka: true }) })
-    await provisionTopics(kafka, [outputSpec], {
-      create: config.kafka.createTopics,
-      ...(config.kafka.replicationFactor === undefined
-        ? {}
-        : { replicationFactor: config.kafka.replicationFactor }),
-      logger,
-    })
-    producer = createEventProducer(kafka)
-    await producer.connect()
-    redis = createRedis(config.redisUrl, { name: `${service.name}-emitter`, logger })
-    await waitUntilReady(redis, { timeoutMs: 10_000 })
+    output = await openServiceOutput(service, outputSpec)
+    const { producer, redis } = output
+    const { logger } = service
     if (own.watchRules) holder.watch()
     await service.start()
     emitter = createEmitter({
@@ -260,8 +244,8 @@ export function createTramiteClassifier(options: TramiteClassifierOptions = {}):
       emitter = undefined
       // What the last chunks made due; marks left (a failure) are emitted after the next start.
       for (const partition of owned) await last?.drain(partition).catch(() => undefined)
-      await producer?.disconnect().catch(() => undefined)
-      await redis?.quit().catch(() => redis?.disconnect())
+      await output?.close()
+      output = undefined
     }
   }
 
