@@ -1,5 +1,5 @@
 /*
- * `npm run bench [-- --repeat N] [-- --only NAME]`: starts a private broker and redis-server,
+ * `npm run bench [-- --repeat N] [-- --only NAME[,NAME…]]`: starts a private broker and redis-server,
  * runs every benchmark's subject and baseline alternately as child processes, and prints a table
  * of medians and ratios; the JSON goes to bench-results/latest.json.
  */
@@ -19,7 +19,11 @@ const { values } = parseArgs({
   options: { repeat: { type: 'string', default: '5' }, only: { type: 'string' } },
 })
 const repeat = Number(values.repeat)
-const selected = benchmarks.filter((b) => values.only === undefined || b.name.includes(values.only))
+// `--only a,b`: the rows whose names contain any of the comma-separated parts.
+const wanted = values.only?.split(',').filter((part) => part !== '')
+const selected = benchmarks.filter(
+  (b) => wanted === undefined || wanted.some((part) => b.name.includes(part)),
+)
 if (selected.length === 0) throw new Error(`No benchmark matches "${values.only}"`)
 
 const log = (line: string): void => void process.stderr.write(`${line}\n`)
