@@ -230,6 +230,34 @@ describe('pollRange', () => {
     expect(w.watermark()).toBe(2 * HOUR - S)
   })
 
+  it('reports a call cut off by the end of its lease as LOCK_LEASE_LOST, and keeps the token busy', async () => {
+    const w = world()
+    const controller = new AbortController()
+    let kept = 0
+    const lease: PollLease = {
+      ...w.lease(),
+      signal: controller.signal,
+      keepAfterAbortedCall: () => void kept++,
+    }
+    // The client's answer to an aborted signal: WOLKVOX_ABORTED, "aborted by the caller".
+    const source: ChatSource = {
+      fetch: (_range, { signal }) =>
+        new Promise((_resolve, reject) =>
+          signal.addEventListener('abort', () =>
+            reject(new AppError('WOLKVOX_ABORTED', 'call aborted by the caller')),
+          ),
+        ),
+    }
+    const polled = pollRange(
+      { ...w.deps, source },
+      { range, maxWindowMs: HOUR, lease, watermarkMs: null },
+    )
+    controller.abort(new AppError('LOCK_LEASE_LOST', 'The token lease was expired'))
+    await expect(polled).rejects.toMatchObject({ code: 'LOCK_LEASE_LOST' })
+    expect(kept).toBe(1)
+    expect(w.watermark()).toBeNull()
+  })
+
   it('finishes the piece in flight and starts no other once asked to stop, reporting each piece', async () => {
     const w = world()
     const source = fakeSource()

@@ -123,6 +123,10 @@ async function pollPiece(
     ) {
       lease.keepAfterAbortedCall()
     }
+    // Cut off because the lease ended: say so (LOCK_LEASE_LOST), not just "aborted by the caller".
+    const leaseEnded = lease.signal.aborted && isAppError(lease.signal.reason)
+    if (leaseEnded && isAppError(error) && error.code === 'WOLKVOX_ABORTED')
+      throw lease.signal.reason
     throw error
   }
   deps.observer?.onRequest?.('ok', clock() - started, result.bytes)
