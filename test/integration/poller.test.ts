@@ -125,7 +125,13 @@ describe('poller once against the simulator, the broker and Redis', () => {
   it('publishes nothing twice across repeated and overlapping polls, and moves the watermark', async () => {
     const sim = sims.get('closing')!
     const server = newServerCode()
-    const runtime = await runtimeFor(sim, server, { POLL_START: '6h', POLL_MAX_WINDOW: '1h' })
+    // A one-hour lookback: the re-poll reads about twelve chats again (with the default 10 minutes
+    // it could find none at 12 chats an hour, and prove nothing about duplicates).
+    const runtime = await runtimeFor(sim, server, {
+      POLL_START: '6h',
+      POLL_MAX_WINDOW: '1h',
+      POLL_LOOKBACK: '1h',
+    })
     const operation = runtime.config.operations[0]!
     try {
       const first = await runtime.poll(operation)
