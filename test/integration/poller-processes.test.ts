@@ -4,10 +4,9 @@ import { createRedis } from '@wolkvox-chat-stream/redis'
 import { startSimulator, type RunningSimulator } from '@wolkvox-chat-stream/wolkvox-simulator'
 import {
   chatMessagesOf,
-  compareWithTruth,
-  expectedMessages,
   newServerCode,
   pollerEnv,
+  topicDiffFromTruth,
 } from '../support/poller-harness.js'
 import { startPoller } from '../support/poller-service-harness.js'
 import { waitFor } from '../support/wait-for.js'
@@ -110,10 +109,7 @@ describe('poller once as separate processes', () => {
     expect(rerun.code).toBe(0)
     const summary = JSON.parse(rerun.stdout) as { watermark: string }
     const truth = sim.truth({ from: new Date(startMs), to: new Date(summary.watermark) })
-    const diff = compareWithTruth(
-      await chatMessagesOf(kafkaBrokers, server),
-      expectedMessages(truth, server),
-    )
+    const diff = await topicDiffFromTruth(kafkaBrokers, server, truth)
     expect(diff.missing).toEqual([])
     expect(diff.unexpected).toEqual([])
     expect(diff.wrong).toEqual([])
@@ -139,10 +135,7 @@ describe('poller once as separate processes', () => {
     expect(sim.calls()).toHaveLength(6)
     expect(sim.overlaps()).toEqual([])
     const truth = sim.truth({ from: new Date(from), to: new Date(to) })
-    const diff = compareWithTruth(
-      await chatMessagesOf(kafkaBrokers, server),
-      expectedMessages(truth, server),
-    )
+    const diff = await topicDiffFromTruth(kafkaBrokers, server, truth)
     expect(diff).toEqual({ missing: [], unexpected: [], repeated: [], wrong: [] })
   })
 
@@ -179,10 +172,7 @@ describe('poller once as separate processes', () => {
       expect(Date.parse(after.window.from)).toBeGreaterThan(Date.parse(before.window.from))
       expect(Date.parse(after.watermark)).toBeGreaterThanOrEqual(Date.parse(before.watermark))
       const truth = sim.truth({ from: new Date(before.window.from), to: new Date(after.watermark) })
-      const diff = compareWithTruth(
-        await chatMessagesOf(kafkaBrokers, server),
-        expectedMessages(truth, server),
-      )
+      const diff = await topicDiffFromTruth(kafkaBrokers, server, truth)
       expect(diff.missing).toEqual([])
       expect(diff.unexpected).toEqual([])
     } finally {

@@ -88,6 +88,18 @@ export async function chatMessagesOf(kafkaBrokers: string, server: string): Prom
   return records.map((r) => decodeChatMessage(r.value!)).filter((e) => e.server === server)
 }
 
+/** How `server`'s messages on the topic differ from the simulator's truth of a range. */
+export async function topicDiffFromTruth(
+  kafkaBrokers: string,
+  server: string,
+  truth: Truth,
+): Promise<ReturnType<typeof compareWithTruth>> {
+  return compareWithTruth(
+    await chatMessagesOf(kafkaBrokers, server),
+    expectedMessages(truth, server),
+  )
+}
+
 /** Raw records of the poller's dead-letter topic for `server`. */
 export async function deadLettersOf(
   kafkaBrokers: string,

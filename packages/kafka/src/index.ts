@@ -18,6 +18,7 @@ export {
 } from './producer.js'
 export {
   compareTopic,
+  provisionOptionsOf,
   provisionTopics,
   type ObservedTopic,
   type ProvisionOptions,

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest'
-import { compareTopic, type ObservedTopic, type TopicSpec } from './provision.js'
+import {
+  compareTopic,
+  provisionOptionsOf,
+  type ObservedTopic,
+  type TopicSpec,
+} from './provision.js'
 
 const spec: TopicSpec = {
   name: 'wolkvox.chat.message.v1',
@@ -57,5 +62,15 @@ describe('compareTopic', () => {
         configs: { ...good.configs, 'cleanup.policy': 'compact', 'retention.ms': '1' },
       }),
     ).toEqual([])
+  })
+})
+
+describe('provisionOptionsOf', () => {
+  it('creates or only verifies as KAFKA_CREATE_TOPICS says, with the replication factor when set', () => {
+    expect(provisionOptionsOf({ createTopics: true })).toEqual({ create: true })
+    expect(provisionOptionsOf({ createTopics: false, replicationFactor: 3 })).toEqual({
+      create: false,
+      replicationFactor: 3,
+    })
   })
 })

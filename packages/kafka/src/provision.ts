@@ -29,6 +29,23 @@ export interface ProvisionOptions {
   timeoutMs?: number
 }
 
+/**
+ * The provisioning options of a service's Kafka settings: `KAFKA_CREATE_TOPICS` (create, or only
+ * verify) and `KAFKA_REPLICATION_FACTOR` when set.
+ */
+export function provisionOptionsOf(
+  settings: { createTopics: boolean; replicationFactor?: number | undefined },
+  logger?: Logger,
+): ProvisionOptions {
+  return {
+    create: settings.createTopics,
+    ...(settings.replicationFactor === undefined
+      ? {}
+      : { replicationFactor: settings.replicationFactor }),
+    ...(logger ? { logger } : {}),
+  }
+}
+
 /** One way an existing topic differs from its spec. */
 export interface TopicMismatch {
   topic: string

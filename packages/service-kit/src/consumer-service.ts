@@ -13,6 +13,7 @@ import {
   type EventProducer,
   type KafkaMessage,
   type OutgoingRecord,
+  provisionOptionsOf,
 } from '@wolkvox-chat-stream/kafka'
 import {
   createHttpServer,
@@ -986,14 +987,7 @@ export function createConsumerService<T>(options: ConsumerServiceOptions<T>): Co
       const client = createKafkaClient({ ...config.kafka, logger: logger.child({ kafka: true }) })
       const specs = [dlq, ...(provisionInput && inputSpec ? [inputSpec] : [])]
       await retrying(
-        () =>
-          provisionTopics(client, specs, {
-            create: config.kafka.createTopics,
-            ...(config.kafka.replicationFactor === undefined
-              ? {}
-              : { replicationFactor: config.kafka.replicationFactor }),
-            logger,
-          }),
+        () => provisionTopics(client, specs, provisionOptionsOf(config.kafka, logger)),
         retryOptions(),
       )
       const adminClient = client.admin()

@@ -11,6 +11,7 @@ import {
   createKafkaClient,
   provisionTopics,
   type EventProducer,
+  provisionOptionsOf,
 } from '@wolkvox-chat-stream/kafka'
 import { createRedis, waitUntilReady, type Redis } from '@wolkvox-chat-stream/redis'
 import type { ConsumerService } from './consumer-service.js'
@@ -34,13 +35,7 @@ export async function openServiceOutput(
 ): Promise<ServiceOutput> {
   const { config, logger } = service
   const kafka = createKafkaClient({ ...config.kafka, logger: logger.child({ kafka: true }) })
-  await provisionTopics(kafka, [spec], {
-    create: config.kafka.createTopics,
-    ...(config.kafka.replicationFactor === undefined
-      ? {}
-      : { replicationFactor: config.kafka.replicationFactor }),
-    logger,
-  })
+  await provisionTopics(kafka, [spec], provisionOptionsOf(config.kafka, logger))
   const producer = createEventProducer(kafka)
   await producer.connect()
   const redis = createRedis(config.redisUrl, { name: `${service.name}-emitter`, logger })

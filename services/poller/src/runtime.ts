@@ -7,6 +7,7 @@ import {
   provisionTopics,
   type EventProducer,
   type Kafka,
+  provisionOptionsOf,
 } from '@wolkvox-chat-stream/kafka'
 import type { Logger, MetricsRegistry } from '@wolkvox-chat-stream/observability'
 import { createRedis, tokenKeyPart, waitUntilReady, type Redis } from '@wolkvox-chat-stream/redis'
@@ -137,13 +138,7 @@ export async function createPollerRuntime(
     ...(config.kafka.sasl ? { sasl: config.kafka.sasl } : {}),
     log: kafkaLogToLogger(logger.child({ component: 'kafkajs' })),
   })
-  await provisionTopics(kafka, productTopics, {
-    create: config.kafka.createTopics,
-    ...(config.kafka.replicationFactor === undefined
-      ? {}
-      : { replicationFactor: config.kafka.replicationFactor }),
-    logger,
-  })
+  await provisionTopics(kafka, productTopics, provisionOptionsOf(config.kafka, logger))
   const producer = createEventProducer(kafka)
   await producer.connect()
   const lockRedis = createRedis(config.redisUrl, { role: 'lock', name: 'poller-lock', logger })

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest'
 import type { ChatMessage } from '@wolkvox-chat-stream/events'
 import { createTestContext, type StateOp } from '@wolkvox-chat-stream/service-kit'
+import { localDate } from '@wolkvox-chat-stream/zoned-time'
 import {
   classify,
   countField,
   fingerprint,
-  localDay,
   matchMessage,
   parseConversation,
   parseCountField,
@@ -209,8 +209,8 @@ describe('a conversation classified from its stored matches', () => {
 
   it('counts a conversation under its first message local day, channel and primary trámite', () => {
     // 04:59 UTC is still the previous day in Bogotá (UTC-5).
-    expect(localDay(Date.parse('2025-02-11T04:59:59Z'), 'America/Bogota')).toBe('2025-02-10')
-    expect(localDay(Date.parse('2025-02-11T05:00:00Z'), 'America/Bogota')).toBe('2025-02-11')
+    expect(localDate(Date.parse('2025-02-11T04:59:59Z'), 'America/Bogota')).toBe('2025-02-10')
+    expect(localDate(Date.parse('2025-02-11T05:00:00Z'), 'America/Bogota')).toBe('2025-02-11')
     const c = classify(
       parseConversation('0010|c|d', {
         first: String(Date.parse('2025-02-11T03:00:00Z')),

@@ -179,12 +179,9 @@ export function fingerprint(c: Classified): string {
   return createHash('sha256').update(JSON.stringify(content)).digest('hex').slice(0, 24)
 }
 
-/** The local day (`YYYY-MM-DD`) of an instant in `zone`. */
-export const localDay = localDate
-
 /** The field a conversation is counted under in its rules version's counts hash. */
 export const countField = (c: Classified, zone: string): string =>
-  JSON.stringify([localDay(c.started_at, zone), c.channel, c.primary_tramite])
+  JSON.stringify([localDate(c.started_at, zone), c.channel, c.primary_tramite])
 
 /** Reads a count field back. */
 export function parseCountField(

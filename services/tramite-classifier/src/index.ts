@@ -4,7 +4,6 @@ export {
   classify,
   countField,
   fingerprint,
-  localDay,
   matchMessage,
   memberOf,
   parseConversation,

@@ -15,6 +15,7 @@ import {
   provisionTopics,
   runBatches,
   toKafkaError,
+  provisionOptionsOf,
 } from '@wolkvox-chat-stream/kafka'
 import type { Logger } from '@wolkvox-chat-stream/observability'
 import { createRedis, toRedisError, waitUntilReady, type Redis } from '@wolkvox-chat-stream/redis'
@@ -233,13 +234,11 @@ export async function reclassify(options: {
   const producer = createEventProducer(kafka)
   try {
     await waitUntilReady(redis, { timeoutMs: 10_000 })
-    await provisionTopics(kafka, [{ ...topics.chatTramite, name: classifier.outputTopic }], {
-      create: config.kafka.createTopics,
-      ...(config.kafka.replicationFactor === undefined
-        ? {}
-        : { replicationFactor: config.kafka.replicationFactor }),
-      logger,
-    })
+    await provisionTopics(
+      kafka,
+      [{ ...topics.chatTramite, name: classifier.outputTopic }],
+      provisionOptionsOf(config.kafka, logger),
+    )
     await producer.connect()
     const emitter = createEmitter({
       name,
