@@ -4,57 +4,40 @@
  * poll completes the backlog; the topic holds the ground truth once per event_id, and the sentiment
  * aggregator, consuming throughout, ends equal to the reference.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { topics } from '@wolkvox-chat-stream/events'
-import type { ConsumerService } from '@wolkvox-chat-stream/service-kit'
-import { startSimulator, type RunningSimulator } from '@wolkvox-chat-stream/wolkvox-simulator'
 import {
   expectExactPipeline,
-  startAggregator,
-  startPollerRun,
   stopPollerRun,
+  useFaultPipeline,
   waitForWatermark,
-  type RunningPoller,
 } from '../support/fault-pipeline.js'
-import { startFaultStack, topicEndOffsets, type FaultStack } from '../support/fault-stack.js'
+import { topicEndOffsets } from '../support/fault-stack.js'
 import { waitFor } from '../support/wait-for.js'
 
 const TOKEN = 'canary-fault-broker-token-5e21'
 const HOUR = 3_600_000
 
 describe('the broker stopped and restarted while the poller produces', () => {
-  let stack: FaultStack
-  let sim: RunningSimulator
-  let aggregator: ConsumerService | undefined
-  let poller: RunningPoller | undefined
-
-  beforeAll(async () => {
-    stack = await startFaultStack()
+  const pipeline = useFaultPipeline({
     // About 4,000 messages per hour of history: a 10-hour backlog takes the poller a few seconds.
-    sim = await startSimulator({ tokens: [TOKEN], chatsPerHour: 400, seed: 41 })
-  })
-
-  afterAll(async () => {
-    if (poller?.process.process.exitCode === null) poller.process.kill('SIGKILL')
-    await aggregator?.stop()
-    await sim?.close()
-    await stack?.stop()
+    sim: { tokens: [TOKEN], chatsPerHour: 400, seed: 41 },
   })
 
   it('loses no message: the next poll completes the backlog, and the aggregates are exact', async () => {
-    aggregator = await startAggregator(stack)
+    const { stack } = pipeline
+    const { sim } = pipeline.sims
+    const aggregator = await pipeline.startAggregator()
     const startMs = Math.floor(Date.now() / 1000) * 1000 - 10 * HOUR
     const backlogEndMs = Date.now() - 10_000
     const backlog = sim.truth({ from: new Date(startMs), to: new Date(backlogEndMs) })
     const base = await topicEndOffsets(stack.kafka, topics.chatMessage.name)
-    poller = await startPollerRun({
-      stack,
+    const running = await pipeline.startPollerRun({
       sim,
       token: TOKEN,
       startMs,
       extra: { POLL_MAX_WINDOW: '1h' },
     })
-    const running = poller
 
     // Stop the broker as soon as the first records of the backlog are on the topic.
     const before = await waitFor(

@@ -7,30 +7,19 @@
  * - paused with SIGSTOP past its lease while another poller takes over (QUALITY.md: "resumed
  *   holder makes no call and cannot move the watermark").
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { topics } from '@wolkvox-chat-stream/events'
 import type { ConsumerService } from '@wolkvox-chat-stream/service-kit'
-import {
-  startSimulator,
-  tokenFingerprint,
-  type RunningSimulator,
-} from '@wolkvox-chat-stream/wolkvox-simulator'
+import { tokenFingerprint } from '@wolkvox-chat-stream/wolkvox-simulator'
 import {
   expectExactPipeline,
-  startAggregator,
-  startPollerRun,
   stopPollerRun,
+  useFaultPipeline,
   waitForWatermark,
-  type RunningPoller,
 } from '../support/fault-pipeline.js'
-import { startFaultStack, topicEndOffsets, type FaultStack } from '../support/fault-stack.js'
+import { topicEndOffsets } from '../support/fault-stack.js'
 import { newServerCode, pollerEnv } from '../support/poller-harness.js'
-import {
-  runPoller,
-  startPoller,
-  type PollerProcess,
-  type StatusDocument,
-} from '../support/poller-service-harness.js'
+import { runPoller, startPoller, type StatusDocument } from '../support/poller-service-harness.js'
 import { waitFor } from '../support/wait-for.js'
 
 const TOKEN = 'canary-fault-poller-token-1f6d'
@@ -38,45 +27,31 @@ const SLOW_TOKEN = 'canary-fault-paused-token-c07a'
 const HOUR = 3_600_000
 
 describe('the poller process killed or paused mid-window', () => {
-  let stack: FaultStack
-  /** Dense history: one window of tens of thousands of messages takes seconds to produce. */
-  let dense: RunningSimulator
-  /** Sparse and slow: many small windows, each call 150 ms on the server. */
-  let slow: RunningSimulator
+  const pipeline = useFaultPipeline({
+    /** Dense history: one window of tens of thousands of messages takes seconds to produce. */
+    dense: { tokens: [TOKEN], chatsPerHour: 400, seed: 45 },
+    /** Sparse and slow: many small windows, each call 150 ms on the server. */
+    slow: { tokens: [SLOW_TOKEN], chatsPerHour: 12, seed: 46, latencyMs: 150 },
+  })
   let aggregator: ConsumerService
-  const processes: PollerProcess[] = []
 
   beforeAll(async () => {
-    stack = await startFaultStack()
-    ;[dense, slow] = await Promise.all([
-      startSimulator({ tokens: [TOKEN], chatsPerHour: 400, seed: 45 }),
-      startSimulator({ tokens: [SLOW_TOKEN], chatsPerHour: 12, seed: 46, latencyMs: 150 }),
-    ])
-    aggregator = await startAggregator(stack)
-  })
-
-  afterAll(async () => {
-    for (const p of processes) {
-      if (p.process.exitCode === null && p.process.signalCode === null) p.kill('SIGKILL')
-    }
-    await aggregator?.stop()
-    await Promise.all([dense?.close(), slow?.close()])
-    await stack?.stop()
+    aggregator = await pipeline.startAggregator()
   })
 
   it('SIGKILL after part of a window is published: the restart re-polls it, and nothing is counted twice', async () => {
+    const { stack } = pipeline
+    const { dense } = pipeline.sims
     const startMs = Math.floor(Date.now() / 1000) * 1000 - 10 * HOUR
     // One window for the whole backlog, so the kill lands inside it.
     const extra = { POLL_MAX_WINDOW: '12h' }
     const base = await topicEndOffsets(stack.kafka, topics.chatMessage.name)
-    const first: RunningPoller = await startPollerRun({
-      stack,
+    const first = await pipeline.startPollerRun({
       sim: dense,
       token: TOKEN,
       startMs,
       extra,
     })
-    processes.push(first.process)
     const backlog = dense.truth({ from: new Date(startMs), to: new Date(Date.now() - 10_000) })
     const written = await waitFor(
       async () => {
@@ -92,15 +67,13 @@ describe('the poller process killed or paused mid-window', () => {
     const before = JSON.parse((await runPoller(['status'], first.env)).stdout) as StatusDocument
     expect(before.operations[0]!.watermark).toBeNull()
 
-    const second = await startPollerRun({
-      stack,
+    const second = await pipeline.startPollerRun({
       sim: dense,
       token: TOKEN,
       startMs,
       server: first.server,
       extra,
     })
-    processes.push(second.process)
     await waitForWatermark(second, Date.now() - 10_000)
     const watermarkMs = await stopPollerRun(second)
     const outcome = await expectExactPipeline({
@@ -115,6 +88,8 @@ describe('the poller process killed or paused mid-window', () => {
   })
 
   it('20 pollers race for one token: no overlapping call, every message published once', async () => {
+    const { stack } = pipeline
+    const { slow } = pipeline.sims
     const server = newServerCode()
     const startMs = Math.floor(Date.now() / 1000) * 1000 - 6 * HOUR
     const env = pollerEnv({
@@ -133,7 +108,7 @@ describe('the poller process killed or paused mid-window', () => {
     })
     slow.clearCalls()
     const racers = Array.from({ length: 20 }, () => startPoller(['once'], env))
-    processes.push(...racers)
+    pipeline.track(...racers)
     const exits = await Promise.all(racers.map((p) => p.exited))
     expect(
       exits.map((e) => e.code),
@@ -156,6 +131,8 @@ describe('the poller process killed or paused mid-window', () => {
   })
 
   it('SIGSTOP past its lease: the resumed poller makes no call and cannot move the watermark', async () => {
+    const { stack } = pipeline
+    const { slow } = pipeline.sims
     const server = newServerCode()
     const startMs = Math.floor(Date.now() / 1000) * 1000 - 10 * HOUR
     const env = pollerEnv({
@@ -178,7 +155,7 @@ describe('the poller process killed or paused mid-window', () => {
     slow.clearCalls()
 
     const paused = startPoller(['once'], env)
-    processes.push(paused)
+    pipeline.track(paused)
     await waitFor(() => callsOf().filter((c) => c.outcome === 'completed').length >= 3, {
       what: 'a few windows polled',
       timeoutMs: 60_000,

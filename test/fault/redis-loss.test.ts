@@ -4,57 +4,41 @@
  * aggregates and counts rebuilt by replay; equal to a run without the fault", and for the lock:
  * "no loss; watermark never goes back".
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 import { createRedis } from '@wolkvox-chat-stream/redis'
-import type { ConsumerService } from '@wolkvox-chat-stream/service-kit'
-import { startSimulator, type RunningSimulator } from '@wolkvox-chat-stream/wolkvox-simulator'
 import {
   expectExactPipeline,
-  startAggregator,
-  startPollerRun,
   stopPollerRun,
+  useFaultPipeline,
   waitForWatermark,
-  type RunningPoller,
 } from '../support/fault-pipeline.js'
-import { startFaultStack, type FaultStack } from '../support/fault-stack.js'
 import { waitFor } from '../support/wait-for.js'
 
 const TOKEN = 'canary-fault-redis-token-80c4'
 const HOUR = 3_600_000
 
 describe('Redis losing its data while the poller and the aggregator run', () => {
-  let stack: FaultStack
-  let sim: RunningSimulator
-  let aggregator: ConsumerService | undefined
-  let poller: RunningPoller | undefined
+  const pipeline = useFaultPipeline({
+    // 100 ms per call: the backlog takes a few seconds, so the faults strike while it is polled.
+    sim: { tokens: [TOKEN], chatsPerHour: 60, seed: 43, latencyMs: 100 },
+  })
   let sampling = true
 
-  beforeAll(async () => {
-    stack = await startFaultStack()
-    // 100 ms per call: the backlog takes a few seconds, so the faults strike while it is polled.
-    sim = await startSimulator({ tokens: [TOKEN], chatsPerHour: 60, seed: 43, latencyMs: 100 })
-  })
-
-  afterAll(async () => {
+  afterAll(() => {
     sampling = false
-    if (poller?.process.process.exitCode === null) poller.process.kill('SIGKILL')
-    await aggregator?.stop()
-    await sim?.close()
-    await stack?.stop()
   })
 
   it('recovers the watermark from the topic, rebuilds the aggregates by replay, and ends equal to a run without the fault', async () => {
-    const service = await startAggregator(stack)
-    aggregator = service
+    const { stack } = pipeline
+    const { sim } = pipeline.sims
+    const service = await pipeline.startAggregator()
     const startMs = Math.floor(Date.now() / 1000) * 1000 - 8 * HOUR
-    const running = await startPollerRun({
-      stack,
+    const running = await pipeline.startPollerRun({
       sim,
       token: TOKEN,
       startMs,
       extra: { POLL_MAX_WINDOW: '15m' },
     })
-    poller = running
 
     // Every watermark the poller reports, to prove it never goes back.
     const seen: number[] = []

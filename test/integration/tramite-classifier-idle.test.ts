@@ -4,42 +4,23 @@
  * then is emitted with complete=false and counted; the missing message later re-emits it,
  * complete, and moves nothing twice. Duplicates of an incomplete chat change nothing.
  */
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { topicKeys, type ChatMessage } from '@wolkvox-chat-stream/events'
-import { createKafkaClient, type Admin, type Kafka } from '@wolkvox-chat-stream/kafka'
-import { createLogger } from '@wolkvox-chat-stream/observability'
-import {
-  createTramiteClassifier,
-  shippedRulesFile,
-  type TramiteClassifier,
-} from '@wolkvox-chat-stream/tramite-classifier'
+import { shippedRulesFile, type TramiteClassifier } from '@wolkvox-chat-stream/tramite-classifier'
 import { datasetEvents, produceEvents } from '../support/chat-events.js'
-import { newServerCode } from '../support/poller-harness.js'
+import { useTramiteHarness } from '../support/tramite-harness.js'
 import {
-  differences,
   expectedCounts,
   expectedRecords,
   getJson,
   latest,
-  only,
   rulesOf,
-  topicRecords,
-  type Expected,
 } from '../support/tramite-reference.js'
-import { createTopic } from '../support/topics.js'
-import { uniqueName, waitFor } from '../support/wait-for.js'
-
-const brokers = inject('kafkaBrokers')
-const silent = createLogger({ name: 'tramite-idle-test', level: 'silent' })
+import { waitFor } from '../support/wait-for.js'
 
 describe('trámite classifier: complete chats and the idle timeout', () => {
-  let kafka: Kafka
-  let admin: Admin
-  const running: TramiteClassifier[] = []
-  const server = newServerCode()
-  const input = uniqueName('tramite-idle-input')
-  const output = uniqueName('tramite-idle-output')
-  const name = uniqueName('tramite-idle')
+  const harness = useTramiteHarness({ prefix: 'tramite-idle', inputPartitions: 3 })
+  const { kafka, server, input, records, settle } = harness
 
   // Every third chat comes without its last message, held back for later.
   const events = datasetEvents(900, { seed: 47, server })
@@ -62,41 +43,8 @@ describe('trámite classifier: complete chats and the idle timeout', () => {
   const incomplete = new Map([...before].filter(([, r]) => !r.complete))
   const final = expectedRecords([...first, ...held], rules)
 
-  const start = async (idle: string): Promise<TramiteClassifier> => {
-    const service = createTramiteClassifier({
-      name,
-      logger: silent,
-      env: {
-        KAFKA_BROKERS: brokers,
-        REDIS_URL: inject('redisUrl'),
-        HTTP_PORT: '0',
-        CONSUMER_INPUT_TOPIC: input,
-        CLASSIFIER_OUTPUT_TOPIC: output,
-        CLASSIFIER_IDLE_TIMEOUT: idle,
-        CLASSIFIER_SWEEP_INTERVAL: '200ms',
-        CONSUMER_SESSION_TIMEOUT: '6s',
-        CONSUMER_HEARTBEAT_INTERVAL: '1s',
-      },
-    })
-    running.push(service)
-    await service.start()
-    return service
-  }
-  const stop = async (service: TramiteClassifier): Promise<void> => {
-    running.splice(running.indexOf(service), 1)
-    await service.stop()
-  }
-  const records = () => topicRecords(kafka, output, server)
-  const settle = (want: ReadonlyMap<string, Expected>, what: string): Promise<unknown> =>
-    waitFor(
-      async () => differences(only(latest(await records()), want.keys()), want).length === 0,
-      { timeoutMs: 60_000, what },
-    ).catch(async (error: unknown) => {
-      const got = only(latest(await records()), want.keys())
-      const bad = differences(got, want)[0]!
-      expect(got.get(bad)).toEqual(want.get(bad))
-      throw error
-    })
+  const start = (idle: string): Promise<TramiteClassifier> =>
+    harness.start({ CLASSIFIER_IDLE_TIMEOUT: idle, CLASSIFIER_SWEEP_INTERVAL: '200ms' })
   const conversation = async (service: TramiteClassifier, key: string) => {
     const connId = key.slice(server.length + 1)
     return (
@@ -106,18 +54,6 @@ describe('trámite classifier: complete chats and the idle timeout', () => {
       )
     ).body
   }
-
-  beforeAll(async () => {
-    kafka = createKafkaClient({ brokers: [brokers], clientId: 'tramite-idle-test' })
-    admin = kafka.admin()
-    await admin.connect()
-    await createTopic(admin, input, 3)
-  })
-
-  afterAll(async () => {
-    await Promise.all(running.splice(0).map((s) => s.stop().catch(() => undefined)))
-    await admin?.disconnect()
-  })
 
   it('emits complete chats at once, incomplete ones after the idle timeout, and again when they complete', async () => {
     expect(incomplete.size).toBeGreaterThan(10)
@@ -136,7 +72,7 @@ describe('trámite classifier: complete chats and the idle timeout', () => {
     expect(body).toEqual({ ...incomplete.get(waiting), emitted: false })
     const counted = await getJson(patient.httpPort()!, `/operations/${server}/tramites`)
     expect(counted.body.counts).toEqual(expectedCounts(complete.values()))
-    await stop(patient)
+    await harness.stop(patient)
 
     // A second of idle timeout: the incomplete chats are emitted as they are, and counted.
     const eager = await start('1s')

@@ -7,31 +7,23 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { beforeAll, describe, expect, inject, it } from 'vitest'
 import { freePort } from '@wolkvox-chat-stream/dev-stack'
 import type { ChatMessage } from '@wolkvox-chat-stream/events'
-import { createKafkaClient, type Admin, type Kafka } from '@wolkvox-chat-stream/kafka'
 import { createLogger } from '@wolkvox-chat-stream/observability'
-import {
-  createTramiteClassifier,
-  shippedRulesFile,
-  type TramiteClassifier,
-} from '@wolkvox-chat-stream/tramite-classifier'
+import { shippedRulesFile, type TramiteClassifier } from '@wolkvox-chat-stream/tramite-classifier'
 import { datasetEvents, produceEvents } from '../support/chat-events.js'
-import { newServerCode } from '../support/poller-harness.js'
 import { runClassifierCli, startClassifierCli } from '../support/tramite-cli.js'
+import { useTramiteHarness } from '../support/tramite-harness.js'
 import {
   differences,
   expectedCounts,
   expectedRecords,
   getJson,
-  latest,
-  only,
   rulesOf,
   topicRecords,
   type Expected,
 } from '../support/tramite-reference.js'
-import { createTopic } from '../support/topics.js'
 import { uniqueName, waitFor } from '../support/wait-for.js'
 
 const brokers = inject('kafkaBrokers')
@@ -39,14 +31,10 @@ const redisUrl = inject('redisUrl')
 const V2 = '2025.1.0-test.2'
 
 describe('trámite rules: reload and reclassify', () => {
-  let kafka: Kafka
-  let admin: Admin
+  const harness = useTramiteHarness({ prefix: 'tramite-rules', inputPartitions: 3 })
+  const { kafka, server, name, input, output, topicLatest, settle } = harness
   let service: TramiteClassifier | undefined
   const logLines: string[] = []
-  const server = newServerCode()
-  const input = uniqueName('tramite-rules-input')
-  const output = uniqueName('tramite-rules-output')
-  const name = uniqueName('tramite-rules')
   const dir = mkdtempSync(join(tmpdir(), 'tramite-rules-'))
   const file = join(dir, 'tramites.json')
   const shipped = JSON.parse(readFileSync(shippedRulesFile, 'utf8')) as {
@@ -79,19 +67,6 @@ describe('trámite rules: reload and reclassify', () => {
   const setB = whole.slice(whole.length >> 1).flat()
   const rules1 = rulesOf(shippedRulesFile)
 
-  const topicLatest = async (): Promise<Map<string, Expected>> =>
-    latest(await topicRecords(kafka, output, server))
-  /** Waits until the latest records of `want`'s keys equal `want`. */
-  const settle = (want: ReadonlyMap<string, Expected>, what: string): Promise<unknown> =>
-    waitFor(async () => differences(only(await topicLatest(), want.keys()), want).length === 0, {
-      timeoutMs: 60_000,
-      what,
-    }).catch(async (error: unknown) => {
-      const got = only(await topicLatest(), want.keys())
-      const bad = differences(got, want)[0]!
-      expect(got.get(bad)).toEqual(want.get(bad))
-      throw error
-    })
   const port = (): number => service!.httpPort()!
   const post = async (path: string): Promise<{ status: number; body: unknown }> => {
     const response = await fetch(`http://127.0.0.1:${port()}${path}`, { method: 'POST' })
@@ -102,39 +77,22 @@ describe('trámite rules: reload and reclassify', () => {
     return Number(pattern.exec(text)?.[1] ?? 0)
   }
 
-  beforeAll(async () => {
+  beforeAll(() => {
     writeFileSync(file, readFileSync(shippedRulesFile))
-    kafka = createKafkaClient({ brokers: [brokers], clientId: 'tramite-rules-test' })
-    admin = kafka.admin()
-    await admin.connect()
-    await createTopic(admin, input, 3)
-  })
-
-  afterAll(async () => {
-    await service?.stop().catch(() => undefined)
-    await admin?.disconnect()
   })
 
   it('reloads for later chats only, refuses bad files, and reclassify re-emits what changed', async () => {
     expect(setA.length).toBeGreaterThan(300)
     expect(setB.length).toBeGreaterThan(300)
     await produceEvents(kafka, input, setA)
-    service = createTramiteClassifier({
-      name,
-      logger: createLogger({
+    service = await harness.start(
+      { ...env, CLASSIFIER_SWEEP_INTERVAL: '300ms' },
+      createLogger({
         name,
         level: 'warn',
         stream: { write: (line: string) => logLines.push(line) },
       }),
-      env: {
-        ...env,
-        HTTP_PORT: '0',
-        CLASSIFIER_SWEEP_INTERVAL: '300ms',
-        CONSUMER_SESSION_TIMEOUT: '6s',
-        CONSUMER_HEARTBEAT_INTERVAL: '1s',
-      },
-    })
-    await service.start()
+    )
     const expectedA1 = expectedRecords(setA, rules1)
     await settle(expectedA1, 'set A classified with the shipped rules')
     expect([...expectedA1.values()].some((r) => r.primary_tramite === 'certificado')).toBe(true)

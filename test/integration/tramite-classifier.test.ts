@@ -7,81 +7,47 @@
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { topicKeys } from '@wolkvox-chat-stream/events'
-import { createKafkaClient, type Admin, type Kafka } from '@wolkvox-chat-stream/kafka'
-import { createLogger } from '@wolkvox-chat-stream/observability'
-import {
-  createTramiteClassifier,
-  shippedRulesFile,
-  type TramiteClassifier,
-} from '@wolkvox-chat-stream/tramite-classifier'
+import { shippedRulesFile } from '@wolkvox-chat-stream/tramite-classifier'
 import { startSimulator, type RunningSimulator } from '@wolkvox-chat-stream/wolkvox-simulator'
 import { produceEvents } from '../support/chat-events.js'
-import { chatMessagesOf, newServerCode, pollerEnv } from '../support/poller-harness.js'
+import { chatMessagesOf, pollerEnv } from '../support/poller-harness.js'
 import { runPoller } from '../support/poller-service-harness.js'
+import { useTramiteHarness } from '../support/tramite-harness.js'
 import {
   differences,
   expectedCounts,
   expectedRecords,
   getJson,
-  latest,
   rulesOf,
   topicRecords,
   truthEvents,
-  type Expected,
 } from '../support/tramite-reference.js'
-import { uniqueName, waitFor } from '../support/wait-for.js'
+import { waitFor } from '../support/wait-for.js'
 
 const TOKEN = 'canary-tramite-e2e-token-5d21'
 const brokers = inject('kafkaBrokers')
 const redisUrl = inject('redisUrl')
-const silent = createLogger({ name: 'tramite-test', level: 'silent' })
 
 describe('the trámite classifier, from the simulator to its topic and HTTP API', () => {
   let sim: RunningSimulator
-  let kafka: Kafka
-  let admin: Admin
-  const running: TramiteClassifier[] = []
-  const server = newServerCode()
-  const output = uniqueName('tramite-output')
-  const name = uniqueName('tramite-e2e')
-
-  const start = async (): Promise<TramiteClassifier> => {
-    const service = createTramiteClassifier({
-      name,
-      logger: silent,
-      env: {
-        KAFKA_BROKERS: brokers,
-        REDIS_URL: redisUrl,
-        HTTP_PORT: '0',
-        LOG_LEVEL: 'silent',
-        CLASSIFIER_OUTPUT_TOPIC: output,
-        CLASSIFIER_SWEEP_INTERVAL: '500ms',
-        CONSUMER_SESSION_TIMEOUT: '6s',
-        CONSUMER_HEARTBEAT_INTERVAL: '1s',
-        CONSUMER_RETRY_MAX_BACKOFF: '1s',
-      },
-    })
-    running.push(service)
-    await service.start()
-    return service
-  }
-  const stop = async (service: TramiteClassifier): Promise<void> => {
-    running.splice(running.indexOf(service), 1)
-    await service.stop()
-  }
 
   beforeAll(async () => {
     sim = await startSimulator({ tokens: [TOKEN], chatsPerHour: 40, seed: 83 })
-    kafka = createKafkaClient({ brokers: [brokers], clientId: 'tramite-e2e-test' })
-    admin = kafka.admin()
-    await admin.connect()
   })
 
   afterAll(async () => {
-    await Promise.all(running.splice(0).map((s) => s.stop().catch(() => undefined)))
-    await admin?.disconnect()
     await sim?.close()
   })
+
+  // Registered after the simulator's hooks: set up after it, torn down before it.
+  const harness = useTramiteHarness({ prefix: 'tramite-e2e' })
+  const { kafka, admin, server, name, output, topicLatest, stop } = harness
+  const start = () =>
+    harness.start({
+      LOG_LEVEL: 'silent',
+      CLASSIFIER_SWEEP_INTERVAL: '500ms',
+      CONSUMER_RETRY_MAX_BACKOFF: '1s',
+    })
 
   it('classifies every polled chat as the reference does, and a replay changes nothing', async () => {
     const poll = await runPoller(
@@ -110,8 +76,6 @@ describe('the trámite classifier, from the simulator to its topic and HTTP API'
 
     const one = await start()
     const port = one.httpPort()!
-    const topicLatest = async (): Promise<Map<string, Expected>> =>
-      latest(await topicRecords(kafka, output, server))
     await waitFor(async () => differences(await topicLatest(), expected).length === 0, {
       timeoutMs: 60_000,
       what: 'the output topic to hold the reference classification of every chat',

@@ -5,13 +5,17 @@
  * reference computed from that truth, so nothing was lost and nothing counted twice.
  */
 import { isDeepStrictEqual } from 'node:util'
-import { expect } from 'vitest'
+import { afterAll, beforeAll, expect } from 'vitest'
 import { freePort } from '@wolkvox-chat-stream/dev-stack'
 import { createLogger } from '@wolkvox-chat-stream/observability'
 import { createSentimentAggregator } from '@wolkvox-chat-stream/sentiment-aggregator'
 import type { ConsumerService } from '@wolkvox-chat-stream/service-kit'
-import type { RunningSimulator } from '@wolkvox-chat-stream/wolkvox-simulator'
-import type { FaultStack } from './fault-stack.js'
+import {
+  startSimulator,
+  type RunningSimulator,
+  type SimulatorOptions,
+} from '@wolkvox-chat-stream/wolkvox-simulator'
+import { startFaultStack, type FaultStack } from './fault-stack.js'
 import {
   chatMessagesOf,
   compareWithTruth,
@@ -198,4 +202,75 @@ export async function waitForWatermark(
       what: `the watermark to reach ${new Date(atLeastMs).toISOString()}`,
     },
   )
+}
+
+/** A fault test file's pipeline: its private stack, its simulators, and what it started on them. */
+export interface FaultPipeline<K extends string> {
+  /** The file's broker and redis-server (available once its `beforeAll` ran). */
+  readonly stack: FaultStack
+  /** The file's simulators, by the names given to {@link useFaultPipeline}. */
+  readonly sims: Readonly<Record<K, RunningSimulator>>
+  /** {@link startAggregator} on the stack; stopped after the file. */
+  startAggregator(): Promise<ConsumerService>
+  /** {@link startPollerRun} on the stack; killed after the file if still running. */
+  startPollerRun(input: Omit<Parameters<typeof startPollerRun>[0], 'stack'>): Promise<RunningPoller>
+  /** Poller processes to kill after the file if still running. */
+  track(...processes: PollerProcess[]): void
+}
+
+/**
+ * Registers the set-up of a fault test file: before it, a private stack (see
+ * {@link startFaultStack}) then the simulators of `simulators`; after it, the poller processes
+ * still running are killed, the aggregators stopped, the simulators closed and the stack stopped.
+ */
+export function useFaultPipeline<K extends string>(
+  simulators: Record<K, SimulatorOptions>,
+): FaultPipeline<K> {
+  let stack: FaultStack | undefined
+  let sims: Record<K, RunningSimulator> | undefined
+  const aggregators: ConsumerService[] = []
+  const processes: PollerProcess[] = []
+  const ready = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error('the fault pipeline is not started (beforeAll)')
+    return value
+  }
+
+  beforeAll(async () => {
+    stack = await startFaultStack()
+    const names = Object.keys(simulators) as K[]
+    const started = await Promise.all(names.map((n) => startSimulator(simulators[n])))
+    sims = Object.fromEntries(names.map((n, i) => [n, started[i]!])) as Record<K, RunningSimulator>
+  })
+
+  afterAll(async () => {
+    for (const p of processes) {
+      if (p.process.exitCode === null && p.process.signalCode === null) p.kill('SIGKILL')
+    }
+    for (const a of aggregators) await a.stop()
+    const started: RunningSimulator[] = sims ? Object.values(sims) : []
+    await Promise.all(started.map((s) => s.close()))
+    await stack?.stop()
+  })
+
+  return {
+    get stack() {
+      return ready(stack)
+    },
+    get sims() {
+      return ready(sims)
+    },
+    async startAggregator() {
+      const service = await startAggregator(ready(stack))
+      aggregators.push(service)
+      return service
+    },
+    async startPollerRun(input) {
+      const poller = await startPollerRun({ ...input, stack: ready(stack) })
+      processes.push(poller.process)
+      return poller
+    },
+    track(...started) {
+      processes.push(...started)
+    },
+  }
 }
