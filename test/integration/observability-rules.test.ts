@@ -69,6 +69,8 @@ describe('the alert rules (promtool)', () => {
         'WolkvoxPollerDeadLetters',
         'WolkvoxConsumerDeadLetters',
         'WolkvoxConsumerLagging',
+        'WolkvoxConsumerRetentionGap',
+        'WolkvoxConsumerLogReplaced',
         'WolkvoxUpstreamMaintenance',
         'WolkvoxTokenInvalid',
         'WolkvoxQuotaExhausted',

@@ -70,6 +70,8 @@ describe('the apply script', () => {
     fresh: false,
     eventIdTtlMs: 60_000,
     lastOffset: String(lastOffset),
+    lastMark: `mark-${lastOffset}`,
+    log: { cluster: 'C1', topic: 'in' },
     groups,
     ...more,
   })
@@ -84,9 +86,30 @@ describe('the apply script', () => {
     })
     expect(await redis.hgetall(keys.meta(0))).toMatchObject({
       offset: '0',
+      mark: 'mark-0',
       epoch: 'E1',
+      cluster: 'C1',
+      topic: 'in',
       applied: '1',
     })
+  })
+
+  it('writes nothing on state built from another cluster or topic, and keeps the mark with the offset', async () => {
+    const { store, keys } = setup()
+    await store.apply(input([event(0, 'a', count)], 0, { fresh: true }))
+    const other = { status: 'FOREIGN' }
+    expect(
+      await store.apply(input([event(1, 'b', count)], 1, { log: { cluster: 'C2', topic: 'in' } })),
+    ).toEqual(other)
+    expect(
+      await store.apply(input([event(1, 'b', count)], 1, { log: { cluster: 'C1', topic: 'x' } })),
+    ).toEqual(other)
+    expect(await redis.hget(keys.state(0, 'counts'), 'messages')).toBe('1')
+    // Only duplicates: the offset and its mark stay together.
+    await store.apply(input([event(0, 'a', count)], 0, { lastMark: 'other' }))
+    expect(await redis.hmget(keys.meta(0), 'offset', 'mark')).toEqual(['0', 'mark-0'])
+    await store.apply(input([event(1, 'b', count)], 1))
+    expect(await redis.hmget(keys.meta(0), 'offset', 'mark')).toEqual(['1', 'mark-1'])
   })
 
   it('skips events at or below the stored offset and event_ids already applied', async () => {

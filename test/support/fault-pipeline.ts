@@ -36,10 +36,15 @@ import { uniqueName, waitFor } from './wait-for.js'
 /** Warnings and errors each aggregator logged, shown when its answers do not settle. */
 const logged = new WeakMap<ConsumerService, string[]>()
 
+/** The warnings and errors `service` (started by {@link startAggregator}) logged, as JSON lines. */
+export function loggedLines(service: ConsumerService): readonly string[] {
+  return logged.get(service) ?? []
+}
+
 /** The sentiment aggregator on the stack's broker and Redis, with short timings for tests. */
 export async function startAggregator(
   stack: Pick<FaultStack, 'brokers' | 'redisUrl'>,
-  options: { name?: string; outputTopic?: string } = {},
+  options: { name?: string; outputTopic?: string; env?: Record<string, string> } = {},
 ): Promise<ConsumerService> {
   const lines: string[] = []
   const name = options.name ?? uniqueName('sentiment')
@@ -58,6 +63,7 @@ export async function startAggregator(
       CONSUMER_RETRY_MAX_BACKOFF: '1s',
       CONSUMER_SHUTDOWN_TIMEOUT: '10s',
       SENTIMENT_SWEEP_INTERVAL: '1s',
+      ...options.env,
     },
   })
   logged.set(service, lines)

@@ -106,6 +106,18 @@ export const errorCodes = {
     summary:
       'After SIGTERM the window in flight did not finish within POLL_SHUTDOWN_TIMEOUT; its call was aborted (the token kept busy for the upstream limit) and it is polled again.',
   },
+  // poller and its Kafka log: the watermark bound to the checkpoint topic, explicit ranges
+  // (services/poller `run`, `once`, `backfill`, `rebind`)
+  POLL_CHECKPOINT_MISSING: {
+    retriable: false,
+    summary:
+      'The checkpoint topic holds no checkpoint at or after the watermark (new cluster, re-created topic): the operation stops; `npm run poller -- rebind` resolves it.',
+  },
+  POLL_RANGE_NOT_SETTLED: {
+    retriable: false,
+    summary:
+      'An explicit range (`once` or `backfill` --to) ends after now less POLL_SETTLE_LAG, which the upstream cannot answer yet; nothing was fetched.',
+  },
   // Kafka (packages/kafka)
   KAFKA_UNAVAILABLE: {
     retriable: true,
@@ -155,6 +167,16 @@ export const errorCodes = {
     retriable: true,
     summary:
       "A partition's state vanished from Redis or belongs to an older epoch (flush, failover, `consumer rebuild`); the partition is replayed from the beginning.",
+  },
+  CONSUMER_LOG_REPLACED: {
+    retriable: true,
+    summary:
+      "A partition's state in Redis was built from another Kafka log (another cluster id or topic, an applied offset past the log's end, another record at the applied offset): it is wiped and rebuilt by replay.",
+  },
+  CONSUMER_RETENTION_GAP: {
+    retriable: false,
+    summary:
+      'Events of the input were deleted (retention) before the consumer applied them: they are missing from its state and nothing can rebuild them; logged, counted, alerted, and consuming goes on.',
   },
   CONSUMER_TOO_MANY_FAILURES: {
     retriable: false,

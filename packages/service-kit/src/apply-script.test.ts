@@ -26,6 +26,7 @@ describe('the apply script', () => {
     ],
     [['LOST'], { status: 'LOST' }],
     [['STALE', 'E0'], { status: 'STALE', epoch: 'E0' }],
+    [['FOREIGN'], { status: 'FOREIGN' }],
     [['CONFLICT'], { status: 'CONFLICT' }],
     [['REJECTED', 2, 'why'], { status: 'REJECTED', rejected: [{ group: 2, reason: 'why' }] }],
   ])('reads the reply %j', (reply, expected) => {

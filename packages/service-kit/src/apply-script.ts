@@ -10,7 +10,8 @@ const CORE = `--[[
 apply-chunk (packages/service-kit): applies a chunk of one partition's events to a consumer's
 state, atomically with the partition's applied offset and its set of applied event_ids.
 
-KEYS[1]   wcs:{<name>.pN}:kit:meta     hash: offset, epoch, applied (events), updated_ms
+KEYS[1]   wcs:{<name>.pN}:kit:meta     hash: offset, mark, epoch, cluster, topic, applied
+          (events), updated_ms
 KEYS[2]   wcs:{<name>.pN}:kit:events   sorted set: applied event_id -> when applied (ms)
 KEYS[3..] every key the recorded operations touch, once each
 ARGV[1]   the service epoch the caller knows
@@ -18,7 +19,11 @@ ARGV[2]   '1' when the caller found no state for this partition in this epoch an
           the partition's first offset (only then may the meta hash be missing), else '0'
 ARGV[3]   how long an applied event_id is remembered, ms
 ARGV[4]   the chunk's last offset: the applied offset afterwards (never lowered)
-ARGV[5]   the number of groups; then per group (its events are applied together or not at all):
+ARGV[5]   the Kafka cluster id the chunk was read from
+ARGV[6]   the input topic the chunk was read from
+ARGV[7]   the mark of the record at ARGV[4] (a hash of its timestamp, key and value): with the
+          cluster and topic, what recognises the log this state was built from
+ARGV[8]   the number of groups; then per group (its events are applied together or not at all):
             n, the lowest and highest offset of its events, their n event_ids ('' for none)
             m, then m ops: command, key count k, arg count a, k indexes into KEYS, a args
             (an HINCRBY may carry several field, increment pairs: the same key's run, sent once)
@@ -26,14 +31,18 @@ Returns (nothing is written unless the status is OK):
   {'OK', {skipped group indexes}, {op errors: group index, message, ...}}  (0-based indexes)
   {'LOST'}              no meta hash and ARGV[2] ~= '1': Redis lost this partition's state
   {'STALE', epoch}      the meta hash belongs to another epoch
+  {'FOREIGN'}           the meta hash was built from another cluster or topic
   {'CONFLICT'}          a group of several events is partly applied already (a concurrent
                         consumer, or offsets on both sides of the stored one): filter and retry
   {'REJECTED', group index, reason, ...}  ops that cannot apply (wrong key type, unknown function)
 ]]
-local meta = redis.call('HMGET', KEYS[1], 'offset', 'epoch')
+local meta = redis.call('HMGET', KEYS[1], 'offset', 'epoch', 'cluster', 'topic')
 local stored = -1
 if meta[2] then
   if meta[2] ~= ARGV[1] then return {'STALE', meta[2]} end
+  if (meta[3] and meta[3] ~= ARGV[5]) or (meta[4] and meta[4] ~= ARGV[6]) then
+    return {'FOREIGN'}
+  end
   stored = tonumber(meta[1]) or -1
 elseif ARGV[2] ~= '1' then
   return {'LOST'}
@@ -55,8 +64,8 @@ local SLICE = 2000
 
 -- Parse the groups; collect every event_id for one ZMSCORE.
 local groups, ids = {}, {}
-local a = 6
-for g = 1, tonumber(ARGV[5]) do
+local a = 9
+for g = 1, tonumber(ARGV[8]) do
   local n = tonumber(ARGV[a])
   local group = { first = tonumber(ARGV[a + 1]), last = tonumber(ARGV[a + 2]), e = a + 3, n = n }
   a = a + 3 + n
@@ -235,8 +244,9 @@ if #added > 0 then
   redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. string.format('%d', nowMs - ttl))
   redis.call('PEXPIRE', KEYS[2], ttl)
 end
-if tonumber(ARGV[4]) > stored then redis.call('HSET', KEYS[1], 'offset', ARGV[4]) end
-redis.call('HSET', KEYS[1], 'epoch', ARGV[1], 'updated_ms', string.format('%d', nowMs))
+if tonumber(ARGV[4]) > stored then redis.call('HSET', KEYS[1], 'offset', ARGV[4], 'mark', ARGV[7]) end
+redis.call('HSET', KEYS[1], 'epoch', ARGV[1], 'cluster', ARGV[5], 'topic', ARGV[6],
+  'updated_ms', string.format('%d', nowMs))
 if applied > 0 then redis.call('HINCRBY', KEYS[1], 'applied', applied) end
 return {'OK', skipped, errors}
 `
@@ -290,6 +300,7 @@ export type ApplyResult =
   | { status: 'OK'; skipped: number[]; opErrors: { group: number; error: string }[] }
   | { status: 'LOST' }
   | { status: 'STALE'; epoch: string }
+  | { status: 'FOREIGN' }
   | { status: 'CONFLICT' }
   | { status: 'REJECTED'; rejected: { group: number; reason: string }[] }
 
@@ -320,6 +331,8 @@ export function parseApplyReply(reply: unknown): ApplyResult {
       return { status: 'LOST' }
     case 'STALE':
       return { status: 'STALE', epoch: String(list[1]) }
+    case 'FOREIGN':
+      return { status: 'FOREIGN' }
     case 'CONFLICT':
       return { status: 'CONFLICT' }
     case 'REJECTED':

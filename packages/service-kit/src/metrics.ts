@@ -20,6 +20,7 @@ export interface ConsumerMetrics {
   rebuilds: Counter<'reason'>
   consecutiveFailures: Gauge
   stateOpErrors: Counter
+  retentionLost: Counter
 }
 
 /**
@@ -69,6 +70,10 @@ export function createConsumerMetrics(registry: MetricsRegistry): ConsumerMetric
     stateOpErrors: registry.counter({
       name: 'wolkvox_consumer_state_op_errors_total',
       help: 'State operations Redis refused while applying (the rest of their event was applied).',
+    }),
+    retentionLost: registry.counter({
+      name: 'wolkvox_consumer_retention_lost_messages_total',
+      help: 'Messages of the input deleted (retention) before they were applied: missing from the state for good.',
     }),
   }
   for (const outcome of messageOutcomes) metrics.messages.inc({ outcome }, 0)

@@ -1,14 +1,47 @@
+import { createHash } from 'node:crypto'
 import { toRedisError, type Redis } from '@wolkvox-chat-stream/redis'
 import { parseApplyReply, type ApplyResult, type ApplyScript } from './apply-script.js'
 import type { ServiceKeys } from './keys.js'
 import { encodeGroups, type OpGroup } from './state-ops.js'
 
-/** What Redis holds about one partition: its applied offset and the epoch it was written in. */
+/**
+ * What Redis holds about one partition: its applied offset, the epoch it was written in, and the
+ * Kafka log it was built from (cluster id, topic, and the mark of the record at `offset`). The
+ * log fields are `undefined` in state written before they existed.
+ */
 export interface PartitionMeta {
   /** The last applied offset; `undefined` when the partition has no state. */
   offset: number | undefined
   epoch: string | undefined
+  cluster: string | undefined
+  topic: string | undefined
+  /** {@link recordMark} of the record at `offset`. */
+  mark: string | undefined
 }
+
+/** The Kafka log a chunk was read from. */
+export interface LogIdentity {
+  cluster: string
+  topic: string
+}
+
+/**
+ * The mark of one record: a hash of its timestamp, key and value. Two logs holding records with
+ * the same mark at the same offset hold the same record there, as far as a consumer can tell.
+ */
+export function recordMark(record: {
+  timestamp: string
+  key: Buffer | null
+  value: Buffer | null
+}): string {
+  const hash = createHash('sha256').update(record.timestamp).update('\0')
+  hash.update(record.key === null ? '-' : `${record.key.length}:`)
+  if (record.key !== null) hash.update(record.key)
+  if (record.value !== null) hash.update(record.value)
+  return hash.digest('hex').slice(0, 32)
+}
+
+const META_FIELDS = ['offset', 'epoch', 'cluster', 'topic', 'mark'] as const
 
 /** One chunk to apply (see the apply script's header). */
 export interface ApplyInput {
@@ -18,6 +51,9 @@ export interface ApplyInput {
   fresh: boolean
   eventIdTtlMs: number
   lastOffset: string
+  /** {@link recordMark} of the record at `lastOffset`. */
+  lastMark: string
+  log: LogIdentity
   groups: readonly OpGroup[]
 }
 
@@ -36,13 +72,14 @@ export interface StateStore {
   registerPartition(partition: number): Promise<void>
 }
 
-function toMeta(
-  offset: string | null | undefined,
-  epoch: string | null | undefined,
-): PartitionMeta {
+function toMeta(fields: readonly (string | null | undefined)[]): PartitionMeta {
+  const [offset, epoch, cluster, topic, mark] = fields
   return {
     offset: offset === null || offset === undefined ? undefined : Number(offset),
     epoch: epoch ?? undefined,
+    cluster: cluster ?? undefined,
+    topic: topic ?? undefined,
+    mark: mark ?? undefined,
   }
 }
 
@@ -76,22 +113,20 @@ export function createStateStore(redis: Redis, keys: ServiceKeys, script: ApplyS
   return {
     async readMeta(partition) {
       try {
-        const [offset, epoch] = await redis.hmget(keys.meta(partition), 'offset', 'epoch')
-        return toMeta(offset, epoch)
+        return toMeta(await redis.hmget(keys.meta(partition), ...META_FIELDS))
       } catch (error) {
         throw toRedisError(error)
       }
     },
     async prefilter(partition, eventIds) {
       try {
-        const pipeline = redis.pipeline().hmget(keys.meta(partition), 'offset', 'epoch')
+        const pipeline = redis.pipeline().hmget(keys.meta(partition), ...META_FIELDS)
         if (eventIds.length > 0) pipeline.call('ZMSCORE', [keys.events(partition), ...eventIds])
         const replies = (await pipeline.exec()) ?? []
         for (const [error] of replies) if (error) throw error
-        const [offset, epoch] = (replies[0]?.[1] ?? []) as (string | null)[]
         const scores = (replies[1]?.[1] ?? []) as (string | null)[]
         return {
-          meta: toMeta(offset, epoch),
+          meta: toMeta((replies[0]?.[1] ?? []) as (string | null)[]),
           known: eventIds.map((_, i) => scores[i] !== null && scores[i] !== undefined),
         }
       } catch (error) {
@@ -111,6 +146,9 @@ export function createStateStore(redis: Redis, keys: ServiceKeys, script: ApplyS
           input.fresh ? '1' : '0',
           String(input.eventIdTtlMs),
           input.lastOffset,
+          input.log.cluster,
+          input.log.topic,
+          input.lastMark,
           ...argv,
         ])
         return parseApplyReply(reply)
