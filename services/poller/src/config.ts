@@ -44,6 +44,12 @@ export interface PollerConfig {
   shutdownTimeoutMs: number
   /** Failed polls in a row, the watermark not moving, after which a window is reported stuck. */
   stuckAfter: number
+  /**
+   * What a poll does when the checkpoint topic holds no checkpoint at or after the watermark (a
+   * new cluster, a re-created topic): `stop` (default) refuses with `POLL_CHECKPOINT_MISSING` until
+   * an operator runs `rebind`; `repoll` re-polls the operation from `POLL_START` at once.
+   */
+  onCheckpointMissing: 'stop' | 'repoll'
   backfill: {
     /** A backfill window waits this long for the token, then yields and tries again. */
     lockWaitMs: number
@@ -243,6 +249,11 @@ export function readPollerConfig(
       concurrency: r.integer('POLL_CONCURRENCY', 4, { min: 1, max: 100 }),
       shutdownTimeoutMs: r.durationMs('POLL_SHUTDOWN_TIMEOUT', '20s'),
       stuckAfter: r.integer('POLL_STUCK_AFTER', 3, { min: 1 }),
+      onCheckpointMissing: r.oneOf(
+        'POLL_ON_CHECKPOINT_MISSING',
+        ['stop', 'repoll'] as const,
+        'stop',
+      ),
       backfill: {
         lockWaitMs: r.durationMs('POLL_BACKFILL_LOCK_WAIT', '5s'),
         pauseMs: r.durationMs('POLL_BACKFILL_PAUSE', '1s'),

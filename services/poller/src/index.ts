@@ -30,7 +30,23 @@ export {
   type PrivacyOptions,
 } from './privacy.js'
 export {
+  createCheckpointLog,
+  createOperationBinding,
+  readBindingState,
+  type BindingState,
+  type CheckpointIndex,
+  type CheckpointLocation,
+  type CheckpointLog,
+  type OperationBinding,
+} from './adapters/checkpoint-log.js'
+export {
+  checkpointMissingCommands,
+  latestSettledMs,
   pollOperation,
+  rebindOperation,
+  type CheckpointBinding,
+  type CheckpointMismatch,
+  type RebindSummary,
   type PollSummary,
   type PollOperationDeps,
   type PollOperationInput,

@@ -1,5 +1,5 @@
 /*
- * The poller's composition root: `npm run poller -- once | run | backfill | status`.
+ * The poller's composition root: `npm run poller -- once | run | backfill | status | rebind`.
  * Reads the configuration once, builds the parts, runs the command; signals are trapped here only.
  */
 import { parseArgs } from 'node:util'
@@ -17,6 +17,7 @@ import { runBackfill } from './backfill.js'
 import { readPollerConfig, type OperationConfig, type PollerConfig } from './config.js'
 import { createProgressReporter } from './progress.js'
 import { createOperationHandle, createPollerRuntime } from './runtime.js'
+import { latestSettledMs } from './core/poll-operation.js'
 import { createPollerService } from './service.js'
 import { readOperationStatus } from './status.js'
 import { parseTimeInput } from './time-input.js'
@@ -33,6 +34,10 @@ Commands:
                                         through the same token lock, yielding to the live schedule;
                                         resumable: run the same command again after a stop
   status [--server S]                   print each operation's status as JSON (the same as GET /status)
+  rebind --server S [--from T]          bind the operation to the Kafka log it now writes to, after
+                                        POLL_CHECKPOINT_MISSING (a new cluster, a re-created topic):
+                                        with --from, re-poll from T; without, accept the log as
+                                        holding everything up to the watermark. Prints a JSON line
 
 Times are YYYYmmddHHiiss, "YYYY-MM-DD HH:MM:SS" or ISO 8601 (without an offset: the operation's zone),
 or a duration ago such as 2h or 1d. Durations are 500ms, 30s, 5m, 1h, 1d. Configuration comes from
@@ -80,6 +85,22 @@ function rangeFromArgs(
   }
   if (range.toMs < range.fromMs) throw new AppError('CONFIG_INVALID', '--to is before --from')
   return range
+}
+
+/**
+ * Refuses a range that ends after now less POLL_SETTLE_LAG: the upstream cannot answer those
+ * seconds yet, and a watermark moved past them would skip what arrives there later.
+ * @throws AppError `POLL_RANGE_NOT_SETTLED`
+ */
+function refuseUnsettled(range: Range, config: Readonly<PollerConfig>, flag: string): void {
+  const latestMs = latestSettledMs(Date.now(), config.settleLagMs)
+  if (range.toMs > latestMs) {
+    throw new AppError(
+      'POLL_RANGE_NOT_SETTLED',
+      `${flag} ${new Date(range.toMs).toISOString()} is after now less POLL_SETTLE_LAG (${new Date(latestMs).toISOString()}): the upstream cannot answer it yet and recent data is the live schedule's; use ${flag} ${new Date(latestMs).toISOString()} or earlier`,
+      { details: { toMs: range.toMs, latestMs } },
+    )
+  }
 }
 
 /**
@@ -219,13 +240,7 @@ async function backfill(
   if (values.from === undefined || values.to === undefined)
     throw new AppError('CONFIG_INVALID', 'backfill needs --from and --to')
   const range = rangeFromArgs(values.from, values.to, operation.timeZone)!
-  const latest = Math.floor((Date.now() - config.settleLagMs) / 1000) * 1000
-  if (range.toMs > latest) {
-    throw new AppError(
-      'CONFIG_INVALID',
-      `--to is after now less POLL_SETTLE_LAG (${new Date(latest).toISOString()}): recent data is the live schedule's`,
-    )
-  }
+  refuseUnsettled(range, config, 'backfill --to')
   let windowMs = config.maxWindowMs
   if (values.window !== undefined) {
     try {
@@ -270,6 +285,36 @@ async function backfill(
   }
 }
 
+async function rebind(
+  config: Readonly<PollerConfig>,
+  values: { server?: string; from?: string; to?: string },
+  logger: Logger,
+): Promise<number> {
+  // Explicit on purpose: it changes what the poller believes is on the topic.
+  if (values.server === undefined) throw new AppError('CONFIG_INVALID', 'rebind needs --server S')
+  if (values.to !== undefined) throw new AppError('CONFIG_INVALID', 'rebind takes --from only')
+  const operation = selectOperation(config, values.server, 'rebind')
+  let fromMs: number | undefined
+  if (values.from !== undefined) {
+    const parsed = parseTimeInput(values.from, operation.timeZone, Date.now())
+    if (typeof parsed === 'string') throw new AppError('CONFIG_INVALID', `--from: ${parsed}`)
+    fromMs = parsed
+    refuseUnsettled({ fromMs, toMs: fromMs }, config, 'rebind --from')
+  }
+  const runtime = await createPollerRuntime(
+    config,
+    logger,
+    createMetricsRegistry({ collectDefaultMetrics: false }),
+  )
+  try {
+    const summary = await runtime.rebind(operation, fromMs === undefined ? {} : { fromMs })
+    process.stdout.write(`${JSON.stringify(summary)}\n`)
+    return 0
+  } finally {
+    await runtime.close()
+  }
+}
+
 async function main(argv: string[]): Promise<number> {
   const { positionals, values } = parseArgs({
     args: argv,
@@ -288,7 +333,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`)
     return command === undefined && !values.help ? 2 : 0
   }
-  if (!['once', 'run', 'backfill', 'status'].includes(command)) {
+  if (!['once', 'run', 'backfill', 'status', 'rebind'].includes(command)) {
     process.stderr.write(`Unknown command "${command}".\n${USAGE}\n`)
     return 2
   }
@@ -301,9 +346,12 @@ async function main(argv: string[]): Promise<number> {
       return status(config, values.server, logger)
     case 'backfill':
       return backfill(config, values, logger)
+    case 'rebind':
+      return rebind(config, values, logger)
     default: {
       const operation = selectOperation(config, values.server, 'once')
       const range = rangeFromArgs(values.from, values.to, operation.timeZone)
+      if (range) refuseUnsettled(range, config, 'once --to')
       const runtime = await createPollerRuntime(
         config,
         logger,

@@ -168,6 +168,16 @@ export function createPollerMetrics(registry: MetricsRegistry, settings: PollerM
       help: 'Backfill windows wholly published.',
       labelNames: ['server'],
     }),
+    checkpointMismatch: registry.gauge<'server'>({
+      name: 'wolkvox_poller_checkpoint_mismatch',
+      help: '1 while the operation is stopped because the checkpoint topic holds no checkpoint at or after its watermark (POLL_CHECKPOINT_MISSING; resolve with `npm run poller -- rebind`), else 0.',
+      labelNames: ['server'],
+    }),
+    checkpointReads: registry.counter<'reason'>({
+      name: 'wolkvox_poller_checkpoint_reads_total',
+      help: 'Full reads of wolkvox.poller.checkpoint.v1 (reason startup, suspicious or recovery); one read serves every operation.',
+      labelNames: ['reason'],
+    }),
     stopped: registry.gauge<'server' | 'reason'>({
       name: 'wolkvox_poller_operation_stopped',
       help: '1 while an operation is stopped by an error that needs a person (invalid token, quota used up).',
@@ -188,14 +198,21 @@ export function createPollerMetrics(registry: MetricsRegistry, settings: PollerM
     },
     /**
      * Sets what every replica must report alike from what Redis holds for the operation: the
-     * watermark (so a replica whose last poll is old does not report a growing lag) and the
-     * failures in a row (counted by all replicas together, so a window stuck across replicas is
-     * seen, and one freed by another replica is not reported stuck).
+     * watermark (so a replica whose last poll is old does not report a growing lag), a recorded
+     * checkpoint refusal, and the failures in a row (counted by all replicas together, so a window
+     * stuck across replicas is seen, and one freed by another replica is not reported stuck).
      */
     syncFromStore(
       server: string,
-      stored: { watermarkMs: number | null; failures: Readonly<Record<'live' | 'sweep', number>> },
+      stored: {
+        watermarkMs: number | null
+        failures: Readonly<Record<'live' | 'sweep', number>>
+        /** Whether a POLL_CHECKPOINT_MISSING refusal is recorded. */
+        checkpointMissing?: boolean
+      },
     ) {
+      if (stored.checkpointMissing !== undefined)
+        m.checkpointMismatch.set({ server }, stored.checkpointMissing ? 1 : 0)
       if (stored.watermarkMs !== null) {
         watermarks.set(server, stored.watermarkMs)
         m.watermark.set({ server }, stored.watermarkMs / 1000)
@@ -205,6 +222,7 @@ export function createPollerMetrics(registry: MetricsRegistry, settings: PollerM
     },
     observer(server: string): PollObserver {
       m.deadLettered.inc({ server }, 0)
+      m.checkpointMismatch.set({ server }, 0)
       m.interval.set({ server }, settings.intervalMs / 1000)
       return {
         onRequest: (outcome, durationMs, bytes) => {

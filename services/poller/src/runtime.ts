@@ -13,13 +13,23 @@ import type { Logger, MetricsRegistry } from '@wolkvox-chat-stream/observability
 import { createRedis, tokenKeyPart, waitUntilReady, type Redis } from '@wolkvox-chat-stream/redis'
 import { createTokenLock, type TokenLock } from '@wolkvox-chat-stream/token-lock'
 import { createWolkvoxClient } from '@wolkvox-chat-stream/wolkvox-client'
-import { createCheckpointRecovery } from './adapters/checkpoint-reader.js'
+import {
+  createCheckpointLog,
+  createOperationBinding,
+  type CheckpointLog,
+} from './adapters/checkpoint-log.js'
 import { createEventFactory } from './adapters/event-factory.js'
 import { createKafkaSink } from './adapters/kafka-sink.js'
 import { createRedisPublishedSet } from './adapters/published-set.js'
 import { createWolkvoxSource } from './adapters/wolkvox-source.js'
 import { reserveCalls, type OperationConfig, type PollerConfig } from './config.js'
-import { pollOperation, type PollOperationDeps, type PollSummary } from './core/poll-operation.js'
+import {
+  pollOperation,
+  rebindOperation,
+  type PollOperationDeps,
+  type PollSummary,
+  type RebindSummary,
+} from './core/poll-operation.js'
 import type { ChatSource } from './core/ports.js'
 import { nextLocalMidnight } from './local-day.js'
 import { createPollerMetrics, type PollerMetrics } from './metrics.js'
@@ -62,6 +72,8 @@ export interface PollerRuntime {
   redis: Redis
   metrics: PollerMetrics
   logger: Logger
+  /** The checkpoint topic of the cluster written to, shared by every operation (checkpoint-log.ts). */
+  checkpoints: CheckpointLog
   /** The operation's lock, store and quota limits (created once). */
   handle(operation: OperationConfig): OperationHandle
   /**
@@ -73,6 +85,12 @@ export interface PollerRuntime {
    *   `POLL_QUOTA_RESERVE_REACHED`, `POLL_LOCK_BUSY`, `POLL_STOPPED`, and whatever the poll throws.
    */
   poll(operation: OperationConfig, range?: Range, options?: PollOptions): Promise<PollSummary>
+  /**
+   * `rebind`: binds the operation to the Kafka log it now writes to (core/poll-operation.ts,
+   * `rebindOperation`): re-poll from `fromMs`, or accept the log at the current watermark.
+   * @throws AppError `CONFIG_INVALID`, `POLL_LOCK_BUSY`, Kafka's and Redis's errors.
+   */
+  rebind(operation: OperationConfig, options?: { fromMs?: number }): Promise<RebindSummary>
   close(): Promise<void>
 }
 
@@ -148,6 +166,12 @@ export async function createPollerRuntime(
     intervalMs: config.intervalMs,
     stuckAfter: config.stuckAfter,
   })
+  const checkpoints = createCheckpointLog({
+    kafka,
+    onRead: (reason) => metrics.checkpointReads.inc({ reason }),
+    onRetry: (error) =>
+      logger.warn('a read of the checkpoint topic failed; trying once more', { err: error }),
+  })
 
   interface Parts {
     handle: OperationHandle
@@ -180,6 +204,13 @@ export async function createPollerRuntime(
       },
     })
     const observer = metrics.observer(server)
+    const binding = createOperationBinding({
+      log: checkpoints,
+      redis,
+      server,
+      report: config.report,
+      onState: (missing) => metrics.checkpointMismatch.set({ server }, missing ? 1 : 0),
+    })
     parts = {
       handle,
       source: createWolkvoxSource(client),
@@ -196,14 +227,20 @@ export async function createPollerRuntime(
             redactImages: config.privacy.redactImages,
           },
         }),
-        sink: createKafkaSink({ producer, server, report: config.report }),
+        sink: createKafkaSink({
+          producer,
+          server,
+          report: config.report,
+          onCheckpointLanded: (checkpoint, at) => binding.landed(checkpoint, at),
+        }),
         published: createRedisPublishedSet({
           redis,
           server,
           report: config.report,
           horizonMs: config.dedupHorizonMs,
         }),
-        recovery: createCheckpointRecovery({ kafka, server, report: config.report }),
+        recovery: binding,
+        binding,
         observer: {
           ...observer,
           onPiece: async (piece) => {
@@ -269,6 +306,13 @@ export async function createPollerRuntime(
           until: new Date(untilMs).toISOString(),
         })
       }
+      if (code === 'POLL_CHECKPOINT_MISSING') {
+        logger.error('operation stopped: the Kafka log does not back its watermark', {
+          server,
+          code,
+          message,
+        })
+      }
     } catch (bookkeeping) {
       logger.warn('could not record a failed poll', { server, err: bookkeeping })
     }
@@ -282,6 +326,7 @@ export async function createPollerRuntime(
     redis,
     metrics,
     logger,
+    checkpoints,
     handle: (operation) => partsFor(operation).handle,
     poll: async (operation, range, options = {}) => {
       const purpose = options.purpose ?? 'once'
@@ -326,12 +371,22 @@ export async function createPollerRuntime(
             },
             startMs: operation.startMs,
             lockWaitMs: options.lockWaitMs ?? config.lockWaitMs,
+            onCheckpointMissing: config.onCheckpointMissing,
             ...(range ? { range } : {}),
             ...(options.stop ? { stop: options.stop } : {}),
             ...(options.abandon ? { abandon: options.abandon } : {}),
           },
         )
         metrics.pollDuration.observe({ server, outcome: 'ok' }, (Date.now() - started) / 1000)
+        if (summary.repolled)
+          logger.warn(
+            'the checkpoint topic did not back the watermark: re-polled from POLL_START',
+            {
+              server,
+              code: 'POLL_CHECKPOINT_MISSING',
+              start: new Date(operation.startMs).toISOString(),
+            },
+          )
         if (summary.watermark !== null) metrics.setWatermark(server, Date.parse(summary.watermark))
         try {
           await handle.store.recordSuccess({
@@ -364,7 +419,20 @@ export async function createPollerRuntime(
         if (wanted) await handle.store.tokenServed().catch(() => undefined)
       }
     },
+    rebind: async (operation, options = {}) => {
+      const parts = partsFor(operation)
+      const summary = await rebindOperation(parts.deps, {
+        server: operation.server,
+        report: config.report,
+        lockWaitMs: config.lockWaitMs,
+        ...(options.fromMs === undefined ? {} : { fromMs: options.fromMs }),
+      })
+      metrics.setWatermark(operation.server, Date.parse(summary.watermark))
+      logger.info('operation bound to the checkpoint topic of this cluster', { ...summary })
+      return summary
+    },
     close: async () => {
+      await checkpoints.close()
       await producer.disconnect().catch(() => undefined)
       lockRedis.disconnect()
       await redis.quit().catch(() => undefined)

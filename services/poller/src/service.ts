@@ -1,7 +1,8 @@
 import { AppError, isAppError } from '@wolkvox-chat-stream/errors'
 import type { Schedule, ScheduleJob, SchedulerSpec } from './adapters/bullmq-schedule.js'
 import type { OperationConfig } from './config.js'
-import type { PollSummary } from './core/poll-operation.js'
+import { readBindingState } from './adapters/checkpoint-log.js'
+import { latestSettledMs, type PollSummary } from './core/poll-operation.js'
 import type { PollerRuntime } from './runtime.js'
 import { readOperationStatus, type OperationStatus } from './status.js'
 
@@ -62,12 +63,14 @@ export function createPollerService(input: {
   const refreshQuotaGauges = async (): Promise<void> => {
     for (const operation of config.operations) {
       const handle = runtime.handle(operation)
-      const [stored, record] = await Promise.all([
+      const [stored, record, binding] = await Promise.all([
         handle.lock.readState(`watermark.${config.report}`),
         handle.store.readRecord(),
+        readBindingState(runtime.redis, operation.server, config.report),
       ])
       metrics.syncFromStore(operation.server, {
         watermarkMs: stored === null ? null : Number(stored),
+        checkpointMissing: binding.missing !== null,
         failures: {
           live: record.failing.live?.failures ?? 0,
           sweep: record.failing.sweep?.failures ?? 0,
@@ -85,13 +88,14 @@ export function createPollerService(input: {
   const sweep = async (operation: OperationConfig): Promise<PollSummary | null> => {
     const stored = await runtime.handle(operation).lock.readState(`watermark.${config.report}`)
     if (stored === null) return null
-    const watermarkMs = Number(stored)
+    // Ends at the watermark (a sweep never moves it, it only re-reads what is already covered),
+    // and never after what the upstream can answer (a watermark an older version set too far).
+    const toMs = Math.min(Number(stored), latestSettledMs(now(), config.settleLagMs))
     const fromMs = floorSecond(Math.max(now() - config.sweepLookbackMs, operation.startMs))
-    if (fromMs > watermarkMs) return null
-    // Ends at the watermark: a sweep never moves it, it only re-reads what is already covered.
+    if (fromMs > toMs) return null
     return runtime.poll(
       operation,
-      { fromMs, toMs: watermarkMs },
+      { fromMs, toMs },
       { purpose: 'sweep', stop: stopController.signal, abandon: abandonController.signal },
     )
   }
@@ -144,6 +148,13 @@ export function createPollerService(input: {
 
   return {
     start: async () => {
+      // The definitive read of the checkpoint topic, once for every operation (checkpoint-log.ts);
+      // a failure here is not fatal: the first poll tries again.
+      await runtime.checkpoints.startup().catch((error: unknown) => {
+        logger.warn('could not read the checkpoint topic at start; the first poll tries again', {
+          err: error,
+        })
+      })
       const removed = await schedule.removeOthers(new Set(byServer.keys()))
       for (const r of removed)
         logger.info('job scheduler of an unconfigured operation removed', { ...r })

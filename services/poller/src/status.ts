@@ -1,7 +1,9 @@
 import { toRedisError, type Redis } from '@wolkvox-chat-stream/redis'
 import type { SchedulerInfo } from './adapters/bullmq-schedule.js'
+import { readBindingState } from './adapters/checkpoint-log.js'
 import { listBackfills, type BackfillRecord } from './backfill-store.js'
 import type { PollerConfig } from './config.js'
+import { checkpointMissingCommands } from './core/poll-operation.js'
 import { coverageGaps, type PollPurpose } from './operation-store.js'
 import type { OperationHandle } from './runtime.js'
 import type { Range } from './window.js'
@@ -56,6 +58,29 @@ export interface OperationStatus {
     gapCount: number
   }
   stuckWindows: StuckWindow[]
+  /**
+   * The watermark's binding to the checkpoint topic (adapters/checkpoint-log.ts): `bound` when
+   * the last checkpoint's place in the log is recorded, `unverified` when not yet (checked by the
+   * next poll's full read), `missing` while polling is stopped by `POLL_CHECKPOINT_MISSING`.
+   */
+  checkpoint: {
+    state: 'bound' | 'unverified' | 'missing'
+    /** Where the last checkpoint landed: the cluster id, partition and offset. */
+    cluster: string | null
+    partition: number | null
+    offset: number | null
+    missing: {
+      code: 'POLL_CHECKPOINT_MISSING'
+      reason: string
+      since: string
+      /** The watermark the topic does not back, and the newest one the topic holds. */
+      watermark: string
+      topicWatermark: string | null
+      cluster: string | null
+      /** The commands that resolve it (README, "When Kafka is replaced"). */
+      resolve: string[]
+    } | null
+  }
   backfills: BackfillRecord[]
   schedule: { kind: string; everyMs: number | null; next: string | null }[] | null
 }
@@ -74,18 +99,20 @@ export async function readOperationStatus(input: {
   const { handle, config, redis } = input
   const { operation, store, lock } = handle
   const nowMs = input.nowMs ?? Date.now()
-  const [stored, record, pause, used, coverage, pttl, backfills, schedule] = await Promise.all([
-    lock.readState(`watermark.${config.report}`),
-    store.readRecord(),
-    store.readPause(handle.tokenHash, nowMs),
-    store.quotaUsed(nowMs),
-    store.readCoverage(),
-    redis.pttl(lock.keys.lock).catch((error: unknown) => {
-      throw toRedisError(error)
-    }),
-    listBackfills(redis, operation.server),
-    input.describeSchedule ? input.describeSchedule(operation.server) : Promise.resolve(null),
-  ])
+  const [stored, record, pause, used, coverage, pttl, backfills, schedule, binding] =
+    await Promise.all([
+      lock.readState(`watermark.${config.report}`),
+      store.readRecord(),
+      store.readPause(handle.tokenHash, nowMs),
+      store.quotaUsed(nowMs),
+      store.readCoverage(),
+      redis.pttl(lock.keys.lock).catch((error: unknown) => {
+        throw toRedisError(error)
+      }),
+      listBackfills(redis, operation.server),
+      input.describeSchedule ? input.describeSchedule(operation.server) : Promise.resolve(null),
+      readBindingState(redis, operation.server, config.report),
+    ])
   const watermarkMs = stored === null ? null : Number(stored)
   const reserve = handle.reserveAt(nowMs)
   const gapEnd = watermarkMs ?? coverage.at(-1)?.toMs ?? null
@@ -154,6 +181,23 @@ export async function readOperationStatus(input: {
       gapCount: gaps.length,
     },
     stuckWindows: stuck,
+    checkpoint: {
+      state: binding.missing ? 'missing' : binding.location ? 'bound' : 'unverified',
+      cluster: binding.location?.cluster ?? null,
+      partition: binding.location?.partition ?? null,
+      offset: binding.location?.offset ?? null,
+      missing: binding.missing
+        ? {
+            code: 'POLL_CHECKPOINT_MISSING',
+            reason: binding.missing.reason,
+            since: iso(binding.missing.sinceMs)!,
+            watermark: iso(binding.missing.watermarkMs)!,
+            topicWatermark: iso(binding.missing.topicWatermarkMs),
+            cluster: binding.missing.cluster,
+            resolve: checkpointMissingCommands(operation.server, operation.startMs),
+          }
+        : null,
+    },
     backfills,
     schedule: schedule
       ? schedule.map((s) => ({ kind: s.kind, everyMs: s.everyMs, next: iso(s.nextAtMs) }))

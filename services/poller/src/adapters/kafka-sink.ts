@@ -1,6 +1,6 @@
 import { encodePollerCheckpoint, topics } from '@wolkvox-chat-stream/events'
 import type { EventProducer, OutgoingRecord } from '@wolkvox-chat-stream/kafka'
-import type { EventSink } from '../core/ports.js'
+import type { Checkpoint, EventSink } from '../core/ports.js'
 
 /**
  * Kafka for the core: events keyed by `conn_id`, dead letters keyed `server|conn_id` with the
@@ -11,6 +11,14 @@ export function createKafkaSink(options: {
   producer: EventProducer
   server: string
   report: string
+  /**
+   * Called once the cluster acknowledged a checkpoint, with where it landed; awaited, so it may
+   * refuse (throw) before the watermark moves. See adapters/checkpoint-log.ts.
+   */
+  onCheckpointLanded?: (
+    checkpoint: Checkpoint,
+    at: { partition: number; offset: number },
+  ) => Promise<void>
 }): EventSink {
   return {
     publish: async (events, deadLetters) => {
@@ -44,9 +52,14 @@ export function createKafkaSink(options: {
         fence: c.fence,
         checkpointed_at: new Date(c.atMs),
       })
-      await options.producer.send([
+      const [written] = await options.producer.send([
         { topic: topics.pollerCheckpoint.name, key: `${options.server}|${options.report}`, value },
       ])
+      if (options.onCheckpointLanded && written)
+        await options.onCheckpointLanded(c, {
+          partition: written.partition,
+          offset: Number(written.baseOffset),
+        })
     },
   }
 }

@@ -53,6 +53,14 @@ export function createRedisPublishedSet(options: {
       }
       return fresh
     },
+    clear: async () => {
+      try {
+        // Every day a lookup reads: `add` writes only today's set, which is among them.
+        await options.redis.del(...days())
+      } catch (error) {
+        throw toRedisError(error)
+      }
+    },
     add: async (eventIds) => {
       if (eventIds.length === 0) return
       const setKey = key(now())

@@ -101,6 +101,10 @@ function world() {
         for (const id of ids) published.add(id)
         return Promise.resolve()
       },
+      clear: () => {
+        published.clear()
+        return Promise.resolve()
+      },
     },
   }
   return { topic, dlq, checkpoints, lease, deps, watermark: () => watermark }

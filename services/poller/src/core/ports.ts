@@ -65,6 +65,11 @@ export interface PublishedSet {
   unpublished(eventIds: readonly string[]): Promise<Set<string>>
   /** Records ids as published; called only after Kafka acknowledged them. */
   add(eventIds: readonly string[]): Promise<void>
+  /**
+   * Forgets every id of the operation: the log they were published to is gone (a new cluster, a
+   * re-created topic), so a re-poll must publish them again.
+   */
+  clear(): Promise<void>
 }
 
 /** The operation's watermark: the last second (inclusive) known to be fully on the topic. */

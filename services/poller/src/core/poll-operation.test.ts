@@ -1,0 +1,197 @@
+import { describe, expect, it } from 'vitest'
+import type { Lease, TokenLock } from '@wolkvox-chat-stream/token-lock'
+import {
+  pollOperation,
+  rebindOperation,
+  type CheckpointBinding,
+  type CheckpointMismatch,
+  type PollOperationDeps,
+} from './poll-operation.js'
+import type { Checkpoint, OutgoingEvent } from './ports.js'
+
+const S = 1000
+const HOUR = 3600 * S
+const NOW = Date.UTC(2025, 5, 1, 12, 0, 0)
+const settings = { lookbackMs: 10 * S, settleLagMs: 120 * S, maxWindowMs: HOUR }
+
+/** An operation in memory: its watermark, a topic, a published set and a binding that may refuse. */
+function operation(input: { watermarkMs: number | null; refuse?: boolean }) {
+  const state = new Map<string, string>()
+  if (input.watermarkMs !== null) state.set('watermark.chat_2', String(input.watermarkMs))
+  const topic: string[] = []
+  const checkpoints: Checkpoint[] = []
+  const published = new Set<string>()
+  const fetched: { fromMs: number; toMs: number }[] = []
+  let refusal: CheckpointMismatch | null = input.refuse
+    ? {
+        watermarkMs: input.watermarkMs!,
+        topicWatermarkMs: null,
+        cluster: 'c2',
+        reason: 'missing',
+        sinceMs: NOW,
+      }
+    : null
+  const verified: number[] = []
+  const binding: CheckpointBinding = {
+    verify: (watermarkMs) => {
+      verified.push(watermarkMs)
+      return Promise.resolve(refusal)
+    },
+    forget: () => Promise.resolve(),
+    resolved: () => {
+      refusal = null
+      return Promise.resolve()
+    },
+  }
+  const lease: Lease = {
+    fence: 7,
+    signal: new AbortController().signal,
+    deadline: () => NOW + 60 * S,
+    keepAfterAbortedCall: () => undefined,
+    fencedSet: (name, value, expected) => {
+      if (expected !== undefined && state.get(name) !== expected)
+        return Promise.resolve({ ok: false, reason: 'conflict' })
+      state.set(name, value)
+      return Promise.resolve({ ok: true })
+    },
+    readState: (name) => Promise.resolve(state.get(name) ?? null),
+  }
+  const lock = {
+    withLock: async (_options, work) => ({
+      status: 'done',
+      value: await work(lease.signal, lease.fence, lease),
+      fence: lease.fence,
+      waitMs: 0,
+      heldMs: 0,
+    }),
+    readState: (name: string) => Promise.resolve(state.get(name) ?? null),
+  } as Pick<TokenLock, 'withLock' | 'readState'> as TokenLock
+  const deps: PollOperationDeps = {
+    lock,
+    binding,
+    clock: () => NOW,
+    // One message per minute of the range.
+    source: {
+      fetch: (range) => {
+        fetched.push(range)
+        const chats: number[] = []
+        for (let t = Math.ceil(range.fromMs / 60_000) * 60_000; t <= range.toMs; t += 60_000)
+          chats.push(t)
+        return Promise.resolve({ chats, truncated: false, bytes: 1 })
+      },
+    },
+    toEvents: (chats) => ({
+      events: (chats as number[]).map((t): OutgoingEvent => ({
+        eventId: `e${t}`,
+        key: `k${t}`,
+        value: Buffer.from(''),
+      })),
+      deadLetters: [],
+      fetchedMessages: chats.length,
+    }),
+    sink: {
+      publish: (events) => {
+        topic.push(...events.map((e) => e.eventId))
+        return Promise.resolve()
+      },
+      checkpoint: (c) => {
+        checkpoints.push(c)
+        return Promise.resolve()
+      },
+    },
+    published: {
+      unpublished: (ids) => Promise.resolve(new Set(ids.filter((id) => !published.has(id)))),
+      add: (ids) => {
+        for (const id of ids) published.add(id)
+        return Promise.resolve()
+      },
+      clear: () => {
+        published.clear()
+        return Promise.resolve()
+      },
+    },
+    recovery: { fromCheckpoints: () => Promise.resolve(null) },
+  }
+  return { deps, state, topic, checkpoints, published, fetched, verified }
+}
+
+const base = { server: '0010', report: 'chat_2', settings, lockWaitMs: 1000 }
+
+describe('pollOperation and the checkpoint topic', () => {
+  it('polls on when the binding backs the watermark, after checking it', async () => {
+    const op = operation({ watermarkMs: NOW - HOUR })
+    const summary = await pollOperation(op.deps, { ...base, startMs: NOW - 2 * HOUR })
+    expect(op.verified).toEqual([NOW - HOUR])
+    expect(summary.repolled).toBe(false)
+    expect(summary.watermark).toBe(new Date(NOW - 120 * S).toISOString())
+  })
+
+  it('refuses with POLL_CHECKPOINT_MISSING by default: nothing fetched, the watermark kept', async () => {
+    const op = operation({ watermarkMs: NOW - HOUR, refuse: true })
+    const error = await pollOperation(op.deps, { ...base, startMs: NOW - 2 * HOUR }).catch(
+      (e: unknown) => e,
+    )
+    expect(error).toMatchObject({ code: 'POLL_CHECKPOINT_MISSING', retriable: false })
+    expect((error as Error).message).toContain('npm run poller -- rebind --server 0010 --from ')
+    expect((error as Error).message).toContain('`npm run poller -- rebind --server 0010`')
+    expect(op.fetched).toEqual([])
+    expect(op.state.get('watermark.chat_2')).toBe(String(NOW - HOUR))
+  })
+
+  it('with repoll, starts again at POLL_START as a new operation, publishing what the published set held', async () => {
+    const op = operation({ watermarkMs: NOW - HOUR, refuse: true })
+    op.published.add(`e${NOW - 90 * 60 * S}`)
+    const startMs = NOW - 2 * HOUR
+    const summary = await pollOperation(op.deps, {
+      ...base,
+      startMs,
+      onCheckpointMissing: 'repoll',
+    })
+    expect(summary.repolled).toBe(true)
+    expect(summary.window).toEqual({
+      from: new Date(startMs).toISOString(),
+      to: new Date(NOW - 120 * S).toISOString(),
+    })
+    // The first checkpoint binds the new log at the second before POLL_START.
+    expect(op.checkpoints[0]).toMatchObject({ watermarkMs: startMs - S, fence: 7 })
+    expect(op.topic).toContain(`e${NOW - 90 * 60 * S}`)
+    expect(op.topic).toHaveLength(119)
+  })
+
+  it('never lets an explicit range claim seconds the upstream cannot answer yet', async () => {
+    const op = operation({ watermarkMs: NOW - HOUR })
+    await expect(
+      pollOperation(op.deps, {
+        ...base,
+        startMs: NOW - 2 * HOUR,
+        range: { fromMs: NOW - 5 * HOUR, toMs: NOW + 9 * 60 * S },
+      }),
+    ).rejects.toMatchObject({ code: 'POLL_RANGE_NOT_SETTLED' })
+    expect(op.fetched).toEqual([])
+    expect(op.state.get('watermark.chat_2')).toBe(String(NOW - HOUR))
+  })
+
+  it('rebind --from moves the watermark back, forgets the published set and ends the refusal', async () => {
+    const op = operation({ watermarkMs: NOW - HOUR, refuse: true })
+    op.published.add('e1')
+    const summary = await rebindOperation(op.deps, { ...base, fromMs: NOW - 3 * HOUR })
+    expect(summary).toMatchObject({
+      previous: new Date(NOW - HOUR).toISOString(),
+      watermark: new Date(NOW - 3 * HOUR - S).toISOString(),
+    })
+    expect(op.published.size).toBe(0)
+    expect(op.checkpoints.map((c) => c.watermarkMs)).toEqual([NOW - 3 * HOUR - S])
+    // Bound again: the next poll re-polls from there (less the lookback).
+    const next = await pollOperation(op.deps, { ...base, startMs: NOW - 5 * HOUR })
+    expect(next.window?.from).toBe(new Date(NOW - 3 * HOUR - 10 * S).toISOString())
+  })
+
+  it('rebind without --from accepts the log at the current watermark', async () => {
+    const op = operation({ watermarkMs: NOW - HOUR, refuse: true })
+    const summary = await rebindOperation(op.deps, base)
+    expect(summary.watermark).toBe(new Date(NOW - HOUR).toISOString())
+    await expect(
+      pollOperation(op.deps, { ...base, startMs: NOW - 5 * HOUR }),
+    ).resolves.toMatchObject({ repolled: false })
+  })
+})
