@@ -472,15 +472,18 @@ describe('observability: Prometheus scraping every service', () => {
       outcome: (v) =>
         codes.has(v) ||
         // Poller calls; consumed messages; rule reloads; requests the page's proxy forwarded.
-        ['ok', 'applied', 'duplicate', 'dead_lettered'].includes(v) ||
+        ['ok', 'applied', 'corrected', 'duplicate', 'dead_lettered'].includes(v) ||
         ['loaded', 'unchanged', 'refused'].includes(v) ||
         ['answered', 'unavailable', 'timeout', 'too_large'].includes(v),
       code: (v) => codes.has(v),
       reason: (v) =>
         codes.has(v) ||
         (leaseLostReasons as readonly string[]).includes(v) ||
-        // Consumer rebuilds; classifications emitted.
+        // Consumer rebuilds (Redis lost the state, or it came from another log); full reads of
+        // the poller's checkpoint topic; classifications emitted.
         ['epoch_missing', 'state_missing', 'stale_state'].includes(v) ||
+        ['other_cluster', 'other_topic', 'log_truncated', 'log_replaced'].includes(v) ||
+        ['startup', 'suspicious', 'recovery'].includes(v) ||
         ['complete', 'idle', 'content', 'version', 'resend'].includes(v),
       purpose: (v) => ['live', 'sweep', 'backfill', 'once'].includes(v),
       // Job kinds of the poller; garbage-collection kinds of Node.

@@ -84,7 +84,9 @@ export default defineConfig({
     const [event] = datasetEvents(1, { seed: 3 })
     await produceEvents(kafka, topic, [event!])
 
-    child = spawn(bin('tsx'), ['--conditions=source', 'src/main.ts'], {
+    // Node itself with tsx as a loader, not the tsx CLI: the CLI relays SIGTERM through an IPC
+    // handshake with a 30 ms deadline and kills the child (exit 143) when a loaded machine is late.
+    child = spawn(process.execPath, ['--import', 'tsx', '--conditions=source', 'src/main.ts'], {
       cwd: service,
       env: {
         ...process.env,
