@@ -1,8 +1,10 @@
 /*
  * Cross-checks the event contract with another language: a small Java program built against
  * Apache Avro from Maven Central (test/interop/avro-java) computes fingerprints and canonical forms,
- * decodes our single-object events with BinaryMessageDecoder (resolving v1 and v2 both ways),
- * encodes the golden fixtures from their Avro JSON, and reads wall-clock times with java.time.
+ * decodes our single-object events with BinaryMessageDecoder (ChatMessage v2 as we write it, v1
+ * through a v2 reader and v2 through a v1 reader, and a test-only v3 both ways), encodes the golden
+ * fixtures and our events from their Avro JSON (which we then decode), and reads wall-clock times
+ * with java.time.
  * Java and Maven are required: without them this test fails, it never skips.
  */
 import { execFile } from 'node:child_process'
@@ -15,6 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   agentSentimentCodec,
   buildChatMessages,
+  chatMessageRevision,
   chatMessageCodec,
   createEventCodec,
   parsingCanonicalForm,
@@ -43,11 +46,18 @@ interface Answer {
 
 const read = (path: string): string => readFileSync(path, 'utf8')
 
+const [chatMessageV1, chatMessageV2] = schemaVersions.chatMessage
+/** ChatMessage v1 alone: what a subscriber that was never upgraded reads and writes. */
+const v1Codec = createEventCodec<Omit<ChatMessage, 'revision'>>({ reader: chatMessageV1 })
+/** The shipped v2 reader, but writing v1 (the option for subscribers not upgraded yet). */
+const v1Reader = createEventCodec<Omit<ChatMessage, 'revision'>>({
+  reader: chatMessageV1,
+  writers: schemaVersions.chatMessage,
+})
+
 const shipped: Record<string, { codec: EventCodec<unknown>; version: SchemaVersion }> = {
-  'chat-message.v1': {
-    codec: chatMessageCodec,
-    version: schemaVersions.chatMessage[0],
-  },
+  'chat-message.v1': { codec: v1Codec, version: chatMessageV1 },
+  'chat-message.v2': { codec: chatMessageCodec, version: chatMessageV2 },
   'poller-checkpoint.v1': {
     codec: pollerCheckpointCodec,
     version: schemaVersions.pollerCheckpoint[0],
@@ -61,11 +71,16 @@ const shipped: Record<string, { codec: EventCodec<unknown>; version: SchemaVersi
     version: schemaVersions.tramiteClassification[0],
   },
 }
-const v2Text = read(join(fixtures, 'evolution/chat-message.v2.avsc'))
-const v2: SchemaVersion = { version: 2, schema: JSON.parse(v2Text) as SchemaVersion['schema'] }
-const readsV2 = createEventCodec<ChatMessage & { agent_id: string | null }>({
-  reader: v2,
-  writers: [schemaVersions.chatMessage[0], v2],
+// A test-only v3 (never shipped): v2 plus an optional field and an enum symbol.
+const v3Text = read(join(fixtures, 'evolution/chat-message.v3.avsc'))
+const v3: SchemaVersion = { version: 3, schema: JSON.parse(v3Text) as SchemaVersion['schema'] }
+const readsV3 = createEventCodec<ChatMessage & { agent_id: string | null }>({
+  reader: v3,
+  writers: [chatMessageV1, chatMessageV2, v3],
+})
+const readsV2 = createEventCodec<ChatMessage>({
+  reader: chatMessageV2,
+  writers: [chatMessageV1, chatMessageV2, v3],
 })
 
 const vectors = (
@@ -103,6 +118,7 @@ function trickyEvents(): ChatMessage[] {
         message,
         customer_id: '',
         customer_phone: '+57 300 000 0000',
+        ...(i % 2 ? { feeling: '' } : {}),
         [`k${i}`]: i,
       })),
     },
@@ -131,25 +147,55 @@ describe('interoperability with Apache Avro for Java', () => {
   let answer: Answer
   const work = mkdtempSync(join(tmpdir(), 'wolkvox-avro-java-'))
   const tricky = trickyEvents()
-  const v2Event = readsV2.encode({ ...tricky[0]!, agent_id: 'A-7', sender: 'system' as never })
-  const decodeJobs: { reader: string; writers: string[]; bytes: Buffer }[] = [
+  const v3Event = readsV3.encode({ ...tricky[0]!, agent_id: 'A-7', sender: 'system' as never })
+  interface DecodeJob {
+    reader: string
+    writers: string[]
+    bytes: Buffer
+  }
+  const fixtureJobs: DecodeJob[] = Object.keys(shipped).map((id) => ({
+    reader: id,
+    writers: [id],
+    bytes: readFileSync(join(root, `schemas/fixtures/${id}.bin`)),
+  }))
+  // ChatMessage v2 as the poller writes it, read by a v2 subscriber.
+  const trickyJobs: DecodeJob[] = tricky.map((event) => ({
+    reader: 'chat-message.v2',
+    writers: ['chat-message.v2'],
+    bytes: chatMessageCodec.encode(event),
+  }))
+  const both = ['chat-message.v1', 'chat-message.v2']
+  const all = [...both, 'chat-message.v3']
+  const resolutionJobs = {
+    // A not-yet-upgraded writer (v1), read by an upgraded subscriber (v2).
+    v1ToV2: {
+      reader: 'chat-message.v2',
+      writers: both,
+      bytes: chatMessageCodec.encode(tricky[1]!, { version: 1 }),
+    },
+    // An upgraded writer (v2), read by a subscriber that ships v2 but reads into v1.
+    v2ToV1: {
+      reader: 'chat-message.v1',
+      writers: both,
+      bytes: chatMessageCodec.encode(tricky[2]!),
+    },
+    v3ToV2: { reader: 'chat-message.v2', writers: all, bytes: v3Event },
+    v2ToV3: { reader: 'chat-message.v3', writers: all, bytes: chatMessageCodec.encode(tricky[3]!) },
+  } satisfies Record<string, DecodeJob>
+  const decodeJobs: DecodeJob[] = [...fixtureJobs, ...trickyJobs, ...Object.values(resolutionJobs)]
+  const decodedOf = (job: DecodeJob): Answer['decoded'][number] =>
+    answer.decoded[decodeJobs.indexOf(job)]!
+  // Java writes these from their Avro JSON; we decode what it wrote.
+  const encodeJobs = [
     ...Object.keys(shipped).map((id) => ({
-      reader: id,
-      writers: [id],
-      bytes: readFileSync(join(root, `schemas/fixtures/${id}.bin`)),
+      schema: id,
+      json: read(join(root, `schemas/fixtures/${id}.json`)),
     })),
     ...tricky.map((event) => ({
-      reader: 'chat-message.v1',
-      writers: ['chat-message.v1'],
-      bytes: chatMessageCodec.encode(event),
+      schema: 'chat-message.v2',
+      json: chatMessageCodec.toAvroJson(event),
     })),
-    // v1 data through a v2 reader, and v2 data through a v1 reader.
-    {
-      reader: 'chat-message.v2',
-      writers: ['chat-message.v1', 'chat-message.v2'],
-      bytes: chatMessageCodec.encode(tricky[1]!),
-    },
-    { reader: 'chat-message.v1', writers: ['chat-message.v1', 'chat-message.v2'], bytes: v2Event },
+    { schema: 'chat-message.v1', json: v1Codec.toAvroJson(tricky[4]!) },
   ]
 
   beforeAll(async () => {
@@ -178,7 +224,7 @@ describe('interoperability with Apache Avro for Java', () => {
       join(project, 'target/classes'),
       read(join(project, 'target/classpath.txt')).trim(),
     ].join(delimiter)
-    const schemas: Record<string, string> = { 'chat-message.v2': v2Text }
+    const schemas: Record<string, string> = { 'chat-message.v3': v3Text }
     for (const id of Object.keys(shipped)) schemas[id] = read(join(root, `schemas/${id}.avsc`))
     const job = {
       schemas,
@@ -188,10 +234,7 @@ describe('interoperability with Apache Avro for Java', () => {
         writers,
         hex: bytes.toString('hex'),
       })),
-      encode: Object.keys(shipped).map((id) => ({
-        schema: id,
-        json: read(join(root, `schemas/fixtures/${id}.json`)),
-      })),
+      encode: encodeJobs,
       zones: zoneCases.map(({ zone, local }) => ({ zone, local })),
     }
     writeFileSync(join(work, 'job.json'), JSON.stringify(job))
@@ -214,7 +257,7 @@ describe('interoperability with Apache Avro for Java', () => {
   })
 
   it('gives our fingerprints and canonical forms for every schema (SchemaNormalization)', () => {
-    const ours: Record<string, SchemaVersion> = { 'chat-message.v2': v2 }
+    const ours: Record<string, SchemaVersion> = { 'chat-message.v3': v3 }
     for (const [id, { version }] of Object.entries(shipped)) ours[id] = version
     for (const [id, version] of Object.entries(ours)) {
       expect(answer.schemas[id], id).toEqual({
@@ -222,7 +265,7 @@ describe('interoperability with Apache Avro for Java', () => {
         fingerprint: parsingFingerprint64(version.schema).toString(),
       })
     }
-    expect(answer.schemas['chat-message.v1']!.fingerprint).toBe(
+    expect(answer.schemas['chat-message.v2']!.fingerprint).toBe(
       chatMessageCodec.fingerprint.toString(),
     )
   })
@@ -239,47 +282,63 @@ describe('interoperability with Apache Avro for Java', () => {
   })
 
   it('decodes the golden fixtures to their JSON and re-encodes the same bytes', () => {
-    Object.keys(shipped).forEach((id, i) => {
-      const java = answer.decoded[i]!
-      expect(java.error, id).toBeUndefined()
+    for (const job of fixtureJobs) {
+      const java = decodedOf(job)
+      expect(java.error, job.reader).toBeUndefined()
       expect(JSON.parse(java.json!)).toEqual(
-        JSON.parse(read(join(root, `schemas/fixtures/${id}.json`))),
+        JSON.parse(read(join(root, `schemas/fixtures/${job.reader}.json`))),
       )
-      expect(java.hex).toBe(decodeJobs[i]!.bytes.toString('hex'))
-    })
+      expect(java.hex).toBe(job.bytes.toString('hex'))
+    }
   })
 
-  it('decodes events with emoji, RTL text, NUL and 100 KB messages exactly', () => {
-    const offset = Object.keys(shipped).length
+  it('reads ChatMessage v2 as we write it: emoji, RTL text, NUL, 100 KB messages, revisions', () => {
+    expect(new Set(tricky.map((event) => event.revision)).size).toBe(tricky.length)
     tricky.forEach((event, i) => {
-      const java = answer.decoded[offset + i]!
+      const java = decodedOf(trickyJobs[i]!)
       expect(java.error).toBeUndefined()
-      expect(JSON.parse(java.json!)).toEqual(JSON.parse(chatMessageCodec.toAvroJson(event)))
-      expect(java.hex).toBe(decodeJobs[offset + i]!.bytes.toString('hex'))
+      const json = JSON.parse(java.json!) as Record<string, unknown>
+      expect(json.revision).toBe(chatMessageRevision(event))
+      expect(json).toEqual(JSON.parse(chatMessageCodec.toAvroJson(event)))
+      expect(java.hex).toBe(trickyJobs[i]!.bytes.toString('hex'))
     })
   })
 
-  it('resolves v1 data with a v2 reader and v2 data with a v1 reader, as we do', () => {
-    const [v1ToV2, v2ToV1] = answer.decoded.slice(-2) as [
-      Answer['decoded'][0],
-      Answer['decoded'][0],
-    ]
+  it('resolves v1 data with a v2 reader (revision "") and v2 data with a v1 reader, as we do', () => {
+    const v1ToV2 = decodedOf(resolutionJobs.v1ToV2)
     expect(v1ToV2.error).toBeUndefined()
     const asV2 = JSON.parse(v1ToV2.json!) as Record<string, unknown>
-    expect(asV2.agent_id).toBeNull()
-    expect(asV2).toEqual(JSON.parse(readsV2.toAvroJson(readsV2.decode(decodeJobs.at(-2)!.bytes))))
+    expect(asV2.revision).toBe('')
+    expect(asV2).toEqual(JSON.parse(chatMessageCodec.toAvroJson({ ...tricky[1]!, revision: '' })))
+    expect(chatMessageCodec.decode(resolutionJobs.v1ToV2.bytes)).toEqual({
+      ...tricky[1]!,
+      revision: '',
+    })
+
+    const v2ToV1 = decodedOf(resolutionJobs.v2ToV1)
     expect(v2ToV1.error).toBeUndefined()
     const asV1 = JSON.parse(v2ToV1.json!) as Record<string, unknown>
-    expect(asV1.sender).toBe('other')
+    expect('revision' in asV1).toBe(false)
     expect(asV1).toEqual(
-      JSON.parse(
-        chatMessageCodec.toAvroJson(
-          createEventCodec<ChatMessage>({
-            reader: schemaVersions.chatMessage[0],
-            writers: [schemaVersions.chatMessage[0], v2],
-          }).decode(v2Event),
-        ),
-      ),
+      JSON.parse(v1Codec.toAvroJson(v1Reader.decode(resolutionJobs.v2ToV1.bytes))),
+    )
+    // Re-encoded by Java as v1: the bytes we write for v1.
+    expect(v2ToV1.hex).toBe(chatMessageCodec.encode(tricky[2]!, { version: 1 }).toString('hex'))
+  })
+
+  it('resolves a later version (test-only v3) with a v2 reader and back, as we do', () => {
+    const v3ToV2 = decodedOf(resolutionJobs.v3ToV2)
+    expect(v3ToV2.error).toBeUndefined()
+    const asV2 = JSON.parse(v3ToV2.json!) as Record<string, unknown>
+    expect(asV2.sender).toBe('other')
+    expect(asV2).toEqual(JSON.parse(chatMessageCodec.toAvroJson(readsV2.decode(v3Event))))
+
+    const v2ToV3 = decodedOf(resolutionJobs.v2ToV3)
+    expect(v2ToV3.error).toBeUndefined()
+    const asV3 = JSON.parse(v2ToV3.json!) as Record<string, unknown>
+    expect(asV3.agent_id).toBeNull()
+    expect(asV3).toEqual(
+      JSON.parse(readsV3.toAvroJson(readsV3.decode(resolutionJobs.v2ToV3.bytes))),
     )
   })
 
@@ -289,6 +348,31 @@ describe('interoperability with Apache Avro for Java', () => {
         hex: readFileSync(join(root, `schemas/fixtures/${id}.bin`)).toString('hex'),
       })
     })
+  })
+
+  it('writes ChatMessage v2 and v1 that we decode exactly (v1 with revision "")', () => {
+    const offset = Object.keys(shipped).length
+    const fixture = answer.encoded[Object.keys(shipped).indexOf('chat-message.v2')]!
+    expect(
+      chatMessageCodec.toAvroJson(chatMessageCodec.decode(Buffer.from(fixture.hex!, 'hex'))),
+    ).toBe(
+      chatMessageCodec.toAvroJson(
+        chatMessageCodec.fromAvroJson(read(join(root, 'schemas/fixtures/chat-message.v2.json'))),
+      ),
+    )
+    tricky.forEach((event, i) => {
+      const java = answer.encoded[offset + i]!
+      expect(java.error).toBeUndefined()
+      const bytes = Buffer.from(java.hex!, 'hex')
+      expect(chatMessageCodec.writerVersion(bytes)).toBe(2)
+      expect(chatMessageCodec.decode(bytes)).toEqual(event)
+      expect(bytes.equals(chatMessageCodec.encode(event))).toBe(true)
+    })
+    const v1 = answer.encoded[offset + tricky.length]!
+    expect(v1.error).toBeUndefined()
+    const v1Bytes = Buffer.from(v1.hex!, 'hex')
+    expect(chatMessageCodec.writerVersion(v1Bytes)).toBe(1)
+    expect(chatMessageCodec.decode(v1Bytes)).toEqual({ ...tricky[4]!, revision: '' })
   })
 
   it('reads wall-clock times in a zone as java.time does, DST folds and gaps included', () => {

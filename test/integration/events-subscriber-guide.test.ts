@@ -1,7 +1,8 @@
 /*
  * The subscriber's guide (schemas/README.md) is part of the contract: its TypeScript example is
- * type-checked and run as written against the real broker, its fingerprint table is checked against
- * the code, and every field of every schema must be documented in it.
+ * type-checked and run as written against the real broker (duplicates, new revisions, older
+ * revisions arriving late, v1 records), its fingerprint table is checked against the code, and every
+ * field of every schema must be documented in it.
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process'
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -42,7 +43,11 @@ function section(title: string): string {
   return guide.slice(start, end === -1 ? undefined : end)
 }
 
-function events(connId: string, count: number): ChatMessage[] {
+function events(
+  connId: string,
+  count: number,
+  { feeling = 'neutral', polledAt = new Date() }: { feeling?: string; polledAt?: Date } = {},
+): ChatMessage[] {
   return buildChatMessages(
     {
       conn_id: connId,
@@ -56,14 +61,14 @@ function events(connId: string, count: number): ChatMessage[] {
         date: `2025-02-11 10:00:${String(i).padStart(2, '0')}`,
         message: `mensaje ${i}`,
         customer_id: '1',
-        feeling: i % 3 ? 'neutral' : 'Very Negative',
+        feeling: i % 3 ? feeling : 'Very Negative',
       })),
     },
     {
       server: '0010',
       zone: 'America/Bogota',
       window: { start: new Date(0), end: new Date(0) },
-      polledAt: new Date(),
+      polledAt,
     },
   ).events
 }
@@ -72,7 +77,13 @@ describe('the subscriber guide', () => {
   it('lists the fingerprints and header bytes the code writes', () => {
     const table = section('Encoding')
     const shipped = shippedFingerprints()
-    expect(shipped).toHaveLength(4)
+    expect(shipped.map((s) => s.record)).toEqual([
+      'ChatMessage v1',
+      'ChatMessage v2',
+      'PollerCheckpoint v1',
+      'AgentSentiment v1',
+      'TramiteClassification v1',
+    ])
     for (const { record, fingerprint } of shipped) {
       const header = [
         'c3',
@@ -90,7 +101,7 @@ describe('the subscriber guide', () => {
 
   it('documents every field of every record', () => {
     const titles = {
-      chatMessage: 'ChatMessage v1',
+      chatMessage: 'ChatMessage v2',
       pollerCheckpoint: 'PollerCheckpoint v1',
       agentSentiment: 'AgentSentiment v1',
       tramiteClassification: 'TramiteClassification v1',
@@ -106,6 +117,22 @@ describe('the subscriber guide', () => {
       }
     }
     for (const topic of Object.values(topics)) expect(section('Topics')).toContain(topic.name)
+  })
+
+  it('tells subscribers to keep the latest revision, and readers to upgrade first', () => {
+    const plain = (text: string): string => text.replace(/[`*]/g, '').replace(/\s+/g, ' ')
+    const delivery = plain(section('Delivery'))
+    expect(delivery).toContain('Keep the latest revision of an event_id.')
+    expect(delivery).toContain('the latest revision wins, by polled_at')
+    expect(delivery).toContain(
+      'an unchanged re-read publishes nothing; a changed one publishes the message again with the same key and event_id',
+    )
+    expect(plain(section('Compatibility and roll-out rules'))).toContain(
+      'upgrade every reader to v2 (and to keeping the latest revision) before any writer emits it',
+    )
+    expect(plain(section('ChatMessage v2'))).toContain(
+      'a v2 reader reads a v1 record with revision ""',
+    )
   })
 
   describe('the TypeScript example', () => {
@@ -141,14 +168,29 @@ describe('the subscriber guide', () => {
       await provisionTopics(kafka, [{ ...topics.chatMessage, name: topic, partitions: 1 }], {
         create: true,
       })
-      const first = events(uniqueName('chat'), 12)
-      const second = events(uniqueName('chat'), 8)
+      const t0 = new Date('2025-02-11T15:05:00Z')
+      const t1 = new Date('2025-02-11T15:10:00Z')
+      const t2 = new Date('2025-02-11T15:15:00Z')
+      const firstId = uniqueName('chat')
+      const first = events(firstId, 12, { feeling: '', polledAt: t0 })
+      const second = events(uniqueName('chat'), 8, { polledAt: t0 })
+      // Wolkvox recognised the feelings of the first chat later: the same event_ids, new revisions.
+      const revised = events(firstId, 12, { feeling: 'negative', polledAt: t2 })
+      // Another revision, polled before the one above but delivered after it: older, so skipped.
+      const stale = events(firstId, 12, { feeling: 'positive', polledAt: t1 })
+      const changed = revised.filter((event, i) => event.revision !== first[i]!.revision)
+      expect(changed.length).toBeGreaterThan(4)
+      expect(changed.every((event) => event.event_id === first[event.position]!.event_id)).toBe(
+        true,
+      )
+      expect(changed.length).toBeLessThan(first.length) // "Very Negative" was there from the start
+      const fromV1Writer = events(uniqueName('chat'), 3, { polledAt: t0 })
       const sentinel = events('sentinel', 1)
-      const records = (list: ChatMessage[]) =>
+      const records = (list: ChatMessage[], version?: 1) =>
         list.map((event) => ({
           topic,
           key: topicKeys.chatMessage(event),
-          value: encodeChatMessage(event),
+          value: encodeChatMessage(event, version === undefined ? {} : { version }),
         }))
       const producer = createEventProducer(kafka)
       await producer.connect()
@@ -156,6 +198,15 @@ describe('the subscriber guide', () => {
         await producer.send(records([...first, ...second]))
         // A re-poll: the same events again, at new offsets.
         await producer.send(records([...first.slice(3, 9), ...second]))
+        // A re-read that found new revisions publishes those messages again; the unchanged ones
+        // are not published (the poller's promise), and a stale revision arrives late.
+        await producer.send(records(changed))
+        await producer.send(
+          records(stale.filter((e) => e.revision !== first[e.position]!.revision)),
+        )
+        await producer.send(records([...changed.slice(0, 2)]))
+        // A writer not yet upgraded: v1 records, read with revision "".
+        await producer.send(records(fromV1Writer, 1))
         await producer.send(records(sentinel))
       } finally {
         await producer.disconnect()
@@ -184,14 +235,22 @@ describe('the subscriber guide', () => {
         .split('\n')
         .map((line) => JSON.parse(line) as Record<string, unknown>)
         .filter((line) => 'conn_id' in line)
-      const expected = [...first, ...second, ...sentinel].map((event) => ({
+      const expected = [
+        ...first,
+        ...second,
+        ...changed,
+        ...fromV1Writer.map((event) => ({ ...event, revision: '' })),
+        ...sentinel,
+      ].map((event) => ({
         conn_id: event.conn_id,
         position: event.position,
         sender: event.sender,
         sentiment: event.sentiment,
         sent_at: event.sent_at.toISOString(),
+        revision: event.revision,
       }))
       expect(printed).toEqual(expected)
+      expect(printed.filter((line) => line.sentiment === 'negative')).toHaveLength(changed.length)
 
       child.kill('SIGTERM')
       expect(await exited).toBe(0)

@@ -290,6 +290,97 @@ describe('the chat_2 API', () => {
   })
 })
 
+describe('late data (lateDataMs)', () => {
+  // 10:00-10:59 in Bogota is 15:00-15:59 UTC: every chat of the window has closed by 16:00:05.
+  const hour = { api: 'chat_2', date_ini: '20250301100000', date_end: '20250301105959' }
+  const window = { dateIni: hour.date_ini, dateEnd: hour.date_end }
+  const lateDataMs = 2 * 3_600_000
+
+  it('serves feeling and some customer_id empty on a first read, the truth on a later one', async () => {
+    let clock = Date.parse('2025-03-01T16:00:05Z')
+    const sim = await simulator({ now: () => clock, lateDataMs })
+    const truth = sim.truth(window)
+    expect(truth.messageCount).toBeGreaterThan(200)
+
+    const first = await get(sim, hour)
+    expect(first.status).toBe(200)
+    const early = body(first).data
+    const final = truth.data
+    expect(early.map((chat) => chat.conn_id)).toEqual(final.map((chat) => chat.conn_id))
+    const pairs = early.flatMap((chat, i) =>
+      chat.conversation.map((message, j) => [message, final[i]!.conversation[j]!] as const),
+    )
+    expect(pairs).toHaveLength(truth.messageCount)
+    // Before Wolkvox fills them: no feeling yet, and some chats without their customer_id.
+    expect(pairs.every(([message]) => (message.feeling ?? '') === '')).toBe(true)
+    const feelingsLate = pairs.filter(([message, later]) => message.feeling !== later.feeling)
+    const idsLate = pairs.filter(([message, later]) => message.customer_id !== later.customer_id)
+    expect(feelingsLate.length).toBeGreaterThan(truth.messageCount / 2)
+    expect(idsLate.length).toBeGreaterThan(0)
+    expect(idsLate.every(([message]) => message.customer_id === '')).toBe(true)
+    // The identity of every message is already final.
+    for (const [message, later] of pairs) {
+      for (const field of ['conn_id', 'date', 'from', 'from_name', 'message'] as const) {
+        expect(message[field]).toEqual(later[field])
+      }
+    }
+    const changed = pairs.filter(
+      ([message, later]) => JSON.stringify(message) !== JSON.stringify(later),
+    )
+    await waitFor(() => sim.calls().every((call) => call.endedAtMs !== null))
+    expect(sim.calls().map((call) => call.lateMessages)).toEqual([changed.length])
+    expect(sim.lateMessagesServed()).toBe(changed.length)
+
+    // After the delay the same window is the truth, and the truth has not moved.
+    clock = Date.parse('2025-03-01T18:00:00Z')
+    const second = await get(sim, hour)
+    expect(body(second).data).toEqual(final)
+    expect(sim.truth(window)).toEqual(truth)
+    await waitFor(() => sim.calls().every((call) => call.endedAtMs !== null))
+    expect(sim.calls().map((call) => call.lateMessages)).toEqual([changed.length, 0])
+    const calls = (await (await fetch(`${sim.url}/__sim/calls`)).json()) as {
+      calls: { lateMessages: number }[]
+    }
+    expect(calls.calls.map((call) => call.lateMessages)).toEqual([changed.length, 0])
+    const settings = (await (await fetch(`${sim.url}/__sim/settings`)).json()) as Record<
+      string,
+      unknown
+    >
+    expect(settings).toMatchObject({ lateDataMs, lateShare: 1 })
+  })
+
+  it('fills each chat when its own delay has passed, the same way for the same seed', async () => {
+    let clock = Date.parse('2025-03-01T16:00:05Z')
+    const options = { now: () => clock, lateDataMs: 30 * 60_000, lateShare: 0.5 }
+    const a = await simulator(options)
+    const b = await simulator(options)
+    const final = a.truth(window).data
+    const readAt = async (sim: RunningSimulator, iso: string) => {
+      clock = Date.parse(iso)
+      return body(await get(sim, hour)).data
+    }
+    const early = await readAt(a, '2025-03-01T16:00:05Z')
+    expect(await readAt(b, '2025-03-01T16:00:05Z')).toEqual(early)
+    const pendingChats = early.filter(
+      (chat, i) => JSON.stringify(chat) !== JSON.stringify(final[i]),
+    )
+    // About half the chats are late (lateShare), and of those only the ones closed after 15:30.
+    expect(pendingChats.length).toBeGreaterThan(0)
+    expect(pendingChats.length).toBeLessThan(early.length)
+    // At 16:15 the chats closed before 15:45 are final; the others may still be pending.
+    const middle = await readAt(a, '2025-03-01T16:15:00Z')
+    const stillPending = middle.filter(
+      (chat, i) => JSON.stringify(chat) !== JSON.stringify(final[i]),
+    )
+    expect(stillPending.length).toBeLessThan(pendingChats.length)
+    expect(stillPending.every((chat) => pendingChats.some((p) => p.conn_id === chat.conn_id))).toBe(
+      true,
+    )
+    expect(await readAt(a, '2025-03-01T16:30:05Z')).toEqual(final)
+    expect(a.lateMessagesServed()).toBeGreaterThan(b.lateMessagesServed())
+  })
+})
+
 describe('the record of calls', () => {
   it('keeps each call with its server-side start and end, without the token', async () => {
     const sim = await simulator()

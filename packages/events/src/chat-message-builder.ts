@@ -1,4 +1,5 @@
 import { AppError } from '@wolkvox-chat-stream/errors'
+import { chatMessageRevision } from './chat-message-revision.js'
 import { eventId } from './event-id.js'
 import type { ChatMessage, Sender, Sentiment } from './records.js'
 import { assertTimeZone, upstreamDateToEpochMs } from './zoned-time.js'
@@ -177,17 +178,17 @@ function invalid(why: string, field: string, conn_id: string | null, position: n
 }
 
 /**
- * Turns one upstream `chat_2` chat into its `ChatMessage` events, one per element of
- * `conversation`, with every normalisation of ARCHITECTURE.md (ChatMessage v1). Never throws for
- * bad data: a chat or message that cannot become an event is returned in `rejected`, with its raw
- * JSON, and the others still become events.
+ * Turns one upstream `chat_2` chat into its `ChatMessage` (v2) events, one per element of
+ * `conversation`, with every normalisation of ARCHITECTURE.md (ChatMessage v1) and a `revision`.
+ * Never throws for bad data: a chat or message that cannot become an event is returned in
+ * `rejected`, with its raw JSON, and the others still become events.
  *
  * A row is rejected when `conn_id` or a documented message field (`channel`, `from`, `from_name`,
  * `to_name`, `date`, `message`, `customer_id`) is absent or null, since the event could not hold
  * it exactly, or when `date` is not a real `YYYY-MM-DD HH:MM:SS`. A whole chat is rejected (one row,
  * the chat's JSON) when it is not an object or its `conn_id`, `agent_name`, `customer_name` or
  * `conversation` array is absent or null. `occurrence` counts every earlier message of the chat,
- * rejected ones included.
+ * rejected ones included. `revision` is {@link chatMessageRevision} of the event's fields.
  *
  * @throws AppError `EVENT_TIME_ZONE_INVALID` when `context.zone` is unknown (a configuration bug).
  */
@@ -258,7 +259,10 @@ export function buildChatMessages(chat: unknown, context: PollContext): ChatBuil
     const from = asText(message.from)
     const fromName = asText(message.from_name)
     const text = asText(message.message)
+    const toName = asText(message.to_name)
+    const customerId = asText(message.customer_id)
     const feeling = optionalText(message.feeling)
+    const customerPhone = optionalText(message.customer_phone)
 
     // A null prototype, so that an upstream key such as "__proto__" stays a plain key.
     const extra: Record<string, string> = Object.create(null) as Record<string, string>
@@ -278,6 +282,16 @@ export function buildChatMessages(chat: unknown, context: PollContext): ChatBuil
         message: text,
         occurrence,
       }),
+      revision: chatMessageRevision({
+        agent_name: agentName,
+        customer_name: customerName,
+        channel,
+        to_name: toName,
+        customer_id: customerId,
+        feeling,
+        customer_phone: customerPhone,
+        extra,
+      }),
       server: context.server,
       report,
       conn_id: connId,
@@ -286,12 +300,12 @@ export function buildChatMessages(chat: unknown, context: PollContext): ChatBuil
       channel,
       from,
       from_name: fromName,
-      to_name: asText(message.to_name),
+      to_name: toName,
       date,
       message: text,
-      customer_id: asText(message.customer_id),
+      customer_id: customerId,
       feeling,
-      customer_phone: optionalText(message.customer_phone),
+      customer_phone: customerPhone,
       sent_at: new Date(sentAt),
       position,
       conversation_length: conversation.length,

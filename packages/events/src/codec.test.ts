@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest'
 import type { AppError } from '@wolkvox-chat-stream/errors'
 import { readSchemaFiles, schemasDir } from './codegen/render-records.js'
 import { createEventCodec, type EventCodec, type SchemaVersion } from './codec.js'
-import { parsingCanonicalForm } from './fingerprint.js'
+import { chatMessageRevision } from './chat-message-revision.js'
+import { parsingCanonicalForm, parsingFingerprint64 } from './fingerprint.js'
 import {
   agentSentimentCodec,
   chatMessageCodec,
@@ -15,8 +16,13 @@ import {
   type ChatMessage,
 } from './records.js'
 
+const [chatMessageV1, chatMessageV2] = schemaVersions.chatMessage
+/** ChatMessage v1 alone, as a subscriber that was never upgraded reads and writes it. */
+const v1Codec = createEventCodec<Omit<ChatMessage, 'revision'>>({ reader: chatMessageV1 })
+
 const codecs: Record<string, EventCodec<unknown>> = {
-  'chat-message.v1': chatMessageCodec,
+  'chat-message.v1': v1Codec,
+  'chat-message.v2': chatMessageCodec,
   'poller-checkpoint.v1': pollerCheckpointCodec,
   'agent-sentiment.v1': agentSentimentCodec,
   'tramite-classification.v1': tramiteClassificationCodec,
@@ -26,7 +32,7 @@ const fixture = (name: string, ext: 'json' | 'bin'): Buffer =>
   readFileSync(new URL(`fixtures/${name}.${ext}`, `file://${schemasDir}`))
 
 const chatMessage = (): ChatMessage =>
-  chatMessageCodec.fromAvroJson(fixture('chat-message.v1', 'json').toString('utf8'))
+  chatMessageCodec.fromAvroJson(fixture('chat-message.v2', 'json').toString('utf8'))
 
 function caught(action: () => unknown): AppError {
   try {
@@ -58,17 +64,69 @@ describe('golden fixtures (schemas/fixtures)', () => {
   })
 
   it('starts every event with C3 01 and the little-endian fingerprint of its schema', () => {
-    const bytes = fixture('chat-message.v1', 'bin')
-    expect([...bytes.subarray(0, 2)]).toEqual([0xc3, 0x01])
-    expect(bytes.readBigInt64LE(2)).toBe(chatMessageCodec.fingerprint)
+    for (const [name, codec] of Object.entries(codecs)) {
+      const bytes = fixture(name, 'bin')
+      expect([...bytes.subarray(0, 2)]).toEqual([0xc3, 0x01])
+      expect(bytes.readBigInt64LE(2), name).toBe(codec.fingerprint)
+    }
+    expect(chatMessageCodec.writeVersion).toBe(2)
+    expect(encodeChatMessage(chatMessage()).readBigInt64LE(2)).toBe(
+      parsingFingerprint64(chatMessageV2.schema),
+    )
   })
 
   it('decodes timestamps as Dates and optional fields as null', () => {
-    const event = decodeChatMessage(fixture('chat-message.v1', 'bin'))
+    const event = decodeChatMessage(fixture('chat-message.v2', 'bin'))
     expect(event.sent_at).toEqual(new Date('2025-02-11T15:22:33.000Z'))
     expect(event.customer_phone).toBeNull()
     expect(event.feeling).toBe('Very Positive')
     expect(event.extra).toEqual({ 'chat.skill': 'ventas', tags: '["vip",1]' })
+  })
+
+  it('holds the revision of its own fields in the ChatMessage v2 fixture', () => {
+    const event = chatMessage()
+    expect(event.revision).toBe('3023e401f7a7d27e')
+    expect(chatMessageRevision(event)).toBe(event.revision)
+  })
+})
+
+describe('ChatMessage v1 and v2', () => {
+  it('reads v1 bytes as v2 with revision "", every other field as written', () => {
+    const v1Bytes = fixture('chat-message.v1', 'bin')
+    expect(chatMessageCodec.writerVersion(v1Bytes)).toBe(1)
+    expect(chatMessageCodec.writerVersion(fixture('chat-message.v2', 'bin'))).toBe(2)
+    expect(decodeChatMessage(v1Bytes)).toEqual({ ...chatMessage(), revision: '' })
+  })
+
+  it('writes v1 on request: exactly the v1 golden bytes, the revision left out', () => {
+    const written = encodeChatMessage(chatMessage(), { version: 1 })
+    expect(written.equals(fixture('chat-message.v1', 'bin'))).toBe(true)
+    expect(v1Codec.decode(written)).toEqual(
+      v1Codec.fromAvroJson(fixture('chat-message.v1', 'json').toString('utf8')),
+    )
+    expect(
+      encodeChatMessage(chatMessage(), { version: 2 }).equals(fixture('chat-message.v2', 'bin')),
+    ).toBe(true)
+  })
+
+  it('writes v1 by default when built so, and refuses a version it does not ship', () => {
+    const oldWriter = createEventCodec<ChatMessage>({
+      reader: chatMessageV2,
+      writers: schemaVersions.chatMessage,
+      writeVersion: 1,
+    })
+    expect(oldWriter.version).toBe(2)
+    expect(oldWriter.fingerprint).toBe(parsingFingerprint64(chatMessageV1.schema))
+    expect(oldWriter.encode(chatMessage()).equals(fixture('chat-message.v1', 'bin'))).toBe(true)
+    expect(oldWriter.decode(oldWriter.encode(chatMessage())).revision).toBe('')
+    expect(caught(() => encodeChatMessage(chatMessage(), { version: 3 })).code).toBe(
+      'EVENT_SCHEMA_INVALID',
+    )
+    expect(
+      caught(() =>
+        createEventCodec({ reader: chatMessageV2, writers: [chatMessageV2], writeVersion: 1 }),
+      ).code,
+    ).toBe('EVENT_SCHEMA_INVALID')
   })
 })
 
@@ -128,7 +186,7 @@ describe('encode', () => {
 })
 
 describe('decodeFields', () => {
-  const fields = ['event_id', 'sent_at', 'sender', 'position'] as const
+  const fields = ['event_id', 'revision', 'sent_at', 'sender', 'position'] as const
   const decodeSome = chatMessageCodec.decodeFields(fields)
   const good = encodeChatMessage(chatMessage())
 
@@ -137,6 +195,18 @@ describe('decodeFields', () => {
     const some = decodeSome(good)
     expect(Object.keys(some).sort()).toEqual([...fields].sort())
     for (const field of fields) expect(some[field]).toEqual(full[field])
+  })
+
+  it('reads revision from v2 bytes, and as "" from v1 bytes', () => {
+    const decodeRevision = chatMessageCodec.decodeFields(['event_id', 'revision', 'feeling'])
+    expect(decodeRevision(good)).toEqual({
+      event_id: chatMessage().event_id,
+      revision: '3023e401f7a7d27e',
+      feeling: 'Very Positive',
+    })
+    const v1Bytes = encodeChatMessage(chatMessage(), { version: 1 })
+    expect(decodeSome(v1Bytes)).toEqual({ ...decodeSome(good), revision: '' })
+    expect(decodeRevision(v1Bytes)).toEqual({ ...decodeRevision(good), revision: '' })
   })
 
   it('checks the bytes as decode does', () => {
@@ -175,7 +245,8 @@ describe('encode errors name the bad field paths', () => {
       'sender: expected one of customer, agent, bot, other, got a string',
       'extra.count: expected string, got an integer',
     ])
-    expect(error.message).toContain('ChatMessage v1')
+    expect(error.message).toContain('ChatMessage v2')
+    expect(caught(() => encodeChatMessage(bad, { version: 1 })).message).toContain('ChatMessage v1')
   })
 
   it('names a bad element of an array of records', () => {
@@ -187,40 +258,44 @@ describe('encode errors name the bad field paths', () => {
 })
 
 describe('schema evolution', () => {
-  const v2: SchemaVersion = {
-    version: 2,
+  // A test-only v3 (never shipped): v2 plus an optional field and an enum symbol.
+  const v3: SchemaVersion = {
+    version: 3,
     schema: JSON.parse(
       readFileSync(
-        new URL('../test-fixtures/evolution/chat-message.v2.avsc', import.meta.url),
+        new URL('../test-fixtures/evolution/chat-message.v3.avsc', import.meta.url),
         'utf8',
       ),
     ) as SchemaVersion['schema'],
   }
-  const v1 = schemaVersions.chatMessage[0]
-  const readsV1 = createEventCodec<ChatMessage>({ reader: v1, writers: [v1, v2] })
-  const readsV2 = createEventCodec<ChatMessage & { agent_id: string | null }>({
-    reader: v2,
-    writers: [v1, v2],
+  const all = [chatMessageV1, chatMessageV2, v3]
+  const readsV2 = createEventCodec<ChatMessage>({ reader: chatMessageV2, writers: all })
+  const readsV3 = createEventCodec<ChatMessage & { agent_id: string | null }>({
+    reader: v3,
+    writers: all,
   })
 
-  it('a v2 reader reads v1 data, the added field taking its default', () => {
-    const event = readsV2.decode(encodeChatMessage(chatMessage()))
-    expect(event.agent_id).toBeNull()
-    expect(event.event_id).toBe(chatMessage().event_id)
+  it('a v3 reader reads v2 and v1 data, the added fields taking their defaults', () => {
+    const fromV2 = readsV3.decode(encodeChatMessage(chatMessage()))
+    expect(fromV2.agent_id).toBeNull()
+    expect(fromV2.revision).toBe(chatMessage().revision)
+    const fromV1 = readsV3.decode(encodeChatMessage(chatMessage(), { version: 1 }))
+    expect(fromV1).toEqual({ ...chatMessage(), revision: '', agent_id: null })
   })
 
-  it('a v1 reader reads v2 data, dropping the new field and mapping a new symbol to the default', () => {
-    const written = readsV2.encode({ ...chatMessage(), agent_id: 'A-7', sender: 'system' as never })
-    expect(written.readBigInt64LE(2)).toBe(readsV2.fingerprint)
-    const event = readsV1.decode(written)
+  it('a v2 reader reads v3 data, dropping the new field and mapping a new symbol to the default', () => {
+    const written = readsV3.encode({ ...chatMessage(), agent_id: 'A-7', sender: 'system' as never })
+    expect(written.readBigInt64LE(2)).toBe(readsV3.fingerprint)
+    const event = readsV2.decode(written)
     expect(event.sender).toBe('other')
     expect('agent_id' in event).toBe(false)
-    expect(readsV1.decodeFields(['sender', 'position'])(written)).toEqual({
+    expect(readsV2.decodeFields(['sender', 'position', 'revision'])(written)).toEqual({
       sender: 'other',
       position: chatMessage().position,
+      revision: chatMessage().revision,
     })
     expect(event.message).toBe(chatMessage().message)
-    // The shipped codec (v1 only) does not know v2: subscribers upgrade before writers.
+    // The shipped codec (v1 and v2) does not know v3: subscribers upgrade before writers.
     expect(caught(() => decodeChatMessage(written)).code).toBe('EVENT_UNKNOWN_FINGERPRINT')
   })
 
@@ -235,13 +310,13 @@ describe('schema evolution', () => {
 
   it('no two versions share a canonical form, and a codec refuses twins', () => {
     const forms = Object.values(schemaVersions).flatMap((vs) =>
-      [...vs, ...(vs === schemaVersions.chatMessage ? [v2] : [])].map((v) =>
+      [...vs, ...(vs === schemaVersions.chatMessage ? [v3] : [])].map((v) =>
         parsingCanonicalForm(v.schema),
       ),
     )
     expect(new Set(forms).size).toBe(forms.length)
-    const twin = { version: 3, schema: { ...v1.schema, doc: 'only the doc changed' } }
-    expect(caught(() => createEventCodec({ reader: twin, writers: [v1] })).code).toBe(
+    const twin = { version: 3, schema: { ...chatMessageV1.schema, doc: 'only the doc changed' } }
+    expect(caught(() => createEventCodec({ reader: twin, writers: [chatMessageV1] })).code).toBe(
       'EVENT_SCHEMA_INVALID',
     )
   })
@@ -250,12 +325,26 @@ describe('schema evolution', () => {
     const incompatible = {
       version: 2,
       schema: {
-        ...v1.schema,
+        ...chatMessageV1.schema,
         fields: [{ name: 'event_id', type: 'long', doc: 'changed type' }],
       },
     }
-    expect(caught(() => createEventCodec({ reader: v1, writers: [incompatible] })).code).toBe(
-      'EVENT_SCHEMA_INVALID',
-    )
+    expect(
+      caught(() => createEventCodec({ reader: chatMessageV1, writers: [incompatible] })).code,
+    ).toBe('EVENT_SCHEMA_INVALID')
+  })
+
+  it('ships ChatMessage v2 as v1 plus revision (string, default ""), nothing else', () => {
+    const v1Fields = chatMessageV1.schema.fields as { name: string }[]
+    const v2Fields = chatMessageV2.schema.fields as {
+      name: string
+      type: unknown
+      default?: unknown
+    }[]
+    expect(v2Fields.filter((f) => f.name !== 'revision')).toEqual(v1Fields)
+    expect(v2Fields.find((f) => f.name === 'revision')).toMatchObject({
+      type: 'string',
+      default: '',
+    })
   })
 })

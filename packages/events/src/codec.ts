@@ -17,6 +17,16 @@ export interface SchemaVersion {
   readonly schema: AvroSchema
 }
 
+/** Options of one {@link EventCodec.encode} call. */
+export interface EncodeOptions {
+  /**
+   * The version to write, one of the codec's `writers`; default the codec's `writeVersion`. An
+   * older version drops the fields it lacks (ChatMessage v1 has no `revision`): for subscribers
+   * that do not ship the newer version yet.
+   */
+  version?: number
+}
+
 /**
  * Encodes and decodes one record type in the Avro single-object encoding: `C3 01`, the 8-byte
  * little-endian CRC-64-AVRO fingerprint of the writer schema's Parsing Canonical Form, then the
@@ -25,19 +35,24 @@ export interface SchemaVersion {
 export interface EventCodec<T> {
   /** The record's full name, `com.wolkvoxchatstream.ChatMessage`. */
   readonly name: string
-  /** The version this codec writes and reads into. */
+  /** The version `decode` resolves every writer to: the shape of `T`. */
   readonly version: number
-  /** Fingerprint of the version written (signed, as Java's `parsingFingerprint64`). */
+  /** The version `encode` writes unless told otherwise (the reader version by default). */
+  readonly writeVersion: number
+  /** Fingerprint of `writeVersion` (signed, as Java's `parsingFingerprint64`). */
   readonly fingerprint: bigint
-  /** Parsing Canonical Form of the version written. */
+  /** Parsing Canonical Form of `writeVersion`. */
   readonly canonicalForm: string
-  /** The writer versions `decode` accepts, by fingerprint. */
+  /** The versions `decode` accepts (and `encode` can write), by fingerprint. */
   readonly writers: ReadonlyMap<bigint, number>
   /**
-   * The single-object encoding of `value` in this codec's version.
-   * @throws AppError `EVENT_SCHEMA_MISMATCH` naming each field path that does not fit the schema.
+   * The single-object encoding of `value` in `options.version`, else in `writeVersion`. Fields
+   * of `value` that the version written lacks are left out.
+   * @throws AppError `EVENT_SCHEMA_MISMATCH` naming each field path that does not fit the schema
+   * written (a symbol an older version lacks included); `EVENT_SCHEMA_INVALID` when the version
+   * asked for is not one of `writers`.
    */
-  encode(value: T): Buffer
+  encode(value: T, options?: EncodeOptions): Buffer
   /**
    * Decodes bytes written with any known version, resolved to this codec's version (fields the
    * writer lacks take their defaults; enum symbols the reader lacks become the enum's default).
@@ -45,7 +60,8 @@ export interface EventCodec<T> {
    */
   decode(bytes: Uint8Array): T
   /**
-   * A decoder of only `fields` (of this codec's version), for a consumer that needs a few of them:
+   * A decoder of only `fields` (of this codec's version), for a consumer that needs a few of them
+   * (a field an older writer lacks takes its default, as in `decode`):
    * the others are skipped, never turned into strings, dates or maps, which makes decoding several
    * times cheaper. The bytes are checked as by `decode` (marker, fingerprint, a body that ends
    * exactly), with the same errors. Build it once and keep it: it compiles a reader per writer.
@@ -65,10 +81,12 @@ export interface EventCodec<T> {
 
 /** Options for {@link createEventCodec}. */
 export interface EventCodecOptions {
-  /** The version to write and to read into. */
+  /** The version to read into (and to write, unless `writeVersion` says otherwise). */
   reader: SchemaVersion
   /** Every version that may have written the bytes; the reader is added when absent. */
   writers?: readonly SchemaVersion[]
+  /** The version `encode` writes by default, one of `writers`; default the reader's. */
+  writeVersion?: number
   /** Names the owner of a fingerprint this codec does not accept, for a clearer error. */
   identify?: (fingerprint: bigint) => string | undefined
 }
@@ -123,22 +141,26 @@ interface Writer {
   version: number
   type: avsc.Type
   resolver: avsc.Resolver | undefined
+  /** `C3 01` and the version's fingerprint: the first bytes of what it writes. */
+  header: Buffer
+  canonicalForm: string
+  fingerprint: bigint
 }
+
+const headerOf = (fingerprint: bigint): Buffer =>
+  Buffer.concat([Buffer.from([MAGIC_0, MAGIC_1]), fingerprintBytes(fingerprint)])
 
 /**
  * Builds the codec of one record from its versions. Every writer is resolved against the reader
  * here, at start, so an incompatible version fails the service before it reads anything.
  *
  * @throws AppError `EVENT_SCHEMA_INVALID` when a schema is invalid, two versions share a canonical
- * form, or a writer version cannot be read as the reader version.
+ * form, a writer version cannot be read as the reader version, or `writeVersion` is not a writer.
  */
 export function createEventCodec<T>(options: EventCodecOptions): EventCodec<T> {
   const readerType = parseSchema(options.reader.schema)
   const name = readerType.name ?? readerType.typeName
   const label = `${name.slice(name.lastIndexOf('.') + 1)} v${options.reader.version}`
-  const canonicalForm = parsingCanonicalForm(options.reader.schema)
-  const fingerprint = parsingFingerprint64(options.reader.schema)
-  const header = Buffer.concat([Buffer.from([MAGIC_0, MAGIC_1]), fingerprintBytes(fingerprint)])
 
   const versions = [...(options.writers ?? [])]
   if (!versions.some((w) => w.version === options.reader.version)) versions.push(options.reader)
@@ -167,16 +189,38 @@ export function createEventCodec<T>(options: EventCodecOptions): EventCodec<T> {
         )
       }
     }
-    byFingerprint.set(parsingFingerprint64(writer.schema), {
+    const fingerprint = parsingFingerprint64(writer.schema)
+    byFingerprint.set(fingerprint, {
       version: writer.version,
       type,
       resolver,
+      header: headerOf(fingerprint),
+      canonicalForm: form,
+      fingerprint,
     })
   }
+  const byVersion = new Map([...byFingerprint.values()].map((w) => [w.version, w]))
+  const notWritable = (version: number): AppError =>
+    new AppError(
+      'EVENT_SCHEMA_INVALID',
+      `${name} has no version ${version} to write (known: ${[...byVersion.keys()].sort((a, b) => a - b).join(', ')})`,
+      { details: { record: name, version } },
+    )
+  const writeVersion = options.writeVersion ?? options.reader.version
+  const defaultWriter = byVersion.get(writeVersion)
+  if (defaultWriter === undefined) throw notWritable(writeVersion)
 
-  const mismatch = (value: unknown, why: string, cause?: unknown): AppError => {
+  const mismatch = (
+    value: unknown,
+    why: string,
+    cause?: unknown,
+    writer: { version: number; type: avsc.Type } = {
+      version: options.reader.version,
+      type: readerType,
+    },
+  ): AppError => {
     const problems: string[] = []
-    readerType.isValid(value, {
+    writer.type.isValid(value, {
       errorHook: (path, bad, type) => {
         problems.push(
           `${path.length === 0 ? '(record)' : path.join('.')}: expected ${describeType(type)}, got ${describeValue(bad)}`,
@@ -184,9 +228,10 @@ export function createEventCodec<T>(options: EventCodecOptions): EventCodec<T> {
       },
     })
     const list = problems.length > 0 ? problems : [why]
-    return new AppError('EVENT_SCHEMA_MISMATCH', `${label} ${why}: ${list.join('; ')}`, {
+    const which = `${name.slice(name.lastIndexOf('.') + 1)} v${writer.version}`
+    return new AppError('EVENT_SCHEMA_MISMATCH', `${which} ${why}: ${list.join('; ')}`, {
       cause,
-      details: { record: name, version: options.reader.version, fields: problems },
+      details: { record: name, version: writer.version, fields: problems },
     })
   }
 
@@ -223,7 +268,6 @@ export function createEventCodec<T>(options: EventCodecOptions): EventCodec<T> {
   }
 
   let scratch = Buffer.allocUnsafe(16 * 1024)
-  header.copy(scratch)
   const bodyOf = (bytes: Uint8Array): Buffer =>
     Buffer.from(bytes.buffer, bytes.byteOffset + HEADER_BYTES, bytes.length - HEADER_BYTES)
   const bodyInvalid = (writer: Writer, bytes: Uint8Array, error: unknown): AppError =>
@@ -239,25 +283,30 @@ export function createEventCodec<T>(options: EventCodecOptions): EventCodec<T> {
   return {
     name,
     version: options.reader.version,
-    fingerprint,
-    canonicalForm,
+    writeVersion,
+    fingerprint: defaultWriter.fingerprint,
+    canonicalForm: defaultWriter.canonicalForm,
     writers: new Map([...byFingerprint].map(([fp, w]) => [fp, w.version])),
-    encode(value) {
+    encode(value, encodeOptions) {
+      const version = encodeOptions?.version
+      const writer = version === undefined ? defaultWriter : byVersion.get(version)
+      if (writer === undefined) throw notWritable(version as number)
       // Written once, after the header, into a reused buffer, then copied out: one copy where
       // toBuffer and a concat made two (and re-encoded values over 1 KiB).
       let target = scratch
+      writer.header.copy(target)
       try {
         for (;;) {
-          const end = readerType.encode(value, target, HEADER_BYTES)
+          const end = writer.type.encode(value, target, HEADER_BYTES)
           if (end >= 0) return Buffer.from(target.subarray(0, end))
           // A negative end is the bytes missing: grow (a rare large value is not kept).
           const size = 2 * (target.length - end)
           target = Buffer.allocUnsafe(size)
-          header.copy(target)
+          writer.header.copy(target)
           if (size <= MAX_SCRATCH_BYTES) scratch = target
         }
       } catch (error) {
-        throw mismatch(value, 'does not fit its schema', error)
+        throw mismatch(value, 'does not fit its schema', error, writer)
       }
     },
     decode(bytes) {

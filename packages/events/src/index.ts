@@ -2,6 +2,7 @@ export {
   createEventCodec,
   parseSchema,
   type AvroSchema,
+  type EncodeOptions,
   type EventCodec,
   type EventCodecOptions,
   type SchemaVersion,
@@ -42,6 +43,7 @@ export {
   type TramiteLabel,
 } from './records.js'
 export { eventId, type EventIdParts } from './event-id.js'
+export { chatMessageRevision, type RevisionFields } from './chat-message-revision.js'
 export {
   buildChatMessages,
   isBotSpelling,

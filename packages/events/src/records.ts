@@ -1,29 +1,38 @@
-import { createEventCodec, type EventCodec, type SchemaVersion } from './codec.js'
+import {
+  createEventCodec,
+  type EncodeOptions,
+  type EventCodec,
+  type SchemaVersion,
+} from './codec.js'
 import { formatFingerprint, parsingFingerprint64 } from './fingerprint.js'
 import {
   agentSentimentV1,
   chatMessageV1,
+  chatMessageV2,
   pollerCheckpointV1,
   tramiteClassificationV1,
   type AgentSentimentV1,
-  type ChatMessageV1,
+  type ChatMessageV2,
   type GranularityV1,
   type PollerCheckpointV1,
   type SenderCountsV1,
-  type SenderV1,
+  type SenderV2,
   type SentimentCountsV1,
-  type SentimentV1,
+  type SentimentV2,
   type TramiteClassificationV1,
   type TramiteExplanationV1,
   type TramiteLabelV1,
 } from './generated/records.js'
 
-/** A message of a Wolkvox chat, as on `wolkvox.chat.message.v1` (the version this package writes). */
-export type ChatMessage = ChatMessageV1
+/**
+ * A message of a Wolkvox chat, as on `wolkvox.chat.message.v1`: ChatMessage v2, the version this
+ * package writes and resolves every shipped version to (a v1 record reads with `revision: ""`).
+ */
+export type ChatMessage = ChatMessageV2
 /** `ChatMessage.sender`. */
-export type Sender = SenderV1
+export type Sender = SenderV2
 /** `ChatMessage.sentiment`. */
-export type Sentiment = SentimentV1
+export type Sentiment = SentimentV2
 /** A poller checkpoint, as on `wolkvox.poller.checkpoint.v1`. */
 export type PollerCheckpoint = PollerCheckpointV1
 /** DRAFT: one agent's sentiment in one window, as on `wolkvox.agent.sentiment.v1`. */
@@ -47,7 +56,7 @@ export type TramiteExplanation = TramiteExplanationV1
  * still be on a topic.
  */
 export const schemaVersions = {
-  chatMessage: [chatMessageV1],
+  chatMessage: [chatMessageV1, chatMessageV2],
   pollerCheckpoint: [pollerCheckpointV1],
   agentSentiment: [agentSentimentV1],
   tramiteClassification: [tramiteClassificationV1],
@@ -73,7 +82,10 @@ function codecOf<T>(versions: readonly SchemaVersion[]): EventCodec<T> {
   return createEventCodec<T>({ reader, writers: versions, identify: identifyFingerprint })
 }
 
-/** Codec of `ChatMessage`: writes the newest version, reads every shipped one. */
+/**
+ * Codec of `ChatMessage`: writes the newest version (v2) unless `encode(event, { version: 1 })`
+ * asks for v1, and reads every shipped one into v2.
+ */
 export const chatMessageCodec: EventCodec<ChatMessage> = codecOf(schemaVersions.chatMessage)
 /** Codec of `PollerCheckpoint`. */
 export const pollerCheckpointCodec: EventCodec<PollerCheckpoint> = codecOf(
@@ -89,10 +101,14 @@ export const tramiteClassificationCodec: EventCodec<TramiteClassification> = cod
 )
 
 /**
- * The single-object encoding of a ChatMessage.
- * @throws AppError `EVENT_SCHEMA_MISMATCH` naming each bad field path.
+ * The single-object encoding of a ChatMessage, in v2 by default. `{ version: 1 }` writes v1 (no
+ * `revision`) for installations whose subscribers do not ship v2 yet: readers are upgraded
+ * before writers.
+ * @throws AppError `EVENT_SCHEMA_MISMATCH` naming each bad field path; `EVENT_SCHEMA_INVALID`
+ * for a version that is not shipped.
  */
-export const encodeChatMessage = (event: ChatMessage): Buffer => chatMessageCodec.encode(event)
+export const encodeChatMessage = (event: ChatMessage, options?: EncodeOptions): Buffer =>
+  chatMessageCodec.encode(event, options)
 
 /**
  * Decodes a ChatMessage written with any shipped version.

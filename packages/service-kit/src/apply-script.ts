@@ -13,7 +13,9 @@ state, atomically with the partition's applied offset and its set of applied eve
 KEYS[1]   wcs:{<name>.pN}:kit:meta     hash: offset, mark, epoch, cluster, topic, applied
           (events), updated_ms
 KEYS[2]   wcs:{<name>.pN}:kit:events   sorted set: applied event_id -> when applied (ms)
-KEYS[3..] every key the recorded operations touch, once each
+KEYS[3]   wcs:{<name>.pN}:kit:revs     hash: event_id -> revision token '<order>|<revision>|<summary>'
+          of its applied revision (services that keep revisions; trimmed with KEYS[2])
+KEYS[4..] every key the recorded operations touch, once each
 ARGV[1]   the service epoch the caller knows
 ARGV[2]   '1' when the caller found no state for this partition in this epoch and feeds it from
           the partition's first offset (only then may the meta hash be missing), else '0'
@@ -24,7 +26,9 @@ ARGV[6]   the input topic the chunk was read from
 ARGV[7]   the mark of the record at ARGV[4] (a hash of its timestamp, key and value): with the
           cluster and topic, what recognises the log this state was built from
 ARGV[8]   the number of groups; then per group (its events are applied together or not at all):
-            n, the lowest and highest offset of its events, their n event_ids ('' for none)
+            n, the lowest and highest offset of its events, then per event: its event_id ('' for
+            none), the revision token the partition must hold for it ('' for a new event) and the
+            token it leaves ('' when the service keeps no revisions)
             m, then m ops: command, key count k, arg count a, k indexes into KEYS, a args
             (an HINCRBY may carry several field, increment pairs: the same key's run, sent once)
 Returns (nothing is written unless the status is OK):
@@ -33,7 +37,8 @@ Returns (nothing is written unless the status is OK):
   {'STALE', epoch}      the meta hash belongs to another epoch
   {'FOREIGN'}           the meta hash was built from another cluster or topic
   {'CONFLICT'}          a group of several events is partly applied already (a concurrent
-                        consumer, or offsets on both sides of the stored one): filter and retry
+                        consumer, or offsets on both sides of the stored one), or an event's
+                        stored revision is not the one the caller read: filter and retry
   {'REJECTED', group index, reason, ...}  ops that cannot apply (wrong key type, unknown function)
 ]]
 local meta = redis.call('HMGET', KEYS[1], 'offset', 'epoch', 'cluster', 'topic')
@@ -68,9 +73,9 @@ local a = 9
 for g = 1, tonumber(ARGV[8]) do
   local n = tonumber(ARGV[a])
   local group = { first = tonumber(ARGV[a + 1]), last = tonumber(ARGV[a + 2]), e = a + 3, n = n }
-  a = a + 3 + n
+  a = a + 3 + 3 * n
   for i = 0, n - 1 do
-    local id = ARGV[group.e + i]
+    local id = ARGV[group.e + 3 * i]
     if id ~= '' then ids[#ids + 1] = id end
   end
   group.m = tonumber(ARGV[a])
@@ -81,13 +86,29 @@ for g = 1, tonumber(ARGV[8]) do
   end
   groups[g] = group
 end
-local present = {}
+local present, revs = {}, {}
 for from = 1, #ids, SLICE do
   local to = math.min(#ids, from + SLICE - 1)
   local scores = redis.call('ZMSCORE', KEYS[2], unpack(ids, from, to))
+  local tokens = redis.call('HMGET', KEYS[3], unpack(ids, from, to))
   for i = from, to do
     if scores[i - from + 1] then present[ids[i]] = true end
+    if tokens[i - from + 1] then revs[ids[i]] = tokens[i - from + 1] end
   end
+end
+-- How an event stands: 'new' to apply, 'old' applied already, 'conflict' stored revision unknown
+-- to the caller. A token of '' is an event without revisions: applied once, by its id.
+local function standing(id, expect, token)
+  if id == '' then return 'new' end
+  if token == '' then return present[id] and 'old' or 'new' end
+  if expect == '' then
+    if not present[id] then return 'new' end
+    if revs[id] == token then return 'old' end
+    return 'conflict'
+  end
+  if revs[id] == expect then return 'new' end
+  if revs[id] == token then return 'old' end
+  return 'conflict'
 end
 
 -- The type each key will have when an op of this call reaches it: '?' after a custom function.
@@ -110,8 +131,11 @@ for g, group in ipairs(groups) do
     old = -1
   else
     for i = 0, group.n - 1 do
-      local id = ARGV[group.e + i]
-      if id ~= '' and (present[id] or seen[id]) then old = old + 1 end
+      local e = group.e + 3 * i
+      local id = ARGV[e]
+      local s = seen[id] and 'old' or standing(id, ARGV[e + 1], ARGV[e + 2])
+      if s == 'conflict' then return {'CONFLICT'} end
+      if s == 'old' then old = old + 1 end
     end
   end
   if old == group.n then
@@ -148,7 +172,7 @@ for g, group in ipairs(groups) do
     else
       applying[g] = true
       for i = 0, group.n - 1 do
-        local id = ARGV[group.e + i]
+        local id = ARGV[group.e + 3 * i]
         if id ~= '' then seen[id] = true end
       end
       for key, t in pairs(pending) do types[key] = t end
@@ -178,7 +202,7 @@ local function flush()
   increments, incrementKeys = {}, {}
 end
 
-local skipped, applied, added = {}, 0, {}
+local skipped, applied, added, tokens = {}, 0, {}, {}
 for g, group in ipairs(groups) do
   if applying[g] then
     local o = group.a
@@ -218,8 +242,15 @@ for g, group in ipairs(groups) do
       o = o + 3 + k + na
     end
     for i = 0, group.n - 1 do
-      local id = ARGV[group.e + i]
-      if id ~= '' then added[#added + 1] = id end
+      local e = group.e + 3 * i
+      local id = ARGV[e]
+      if id ~= '' then
+        added[#added + 1] = id
+        if ARGV[e + 2] ~= '' then
+          tokens[#tokens + 1] = id
+          tokens[#tokens + 1] = ARGV[e + 2]
+        end
+      end
     end
     applied = applied + group.n
   else
@@ -240,8 +271,20 @@ if #added > 0 then
     end
     redis.call('ZADD', KEYS[2], unpack(pairs_))
   end
+  for from = 1, #tokens, SLICE do
+    redis.call('HSET', KEYS[3], unpack(tokens, from, math.min(#tokens, from + SLICE - 1)))
+  end
   local ttl = tonumber(ARGV[3])
-  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. string.format('%d', nowMs - ttl))
+  local cut = '(' .. string.format('%d', nowMs - ttl)
+  if redis.call('EXISTS', KEYS[3]) == 1 then
+    -- Revisions go with their event_ids.
+    local expired = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', cut)
+    for from = 1, #expired, SLICE do
+      redis.call('HDEL', KEYS[3], unpack(expired, from, math.min(#expired, from + SLICE - 1)))
+    end
+    redis.call('PEXPIRE', KEYS[3], ttl)
+  end
+  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', cut)
   redis.call('PEXPIRE', KEYS[2], ttl)
 end
 if tonumber(ARGV[4]) > stored then redis.call('HSET', KEYS[1], 'offset', ARGV[4], 'mark', ARGV[7]) end

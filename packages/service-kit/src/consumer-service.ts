@@ -41,6 +41,7 @@ import type {
   Delivered,
   EventContext,
   MessageInfo,
+  PreviousRevision,
 } from './options.js'
 import { retrying, Stopped, type RetryingOptions } from './retry.js'
 import { createStateReader, type StateReader } from './state-reader.js'
@@ -53,6 +54,8 @@ export type ServicePhase = 'created' | 'starting' | 'running' | 'stopping' | 'st
 /** Counters of this process since start, for tests, benchmarks and the operator. */
 export interface ServiceStats {
   applied: number
+  /** Newer revisions of applied events, applied as corrections. */
+  corrected: number
   duplicates: number
   deadLettered: number
   rebuilds: number
@@ -158,9 +161,14 @@ interface Item<T> {
   message: KafkaMessage
   offset: string
   /** Where it came from and, once decoded, the event: what `handleBatch` is given. */
-  info: MessageInfo & { event?: T }
+  info: MessageInfo & { event?: T; previous?: PreviousRevision }
   event?: T
   eventId: string | undefined
+  /** With `revisions`: the event's revision and order. */
+  revision?: { revision: string; order: number }
+  /** The revision token the partition must hold for the event ('' new), and the one it leaves. */
+  expect?: string
+  token?: string
   /** Why decoding failed (kept across attempts). */
   decodeError?: AppError
   /** Why it goes to the dead-letter topic. */
@@ -187,6 +195,29 @@ const EMPTY = Buffer.alloc(0)
 const defaultEventId = (event: unknown): string | undefined => {
   const id = (event as { event_id?: unknown } | null)?.event_id
   return typeof id === 'string' && id !== '' ? id : undefined
+}
+
+/** Of two revisions of one event, whether `a` is the newer: the larger order, then the later offset. */
+function newerRevision(
+  a: { revision?: { order: number }; offset: string },
+  b: { revision?: { order: number }; offset: string },
+): boolean {
+  const x = a.revision?.order ?? 0
+  const y = b.revision?.order ?? 0
+  return x > y || (x === y && Number(a.offset) > Number(b.offset))
+}
+
+/** Reads a stored revision token `<order>|<revision>|<summary>`; undefined for none. */
+function parseToken(token: string | undefined): PreviousRevision | undefined {
+  if (token === undefined) return undefined
+  const first = token.indexOf('|')
+  const second = token.indexOf('|', first + 1)
+  if (first < 0 || second < 0) return undefined
+  return {
+    order: Number(token.slice(0, first)),
+    revision: token.slice(first + 1, second),
+    summary: token.slice(second + 1),
+  }
 }
 
 function asAppError(error: unknown, what: string): AppError {
@@ -266,7 +297,14 @@ export function createConsumerService<T>(options: ConsumerServiceOptions<T>): Co
   let rebuildingSince: number | undefined
   let refreshing: Promise<void> | undefined
   let stopping: Promise<void> | undefined
-  const stats: ServiceStats = { applied: 0, duplicates: 0, deadLettered: 0, rebuilds: 0 }
+  const stats: ServiceStats = {
+    applied: 0,
+    corrected: 0,
+    duplicates: 0,
+    deadLettered: 0,
+    rebuilds: 0,
+  }
+  const revisions = options.revisions
   let settle: { resolve: () => void; reject: (error: AppError) => void } | undefined
   const done = new Promise<void>((resolve, reject) => (settle = { resolve, reject }))
   // A caller that never awaits `done` must not see an unhandled rejection.
@@ -671,6 +709,7 @@ export function createConsumerService<T>(options: ConsumerServiceOptions<T>): Co
         item.event = event
         info.event = event
         item.eventId = eventIdOf(event)
+        if (revisions !== undefined) item.revision = revisions.of(event)
       } catch (error) {
         const appError = asAppError(error, 'decode')
         if (appError.retriable) throw appError
@@ -738,6 +777,75 @@ export function createConsumerService<T>(options: ConsumerServiceOptions<T>): Co
   }
 
   /**
+   * The events of a chunk to hand to the handlers when the service keeps no revisions: not at or
+   * below the stored offset, not applied before by event_id, the first of an id in the chunk.
+   */
+  const freshEvents = (
+    candidates: readonly Item<T>[],
+    stored: number,
+    knownIds: ReadonlySet<string>,
+  ): Item<T>[] => {
+    const seen = new Set<string>()
+    const fresh: Item<T>[] = []
+    for (const item of candidates) {
+      const id = item.eventId
+      item.info.previous = undefined
+      item.duplicate =
+        Number(item.offset) <= stored || (id !== undefined && (knownIds.has(id) || seen.has(id)))
+      if (id !== undefined) seen.add(id)
+      if (!item.duplicate) fresh.push(item)
+    }
+    return fresh
+  }
+
+  /**
+   * The same with revisions (README: Corrections): of an id's revisions in the chunk only the newest
+   * counts; it is new when the id was never applied, a correction (with `previous`) when the stored
+   * revision differs and is older, else a duplicate. Each fresh event carries the revision token
+   * the script must find (`expect`) and the one it leaves (`token`).
+   */
+  const freshRevisions = (
+    candidates: readonly Item<T>[],
+    stored: number,
+    knownIds: ReadonlySet<string>,
+    tokens: ReadonlyMap<string, string>,
+  ): Item<T>[] => {
+    const newest = new Map<string, Item<T>>()
+    for (const item of candidates) {
+      const id = item.eventId
+      if (id === undefined || Number(item.offset) <= stored) continue
+      const other = newest.get(id)
+      if (other === undefined || newerRevision(item, other)) newest.set(id, item)
+    }
+    const fresh: Item<T>[] = []
+    for (const item of candidates) {
+      const id = item.eventId
+      item.info.previous = undefined
+      item.expect = undefined
+      item.token = undefined
+      item.duplicate = Number(item.offset) <= stored
+      if (!item.duplicate && id !== undefined) {
+        const own = item.revision!
+        if (newest.get(id) !== item) item.duplicate = true
+        else if (knownIds.has(id)) {
+          const previous = parseToken(tokens.get(id))
+          if (previous === undefined || previous.revision === own.revision) item.duplicate = true
+          else if (own.order <= previous.order) item.duplicate = true
+          else {
+            item.info.previous = previous
+            item.expect = tokens.get(id)
+          }
+        } else item.expect = ''
+        if (!item.duplicate) {
+          item.token = `${own.order}|${own.revision}|${revisions!.summary(item.event as T)}`
+        }
+      }
+      if (!item.duplicate) fresh.push(item)
+    }
+    return fresh
+  }
+
+  /**
    * Filters, handles, dead-letters and applies one decoded chunk; see README: processing. `ahead`
    * runs once, while the chunk's script is in Redis (the next chunk is decoded meanwhile).
    */
@@ -761,25 +869,23 @@ export function createConsumerService<T>(options: ConsumerServiceOptions<T>): Co
       const candidates = items.filter((i) => i.error === undefined)
       let stored = p.storedOffset ?? -1
       let knownIds = new Set<string>()
+      let tokens = new Map<string, string>()
       if (!optimistic) {
         const ids = [
           ...new Set(candidates.flatMap((i) => (i.eventId === undefined ? [] : [i.eventId]))),
         ]
-        const { meta, known } = await s.prefilter(p.partition, ids)
+        const found = await s.prefilter(p.partition, ids, revisions !== undefined)
+        const { meta, known } = found
         if (meta.epoch !== current && !(meta.epoch === undefined && p.fresh))
           return { kind: 'restart' }
         stored = meta.offset ?? -1
         knownIds = new Set(ids.filter((_, i) => known[i]))
+        tokens = new Map(ids.flatMap((id, i) => (found.tokens[i] ? [[id, found.tokens[i]]] : [])))
       }
-      const seen = new Set<string>()
-      const fresh: Item<T>[] = []
-      for (const item of candidates) {
-        const id = item.eventId
-        item.duplicate =
-          Number(item.offset) <= stored || (id !== undefined && (knownIds.has(id) || seen.has(id)))
-        if (id !== undefined) seen.add(id)
-        if (!item.duplicate) fresh.push(item)
-      }
+      const fresh =
+        revisions === undefined
+          ? freshEvents(candidates, stored, knownIds)
+          : freshRevisions(candidates, stored, knownIds, tokens)
 
       if (options.handle !== undefined) {
         for (const item of fresh) {
@@ -792,6 +898,7 @@ export function createConsumerService<T>(options: ConsumerServiceOptions<T>): Co
             offset: info.offset,
             key: info.key,
             timestamp: info.timestamp,
+            ...(info.previous === undefined ? {} : { previous: info.previous }),
             state: createStateWriter(ops, script.functions),
             logger,
           }
@@ -921,17 +1028,23 @@ export function createConsumerService<T>(options: ConsumerServiceOptions<T>): Co
       }
       const skipped = new Set(result.skipped)
       let applied = 0
+      let corrected = 0
       let duplicates = 0
       let deadLettered = 0
       groups.forEach((g, index) => {
         if (skipped.has(merged ? 0 : index)) duplicates += g.items.length
-        else applied += g.items.length
+        else {
+          const corrections = g.items.filter((i) => i.info.previous !== undefined).length
+          applied += g.items.length - corrections
+          corrected += corrections
+        }
       })
       for (const item of taken) {
         if (item.error !== undefined) deadLettered++
         else if (item.duplicate) duplicates++
       }
       metrics.messages.inc({ outcome: 'applied' }, applied)
+      if (corrected > 0) metrics.messages.inc({ outcome: 'corrected' }, corrected)
       if (duplicates > 0) metrics.messages.inc({ outcome: 'duplicate' }, duplicates)
       for (const item of taken) {
         if (item.error === undefined) continue
@@ -946,6 +1059,7 @@ export function createConsumerService<T>(options: ConsumerServiceOptions<T>): Co
         })
       }
       stats.applied += applied
+      stats.corrected += corrected
       stats.duplicates += duplicates
       stats.deadLettered += deadLettered
       consecutiveFailures = run
@@ -960,9 +1074,14 @@ export function createConsumerService<T>(options: ConsumerServiceOptions<T>): Co
           `${run} messages in a row went to ${dlq.name} (the last: ${lastError?.code ?? 'unknown'}: ${lastError?.message ?? ''}); the consumer stopped instead of dead-lettering the whole topic. Fix the cause, then restart; redrive with: npm run consumer -- dlq redrive ${name}`,
           { cause: lastError, details: { dlq: dlq.name, consecutive: run } },
         )
-        return { kind: 'fatal', lastOffset: last.message.offset, applied, error }
+        return {
+          kind: 'fatal',
+          lastOffset: last.message.offset,
+          applied: applied + corrected,
+          error,
+        }
       }
-      return { kind: 'done', lastOffset: last.message.offset, applied }
+      return { kind: 'done', lastOffset: last.message.offset, applied: applied + corrected }
     }
   }
 

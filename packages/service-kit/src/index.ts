@@ -12,6 +12,8 @@ export type {
   Delivered,
   EventContext,
   MessageInfo,
+  PreviousRevision,
+  RevisionOptions,
   RouteContext,
   ServiceRoute,
 } from './options.js'

@@ -65,6 +65,8 @@ export interface ServiceKeys {
   meta(partition: number): string
   /** `wcs:{<name>.pN}:kit:events`: sorted set of applied event_ids scored by when (ms). */
   events(partition: number): string
+  /** `wcs:{<name>.pN}:kit:revs`: hash of event_id to the token of its applied revision. */
+  revisions(partition: number): string
   /** `wcs:{<name>.pN}:s:<escaped parts>`: a key of the handler's state. */
   state(partition: number, path: KeyPath): string
   /** SCAN pattern of every key of partition N. */
@@ -89,6 +91,7 @@ export function serviceKeys(name: string): ServiceKeys {
     tag,
     meta: (partition) => redisKeys.key(tag(partition), 'kit', 'meta'),
     events: (partition) => redisKeys.key(tag(partition), 'kit', 'events'),
+    revisions: (partition) => redisKeys.key(tag(partition), 'kit', 'revs'),
     state: (partition, path) => redisKeys.key(tag(partition), 's', ...pathParts(path)),
     partitionPattern: (partition) => `${redisKeys.prefix}:{${tag(partition)}}:*`,
     allPartitionsPattern: () => `${redisKeys.prefix}:{${name}.p*`,

@@ -1,7 +1,7 @@
 import type { Counter, Gauge, Histogram, MetricsRegistry } from '@wolkvox-chat-stream/observability'
 
 /** What can happen to one consumed message. */
-export const messageOutcomes = ['applied', 'duplicate', 'dead_lettered'] as const
+export const messageOutcomes = ['applied', 'corrected', 'duplicate', 'dead_lettered'] as const
 
 /** What happened to one consumed message. */
 export type MessageOutcome = (typeof messageOutcomes)[number]
@@ -31,7 +31,7 @@ export function createConsumerMetrics(registry: MetricsRegistry): ConsumerMetric
   const metrics: ConsumerMetrics = {
     messages: registry.counter({
       name: 'wolkvox_consumer_messages_total',
-      help: 'Messages consumed, by outcome: applied, duplicate (offset or event_id already applied), dead_lettered.',
+      help: 'Messages consumed, by outcome: applied, corrected (a newer revision of an applied event), duplicate (offset or event_id and revision already applied), dead_lettered.',
       labelNames: ['outcome'],
     }),
     deadLetters: registry.counter({

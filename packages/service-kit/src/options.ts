@@ -17,8 +17,22 @@ export interface MessageInfo {
   readonly timestamp: string
 }
 
+/**
+ * The revision of an event that was applied before, when a newer revision of the same event
+ * arrives (see {@link ConsumerServiceOptions.revisions}): what the handler recorded about it.
+ */
+export interface PreviousRevision {
+  revision: string
+  /** The order the service gave it (for ChatMessage, `polled_at` in ms). */
+  order: number
+  /** What `revisions.summary` returned for it: what the handler needs to take it back. */
+  summary: string
+}
+
 /** What `handle` gets besides the event. */
 export interface EventContext extends MessageInfo {
+  /** Set when the event is a newer revision of one applied before: take that one back. */
+  readonly previous?: PreviousRevision
   /** Records the event's state changes; applied with the partition's offset after the batch. */
   readonly state: StateWriter
   readonly logger: Logger
@@ -27,6 +41,25 @@ export interface EventContext extends MessageInfo {
 /** One decoded event and where it came from, as `handleBatch` gets it. */
 export interface Delivered<T> extends MessageInfo {
   readonly event: T
+  /** Set when the event is a newer revision of one applied before: take that one back. */
+  readonly previous?: PreviousRevision
+}
+
+/**
+ * How a service tells revisions of one event apart (README: Corrections). Without it, an event
+ * whose id was applied is a duplicate whatever it holds.
+ */
+export interface RevisionOptions<T> {
+  /**
+   * The event's revision (a hash of what may change) and its order (newer is larger); a revision
+   * of '' is unknown: such an event is never a correction.
+   */
+  of(event: T): { revision: string; order: number }
+  /**
+   * What the handler needs later to take this event's contribution back, stored per event_id for
+   * `CONSUMER_EVENT_ID_TTL` (keep it short; no message text).
+   */
+  summary(event: T): string
 }
 
 /** What `handleBatch` gets besides the events. */
@@ -97,6 +130,13 @@ export interface ConsumerServiceOptions<T> {
   decode?: (bytes: Buffer) => T
   /** The event's de-duplication id. Default: its `event_id` field when it is a string. */
   eventId?: (event: T) => string | undefined
+  /**
+   * Corrections: an event whose id was applied before arrives with a newer revision; the handler
+   * gets it with `previous` and records the move from the old revision to the new one. A replay of
+   * the revisions in any order ends as the newest alone. Without this option such an event is a
+   * duplicate.
+   */
+  revisions?: RevisionOptions<T>
   handle?: (event: T, ctx: EventContext) => void | Promise<void>
   handleBatch?: (events: readonly Delivered<T>[], ctx: BatchContext) => void | Promise<void>
   /**

@@ -56,12 +56,12 @@ describe('the state writer', () => {
       (p) => `K(${String(p)})`,
     )
     expect(keys).toEqual(['K(agent,Ana)', 'K(other)'])
-    expect(argv.slice(5)).toEqual([
+    expect(argv.slice(7)).toEqual([
       '4',
-      ...['HINCRBY', '1', '4', '3', 'a', '1', 'b', '2'],
-      ...['HINCRBY', '1', '2', '4', 'c', '-1'],
-      ...['SADD', '1', '1', '3', 'm'],
-      ...['HINCRBY', '1', '2', '3', 'a', '4'],
+      ...['HINCRBY', '1', '4', '4', 'a', '1', 'b', '2'],
+      ...['HINCRBY', '1', '2', '5', 'c', '-1'],
+      ...['SADD', '1', '1', '4', 'm'],
+      ...['HINCRBY', '1', '2', '4', 'a', '4'],
     ])
   })
 
@@ -69,7 +69,7 @@ describe('the state writer', () => {
     const { keys, argv } = encodeGroups(
       [
         {
-          events: [{ offset: '7', eventId: 'e1' }],
+          events: [{ offset: '7', eventId: 'e1', expect: 'x', token: 'y' }],
           ops: [{ command: 'HINCRBY', keys: ['counts'], args: ['m', '1'] }],
         },
         { events: [{ offset: '8', eventId: undefined }], ops: [] },
@@ -77,23 +77,28 @@ describe('the state writer', () => {
       (path) => `K(${String(path)})`,
     )
     expect(keys).toEqual(['K(counts)'])
-    // Per group: event count, lowest and highest offset, event_ids, op count, ops.
+    // Per group: event count, lowest and highest offset, per event its id and the revision tokens
+    // expected and left, op count, ops (key indexes from KEYS[4]).
     expect(argv).toEqual([
       '2',
       '1',
       '7',
       '7',
       'e1',
+      'x',
+      'y',
       '1',
       'HINCRBY',
       '1',
       '2',
-      '3',
+      '4',
       'm',
       '1',
       '1',
       '8',
       '8',
+      '',
+      '',
       '',
       '0',
     ])

@@ -203,8 +203,18 @@ export function createStateWriter(ops: StateOp[], scripts: ReadonlySet<string>):
 
 /** The events of one group, applied all together or not at all. */
 export interface OpGroup {
-  events: readonly { offset: string; eventId: string | undefined }[]
+  events: readonly GroupEvent[]
   ops: readonly StateOp[]
+}
+
+/** One event of a group, as the apply script checks it. */
+export interface GroupEvent {
+  offset: string
+  eventId: string | undefined
+  /** The revision token the partition must hold for the event now: '' for none (a new event). */
+  expect?: string
+  /** The revision token the event leaves: '' when the service keeps no revisions. */
+  token?: string
 }
 
 // A handler usually passes the same path array for many ops: its id is computed once.
@@ -273,7 +283,8 @@ export function mergeGroups(groups: readonly OpGroup[]): OpGroup {
 
 /**
  * Flattens groups into the KEYS and ARGV tail of the apply script (see its header): per group the
- * event count, its lowest and highest offset, the event_ids, the op count, then per op `command, key
+ * event count, its lowest and highest offset, per event its id and the revision tokens it expects
+ * and leaves, the op count, then per op `command, key
  * count, arg count, key indexes…, args…`. Each distinct key is resolved and sent once;
  * `firstKeyIndex` is the KEYS index (1-based) of the first of them. A run of `HINCRBY`s on one key
  * goes as one op with all its field, increment pairs.
@@ -281,7 +292,7 @@ export function mergeGroups(groups: readonly OpGroup[]): OpGroup {
 export function encodeGroups(
   groups: readonly OpGroup[],
   resolveKey: (path: KeyPath) => string,
-  firstKeyIndex = 3,
+  firstKeyIndex = 4,
 ): { keys: string[]; argv: string[] } {
   const keys: string[] = []
   const byPath = new Map<string, string>()
@@ -310,7 +321,8 @@ export function encodeGroups(
       if (value > last) last = value
     }
     argv.push(String(group.events.length), String(first), String(last))
-    for (const event of group.events) argv.push(event.eventId ?? '')
+    for (const event of group.events)
+      argv.push(event.eventId ?? '', event.expect ?? '', event.token ?? '')
     const countAt = argv.push('') - 1
     let count = 0
     const { ops } = group

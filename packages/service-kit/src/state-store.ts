@@ -60,11 +60,15 @@ export interface ApplyInput {
 /** The Redis side of a consumer service's state. Every method maps failures with `toRedisError`. */
 export interface StateStore {
   readMeta(partition: number): Promise<PartitionMeta>
-  /** The meta hash and, for each id, whether it is in the applied event_id set: one round trip. */
+  /**
+   * The meta hash and, for each id, whether it is in the applied event_id set and (with
+   * `revisions`) the revision token stored for it: one round trip.
+   */
   prefilter(
     partition: number,
     eventIds: readonly string[],
-  ): Promise<{ meta: PartitionMeta; known: boolean[] }>
+    revisions?: boolean,
+  ): Promise<{ meta: PartitionMeta; known: boolean[]; tokens: (string | null)[] }>
   apply(input: ApplyInput): Promise<ApplyResult>
   /** Deletes every key of the partition (state, offset, event_ids); returns how many. */
   wipePartition(partition: number): Promise<number>
@@ -118,16 +122,21 @@ export function createStateStore(redis: Redis, keys: ServiceKeys, script: ApplyS
         throw toRedisError(error)
       }
     },
-    async prefilter(partition, eventIds) {
+    async prefilter(partition, eventIds, revisions = false) {
       try {
         const pipeline = redis.pipeline().hmget(keys.meta(partition), ...META_FIELDS)
-        if (eventIds.length > 0) pipeline.call('ZMSCORE', [keys.events(partition), ...eventIds])
+        if (eventIds.length > 0) {
+          pipeline.call('ZMSCORE', [keys.events(partition), ...eventIds])
+          if (revisions) pipeline.hmget(keys.revisions(partition), ...eventIds)
+        }
         const replies = (await pipeline.exec()) ?? []
         for (const [error] of replies) if (error) throw error
         const scores = (replies[1]?.[1] ?? []) as (string | null)[]
+        const tokens = (replies[2]?.[1] ?? []) as (string | null)[]
         return {
           meta: toMeta((replies[0]?.[1] ?? []) as (string | null)[]),
           known: eventIds.map((_, i) => scores[i] !== null && scores[i] !== undefined),
+          tokens: eventIds.map((_, i) => tokens[i] ?? null),
         }
       } catch (error) {
         throw toRedisError(error)
@@ -137,7 +146,12 @@ export function createStateStore(redis: Redis, keys: ServiceKeys, script: ApplyS
       const { keys: opKeys, argv } = encodeGroups(input.groups, (path) =>
         keys.state(input.partition, path),
       )
-      const allKeys = [keys.meta(input.partition), keys.events(input.partition), ...opKeys]
+      const allKeys = [
+        keys.meta(input.partition),
+        keys.events(input.partition),
+        keys.revisions(input.partition),
+        ...opKeys,
+      ]
       try {
         const reply = await run([
           allKeys.length,

@@ -3,6 +3,7 @@ import type { ChatMessage } from '@wolkvox-chat-stream/events'
 import { createTestContext, type Delivered } from '@wolkvox-chat-stream/service-kit'
 import {
   agentKeyOf,
+  correctionEvents,
   dirtyMember,
   earlierName,
   figuresOf,
@@ -10,6 +11,7 @@ import {
   parseDirtyMember,
   parseNameValue,
   planBatch,
+  revisionSummary,
   scoreOf,
 } from './aggregation.js'
 import { recordBatch } from './service.js'
@@ -89,6 +91,7 @@ describe('planBatch', () => {
       ms: Date.parse('2025-02-11T16:05:00Z'),
       position: 1,
       negative: false,
+      corrected: false,
     })
     expect(conv.complete).toBe(true)
   })
@@ -116,6 +119,31 @@ describe('planBatch', () => {
       ZONE,
     )
     expect(plan.names.get('0010|ana maría')?.name).toBe('Ana  María')
+  })
+
+  it('moves a corrected message from its old sentiment to the new one, under its first agent', () => {
+    const first = event({ sentiment: 'unknown', agent_name: 'Ana  María', position: 2 })
+    const summary = revisionSummary(first)
+    // The newer revision: a feeling recognised late, and an agent name Wolkvox changed.
+    const later = event({ sentiment: 'negative', agent_name: 'Luis', position: 2 })
+    const plan = planBatch(correctionEvents(later, summary), ZONE)
+    const inc = plan.increments.get('0010|ana maría')!.fields
+    expect(plan.increments.has('0010|luis')).toBe(false)
+    expect(inc.get('t|0|s.unknown')).toBe(-1)
+    expect(inc.get('t|0|s.negative')).toBe(1)
+    expect(inc.get('t|0|score')).toBe(-1)
+    expect(inc.get('t|0|known')).toBe(1)
+    // The sender is counted once: taken back and counted again.
+    expect(inc.has('t|0|f.customer')).toBe(false)
+    // Its conversation sees the new feeling of that same message, marked as a correction.
+    const conv = [...plan.conversations.values()][0]!
+    expect(conv.lastCustomer).toEqual({
+      ms: later.sent_at.getTime(),
+      position: 2,
+      negative: true,
+      corrected: true,
+    })
+    expect(conv.complete).toBe(true)
   })
 })
 
@@ -192,8 +220,8 @@ describe('recordBatch', () => {
       ...['2', 'ana maría', nameValue(Number(sentAt), 'Ana  María')],
       ...['2', 'luis', nameValue(Number(sentAt), 'Luis')],
       '2',
-      ...['3', '4', '0010|ana maría|', sentAt, String(hour), String(day), sentAt, '0', '1', '1'],
-      ...['5', '6', '0010|luis|', sentAt, String(hour), String(day), sentAt, '0', '1', '0'],
+      ...['3', '4', '0010|ana maría|', sentAt, String(hour), String(day), sentAt, '0', '1', '1', '0'],
+      ...['5', '6', '0010|luis|', sentAt, String(hour), String(day), sentAt, '0', '1', '0', '0'],
     ])
     const increments = ops.filter((op) => op.command === 'HINCRBY')
     expect(increments).toContainEqual({

@@ -17,10 +17,49 @@ export const eventFields = [
   'conversation_length',
   'sender',
   'sentiment',
+  'revision',
+  'polled_at',
 ] as const satisfies readonly (keyof ChatMessage)[]
 
 /** A ChatMessage as the aggregator reads it. */
 export type SentimentEvent = Pick<ChatMessage, (typeof eventFields)[number]>
+
+/**
+ * An event as {@link planBatch} counts it: `weight` -1 takes back a revision applied before (its
+ * message counts only), and `corrected` marks the newer revision that replaces it, so that its
+ * conversation's last customer message may change its feeling in place.
+ */
+export type PlannedEvent = Pick<
+  SentimentEvent,
+  | 'server'
+  | 'conn_id'
+  | 'agent_name'
+  | 'sent_at'
+  | 'position'
+  | 'conversation_length'
+  | 'sender'
+  | 'sentiment'
+> & { weight?: 1 | -1; corrected?: boolean }
+
+/**
+ * What the aggregator keeps of an applied revision to take it back later (the kit stores it per
+ * event_id): the sentiment it was counted with and the agent it was counted under.
+ */
+export const revisionSummary = (event: Pick<SentimentEvent, 'sentiment' | 'agent_name'>): string =>
+  JSON.stringify([event.sentiment, event.agent_name])
+
+/**
+ * The two planned events of a correction: the previous revision taken back and the new one
+ * counted, both under the agent the message was first counted under (an agent name changed
+ * upstream later does not move a message: README).
+ */
+export function correctionEvents(event: PlannedEvent, summary: string): PlannedEvent[] {
+  const [sentiment, agentName] = JSON.parse(summary) as [PlannedEvent['sentiment'], string]
+  return [
+    { ...event, agent_name: agentName, sentiment, weight: -1 },
+    { ...event, agent_name: agentName, corrected: true },
+  ]
+}
 
 /** Sentiment values of ChatMessage, in score order, then `unknown`. */
 export const sentiments = [
@@ -127,8 +166,11 @@ export interface ConversationDelta {
   lastMs: number
   lastHourMs: number
   lastDayMs: number
-  /** The batch's last customer message by (sent_at, position), if any. */
-  lastCustomer?: { ms: number; position: number; negative: boolean }
+  /**
+   * The batch's last customer message by (sent_at, position), if any; `corrected` when it is a
+   * newer revision of a message applied before (its feeling replaces that one's in place).
+   */
+  lastCustomer?: { ms: number; position: number; negative: boolean; corrected: boolean }
   /** A message with position = conversation_length - 1 was in the batch. */
   complete: boolean
 }
@@ -199,12 +241,13 @@ function count(
   sentimentAt: number,
   senderAt: number | undefined,
   score: number | undefined,
+  weight: number,
 ): void {
-  counts[sentimentAt]!++
-  if (senderAt !== undefined) counts[senderAt]!++
+  counts[sentimentAt]! += weight
+  if (senderAt !== undefined) counts[senderAt]! += weight
   if (score !== undefined) {
-    counts[SCORE_AT]! += score
-    counts[KNOWN_AT]!++
+    counts[SCORE_AT]! += score * weight
+    counts[KNOWN_AT]! += weight
   }
 }
 
@@ -214,7 +257,7 @@ function count(
  * message and whether it was seen complete, which the conversation script merges with the state.
  * Counts are summed as numbers per agent and window; field names are made once per batch.
  */
-export function planBatch(events: Iterable<SentimentEvent>, zone: string): BatchPlan {
+export function planBatch(events: Iterable<PlannedEvent>, zone: string): BatchPlan {
   // server -> display name -> the agent's counts (names of one agent key share them)
   const byName = new Map<string, Map<string, AgentCounts>>()
   const byAgent = new Map<string, AgentCounts>()
@@ -247,17 +290,20 @@ export function planBatch(events: Iterable<SentimentEvent>, zone: string): Batch
     const score = scoreOf(event.sentiment)
     const sentimentAt = SENTIMENT_INDEX[event.sentiment] ?? SENTIMENT_INDEX.unknown!
     const senderAt = SENDER_INDEX[event.sender]
-    count(countsOf(agent.hours, hour), sentimentAt, senderAt, score)
-    count(countsOf(agent.days, day), sentimentAt, senderAt, score)
-    count(agent.total, sentimentAt, senderAt, score)
+    const weight = event.weight ?? 1
+    count(countsOf(agent.hours, hour), sentimentAt, senderAt, score, weight)
+    count(countsOf(agent.days, day), sentimentAt, senderAt, score, weight)
+    count(agent.total, sentimentAt, senderAt, score, weight)
     if (senderAt === undefined) {
       for (const field of [
         fieldOf('h', hour, `f.${event.sender}`),
         fieldOf('d', day, `f.${event.sender}`),
         fieldOf('t', 0, `f.${event.sender}`),
       ])
-        agent.other.set(field, (agent.other.get(field) ?? 0) + 1)
+        agent.other.set(field, (agent.other.get(field) ?? 0) + weight)
     }
+    // A revision taken back changes message counts only; its replacement carries the rest.
+    if (weight < 0) continue
 
     if (earlierName({ sentAtMs: ms, name: event.agent_name }, agent.name)) {
       agent.name = {
@@ -293,7 +339,12 @@ export function planBatch(events: Iterable<SentimentEvent>, zone: string): Batch
         ms > last.ms ||
         (ms === last.ms && event.position > last.position)
       ) {
-        conv.lastCustomer = { ms, position: event.position, negative: isNegative(event.sentiment) }
+        conv.lastCustomer = {
+          ms,
+          position: event.position,
+          negative: isNegative(event.sentiment),
+          corrected: event.corrected === true,
+        }
       }
     }
   }

@@ -20,11 +20,13 @@ KEYS[2..] the names, window and conversation hashes the entries below point to (
           lcm, lcp (last customer message: sent_at ms, position), lcn ('1' negative), done ('1')
 ARGV      n, then n name entries of 3: names hash, agent_key, the chunk's earliest candidate
           (same form; string order is time order, then name order)
-          m, then m conversation entries of 10: conversation hash, agent's window hash,
+          m, then m conversation entries of 11: conversation hash, agent's window hash,
           'server|agent_key|' (the dirty member prefix), the chunk's latest sent_at (ms) and its
           hour and day window starts, the chunk's last customer message sent_at (ms) or '' for
           none, its position, '1' when it is negative or very_negative, '1' when the chunk holds a
-          message with position = conversation_length - 1
+          message with position = conversation_length - 1, '1' when that last customer message is
+          a newer revision of one applied before (then it replaces the stored one's feeling when
+          it is the same message: same sent_at and position)
 Returns nothing; reads everything before it writes. The counts it moves are summed per field and
 written with one HINCRBY each (a zero sum is not written), every changed window marked dirty once.
 ]]
@@ -37,7 +39,7 @@ for i = 0, n - 1 do
 end
 local base = 3 + 3 * n
 for i = 0, m - 1 do
-  local a = base + 10 * i
+  local a = base + 11 * i
   convs[i + 1] = redis.call('HMGET', KEYS[tonumber(ARGV[a])], 'last', 'lh', 'ld', 'lcm', 'lcp', 'lcn', 'done')
 end
 
@@ -61,7 +63,7 @@ local function bump(key, tag, start, metric, by)
   fields[field] = (fields[field] or 0) + by
 end
 for i = 0, m - 1 do
-  local a = base + 10 * i
+  local a = base + 11 * i
   local c = convs[i + 1]
   local key, prefix = KEYS[tonumber(ARGV[a + 1])], ARGV[a + 2]
   local oldLast, oldH, oldD = tonumber(c[1]), c[2], c[3]
@@ -72,7 +74,10 @@ for i = 0, m - 1 do
   local lcm, lcp, lcn = tonumber(c[4]), tonumber(c[5]), c[6]
   if ARGV[a + 6] ~= '' then
     local cm, cp = tonumber(ARGV[a + 6]), tonumber(ARGV[a + 7])
-    if lcm == nil or cm > lcm or (cm == lcm and cp > lcp) then lcm, lcp, lcn = cm, cp, ARGV[a + 8] end
+    local same = cm == lcm and cp == lcp
+    if lcm == nil or cm > lcm or (cm == lcm and cp > lcp) or (same and ARGV[a + 10] == '1') then
+      lcm, lcp, lcn = cm, cp, ARGV[a + 8]
+    end
   end
   local done = (c[7] == '1' or ARGV[a + 9] == '1') and '1' or '0'
   local flag = done == '1' and lcn == '1'

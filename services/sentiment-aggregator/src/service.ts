@@ -18,7 +18,15 @@ import {
   openServiceOutput,
   type ServiceOutput,
 } from '@wolkvox-chat-stream/service-kit'
-import { eventFields, nameValue, planBatch, type SentimentEvent } from './aggregation.js'
+import {
+  correctionEvents,
+  eventFields,
+  nameValue,
+  planBatch,
+  revisionSummary,
+  type PlannedEvent,
+  type SentimentEvent,
+} from './aggregation.js'
 import { readAggregatorConfig, type AggregatorConfig } from './config.js'
 import { createEmitter, type Emitter } from './emitter.js'
 import { sentimentRoutes } from './http.js'
@@ -50,10 +58,12 @@ export function recordBatch(
   ctx: Pick<BatchContext, 'state'>,
   zone: string,
 ): void {
-  const plan = planBatch(
-    events.map((d) => d.event),
-    zone,
-  )
+  const planned: PlannedEvent[] = []
+  for (const d of events) {
+    if (d.previous === undefined) planned.push(d.event)
+    else planned.push(...correctionEvents(d.event, d.previous.summary))
+  }
+  const plan = planBatch(planned, zone)
   // The batch function's keys, each once; its arguments point to them by index.
   const keys: KeyPath[] = [paths.dirty]
   const indexes = new Map<string, string>()
@@ -91,6 +101,7 @@ export function recordBatch(
       c.lastCustomer?.position ?? 0,
       c.lastCustomer?.negative ? '1' : '0',
       c.complete ? '1' : '0',
+      c.lastCustomer?.corrected ? '1' : '0',
     )
   }
   if (plan.names.size > 0 || plan.conversations.size > 0) ctx.state.lua('batch', keys, args)
@@ -133,6 +144,12 @@ export function createSentimentAggregator(
     // Only the fields the aggregation reads: the others are skipped, not decoded.
     decode: chatMessageCodec.decodeFields(eventFields),
     scripts: { batch: batchScript },
+    // A message published again with another revision (a feeling recognised late) moves from the
+    // sentiment it was counted with to its new one.
+    revisions: {
+      of: (event) => ({ revision: event.revision, order: event.polled_at.getTime() }),
+      summary: (event) => revisionSummary(event),
+    },
     handleBatch: (events, ctx) => recordBatch(events, ctx, own.zone),
     routes: sentimentRoutes(own.zone),
     hooks: {

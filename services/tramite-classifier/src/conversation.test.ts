@@ -46,6 +46,7 @@ function message(fields: Partial<ChatMessage>): ChatMessage {
   n++
   return {
     event_id: `e${String(n).padStart(3, '0')}`,
+    revision: '',
     server: '0010',
     report: 'chat_2',
     conn_id: 'c1',
@@ -80,7 +81,7 @@ const at = (minute: number): Date => new Date(Date.UTC(2025, 1, 11, 15, minute))
 function hashOf(ops: readonly StateOp[]): Record<string, string> {
   const hash: Record<string, string> = { n: '1' }
   for (const op of ops) {
-    const [, first, position, channel, pub, done, version, ...pairs] = op.args.slice(1)
+    const [, first, position, channel, pub, done, version, , ...pairs] = op.args.slice(1)
     if (hash.first === undefined || Number(first) < Number(hash.first)) {
       Object.assign(hash, { first, fpos: position, ch: channel })
     }
@@ -111,7 +112,7 @@ describe('recordBatch', () => {
       command: 'LUA',
       keys: [['conv', '0010', 'c1'], 'dirty', 'pending'],
     })
-    expect(c1!.args.slice(0, 8)).toEqual([
+    expect(c1!.args.slice(0, 9)).toEqual([
       'conversation',
       '0010|c1',
       String(at(1).getTime()),
@@ -120,10 +121,11 @@ describe('recordBatch', () => {
       '1002',
       '0',
       'v1',
+      '0',
     ])
     // The agent's line matches nothing: the shipped senders are customers.
-    expect(c1!.args.slice(8).filter((_, i) => i % 2 === 0)).toEqual([`m:${events[2]!.event_id}`])
-    expect(JSON.parse(c1!.args[9]!)).toEqual({
+    expect(c1!.args.slice(9).filter((_, i) => i % 2 === 0)).toEqual([`m:${events[2]!.event_id}`])
+    expect(JSON.parse(c1!.args[10]!)).toEqual({
       t: at(3).getTime(),
       p: 2,
       x: [
@@ -131,7 +133,7 @@ describe('recordBatch', () => {
         ['pago', 'keyword', 'pago', 'pago', 20, 24, 30],
       ],
     })
-    expect(c2!.args.slice(1, 8)).toEqual([
+    expect(c2!.args.slice(1, 9)).toEqual([
       '0010|c2',
       String(events[3]!.sent_at.getTime()),
       '3',
@@ -139,6 +141,28 @@ describe('recordBatch', () => {
       '1003',
       '1',
       'v1',
+      '0',
+    ])
+  })
+
+  it('marks a conversation whose first message is a newer revision, so its channel replaces', () => {
+    const first = message({ position: 0, sent_at: at(1), channel_normalized: 'web' })
+    const later = message({ position: 1, sent_at: at(2) })
+    const { ctx, ops } = createTestContext({}, ['conversation'])
+    const previous = { revision: 'r1', order: 1, summary: '' }
+    recordBatch([{ ...ctx, event: first, timestamp: '5', previous }], ctx, loaded)
+    recordBatch(
+      [
+        { ...ctx, event: later, timestamp: '6', previous },
+        { ...ctx, event: first, timestamp: '6' },
+      ],
+      ctx,
+      loaded,
+    )
+    expect(ops.map((op) => [op.args[4], op.args[8]])).toEqual([
+      ['web', '1'],
+      // A correction of a later message does not touch the channel of the first.
+      ['web', '0'],
     ])
   })
 })

@@ -19,7 +19,9 @@ ARGV[2]  the batch's first message: sent_at ms; ARGV[3] its position; ARGV[4] it
 ARGV[5]  the latest record timestamp (publish ms) among the batch's messages
 ARGV[6]  '1' when the batch holds a message with position = conversation_length - 1
 ARGV[7]  the rules version that matched the batch's messages
-ARGV[8…] pairs: 'm:<event_id>', the message's matches (JSON)
+ARGV[8]  '1' when the batch's first message is a newer revision of one applied before: the same
+         message (same sent_at and position) then gives the conversation its channel again
+ARGV[9…] pairs: 'm:<event_id>', the message's matches (JSON)
 Returns nothing; writes only after every read.
 ]]
 local c = redis.call('HMGET', KEYS[1], 'first', 'fpos', 'pub', 'done', 'eh')
@@ -30,7 +32,8 @@ local function add(field, value)
 end
 local first, fpos = tonumber(c[1]), tonumber(c[2])
 local ms, pos = tonumber(ARGV[2]), tonumber(ARGV[3])
-if first == nil or ms < first or (ms == first and pos < fpos) then
+if first == nil or ms < first or (ms == first and pos < fpos)
+  or (ARGV[8] == '1' and ms == first and pos == fpos) then
   add('first', ARGV[2])
   add('fpos', ARGV[3])
   add('ch', ARGV[4])
@@ -42,7 +45,7 @@ if pub == false or tonumber(ARGV[5]) > tonumber(pub) then
 end
 local done = c[4] == '1' or ARGV[6] == '1'
 if done then add('done', '1') end
-for i = 8, #ARGV, 2 do add(ARGV[i], ARGV[i + 1]) end
+for i = 9, #ARGV, 2 do add(ARGV[i], ARGV[i + 1]) end
 redis.call('HSET', KEYS[1], unpack(fields))
 redis.call('HINCRBY', KEYS[1], 'n', 1)
 if done then

@@ -63,12 +63,14 @@ export function recordBatch(
       firstMs: number
       firstPosition: number
       channel: string
+      /** The first message is a newer revision of one applied before: its channel replaces. */
+      firstCorrected: boolean
       publishedMs: number
       complete: boolean
       matches: string[]
     }
   >()
-  for (const { event, timestamp } of events) {
+  for (const { event, timestamp, previous } of events) {
     const member = memberOf(event.server, event.conn_id)
     const ms = event.sent_at.getTime()
     let c = conversations.get(member)
@@ -79,6 +81,7 @@ export function recordBatch(
         firstMs: ms,
         firstPosition: event.position,
         channel: event.channel_normalized,
+        firstCorrected: previous !== undefined,
         publishedMs: 0,
         complete: false,
         matches: [],
@@ -88,6 +91,7 @@ export function recordBatch(
       c.firstMs = ms
       c.firstPosition = event.position
       c.channel = event.channel_normalized
+      c.firstCorrected = previous !== undefined
     }
     c.publishedMs = Math.max(c.publishedMs, Number(timestamp) || 0)
     if (event.position === event.conversation_length - 1) c.complete = true
@@ -106,6 +110,7 @@ export function recordBatch(
         c.publishedMs,
         c.complete ? '1' : '0',
         rules.version,
+        c.firstCorrected ? '1' : '0',
         ...c.matches,
       ],
     )
@@ -141,6 +146,12 @@ export function createTramiteClassifier(options: TramiteClassifierOptions = {}):
     ...(options.logger ? { logger: options.logger } : {}),
     ...(options.maxEventsPerScript ? { maxEventsPerScript: options.maxEventsPerScript } : {}),
     scripts: { conversation: conversationScript },
+    // The text is part of the identity, so a newer revision keeps its matches; what it may change
+    // is the channel of the conversation's first message.
+    revisions: {
+      of: (event) => ({ revision: event.revision, order: event.polled_at.getTime() }),
+      summary: () => '',
+    },
     // One rules reference per batch: a reload between batches never splits one.
     handleBatch: (events, ctx) => recordBatch(events, ctx, holder.current),
     routes: (req, res, kit) => routes(req, res, kit),

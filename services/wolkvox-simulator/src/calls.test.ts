@@ -15,6 +15,7 @@ const call = (id: number, token: string | null, start: number, end: number | nul
   chats: 0,
   messages: 0,
   bytes: 0,
+  lateMessages: 0,
 })
 
 describe('findOverlaps', () => {

@@ -23,6 +23,11 @@ export interface SimCall {
   chats: number
   messages: number
   bytes: number
+  /**
+   * Messages of the body served before their late values were filled (`feeling` or `customer_id`
+   * still empty; see the simulator's `lateDataMs`): a later read gives them other values.
+   */
+  lateMessages: number
 }
 
 /** Two calls on one token that were in flight at the same time. */
@@ -69,7 +74,15 @@ export interface CallLog {
   start(
     call: Omit<
       SimCall,
-      'id' | 'endedAtMs' | 'outcome' | 'status' | 'fault' | 'chats' | 'messages' | 'bytes'
+      | 'id'
+      | 'endedAtMs'
+      | 'outcome'
+      | 'status'
+      | 'fault'
+      | 'chats'
+      | 'messages'
+      | 'bytes'
+      | 'lateMessages'
     >,
   ): SimCall
   list(): SimCall[]
@@ -92,6 +105,7 @@ export function createCallLog(limit = 100_000): CallLog {
         chats: 0,
         messages: 0,
         bytes: 0,
+        lateMessages: 0,
       }
       calls.push(call)
       if (calls.length > limit) calls = calls.slice(calls.length - limit)

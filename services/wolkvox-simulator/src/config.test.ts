@@ -18,6 +18,8 @@ describe('readSimulatorConfig', () => {
       concurrentLimit: 2,
       latencyMs: 0,
       visibilityLagMs: 2_000,
+      lateDataMs: 0,
+      lateShare: 1,
       faultRate: 1,
       logLevel: 'info',
     })
@@ -49,6 +51,15 @@ describe('readSimulatorConfig', () => {
       faultRate: 0.25,
       selection: 'message',
     })
+  })
+
+  it('reads late data from a flag or a variable', () => {
+    expect(
+      readSimulatorConfig({ SIM_LATE_DATA: '2m', SIM_LATE_SHARE: '0.5' }, ['--late-data', '90s']),
+    ).toMatchObject({ lateDataMs: 90_000, lateShare: 0.5 })
+    expect(() => readSimulatorConfig({ SIM_LATE_DATA: 'soon', SIM_LATE_SHARE: '2' }, [])).toThrow(
+      /SIM_LATE_DATA[\s\S]*SIM_LATE_SHARE|SIM_LATE_SHARE[\s\S]*SIM_LATE_DATA/,
+    )
   })
 
   it('reads a fault with parameters as JSON', () => {

@@ -31,6 +31,13 @@ export const simulatorFlags = [
   ['concurrent-limit', 'SIM_CONCURRENT_LIMIT', '2', 'simultaneous calls allowed per token'],
   ['latency', 'SIM_LATENCY', '0ms', 'server time added to every call'],
   ['visibility-lag', 'SIM_VISIBILITY_LAG', '2s', 'data becomes visible this long after it happens'],
+  [
+    'late-data',
+    'SIM_LATE_DATA',
+    '0s',
+    'feeling (and some customer_id) empty until this long after a chat closed; 0s: off',
+  ],
+  ['late-share', 'SIM_LATE_SHARE', '1', 'share of chats whose data comes late, 0..1'],
   ['fault', 'SIM_FAULT', '', `a fault on every call: ${faultKinds.join(', ')} (or JSON)`],
   ['fault-rate', 'SIM_FAULT_RATE', '1', 'share of calls the --fault applies to, 0..1'],
   ['log-level', 'LOG_LEVEL', 'info', 'trace, debug (one line per call), info, warn, error, silent'],
@@ -83,10 +90,14 @@ export function readSimulatorConfig(env: Env, argv: readonly string[]): Readonly
   return readConfig(merged, (r) => {
     const logLevel = r.string('LOG_LEVEL', 'info')
     if (!isLogThreshold(logLevel)) r.report('LOG_LEVEL', `"${logLevel}" is not a log level`)
-    const rateText = r.string('SIM_FAULT_RATE', '1')
-    const faultRate = Number(rateText)
-    if (!/^\d*\.?\d+$/.test(rateText) || faultRate > 1)
-      r.report('SIM_FAULT_RATE', `"${rateText}" is not in 0..1`)
+    const share = (name: string): number => {
+      const text = r.string(name, '1')
+      const value = Number(text)
+      if (!/^\d*\.?\d+$/.test(text) || value > 1) r.report(name, `"${text}" is not in 0..1`)
+      return Number.isFinite(value) ? Math.min(1, value) : 1
+    }
+    const faultRate = share('SIM_FAULT_RATE')
+    const lateShare = share('SIM_LATE_SHARE')
     let fault: Fault | undefined
     const faultText = r.string('SIM_FAULT')
     if (faultText !== undefined) {
@@ -118,7 +129,9 @@ export function readSimulatorConfig(env: Env, argv: readonly string[]): Readonly
       concurrentLimit: r.integer('SIM_CONCURRENT_LIMIT', 2, { min: 1, max: 1_000 }),
       latencyMs: r.durationMs('SIM_LATENCY', '0ms'),
       visibilityLagMs: r.durationMs('SIM_VISIBILITY_LAG', '2s'),
-      faultRate: Number.isFinite(faultRate) ? Math.min(1, faultRate) : 1,
+      lateDataMs: r.durationMs('SIM_LATE_DATA', '0s'),
+      lateShare,
+      faultRate,
       logLevel: isLogThreshold(logLevel) ? logLevel : 'info',
       ...(fault === undefined ? {} : { fault }),
     }

@@ -211,3 +211,99 @@ describe('select', () => {
     expect(messages - some.at(-1)!.messages.length).toBeLessThan(100)
   })
 })
+
+describe('late data', () => {
+  // Longer than the 2-hour window: a read just after its last chat closed finds every one pending.
+  const lateDataMs = 3 * 3_600_000
+  const late = (lateShare?: number) =>
+    createDataset({
+      seed: 1,
+      chatsPerHour: 60,
+      timeZone: zone,
+      historyStartMs: start,
+      lateDataMs,
+      ...(lateShare === undefined ? {} : { lateShare }),
+    })
+  const local = (text: string): number => parseCompact(text) as number
+  const query = (lateAtSec?: number) => ({
+    fromLocalSec: local('20250203100000'),
+    toLocalSec: local('20250203115959'),
+    selection: 'closing' as const,
+    visibleUntilSec: Date.parse('2025-02-05T00:00:00Z') / 1000,
+    ...(lateAtSec === undefined ? {} : { lateAtSec }),
+  })
+  const texts = (selected: ReturnType<ReturnType<typeof late>['select']>) =>
+    selected.map(({ messages }) => messages.map((m) => m.text))
+
+  it('has the same final data as without late data, and the truth is the final data', () => {
+    const final = texts(make().select(query()))
+    expect(final.length).toBeGreaterThan(50)
+    expect(texts(late().select(query()))).toEqual(final)
+    expect(texts(late().select(query(Date.parse('2025-02-04T00:00:00Z') / 1000)))).toEqual(final)
+  })
+
+  it('serves feeling (and for some chats customer_id) empty until lateDataMs after closing', () => {
+    const dataset = late()
+    const closed = dataset.select(query())
+    const lastClose = Math.max(...closed.map(({ chat }) => chat.header.closeSec))
+    // Read just after the last chat closed: every chat is still pending.
+    const early = dataset.select(query(lastClose + 1))
+    const parsedOf = (selected: typeof early) =>
+      selected.flatMap(({ messages }) =>
+        messages.map((m) => JSON.parse(m.text) as Record<string, string>),
+      )
+    const before = parsedOf(early)
+    const after = parsedOf(closed)
+    expect(before).toHaveLength(after.length)
+    const pending = early.flatMap(({ messages }) => messages.filter((m) => m.pending === true))
+    expect(pending.length).toBeGreaterThan(after.length / 2)
+    expect(before.every((m) => m.feeling === undefined || m.feeling === '')).toBe(true)
+    expect(after.filter((m) => (m.feeling ?? '') !== '').length).toBeGreaterThan(after.length / 2)
+    const idsFilledLate = before.filter((m, i) => m.customer_id !== after[i]!.customer_id)
+    expect(idsFilledLate.length).toBeGreaterThan(0)
+    expect(idsFilledLate.every((m) => m.customer_id === '')).toBe(true)
+    expect(idsFilledLate.length).toBeLessThan(after.length)
+    // Only feeling, customer_id and customer_phone differ; the message identity never does.
+    before.forEach((m, i) => {
+      const { feeling: _f, customer_id: _c, customer_phone: _p, ...rest } = m
+      const { feeling: _g, customer_id: _d, customer_phone: _q, ...restAfter } = after[i]!
+      expect(rest).toEqual(restAfter)
+      expect(Object.keys(m)).toEqual(Object.keys(after[i]!))
+    })
+
+    // Exactly at closing + lateDataMs the final values are there, chat by chat.
+    for (const { chat } of closed.slice(0, 5)) {
+      const at = chat.header.closeSec + lateDataMs / 1000
+      const one = (sec: number) =>
+        dataset
+          .select(query(sec))
+          .find((s) => s.chat.fields.conn_id === chat.fields.conn_id)!
+          .messages.map((m) => m.text)
+      expect(one(at)).toEqual(chat.messages.map((m) => m.text))
+      expect(one(at - 1)).not.toEqual(chat.messages.map((m) => m.text))
+    }
+  })
+
+  it('picks the late chats by the seed, about lateShare of them', () => {
+    const chats = late(0.3).select(query())
+    const lateOnes = chats.filter(({ chat }) => chat.late).map(({ chat }) => chat.fields.conn_id)
+    expect(lateOnes.length).toBeGreaterThan(chats.length * 0.1)
+    expect(lateOnes.length).toBeLessThan(chats.length * 0.5)
+    expect(
+      late(0.3)
+        .select(query())
+        .filter(({ chat }) => chat.late)
+        .map(({ chat }) => chat.fields.conn_id),
+    ).toEqual(lateOnes)
+    expect(
+      late(0)
+        .select(query())
+        .some(({ chat }) => chat.late),
+    ).toBe(false)
+    expect(
+      make()
+        .select(query())
+        .some(({ chat }) => chat.late),
+    ).toBe(false)
+  })
+})

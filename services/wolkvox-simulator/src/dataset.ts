@@ -25,6 +25,14 @@ export interface DatasetOptions {
   timeZone: string
   /** No chat starts before this instant (epoch ms). */
   historyStartMs: number
+  /**
+   * Late data: a read before this long after a late chat closed gets its messages with `feeling`
+   * empty (where the final data has one) and, for about half of the late chats, `customer_id`
+   * (and `customer_phone`) empty; later reads get the final values. Default 0: no late data.
+   */
+  lateDataMs?: number
+  /** The share of chats whose data comes late, picked per chat by the seed. Default 1. */
+  lateShare?: number
 }
 
 /** Which chats a window returns. */
@@ -53,6 +61,10 @@ export interface SimMessage {
   localSec: number
   /** Kept as text, not as an object: serving is then a join, and the cache costs less memory. */
   text: string
+  /** Late chats only: the JSON text a read gets before the late values are filled, when it differs. */
+  pendingText?: string
+  /** Set on a message selected with its pending text (see {@link WindowQuery.lateAtSec}). */
+  pending?: true
 }
 
 /** A whole chat. */
@@ -63,6 +75,8 @@ export interface SimChat {
   /** The JSON text of `fields` without its closing brace, ready for `,"conversation":[…]}`. */
   head: string
   messages: readonly SimMessage[]
+  /** Whether its data comes late (see {@link DatasetOptions.lateDataMs}). */
+  late: boolean
 }
 
 /** A chat as one window returns it: all its messages (closing time) or those in the window. */
@@ -78,6 +92,12 @@ export interface WindowQuery {
   selection: Selection
   /** Nothing after this UTC second is visible yet (now minus the visibility lag). */
   visibleUntilSec: number
+  /**
+   * Serve late data as it stands at this UTC second (the reading's clock): a late chat that closed
+   * less than `lateDataMs` before it comes with its pending texts. Absent: the final values, as the
+   * ground truth has them.
+   */
+  lateAtSec?: number
 }
 
 /** Enough records to fill a response: selection may stop there. */
@@ -109,6 +129,8 @@ const CHAT_CACHE_MESSAGES = 400_000
 /** Creates the dataset for `options`. */
 export function createDataset(options: DatasetOptions): Dataset {
   const historyStartSec = Math.ceil(options.historyStartMs / 1000)
+  const lateDataSec = Math.ceil((options.lateDataMs ?? 0) / 1000)
+  const lateShare = lateDataSec > 0 ? (options.lateShare ?? 1) : 0
   const headerCache = new Map<number, ChatHeader[]>()
   const chatCache = new Map<number, SimChat>()
   let cachedMessages = 0
@@ -135,7 +157,7 @@ export function createDataset(options: DatasetOptions): Dataset {
     const key = header.hour * 2_097_152 + header.index
     const cached = chatCache.get(key)
     if (cached !== undefined) return cached
-    const chat = writeChat(header, options.timeZone)
+    const chat = writeChat(header, options.timeZone, lateShare)
     chatCache.set(key, chat)
     cachedMessages += chat.messages.length
     while (cachedMessages > CHAT_CACHE_MESSAGES) {
@@ -190,7 +212,7 @@ export function createDataset(options: DatasetOptions): Dataset {
     for (const { header } of candidates) {
       if (budget !== undefined && records >= budget.records) break
       const chat = chatOf(header)
-      const messages =
+      let messages =
         selection === 'closing'
           ? chat.messages
           : chat.messages.filter(
@@ -198,6 +220,17 @@ export function createDataset(options: DatasetOptions): Dataset {
                 m.localSec >= fromLocalSec && m.localSec <= toLocal && m.utcSec <= visibleUntilSec,
             )
       if (messages.length === 0) continue
+      if (
+        chat.late &&
+        query.lateAtSec !== undefined &&
+        query.lateAtSec < header.closeSec + lateDataSec
+      ) {
+        messages = messages.map((m) =>
+          m.pendingText === undefined
+            ? m
+            : { utcSec: m.utcSec, localSec: m.localSec, text: m.pendingText, pending: true },
+        )
+      }
       out.push({ chat, messages })
       records += budget?.unit === 'chat' ? 1 : messages.length
     }
@@ -304,8 +337,15 @@ function quoted(text: string): string {
 export const connIdOf = (header: ChatHeader): string =>
   `${header.hour.toString(16).padStart(6, '0')}${header.index.toString(16).padStart(4, '0')}${header.seed.toString(16).padStart(8, '0')}`
 
-/** Writes a chat's messages from its header: a pure function of (header, zone). */
-export function writeChat(header: ChatHeader, timeZone: string): SimChat {
+/**
+ * Writes a chat's messages from its header: a pure function of (header, zone, lateShare). Whether
+ * the chat is late, and which of its fields are, is drawn from a stream of its own, so the final
+ * data is the same with late data on or off.
+ */
+export function writeChat(header: ChatHeader, timeZone: string, lateShare = 0): SimChat {
+  const lateRandom = createRandom(hashSeed(header.seed, 0x1a7e))
+  const late = lateShare > 0 && lateRandom() < lateShare
+  const lateCustomerId = late && lateRandom() < 0.5
   const r = createRandom(hashSeed(header.seed, 0x5eed))
   const channel = pickWeighted(r, channels)
   const customer = customerNameOf(r)
@@ -416,19 +456,25 @@ export function writeChat(header: ChatHeader, timeZone: string): SimChat {
   const messages: SimMessage[] = entries.map(({ line, text, feeling, utcSec, localSec }) => {
     const fromName = line.role === 'customer' ? qCustomer : line.role === 'agent' ? qAgent : qBot
     const toName = line.role === 'customer' ? (line.toBot === true ? qBot : qAgent) : qCustomer
-    const mood =
-      feelingMode === 'phone'
-        ? `,"customer_phone":${qId}`
-        : feelingMode === 'empty'
-          ? ',"feeling":""'
-          : feelingMode === 'missing'
-            ? ''
-            : `,"feeling":${quoted(feeling)}`
-    return {
-      utcSec,
-      localSec,
-      text: `{"channel":${qChannel},"from":${qFrom[line.role]},"from_name":${fromName},"to_name":${toName},"date":"${formatDate(localSec)}","message":${quoted(text)},"customer_id":${qId}${mood}${line.image === true ? ',"message_type":"image"' : ''}}`,
+    const render = (id: string, feelingText: string): string => {
+      const mood =
+        feelingMode === 'phone'
+          ? `,"customer_phone":${id}`
+          : feelingMode === 'empty'
+            ? ',"feeling":""'
+            : feelingMode === 'missing'
+              ? ''
+              : `,"feeling":${feelingText}`
+      return `{"channel":${qChannel},"from":${qFrom[line.role]},"from_name":${fromName},"to_name":${toName},"date":"${formatDate(localSec)}","message":${quoted(text)},"customer_id":${id}${mood}${line.image === true ? ',"message_type":"image"' : ''}}`
     }
+    const final = render(qId, quoted(feeling))
+    if (!late) return { utcSec, localSec, text: final }
+    // Before Wolkvox recognises the sentiment (and, for some chats, resolves the customer), the
+    // same keys are there with empty values: the message keeps its event_id, not its revision.
+    const pending = render(lateCustomerId ? '""' : qId, '""')
+    return pending === final
+      ? { utcSec, localSec, text: final }
+      : { utcSec, localSec, text: final, pendingText: pending }
   })
   const fields = {
     conn_id: connIdOf(header),
@@ -441,5 +487,6 @@ export function writeChat(header: ChatHeader, timeZone: string): SimChat {
     fields,
     head: JSON.stringify(fields).slice(0, -1),
     messages,
+    late,
   }
 }

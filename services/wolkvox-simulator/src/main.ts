@@ -35,6 +35,8 @@ try {
     dailyQuota: settings.dailyQuota,
     concurrentLimit: settings.concurrentLimit,
     fault: config.fault?.kind ?? null,
+    lateData:
+      settings.lateDataMs > 0 ? `${settings.lateDataMs} ms, share ${settings.lateShare}` : null,
   })
   let stopping = false
   const stop = (signal: NodeJS.Signals): void => {

@@ -67,6 +67,17 @@ export interface SimulatorOptions {
   latencyMs?: number
   /** Data becomes visible this long after it happens. Default 2000. */
   visibilityLagMs?: number
+  /**
+   * Late data, as Wolkvox fills `feeling` only some time after a chat is readable: a read earlier
+   * than this long after a late chat closed gets its messages with `feeling: ""` (where the final
+   * data has a feeling) and, for about half of the late chats (picked by the seed), `customer_id`
+   * (and `customer_phone`) `""`; a read from then on gets the final values. The read's time is
+   * the simulated clock (`now`). `truth()` always gives the final values; each call counts the
+   * messages it served early in `lateMessages`. Default 0: no late data.
+   */
+  lateDataMs?: number
+  /** The share of chats (0..1, picked per chat by the seed) whose data comes late. Default 1. */
+  lateShare?: number
   /** A fault for the whole run, applied to each call with probability `faultRate` (default 1). */
   fault?: Fault
   faultRate?: number
@@ -96,6 +107,8 @@ export interface SimulatorSettings {
   concurrentLimit: number
   latencyMs: number
   visibilityLagMs: number
+  lateDataMs: number
+  lateShare: number
 }
 
 /** A window for {@link RunningSimulator.truth}: local `YYYYmmddHHiiss` strings or instants. */
@@ -103,7 +116,10 @@ export type TruthWindow = ({ dateIni: string; dateEnd: string } | { from: Date; 
   selection?: Selection
 }
 
-/** Exactly what a window must return: every chat and message, in serving order, uncapped. */
+/**
+ * Exactly what a window must return: every chat and message, in serving order, uncapped, with the
+ * final values of late data (what a read after `lateDataMs` gets).
+ */
 export interface Truth {
   selection: Selection
   dateIni: string
@@ -124,6 +140,8 @@ export interface RunningSimulator {
   clearCalls(): void
   /** Calls on one token that were in flight at the same time. */
   overlaps(): Overlap[]
+  /** Messages served before their late values were filled, over the calls in the log. */
+  lateMessagesServed(): number
   /** Queues faults for the next calls. @throws AppError `CONFIG_INVALID` for a malformed fault. */
   injectFaults(...faults: FaultSpec[]): void
   clearFaults(): void
@@ -248,6 +266,9 @@ function validated(options: SimulatorOptions): SimulatorSettings & { tokens: rea
   const concurrentLimit = int('concurrentLimit', options.concurrentLimit, 2, 1, 1_000)
   const latencyMs = int('latencyMs', options.latencyMs, 0, 0, 600_000)
   const visibilityLagMs = int('visibilityLagMs', options.visibilityLagMs, 2_000, 0, 86_400_000)
+  const lateDataMs = int('lateDataMs', options.lateDataMs, 0, 0, 31 * 86_400_000)
+  const lateShare = options.lateShare ?? 1
+  if (!(lateShare >= 0 && lateShare <= 1)) problems.push('lateShare must be in 0..1')
   const timeZone = options.timeZone ?? 'America/Bogota'
   if (!isTimeZone(timeZone)) problems.push(`timeZone ${JSON.stringify(timeZone)} is unknown`)
   const selection = options.selection ?? 'closing'
@@ -289,6 +310,8 @@ function validated(options: SimulatorOptions): SimulatorSettings & { tokens: rea
     concurrentLimit,
     latencyMs,
     visibilityLagMs,
+    lateDataMs,
+    lateShare,
   }
 }
 
@@ -516,6 +539,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
         chats: call.chats,
         messages: call.messages,
         bytes: call.bytes,
+        ...(call.lateMessages > 0 ? { lateMessages: call.lateMessages } : {}),
         ms: Math.round(performance.now() - started),
       })
     }
@@ -562,6 +586,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
         toLocalSec: toLocal,
         selection: settings.selection,
         visibleUntilSec: visibleUntilSec(),
+        lateAtSec: Math.floor(now() / 1000),
       },
       { records: settings.rowCap + 1, unit: settings.rowCapUnit },
     )
@@ -586,6 +611,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     }
     call.chats = capped.selected.length
     call.messages = capped.selected.reduce((sum, item) => sum + item.messages.length, 0)
+    if (settings.lateDataMs > 0) {
+      for (const item of capped.selected) {
+        for (const message of item.messages) if (message.pending === true) call.lateMessages += 1
+      }
+    }
     call.bytes = Buffer.byteLength(body)
     send(res, call, 200, body, fault)
   }
@@ -701,6 +731,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     calls: () => callLog.list(),
     clearCalls: () => callLog.clear(),
     overlaps: () => findOverlaps(callLog.list()),
+    lateMessagesServed: () => callLog.list().reduce((sum, call) => sum + call.lateMessages, 0),
     injectFaults: (...specs) => faults.push(...specs.map(parseFaultSpec)),
     clearFaults: () => faults.clear(),
     truth: (window) => truthFrom(dataset, window, settings.selection, visibleUntilSec()),

@@ -35,6 +35,7 @@ describe('src/generated/records.ts', () => {
     expect(files.map((f) => f.file)).toEqual([
       'agent-sentiment.v1.avsc',
       'chat-message.v1.avsc',
+      'chat-message.v2.avsc',
       'poller-checkpoint.v1.avsc',
       'tramite-classification.v1.avsc',
     ])

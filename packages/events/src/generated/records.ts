@@ -373,6 +373,228 @@ export const chatMessageV1: SchemaVersion = {
   },
 }
 
+/** Who wrote a message. (`com.wolkvoxchatstream.Sender`, schemas/chat-message.v2.avsc) */
+export type SenderV2 = 'customer' | 'agent' | 'bot' | 'other'
+
+/** Wolkvox's sentiment of a message, normalised. (`com.wolkvoxchatstream.Sentiment`, schemas/chat-message.v2.avsc) */
+export type SentimentV2 =
+  'very_negative' | 'negative' | 'neutral' | 'positive' | 'very_positive' | 'unknown'
+
+/** One message of a Wolkvox chat (report chat_2), as the poller received it, plus derived fields. Topic wolkvox.chat.message.v1, key conn_id. Delivery is at-least-once and a message is published again when Wolkvox fills or corrects it later: keep, per event_id, the record with the latest polled_at (see revision). Upstream fields keep their upstream names and exact values (no trimming, no case change; a value that was not a JSON string is its JSON text). (`com.wolkvoxchatstream.ChatMessage`, schemas/chat-message.v2.avsc) */
+export interface ChatMessageV2 {
+  /** Stable identity of the message: the first 32 hex characters of the SHA-256 of the UTF-8 JSON array ["v1", server, report, conn_id, date, from, from_name, message, occurrence] (JSON.stringify, no spaces). The same upstream message always has the same event_id, across re-polls and backfills. */
+  event_id: string
+  /** Revision of the message's upstream values outside its identity: the first 16 hex characters of the SHA-256 of the UTF-8 JSON array ["r1", agent_name, customer_name, channel, to_name, customer_id, feeling, customer_phone, extra as [key, value] pairs sorted by key] (JSON.stringify, no spaces; feeling and customer_phone null when absent). Derived and per-response fields (position, conversation_length, polled_at, window, sent_at, sender, sentiment, channel_normalized) are not in it. When Wolkvox fills or corrects one of those values later (feeling, recognised after the chat is first readable, is the usual one), the message is published again with the same key and event_id and another revision. polled_at orders the revisions of an event_id: the latest revision wins; a record with a revision already seen is a duplicate. "" when the record was written by a v1 writer (ChatMessage v1 has no revision). */
+  revision: string
+  /** The Wolkvox operation's server code, exactly as configured (digits, leading zeros kept: "0010"). */
+  server: string
+  /** The Reports Manager report the message came from: "chat_2". */
+  report: string
+  /** Upstream chat id (chat level); also the record key. Joins with the chat_1, chat_8, chat_10 and chat_11 reports. */
+  conn_id: string
+  /** Upstream agent_name (chat level), exact: may hold double spaces and odd casing. */
+  agent_name: string
+  /** Upstream customer_name (chat level), exact. Personal data. */
+  customer_name: string
+  /** Upstream channel of the message, exact (for example "whatsapp", "Facebook", "web"); see channel_normalized. */
+  channel: string
+  /** Upstream from: normally "CUSTOMER" or "AGENT"; any other value is kept; see sender. */
+  from: string
+  /** Upstream from_name: the display name of who wrote the message (a customer, an agent or a bot such as "chat bot"). Personal data. */
+  from_name: string
+  /** Upstream to_name: the display name of the addressee, exact (the bot is spelled "chat bot", "chat_bot" or "chat-bot"). */
+  to_name: string
+  /** Upstream date, exact: local wall-clock time of the operation, "YYYY-MM-DD HH:MM:SS", no zone; see sent_at. */
+  date: string
+  /** Upstream message text, exact: may hold emoji, HTML attachment links and inline data:image base64 images (so it can be megabytes long). Personal data. */
+  message: string
+  /** Upstream customer_id, exact (a phone number, a page-scoped id, an e-mail). Personal data. */
+  customer_id: string
+  /** Upstream feeling (Wolkvox sentiment, a paid add-on), exact; null when the message had none. See sentiment. */
+  feeling: null | string
+  /** Upstream customer_phone (sent by some tenants instead of feeling), exact; null when the message had none. Personal data. */
+  customer_phone: null | string
+  /** The instant of date, read as wall-clock time in the operation's time zone (UTC epoch milliseconds). A repeated local time (DST fall-back) is the earlier instant; a skipped local time (spring-forward) is read with the offset in force before the jump. */
+  sent_at: Date
+  /** 0-based index of the message in the chat's conversation array, as received. */
+  position: number
+  /** Length of the chat's conversation array in the response this event came from; the chat is complete as far as this response knows when position = conversation_length - 1. */
+  conversation_length: number
+  /** channel trimmed and lower-cased ("WhatsApp " -> "whatsapp"); unknown values are kept. */
+  channel_normalized: string
+  /** bot when from or from_name, trimmed and lower-cased with runs of spaces, _ and - read as one space, is "bot", "chat bot" or "chatbot"; otherwise customer for from CUSTOMER, agent for from AGENT (both trimmed, any case); otherwise other. */
+  sender: SenderV2
+  /** feeling trimmed, lower-cased, runs of whitespace replaced by _, when that is one of the five known values; otherwise (absent, empty or another value) unknown. */
+  sentiment: SentimentV2
+  /** Upstream fields this version does not know, as strings (a value that was not a JSON string is its JSON text). Message-level keys as received; chat-level keys prefixed "chat.". On a clash the message-level key wins. */
+  extra: Record<string, string>
+  /** When the poller received the response holding this message (lineage). */
+  polled_at: Date
+  /** First instant of the poll window that returned the message, inclusive (lineage). */
+  window_start: Date
+  /** Last second of the poll window that returned the message, inclusive (lineage). */
+  window_end: Date
+}
+
+/** ChatMessageV2 as schemas/chat-message.v2.avsc defines it. */
+export const chatMessageV2: SchemaVersion = {
+  version: 2,
+  schema: {
+    type: 'record',
+    name: 'ChatMessage',
+    namespace: 'com.wolkvoxchatstream',
+    doc: 'One message of a Wolkvox chat (report chat_2), as the poller received it, plus derived fields. Topic wolkvox.chat.message.v1, key conn_id. Delivery is at-least-once and a message is published again when Wolkvox fills or corrects it later: keep, per event_id, the record with the latest polled_at (see revision). Upstream fields keep their upstream names and exact values (no trimming, no case change; a value that was not a JSON string is its JSON text).',
+    fields: [
+      {
+        name: 'event_id',
+        type: 'string',
+        doc: 'Stable identity of the message: the first 32 hex characters of the SHA-256 of the UTF-8 JSON array ["v1", server, report, conn_id, date, from, from_name, message, occurrence] (JSON.stringify, no spaces). The same upstream message always has the same event_id, across re-polls and backfills.',
+      },
+      {
+        name: 'revision',
+        type: 'string',
+        default: '',
+        doc: 'Revision of the message\'s upstream values outside its identity: the first 16 hex characters of the SHA-256 of the UTF-8 JSON array ["r1", agent_name, customer_name, channel, to_name, customer_id, feeling, customer_phone, extra as [key, value] pairs sorted by key] (JSON.stringify, no spaces; feeling and customer_phone null when absent). Derived and per-response fields (position, conversation_length, polled_at, window, sent_at, sender, sentiment, channel_normalized) are not in it. When Wolkvox fills or corrects one of those values later (feeling, recognised after the chat is first readable, is the usual one), the message is published again with the same key and event_id and another revision. polled_at orders the revisions of an event_id: the latest revision wins; a record with a revision already seen is a duplicate. "" when the record was written by a v1 writer (ChatMessage v1 has no revision).',
+      },
+      {
+        name: 'server',
+        type: 'string',
+        doc: 'The Wolkvox operation\'s server code, exactly as configured (digits, leading zeros kept: "0010").',
+      },
+      {
+        name: 'report',
+        type: 'string',
+        doc: 'The Reports Manager report the message came from: "chat_2".',
+      },
+      {
+        name: 'conn_id',
+        type: 'string',
+        doc: 'Upstream chat id (chat level); also the record key. Joins with the chat_1, chat_8, chat_10 and chat_11 reports.',
+      },
+      {
+        name: 'agent_name',
+        type: 'string',
+        doc: 'Upstream agent_name (chat level), exact: may hold double spaces and odd casing.',
+      },
+      {
+        name: 'customer_name',
+        type: 'string',
+        doc: 'Upstream customer_name (chat level), exact. Personal data.',
+      },
+      {
+        name: 'channel',
+        type: 'string',
+        doc: 'Upstream channel of the message, exact (for example "whatsapp", "Facebook", "web"); see channel_normalized.',
+      },
+      {
+        name: 'from',
+        type: 'string',
+        doc: 'Upstream from: normally "CUSTOMER" or "AGENT"; any other value is kept; see sender.',
+      },
+      {
+        name: 'from_name',
+        type: 'string',
+        doc: 'Upstream from_name: the display name of who wrote the message (a customer, an agent or a bot such as "chat bot"). Personal data.',
+      },
+      {
+        name: 'to_name',
+        type: 'string',
+        doc: 'Upstream to_name: the display name of the addressee, exact (the bot is spelled "chat bot", "chat_bot" or "chat-bot").',
+      },
+      {
+        name: 'date',
+        type: 'string',
+        doc: 'Upstream date, exact: local wall-clock time of the operation, "YYYY-MM-DD HH:MM:SS", no zone; see sent_at.',
+      },
+      {
+        name: 'message',
+        type: 'string',
+        doc: 'Upstream message text, exact: may hold emoji, HTML attachment links and inline data:image base64 images (so it can be megabytes long). Personal data.',
+      },
+      {
+        name: 'customer_id',
+        type: 'string',
+        doc: 'Upstream customer_id, exact (a phone number, a page-scoped id, an e-mail). Personal data.',
+      },
+      {
+        name: 'feeling',
+        type: ['null', 'string'],
+        default: null,
+        doc: 'Upstream feeling (Wolkvox sentiment, a paid add-on), exact; null when the message had none. See sentiment.',
+      },
+      {
+        name: 'customer_phone',
+        type: ['null', 'string'],
+        default: null,
+        doc: 'Upstream customer_phone (sent by some tenants instead of feeling), exact; null when the message had none. Personal data.',
+      },
+      {
+        name: 'sent_at',
+        type: { type: 'long', logicalType: 'timestamp-millis' },
+        doc: "The instant of date, read as wall-clock time in the operation's time zone (UTC epoch milliseconds). A repeated local time (DST fall-back) is the earlier instant; a skipped local time (spring-forward) is read with the offset in force before the jump.",
+      },
+      {
+        name: 'position',
+        type: 'int',
+        doc: "0-based index of the message in the chat's conversation array, as received.",
+      },
+      {
+        name: 'conversation_length',
+        type: 'int',
+        doc: "Length of the chat's conversation array in the response this event came from; the chat is complete as far as this response knows when position = conversation_length - 1.",
+      },
+      {
+        name: 'channel_normalized',
+        type: 'string',
+        doc: 'channel trimmed and lower-cased ("WhatsApp " -> "whatsapp"); unknown values are kept.',
+      },
+      {
+        name: 'sender',
+        type: {
+          type: 'enum',
+          name: 'Sender',
+          doc: 'Who wrote a message.',
+          symbols: ['customer', 'agent', 'bot', 'other'],
+          default: 'other',
+        },
+        doc: 'bot when from or from_name, trimmed and lower-cased with runs of spaces, _ and - read as one space, is "bot", "chat bot" or "chatbot"; otherwise customer for from CUSTOMER, agent for from AGENT (both trimmed, any case); otherwise other.',
+      },
+      {
+        name: 'sentiment',
+        type: {
+          type: 'enum',
+          name: 'Sentiment',
+          doc: "Wolkvox's sentiment of a message, normalised.",
+          symbols: ['very_negative', 'negative', 'neutral', 'positive', 'very_positive', 'unknown'],
+          default: 'unknown',
+        },
+        doc: 'feeling trimmed, lower-cased, runs of whitespace replaced by _, when that is one of the five known values; otherwise (absent, empty or another value) unknown.',
+      },
+      {
+        name: 'extra',
+        type: { type: 'map', values: 'string' },
+        default: {},
+        doc: 'Upstream fields this version does not know, as strings (a value that was not a JSON string is its JSON text). Message-level keys as received; chat-level keys prefixed "chat.". On a clash the message-level key wins.',
+      },
+      {
+        name: 'polled_at',
+        type: { type: 'long', logicalType: 'timestamp-millis' },
+        doc: 'When the poller received the response holding this message (lineage).',
+      },
+      {
+        name: 'window_start',
+        type: { type: 'long', logicalType: 'timestamp-millis' },
+        doc: 'First instant of the poll window that returned the message, inclusive (lineage).',
+      },
+      {
+        name: 'window_end',
+        type: { type: 'long', logicalType: 'timestamp-millis' },
+        doc: 'Last second of the poll window that returned the message, inclusive (lineage).',
+      },
+    ],
+  },
+}
+
 /** Written by the poller after Kafka acknowledged every event of a window, before it advances the watermark in Redis. Topic wolkvox.poller.checkpoint.v1 (compacted), key server|report: the latest record per key is the operation's watermark, from which the poller recovers when Redis lost its data. (`com.wolkvoxchatstream.PollerCheckpoint`, schemas/poller-checkpoint.v1.avsc) */
 export interface PollerCheckpointV1 {
   /** The Wolkvox operation's server code, exact ("0010"). */
