@@ -51,6 +51,31 @@ describe('readPollerConfig: one operation', () => {
     })
   })
 
+  it('refuses a sweep or a lookback that reaches past the published set horizon', () => {
+    const base = { WOLKVOX_SERVER: '0010', WOLKVOX_TOKEN: 'tok-a' }
+    const extras: Record<string, string>[] = [
+      { POLL_SWEEP_LOOKBACK: '3d' },
+      { POLL_SWEEP_LOOKBACK: '4d' },
+      { POLL_DEDUP_HORIZON: '1d' },
+      { POLL_LOOKBACK: '3d', POLL_SWEEP_LOOKBACK: '1h' },
+    ]
+    for (const extra of extras) {
+      expect(problemsOf({ ...base, ...extra })).toEqual([
+        expect.stringMatching(
+          /^POLL_DEDUP_HORIZON: must be longer than POLL_LOOKBACK and POLL_SWEEP_LOOKBACK/,
+        ),
+      ])
+    }
+    const longer = readPollerConfig(
+      { ...base, POLL_SWEEP_LOOKBACK: '47h', POLL_DEDUP_HORIZON: '2d' },
+      NOW,
+    )
+    expect(longer).toMatchObject({
+      sweepLookbackMs: 47 * 3_600_000,
+      dedupHorizonMs: 2 * 86_400_000,
+    })
+  })
+
   it('refuses a base URL the client would refuse, at start', () => {
     expect(
       problemsOf({

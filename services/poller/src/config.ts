@@ -50,6 +50,8 @@ export interface PollerConfig {
    * an operator runs `rebind`; `repoll` re-polls the operation from `POLL_START` at once.
    */
   onCheckpointMissing: 'stop' | 'repoll'
+  /** The ChatMessage schema version written (`POLL_CHAT_MESSAGE_VERSION`): 2, or 1 while migrating. */
+  chatMessageVersion: 1 | 2
   backfill: {
     /** A backfill window waits this long for the token, then yields and tries again. */
     lockWaitMs: number
@@ -211,12 +213,16 @@ export function readPollerConfig(
     // A DST widening adds up to two hours to a request, which must stay within 31 days.
     if (maxWindowMs > 30 * 86_400_000)
       r.report('POLL_MAX_WINDOW', 'must be at most 30d (the upstream allows 31 days per call)')
+    // The sweep's lookback bounds how late a change upstream is still seen (and re-published as a
+    // new revision); the published set must remember every revision at least that long, or an
+    // unchanged re-read would publish again. Subscribers' CONSUMER_EVENT_ID_TTL (4d) must in turn
+    // outlast the horizon: another process, so the README says it, nothing here can check it.
     const sweepLookbackMs = r.durationMs('POLL_SWEEP_LOOKBACK', '25h')
     const dedupHorizonMs = r.durationMs('POLL_DEDUP_HORIZON', '3d')
     if (dedupHorizonMs <= Math.max(lookbackMs, sweepLookbackMs)) {
       r.report(
         'POLL_DEDUP_HORIZON',
-        'must be longer than POLL_LOOKBACK and POLL_SWEEP_LOOKBACK, or re-polls publish again',
+        'must be longer than POLL_LOOKBACK and POLL_SWEEP_LOOKBACK, or re-reads publish unchanged messages again',
       )
     }
     const intervalMs = r.durationMs('POLL_INTERVAL', '5m')
@@ -249,6 +255,9 @@ export function readPollerConfig(
       concurrency: r.integer('POLL_CONCURRENCY', 4, { min: 1, max: 100 }),
       shutdownTimeoutMs: r.durationMs('POLL_SHUTDOWN_TIMEOUT', '20s'),
       stuckAfter: r.integer('POLL_STUCK_AFTER', 3, { min: 1 }),
+      // ChatMessage v2 carries `revision`; v1 only while some subscriber cannot read v2 yet.
+      chatMessageVersion: Number(r.oneOf('POLL_CHAT_MESSAGE_VERSION', ['2', '1'] as const, '2')) as
+        1 | 2,
       onCheckpointMissing: r.oneOf(
         'POLL_ON_CHECKPOINT_MISSING',
         ['stop', 'repoll'] as const,

@@ -52,6 +52,8 @@ export {
   type PollOperationInput,
 } from './core/poll-operation.js'
 export { pollRange, type PollStats } from './core/poll-range.js'
+export { createRedisPublishedSet } from './adapters/published-set.js'
+export type { DueReason, EventRevision, OutgoingEvent, PublishedSet } from './core/ports.js'
 export {
   dueRange,
   splitRange,

@@ -15,9 +15,21 @@ describe('createPollerMetrics', () => {
     metrics.lockHooks('0010')
     const text = await registry.metrics()
     expect(text).toContain('wolkvox_poller_dead_lettered_total{server="0010"} 0')
+    expect(text).toContain('wolkvox_poller_events_revised_total{server="0010"} 0')
     for (const reason of ['expired', 'lost', 'unconfirmed'])
       expect(text).toContain(`wolkvox_poller_lock_lost_total{server="0010",reason="${reason}"} 0`)
     expect(text).toContain('wolkvox_poller_interval_seconds{server="0010"} 300')
+  })
+
+  it('counts revised events apart, and among the published ones', async () => {
+    const { registry, metrics } = setup()
+    metrics
+      .observer('0010')
+      .onPublished?.({ published: 10, revised: 4, duplicates: 90, deadLettered: 0, fetched: 100 })
+    const text = await registry.metrics()
+    expect(text).toContain('wolkvox_poller_events_published_total{server="0010"} 10')
+    expect(text).toContain('wolkvox_poller_events_revised_total{server="0010"} 4')
+    expect(text).toContain('wolkvox_poller_duplicates_skipped_total{server="0010"} 90')
   })
 
   it('reports a window stuck from POLL_STUCK_AFTER failures in a row, and free again after a success', async () => {

@@ -51,6 +51,11 @@ export function createPollerMetrics(registry: MetricsRegistry, settings: PollerM
       help: 'ChatMessage events acknowledged by Kafka.',
       labelNames: ['server'],
     }),
+    revised: registry.counter<'server'>({
+      name: 'wolkvox_poller_events_revised_total',
+      help: 'Of the events published, those published again because Wolkvox changed a value outside their event_id (a new revision).',
+      labelNames: ['server'],
+    }),
     duplicates: registry.counter<'server'>({
       name: 'wolkvox_poller_duplicates_skipped_total',
       help: 'Messages skipped because they were already published.',
@@ -222,6 +227,7 @@ export function createPollerMetrics(registry: MetricsRegistry, settings: PollerM
     },
     observer(server: string): PollObserver {
       m.deadLettered.inc({ server }, 0)
+      m.revised.inc({ server }, 0)
       m.checkpointMismatch.set({ server }, 0)
       m.interval.set({ server }, settings.intervalMs / 1000)
       return {
@@ -236,6 +242,7 @@ export function createPollerMetrics(registry: MetricsRegistry, settings: PollerM
         onPublished: (c) => {
           m.fetched.inc({ server }, c.fetched)
           m.published.inc({ server }, c.published)
+          m.revised.inc({ server }, c.revised)
           m.duplicates.inc({ server }, c.duplicates)
           m.deadLettered.inc({ server }, c.deadLettered)
         },

@@ -1,6 +1,10 @@
 import { createHash, createHmac } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
-import { decodeChatMessage } from '@wolkvox-chat-stream/events'
+import {
+  chatMessageRevision,
+  decodeChatMessage,
+  identifyFingerprint,
+} from '@wolkvox-chat-stream/events'
 import { createEventFactory } from './adapters/event-factory.js'
 import { hmacHex, redactInlineImages, scrubRaw } from './privacy.js'
 
@@ -28,14 +32,14 @@ const chat = {
   ],
 }
 
-function build(privacy?: { hashKey?: string; redactImages: boolean }) {
+function build(privacy?: { hashKey?: string; redactImages: boolean }, input: unknown = chat) {
   const factory = createEventFactory({
     server: '0010',
     report: 'chat_2',
     zone: 'America/Bogota',
     ...(privacy ? { privacy } : {}),
   })
-  return factory([chat], { window: { fromMs: 0, toMs: 1000 }, polledAtMs: 5000 })
+  return factory([input], { window: { fromMs: 0, toMs: 1000 }, polledAtMs: 5000 })
 }
 
 describe('personal-data options', () => {
@@ -89,5 +93,53 @@ describe('personal-data options', () => {
       customer_id: '',
       nested: [{ customer_phone: hmacHex(KEY, '57300'), note: expectedImage, n: 3 }],
     })
+  })
+
+  it('gives each event the revision of the values it carries: hashed ids hashed, feeling filled later', () => {
+    const plain = build()
+    const decoded = decodeChatMessage(plain.events[0]!.value)
+    expect(plain.events[0]!.revision).toBe(decoded.revision)
+    expect(decoded.revision).toBe(chatMessageRevision(decoded))
+    // The message text is not in the revision: redacting images keeps it.
+    expect(build({ redactImages: true }).events[0]!.revision).toBe(decoded.revision)
+    // Hashed ids: the revision hashes the values published, never the ones received.
+    const hashed = build({ hashKey: KEY, redactImages: false })
+    const onTopic = decodeChatMessage(hashed.events[0]!.value)
+    expect(hashed.events[0]!.revision).toBe(onTopic.revision)
+    expect(onTopic.revision).toBe(chatMessageRevision(onTopic))
+    expect(onTopic.revision).not.toBe(decoded.revision)
+    // Wolkvox fills the feeling after the first read: same event, another revision, hashed or not.
+    const [first, ...rest] = chat.conversation
+    const later = { ...chat, conversation: [{ ...first, feeling: 'Negative' }, ...rest] }
+    for (const privacy of [undefined, { hashKey: KEY, redactImages: false }]) {
+      const before = build(privacy).events[0]!
+      const after = build(privacy, later).events[0]!
+      expect(after.eventId).toBe(before.eventId)
+      expect(after.revision).not.toBe(before.revision)
+    }
+  })
+})
+
+describe('POLL_CHAT_MESSAGE_VERSION', () => {
+  const factory = (chatMessageVersion?: 1 | 2) =>
+    createEventFactory({
+      server: '0010',
+      report: 'chat_2',
+      zone: 'America/Bogota',
+      ...(chatMessageVersion === undefined ? {} : { chatMessageVersion }),
+    })([chat], { window: { fromMs: 0, toMs: 1000 }, polledAtMs: 5000 })
+  // Single-object encoding: C3 01, then the writer schema's fingerprint (8 bytes, little-endian).
+  const writer = (value: Buffer) => identifyFingerprint(value.readBigInt64LE(2))
+
+  it('writes ChatMessage v2 with its revision by default, v1 without it on request', () => {
+    const [v2] = factory().events
+    const [v1] = factory(1).events
+    expect(writer(v2!.value)).toBe('ChatMessage v2')
+    expect(writer(v1!.value)).toBe('ChatMessage v1')
+    expect(decodeChatMessage(v2!.value).revision).toBe(v2!.revision)
+    expect(v2!.revision).toMatch(/^[0-9a-f]{16}$/u)
+    // A v1 record has no revision on the wire; the poller still remembers it to re-publish.
+    expect(decodeChatMessage(v1!.value).revision).toBe('')
+    expect(v1!.revision).toBe(v2!.revision)
   })
 })

@@ -220,6 +220,7 @@ export async function createPollerRuntime(
           server,
           report: config.report,
           zone: operation.timeZone,
+          chatMessageVersion: config.chatMessageVersion,
           privacy: {
             ...(config.privacy.hashCustomerIds && config.privacy.hashKey
               ? { hashKey: config.privacy.hashKey.reveal() }

@@ -1,5 +1,10 @@
 import { createHash } from 'node:crypto'
-import { buildChatMessages, encodeChatMessage, MAX_RECORD_BYTES } from '@wolkvox-chat-stream/events'
+import {
+  buildChatMessages,
+  chatMessageRevision,
+  encodeChatMessage,
+  MAX_RECORD_BYTES,
+} from '@wolkvox-chat-stream/events'
 import type { DeadLetter, EventFactory, OutgoingEvent } from '../core/ports.js'
 import { privacyEnabled, scrubMessage, scrubRaw, type PrivacyOptions } from '../privacy.js'
 
@@ -32,14 +37,19 @@ function deadLetterValue(
  * With `privacy`, `customer_id`/`customer_phone` are replaced by their keyed HMAC and inline images
  * by their hash and size, in events and dead letters alike. `event_id` is computed from the message
  * as received, before any of this, so it is the same whichever options are on (and a change of
- * options never makes a message look new).
+ * options never makes a message look new). `revision` hashes the values published: with hashed
+ * customer ids it is computed again over the hashes, so it never hashes a value that is not on the
+ * event (a change of `POLL_HASH_KEY` gives every message re-read within the sweep a new revision).
  */
 export function createEventFactory(options: {
   server: string
   report: string
   zone: string
   privacy?: PrivacyOptions
+  /** The ChatMessage version written; v1 leaves `revision` off the wire. Default 2. */
+  chatMessageVersion?: 1 | 2
 }): EventFactory {
+  const encoding = { version: options.chatMessageVersion ?? 2 }
   const privacy = options.privacy && privacyEnabled(options.privacy) ? options.privacy : undefined
   return (chats, { window, polledAtMs }) => {
     const events: OutgoingEvent[] = []
@@ -58,7 +68,8 @@ export function createEventFactory(options: {
       fetchedMessages += Array.isArray(conversation) ? conversation.length : 1
       for (const original of built.events) {
         const event = privacy ? scrubMessage(original, privacy) : original
-        const value = encodeChatMessage(event)
+        if (privacy?.hashKey !== undefined) event.revision = chatMessageRevision(event)
+        const value = encodeChatMessage(event, encoding)
         if (value.length > MAX_RECORD_BYTES) {
           deadLetters.push({
             key: `${options.server}|${event.conn_id}`,
@@ -72,7 +83,12 @@ export function createEventFactory(options: {
           })
           continue
         }
-        events.push({ eventId: event.event_id, key: event.conn_id, value })
+        events.push({
+          eventId: event.event_id,
+          revision: event.revision,
+          key: event.conn_id,
+          value,
+        })
       }
       for (const rejected of built.rejected) {
         deadLetters.push({

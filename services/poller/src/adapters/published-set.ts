@@ -1,13 +1,25 @@
 import { redisKeys, toRedisError, type Redis } from '@wolkvox-chat-stream/redis'
-import type { PublishedSet } from '../core/ports.js'
+import type { DueReason, EventRevision, PublishedSet } from '../core/ports.js'
 
 const DAY_MS = 86_400_000
+/** Ids per HMGET / SMISMEMBER, field-value pairs per HSET: bounded commands, bounded replies. */
+const BATCH = 5_000
 
 /**
- * The ids of published events in Redis, one set per UTC day of publication, each expiring after
- * `horizonMs` plus a day. A lookup checks every day within the horizon, so an event re-fetched by
- * any later poll within the horizon (lookback, sweep) is skipped. Past the horizon a re-fetch is
- * published again: the topic is at-least-once and subscribers de-duplicate by `event_id`.
+ * The revisions of published events in Redis: one hash `event_id -> revision` per UTC day of
+ * publication (`wcs:{server}:published-revisions:<report>:<yyyymmdd>`), each expiring `horizonMs`
+ * plus a day after its last write. A lookup checks every day within the horizon, newest first: the
+ * newest day that holds an id has the revision published last. An event re-fetched by any later
+ * poll within the horizon (lookback, sweep) is skipped when its revision is the one remembered, and
+ * published again (and remembered under today) when it is another. Past the horizon a re-fetch is
+ * published again: the topic is at-least-once and subscribers de-duplicate by `event_id` and
+ * `revision`.
+ *
+ * Upgrade: versions before revisions wrote one set of ids per day
+ * (`wcs:{server}:published:<report>:<yyyymmdd>`). Those sets are still read (never written; they
+ * expire on their own within the horizon): an id found only there was published with a revision
+ * not known, so it is due as `revised` and published once more with its revision, after which its
+ * revision is known. `clear` deletes both kinds.
  */
 export function createRedisPublishedSet(options: {
   redis: Redis
@@ -16,59 +28,97 @@ export function createRedisPublishedSet(options: {
   horizonMs: number
   now?: () => number
 }): PublishedSet {
+  const { redis } = options
   const now = options.now ?? Date.now
-  const key = (dayMs: number): string =>
-    redisKeys.key(
-      options.server,
-      'published',
-      options.report,
-      new Date(dayMs).toISOString().slice(0, 10).replaceAll('-', ''),
-    )
-  const days = (): string[] => {
+  const day = (dayMs: number): string =>
+    new Date(dayMs).toISOString().slice(0, 10).replaceAll('-', '')
+  const revisionsKey = (dayMs: number): string =>
+    redisKeys.key(options.server, 'published-revisions', options.report, day(dayMs))
+  const legacyKey = (dayMs: number): string =>
+    redisKeys.key(options.server, 'published', options.report, day(dayMs))
+  /** The days a lookup reads, newest first (`add` writes the first). */
+  const days = (): number[] => {
     const today = Math.floor(now() / DAY_MS) * DAY_MS
-    const keys: string[] = []
-    for (let day = today; day >= today - options.horizonMs - DAY_MS; day -= DAY_MS)
-      keys.push(key(day))
-    return keys
+    const out: number[] = []
+    for (let d = today; d >= today - options.horizonMs - DAY_MS; d -= DAY_MS) out.push(d)
+    return out
+  }
+  /** The keys among `keys` that exist. */
+  const existing = async (keys: readonly string[]): Promise<Set<string>> => {
+    const results = await redis.pipeline(keys.map((k) => ['exists', k])).exec()
+    return new Set(
+      keys.filter((_, i) => {
+        const [error, count] = results?.[i] ?? [new Error('no reply to EXISTS'), 0]
+        if (error) throw error
+        return count === 1
+      }),
+    )
   }
   return {
-    unpublished: async (eventIds) => {
-      const fresh = new Set(eventIds)
-      if (eventIds.length === 0) return fresh
+    unpublished: async (events) => {
+      const due = new Map<string, DueReason>()
+      if (events.length === 0) return due
       try {
-        // Only days that have a set can hold an id: skip the others without sending the ids.
-        const keys = days()
-        const present = await options.redis.pipeline(keys.map((k) => ['exists', k])).exec()
-        const existing = keys.filter((_, i) => present?.[i]?.[1] === 1)
-        for (const setKey of existing) {
-          const ids = [...fresh]
-          if (ids.length === 0) break
-          const member = await options.redis.smismember(setKey, ...ids)
-          ids.forEach((id, i) => {
-            if (member[i] === 1) fresh.delete(id)
-          })
+        const dayList = days()
+        // Only days that have a hash (or an old set) can hold an id: skip the others unasked.
+        const present = await existing([...dayList.map(revisionsKey), ...dayList.map(legacyKey)])
+        const hashes = dayList.map(revisionsKey).filter((k) => present.has(k))
+        const legacy = dayList.map(legacyKey).filter((k) => present.has(k))
+        let pending: readonly EventRevision[] = events
+        for (const key of hashes) {
+          if (pending.length === 0) break
+          const next: EventRevision[] = []
+          for (let i = 0; i < pending.length; i += BATCH) {
+            const batch = pending.slice(i, i + BATCH)
+            const remembered = await redis.hmget(key, ...batch.map((e) => e.eventId))
+            batch.forEach((event, j) => {
+              const revision = remembered[j]
+              if (revision === null || revision === undefined) next.push(event)
+              else if (revision !== event.revision) due.set(event.eventId, 'revised')
+            })
+          }
+          pending = next
         }
+        for (const key of legacy) {
+          if (pending.length === 0) break
+          const next: EventRevision[] = []
+          for (let i = 0; i < pending.length; i += BATCH) {
+            const batch = pending.slice(i, i + BATCH)
+            const member = await redis.smismember(key, ...batch.map((e) => e.eventId))
+            batch.forEach((event, j) => {
+              // Published by an earlier version: its revision is not known, so publish it again.
+              if (member[j] === 1) due.set(event.eventId, 'revised')
+              else next.push(event)
+            })
+          }
+          pending = next
+        }
+        for (const event of pending) due.set(event.eventId, 'new')
       } catch (error) {
         throw toRedisError(error)
       }
-      return fresh
+      return due
     },
     clear: async () => {
       try {
-        // Every day a lookup reads: `add` writes only today's set, which is among them.
-        await options.redis.del(...days())
+        // Every day a lookup reads, both kinds: `add` writes only today's hash, among them.
+        const dayList = days()
+        await redis.del(...dayList.map(revisionsKey), ...dayList.map(legacyKey))
       } catch (error) {
         throw toRedisError(error)
       }
     },
-    add: async (eventIds) => {
-      if (eventIds.length === 0) return
-      const setKey = key(now())
+    add: async (events) => {
+      if (events.length === 0) return
+      const key = revisionsKey(now())
       try {
-        const pipeline = options.redis.pipeline()
-        for (let i = 0; i < eventIds.length; i += 10_000)
-          pipeline.sadd(setKey, ...eventIds.slice(i, i + 10_000))
-        pipeline.pexpire(setKey, options.horizonMs + DAY_MS)
+        const pipeline = redis.pipeline()
+        for (let i = 0; i < events.length; i += BATCH) {
+          const pairs: string[] = []
+          for (const event of events.slice(i, i + BATCH)) pairs.push(event.eventId, event.revision)
+          pipeline.hset(key, ...pairs)
+        }
+        pipeline.pexpire(key, options.horizonMs + DAY_MS)
         const results = await pipeline.exec()
         const failed = results?.find(([error]) => error !== null)
         if (failed?.[0]) throw failed[0]

@@ -83,6 +83,7 @@ function operation(input: { watermarkMs: number | null; refuse?: boolean }) {
     toEvents: (chats) => ({
       events: (chats as number[]).map((t): OutgoingEvent => ({
         eventId: `e${t}`,
+        revision: 'r0',
         key: `k${t}`,
         value: Buffer.from(''),
       })),
@@ -100,9 +101,14 @@ function operation(input: { watermarkMs: number | null; refuse?: boolean }) {
       },
     },
     published: {
-      unpublished: (ids) => Promise.resolve(new Set(ids.filter((id) => !published.has(id)))),
-      add: (ids) => {
-        for (const id of ids) published.add(id)
+      unpublished: (events) =>
+        Promise.resolve(
+          new Map(
+            events.filter((e) => !published.has(e.eventId)).map((e) => [e.eventId, 'new'] as const),
+          ),
+        ),
+      add: (events) => {
+        for (const e of events) published.add(e.eventId)
         return Promise.resolve()
       },
       clear: () => {

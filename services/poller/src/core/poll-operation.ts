@@ -229,6 +229,7 @@ export async function pollOperation(
     window: range === null ? null : { from: iso(range.fromMs)!, to: iso(range.toMs)! },
     fetched: stats?.fetched ?? 0,
     published: stats?.published ?? 0,
+    revised: stats?.revised ?? 0,
     duplicates: stats?.duplicates ?? 0,
     deadLettered: stats?.deadLettered ?? 0,
     splits: stats?.splits ?? 0,

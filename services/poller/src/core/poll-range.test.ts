@@ -5,7 +5,9 @@ import type {
   Checkpoint,
   ChatSource,
   DeadLetter,
+  DueReason,
   EventFactory,
+  EventRevision,
   OutgoingEvent,
   PollLease,
 } from './ports.js'
@@ -14,9 +16,16 @@ import { pollRange } from './poll-range.js'
 const S = 1000
 const HOUR = 3600 * S
 
-/** A fake upstream: one "chat" per message, one message per 10 s, truncating at `cap` rows. */
+/**
+ * A fake upstream: one "chat" per message, one message per 10 s, truncating at `cap` rows. A
+ * message's revision is `revisionOf(at)` (default `r0`): what Wolkvox may change after a first read.
+ */
 function fakeSource(
-  options: { cap?: number; failOn?: (range: Range) => boolean } = {},
+  options: {
+    cap?: number
+    failOn?: (range: Range) => boolean
+    revisionOf?: (at: number) => string
+  } = {},
 ): ChatSource & { calls: Range[] } {
   const calls: Range[] = []
   return {
@@ -25,9 +34,13 @@ function fakeSource(
       calls.push(range)
       if (options.failOn?.(range))
         return Promise.reject(new AppError('CONFIG_INVALID', 'upstream says no'))
-      const chats: { at: number; broken?: boolean }[] = []
+      const chats: { at: number; broken?: boolean; revision: string }[] = []
       for (let t = Math.ceil(range.fromMs / (10 * S)) * 10 * S; t <= range.toMs; t += 10 * S)
-        chats.push({ at: t, broken: t % (600 * S) === 0 })
+        chats.push({
+          at: t,
+          broken: t % (600 * S) === 0,
+          revision: options.revisionOf?.(t) ?? 'r0',
+        })
       const cap = options.cap ?? Infinity
       return Promise.resolve({
         chats: chats.slice(0, cap),
@@ -41,7 +54,7 @@ function fakeSource(
 const toEvents: EventFactory = (chats) => {
   const events: OutgoingEvent[] = []
   const deadLetters: DeadLetter[] = []
-  for (const chat of chats as { at: number; broken: boolean }[]) {
+  for (const chat of chats as { at: number; broken: boolean; revision: string }[]) {
     if (chat.broken)
       deadLetters.push({
         key: `k${chat.at}`,
@@ -51,18 +64,44 @@ const toEvents: EventFactory = (chats) => {
     else
       events.push({
         eventId: `e${chat.at}`,
+        revision: chat.revision,
         key: `k${chat.at}`,
-        value: Buffer.from(String(chat.at)),
+        value: Buffer.from(`${chat.at}/${chat.revision}`),
       })
   }
   return { events, deadLetters, fetchedMessages: chats.length }
 }
 
+/** The published set in memory: event_id -> revision published last. */
+function memoryPublishedSet(published = new Map<string, string>()) {
+  return {
+    unpublished: (events: readonly EventRevision[]) => {
+      const due = new Map<string, DueReason>()
+      for (const { eventId, revision } of events) {
+        const remembered = published.get(eventId)
+        if (remembered === undefined) due.set(eventId, 'new')
+        else if (remembered !== revision) due.set(eventId, 'revised')
+      }
+      return Promise.resolve(due)
+    },
+    add: (events: readonly EventRevision[]) => {
+      for (const { eventId, revision } of events) published.set(eventId, revision)
+      return Promise.resolve()
+    },
+    clear: () => {
+      published.clear()
+      return Promise.resolve()
+    },
+  }
+}
+
 function world() {
   const topic: string[] = []
+  /** What the topic holds, as `at/revision` (the fake event's value). */
+  const values: string[] = []
   const dlq: string[] = []
   const checkpoints: Checkpoint[] = []
-  const published = new Set<string>()
+  const published = new Map<string, string>()
   let watermark: number | null = null
   const lease = (abortAfterPublishes = Infinity): PollLease => {
     const controller = new AbortController()
@@ -86,6 +125,7 @@ function world() {
     sink: {
       publish: (events: readonly OutgoingEvent[], dead: readonly DeadLetter[]) => {
         topic.push(...events.map((e) => e.eventId))
+        values.push(...events.map((e) => e.value.toString()))
         dlq.push(...dead.map((d) => d.key))
         return Promise.resolve()
       },
@@ -94,20 +134,9 @@ function world() {
         return Promise.resolve()
       },
     },
-    published: {
-      unpublished: (ids: readonly string[]) =>
-        Promise.resolve(new Set(ids.filter((id) => !published.has(id)))),
-      add: (ids: readonly string[]) => {
-        for (const id of ids) published.add(id)
-        return Promise.resolve()
-      },
-      clear: () => {
-        published.clear()
-        return Promise.resolve()
-      },
-    },
+    published: memoryPublishedSet(published),
   }
-  return { topic, dlq, checkpoints, lease, deps, watermark: () => watermark }
+  return { topic, values, dlq, checkpoints, published, lease, deps, watermark: () => watermark }
 }
 
 describe('pollRange', () => {
@@ -157,6 +186,73 @@ describe('pollRange', () => {
     expect(w.topic.length + w.dlq.length - again.deadLettered).toBeLessThanOrEqual(6 * 360)
   })
 
+  it('publishes again, once, the events whose revision changed since they were published', async () => {
+    const w = world()
+    const first = await pollRange(
+      { ...w.deps, source: fakeSource() },
+      { range, maxWindowMs: 2 * HOUR, lease: w.lease(), watermarkMs: null },
+    )
+    expect(first).toMatchObject({ published: 2124, revised: 0, duplicates: 0 })
+    // Wolkvox fills the feeling of the messages of the second hour after the first read.
+    const inSecondHour = (at: number) => at >= HOUR && at < 2 * HOUR
+    const changed = fakeSource({ revisionOf: (at) => (inSecondHour(at) ? 'r1' : 'r0') })
+    w.topic.length = 0
+    w.values.length = 0
+    const again = await pollRange(
+      { ...w.deps, source: changed },
+      { range, maxWindowMs: 2 * HOUR, lease: w.lease(), watermarkMs: w.watermark() },
+    )
+    // 360 messages in the hour, 6 of them broken rows (dead letters, never events).
+    expect(again).toMatchObject({ published: 354, revised: 354, duplicates: 2124 - 354 })
+    expect(w.values).toHaveLength(354)
+    expect(w.values.every((v) => v.endsWith('/r1') && inSecondHour(Number(v.split('/')[0])))).toBe(
+      true,
+    )
+    // The same event ids, now remembered with their new revision.
+    expect(new Set(w.topic)).toEqual(
+      new Set([...w.published].filter(([, r]) => r === 'r1').map(([id]) => id)),
+    )
+    expect(w.published.size).toBe(2124)
+
+    // An unchanged re-read publishes nothing, the revised events included.
+    w.topic.length = 0
+    const third = await pollRange(
+      { ...w.deps, source: changed },
+      { range, maxWindowMs: 2 * HOUR, lease: w.lease(), watermarkMs: w.watermark() },
+    )
+    expect(third).toMatchObject({ published: 0, revised: 0, duplicates: 2124 })
+    expect(w.topic).toEqual([])
+  })
+
+  it('counts revised events apart from new ones in one response, and reports both', async () => {
+    const w = world()
+    const counts: { published: number; revised: number; duplicates: number }[] = []
+    const observer = {
+      onPublished: (c: { published: number; revised: number; duplicates: number }) =>
+        void counts.push(c),
+    }
+    const early = { fromMs: 0, toMs: HOUR - S }
+    await pollRange(
+      { ...w.deps, source: fakeSource() },
+      { range: early, maxWindowMs: HOUR, lease: w.lease(), watermarkMs: null },
+    )
+    counts.length = 0
+    // The first hour is read again with every revision changed, the second hour for the first time.
+    const result = await pollRange(
+      { ...w.deps, source: fakeSource({ revisionOf: () => 'r2' }), observer },
+      {
+        range: { fromMs: 0, toMs: 2 * HOUR - S },
+        maxWindowMs: 2 * HOUR,
+        lease: w.lease(),
+        watermarkMs: w.watermark(),
+      },
+    )
+    expect(result).toMatchObject({ published: 708, revised: 354, duplicates: 0 })
+    const sum = (key: 'published' | 'revised' | 'duplicates') =>
+      counts.reduce((total, c) => total + c[key], 0)
+    expect([sum('published'), sum('revised'), sum('duplicates')]).toEqual([708, 354, 0])
+  })
+
   it('splits a truncated response in halves until nothing is cut off', async () => {
     const w = world()
     const source = fakeSource({ cap: 100 })
@@ -200,9 +296,9 @@ describe('pollRange', () => {
       },
       published: {
         ...w.deps.published,
-        add: async (ids: readonly string[]) => {
+        add: async (events: readonly EventRevision[]) => {
           if (++adds === 2) throw new AppError('REDIS_UNAVAILABLE', 'redis away')
-          await w.deps.published.add(ids)
+          await w.deps.published.add(events)
         },
       },
     }

@@ -12,7 +12,11 @@ import type {
 /** Totals of one poll (the JSON line `once` prints). */
 export interface PollStats {
   fetched: number
+  /** Events acknowledged by Kafka, `revised` ones included. */
   published: number
+  /** Of `published`: events published again because their revision changed since. */
+  revised: number
+  /** Events skipped: published before with the same revision. */
   duplicates: number
   deadLettered: number
   splits: number
@@ -31,6 +35,7 @@ export interface PollRangeDeps {
 export const emptyStats = (): PollStats => ({
   fetched: 0,
   published: 0,
+  revised: 0,
   duplicates: 0,
   deadLettered: 0,
   splits: 0,
@@ -173,25 +178,31 @@ async function pollPiece(
     const built = deps.toEvents(chats.slice(start, end), { window: range, polledAtMs })
     start = end
     stats.fetched += built.fetchedMessages
-    const lookup = deps.published.unpublished(built.events.map((e) => e.eventId))
+    const lookup = deps.published.unpublished(built.events)
     // Awaited below, after the previous send: no unhandled rejection meanwhile.
     lookup.catch(() => undefined)
     await sending
     if (failed !== undefined) throw failed
-    const fresh = await lookup
+    const due = await lookup
     // The same message can appear twice in one response only as a distinct occurrence (its own id).
-    const events = built.events.filter((e) => fresh.has(e.eventId))
+    // A re-read publishes an event again when its revision changed: same key, same event_id, a new
+    // revision and polled_at, so per-key order puts it after the revision it replaces.
+    const events = built.events.filter((e) => due.has(e.eventId))
+    let revised = 0
+    for (const e of events) if (due.get(e.eventId) === 'revised') revised++
     stats.duplicates += built.events.length - events.length
     if (lease.signal.aborted) throw lease.signal.reason
     sending = deps.sink.publish(events, built.deadLetters).then(() => {
       // Written only after Kafka acknowledged: a crash before this re-publishes, never loses.
       const record = deps.published
-        .add(events.map((e) => e.eventId))
+        .add(events)
         .then(() => {
           stats.published += events.length
+          stats.revised += revised
           stats.deadLettered += built.deadLetters.length
           deps.observer?.onPublished?.({
             published: events.length,
+            revised,
             duplicates: built.events.length - events.length,
             deadLettered: built.deadLetters.length,
             fetched: built.fetchedMessages,

@@ -19,9 +19,18 @@ export interface ChatSource {
   fetch(range: Range, options: { signal: AbortSignal; deadlineMs: number }): Promise<FetchResult>
 }
 
-/** An event ready to publish. */
-export interface OutgoingEvent {
+/** What the published set remembers of an event: its identity and the revision of its values. */
+export interface EventRevision {
   eventId: string
+  /**
+   * `revision` of the event (packages/events, `chatMessageRevision`): a hash of its upstream values
+   * outside `event_id`. Another revision of a published id is published again.
+   */
+  revision: string
+}
+
+/** An event ready to publish. */
+export interface OutgoingEvent extends EventRevision {
   key: string
   value: Buffer
 }
@@ -44,6 +53,7 @@ export interface Checkpoint {
   watermarkMs: number
   window: Range
   fetched: number
+  /** Revised events included: the v1 record has no field of its own for them. */
   published: number
   duplicates: number
   deadLettered: number
@@ -59,12 +69,28 @@ export interface EventSink {
   checkpoint(checkpoint: Checkpoint): Promise<void>
 }
 
-/** Remembers which events were published, so repeated polls publish nothing twice. */
+/**
+ * Why an event is due: `new` (its id was never published) or `revised` (its id was published with
+ * another revision, or with one not known: remembered by an earlier version of the poller).
+ */
+export type DueReason = 'new' | 'revised'
+
+/**
+ * Remembers which revision of each event was published, so that a re-read publishes nothing twice
+ * and publishes again what the upstream changed since.
+ */
 export interface PublishedSet {
-  /** The ids among `eventIds` that were not published yet. */
-  unpublished(eventIds: readonly string[]): Promise<Set<string>>
-  /** Records ids as published; called only after Kafka acknowledged them. */
-  add(eventIds: readonly string[]): Promise<void>
+  /**
+   * The events among `events` to publish, by id: those whose id was not published yet (`new`) and
+   * those whose id was last published with another revision (`revised`). An event absent from the
+   * answer was published with this very revision.
+   */
+  unpublished(events: readonly EventRevision[]): Promise<Map<string, DueReason>>
+  /**
+   * Records the events as published with their revisions (the latest one wins); called only after
+   * Kafka acknowledged them.
+   */
+  add(events: readonly EventRevision[]): Promise<void>
   /**
    * Forgets every id of the operation: the log they were published to is gone (a new cluster, a
    * re-created topic), so a re-poll must publish them again.
@@ -96,7 +122,10 @@ export interface PollObserver {
   onRequest?(outcome: string, durationMs: number, bytes: number): void
   onSplit?(range: Range): void
   onPublished?(counts: {
+    /** Every event acknowledged, `revised` ones included. */
     published: number
+    /** Of `published`, the events whose id was published before with another revision. */
+    revised: number
     duplicates: number
     deadLettered: number
     fetched: number
