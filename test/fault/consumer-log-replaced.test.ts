@@ -205,48 +205,57 @@ describe('consumer state in Redis outliving the Kafka log it was built from', ()
     rmSync(stackHome, { recursive: true, force: true })
   })
 
-  it('(a) the topic deleted and re-created with more records: the state is rebuilt from the new log', async () => {
+  /**
+   * Both consumers build state from `before` on a new topic, stop; the topic is deleted and
+   * re-created with `after`; restarted on the same Redis, they must answer the reference of
+   * `after` alone, having rebuilt for one of `reasons`.
+   */
+  const replaceTopic = async (input: {
+    partitions: number
+    before: (server: string) => ChatMessage[]
+    after: (server: string) => ChatMessage[]
+    reasons: RegExp
+  }): Promise<{ before: ChatMessage[]; after: ChatMessage[] }> => {
     const server = newServerCode()
-    const topic = uniqueName('log-a')
-    const name = uniqueName('la')
-    await createTopic(admin, topic, 2)
-    const before = wholeChats(300, 21, server)
+    const topic = uniqueName('log')
+    const name = uniqueName('lr')
+    await createTopic(admin, topic, input.partitions)
+    const before = input.before(server)
     await produceEvents(kafka(), topic, before)
     running = await startConsumers({ brokers, redisUrl: redis.url, name, topic })
     await expectReference(running, server, before)
     await stopConsumers(running)
 
-    await recreateTopic(admin, topic, 2)
-    // More records than were applied: only the record at the applied offset tells the logs apart.
-    const after = wholeChats(900, 22, server)
-    expect(after.length).toBeGreaterThan(before.length + 100)
+    await recreateTopic(admin, topic, input.partitions)
+    const after = input.after(server)
     await produceEvents(kafka(), topic, after)
     running = await startConsumers({ brokers, redisUrl: redis.url, name, topic })
     await expectReference(running, server, after)
-    await expectRebuiltFromAnotherLog(running, /reason="(log_replaced|log_truncated)"/u)
+    await expectRebuiltFromAnotherLog(running, input.reasons)
     await stopConsumers(running)
     running = undefined
+    return { before, after }
+  }
+
+  it('(a) the topic deleted and re-created with more records: the state is rebuilt from the new log', async () => {
+    // More records than were applied: only the record at the applied offset tells the logs apart.
+    const { before, after } = await replaceTopic({
+      partitions: 2,
+      before: (server) => wholeChats(300, 21, server),
+      after: (server) => wholeChats(900, 22, server),
+      reasons: /reason="(log_replaced|log_truncated)"/u,
+    })
+    expect(after.length).toBeGreaterThan(before.length + 100)
   })
 
   it('(c) a log cut below the applied offset (re-created with fewer records): rebuilt, nothing skipped', async () => {
-    const server = newServerCode()
-    const topic = uniqueName('log-c')
-    const name = uniqueName('lc')
-    await createTopic(admin, topic, 1)
-    const before = wholeChats(600, 23, server)
-    await produceEvents(kafka(), topic, before)
-    running = await startConsumers({ brokers, redisUrl: redis.url, name, topic })
-    await expectReference(running, server, before)
-    await stopConsumers(running)
-
-    await recreateTopic(admin, topic, 1)
-    const after = wholeChats(150, 24, server)
-    await produceEvents(kafka(), topic, after)
-    running = await startConsumers({ brokers, redisUrl: redis.url, name, topic })
-    await expectReference(running, server, after)
-    await expectRebuiltFromAnotherLog(running, /reason="log_truncated"/u)
-    await stopConsumers(running)
-    running = undefined
+    const { before, after } = await replaceTopic({
+      partitions: 1,
+      before: (server) => wholeChats(600, 23, server),
+      after: (server) => wholeChats(150, 24, server),
+      reasons: /reason="log_truncated"/u,
+    })
+    expect(after.length).toBeLessThan(before.length)
   })
 
   it('(d) retention deleting events before they were applied: a loud error, a metric, and the rest applied', async () => {

@@ -9,7 +9,7 @@
 import { isDeepStrictEqual } from 'node:util'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { freePort } from '@wolkvox-chat-stream/dev-stack'
-import { eventId, type ChatMessage } from '@wolkvox-chat-stream/events'
+import type { ChatMessage } from '@wolkvox-chat-stream/events'
 import { createKafkaClient } from '@wolkvox-chat-stream/kafka'
 import { createLogger } from '@wolkvox-chat-stream/observability'
 import { createSentimentAggregator } from '@wolkvox-chat-stream/sentiment-aggregator'
@@ -20,7 +20,12 @@ import {
   type TramiteClassifier,
 } from '@wolkvox-chat-stream/tramite-classifier'
 import { startSimulator, type RunningSimulator } from '@wolkvox-chat-stream/wolkvox-simulator'
-import { chatMessagesOf, newServerCode, pollerEnv } from '../support/poller-harness.js'
+import {
+  chatMessagesOf,
+  newServerCode,
+  pollerEnv,
+  truthMessages,
+} from '../support/poller-harness.js'
 import { getJson as getPollerJson, startPoller } from '../support/poller-service-harness.js'
 import { httpSnapshot, referenceSnapshot } from '../support/sentiment-reference.js'
 import {
@@ -54,37 +59,21 @@ function latestRevisions(events: readonly ChatMessage[]): Map<string, ChatMessag
 
 /** The upstream values of each truth message outside its identity, by event_id. */
 function finalValues(
-  chats: readonly { conn_id: string; conversation: readonly unknown[] }[],
+  truth: Parameters<typeof truthMessages>[0],
   server: string,
 ): Map<string, Record<string, string | null>> {
-  const out = new Map<string, Record<string, string | null>>()
-  for (const chat of chats) {
-    const seen = new Map<string, number>()
-    for (const raw of chat.conversation) {
-      const m = raw as Record<string, string>
-      const twin = JSON.stringify([m.date, m.from, m.from_name, m.message])
-      const occurrence = seen.get(twin) ?? 0
-      seen.set(twin, occurrence + 1)
-      const id = eventId({
-        server,
-        report: 'chat_2',
-        conn_id: chat.conn_id,
-        date: m.date!,
-        from: m.from!,
-        from_name: m.from_name!,
-        message: m.message!,
-        occurrence,
-      })
-      out.set(id, {
+  return new Map(
+    truthMessages(truth, server).map(({ id, message: m }) => [
+      id,
+      {
         feeling: m.feeling ?? null,
         customer_id: m.customer_id ?? null,
         customer_phone: m.customer_phone ?? null,
         to_name: m.to_name ?? null,
         channel: m.channel ?? null,
-      })
-    }
-  }
-  return out
+      },
+    ]),
+  )
 }
 
 const valuesOf = (e: ChatMessage): Record<string, string | null> => ({
@@ -203,7 +192,7 @@ describe('late upstream data (a feeling recognised after the first read)', () =>
     // final values. The truth selects chats by their closing time.
     const cutMs = stopMs - LATE_MS - 2 * SWEEP_MS - SETTLE_MS - 2_000
     const truth = sim.truth({ from: new Date(startMs), to: new Date(cutMs) })
-    const final = finalValues(truth.data, server)
+    const final = finalValues(truth, server)
     expect(final.size).toBeGreaterThan(200)
     const wrong = [...final].filter(([id, want]) => {
       const got = newest.get(id)

@@ -41,17 +41,17 @@ export interface ExpectedMessage {
   customer_id: string
 }
 
-/** The event ids (and fields) the topic must hold for the truth of a window. */
-export function expectedMessages(
-  truth: Truth,
+/** Each message of the truth with its event_id, as the poller computes it. */
+export function truthMessages(
+  truth: Pick<Truth, 'data'>,
   server: string,
   report = 'chat_2',
-): Map<string, ExpectedMessage> {
-  const out = new Map<string, ExpectedMessage>()
+): { id: string; connId: string; message: Record<string, string | undefined> }[] {
+  const out: { id: string; connId: string; message: Record<string, string | undefined> }[] = []
   for (const chat of truth.data) {
     const seen = new Map<string, number>()
     for (const raw of chat.conversation) {
-      const m = raw as Record<string, string>
+      const m = raw as Record<string, string | undefined>
       const twinKey = JSON.stringify([m.date, m.from, m.from_name, m.message])
       const occurrence = seen.get(twinKey) ?? 0
       seen.set(twinKey, occurrence + 1)
@@ -65,16 +65,29 @@ export function expectedMessages(
         message: m.message!,
         occurrence,
       })
-      out.set(id, {
-        conn_id: chat.conn_id,
-        date: m.date!,
-        from: m.from!,
-        from_name: m.from_name!,
-        message: m.message!,
-        channel: m.channel!,
-        customer_id: m.customer_id!,
-      })
+      out.push({ id, connId: chat.conn_id, message: m })
     }
+  }
+  return out
+}
+
+/** The event ids (and fields) the topic must hold for the truth of a window. */
+export function expectedMessages(
+  truth: Truth,
+  server: string,
+  report = 'chat_2',
+): Map<string, ExpectedMessage> {
+  const out = new Map<string, ExpectedMessage>()
+  for (const { id, connId, message: m } of truthMessages(truth, server, report)) {
+    out.set(id, {
+      conn_id: connId,
+      date: m.date!,
+      from: m.from!,
+      from_name: m.from_name!,
+      message: m.message!,
+      channel: m.channel!,
+      customer_id: m.customer_id!,
+    })
   }
   return out
 }

@@ -220,7 +220,19 @@ describe('recordBatch', () => {
       ...['2', 'ana maría', nameValue(Number(sentAt), 'Ana  María')],
       ...['2', 'luis', nameValue(Number(sentAt), 'Luis')],
       '2',
-      ...['3', '4', '0010|ana maría|', sentAt, String(hour), String(day), sentAt, '0', '1', '1', '0'],
+      ...[
+        '3',
+        '4',
+        '0010|ana maría|',
+        sentAt,
+        String(hour),
+        String(day),
+        sentAt,
+        '0',
+        '1',
+        '1',
+        '0',
+      ],
       ...['5', '6', '0010|luis|', sentAt, String(hour), String(day), sentAt, '0', '1', '0', '0'],
     ])
     const increments = ops.filter((op) => op.command === 'HINCRBY')
