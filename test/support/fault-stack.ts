@@ -1,33 +1,53 @@
 /*
- * The fault suite's services. Each file of test/fault starts a broker (`KAFKA_VERSION`, default
- * 3.9.2) and a redis-server of its own, so it may stop, restart or flush them freely: no other
- * test ever sees them. The contract's topics are provisioned as the services would.
+ * The fault suite's services. Each file of test/fault starts a Kafka (`KAFKA_VERSION`, default
+ * 3.9.2; one broker, or a cluster of `KAFKA_NODES` nodes) and a redis-server of its own, so it may
+ * stop, restart or flush them freely: no other test ever sees them. The contract's topics are
+ * provisioned as the services would.
  */
 import {
+  kafkaNodesFromEnv,
   kafkaVersionFromEnv,
   startPrivateStack,
-  type KafkaBroker,
+  type KafkaCluster,
+  type LocalKafka,
   type RedisServer,
 } from '@wolkvox-chat-stream/dev-stack'
 import { productTopics } from '@wolkvox-chat-stream/events'
 import { createKafkaClient, provisionTopics, type Kafka } from '@wolkvox-chat-stream/kafka'
 
-/** A private broker and redis-server for one fault test file. */
+/** A private Kafka and redis-server for one fault test file. */
 export interface FaultStack {
-  broker: KafkaBroker
+  /** The Kafka: `stopProcess()` and `start()` stop and start all of it (every node of a cluster). */
+  broker: LocalKafka
+  /** The same Kafka as a cluster, to stop and start single nodes; absent for one broker. */
+  cluster?: KafkaCluster
   redis: RedisServer
-  /** `127.0.0.1:<port>` of the broker. */
+  /**
+   * `127.0.0.1:<port>` of the broker, or of a cluster's first node: the harnesses pass it as one
+   * bootstrap address (kafkajs finds the other nodes in the metadata). A test that stops node 1
+   * uses {@link FaultStack.bootstrap}.
+   */
   brokers: string
+  /** Every node's address. */
+  bootstrap: string[]
   redisUrl: string
   /** A client on the broker, for the test's own reads and admin calls. */
   kafka: Kafka
   stop(): Promise<void>
 }
 
-/** Starts a private broker and redis-server, and provisions the contract's topics. */
-export async function startFaultStack(): Promise<FaultStack> {
-  const stack = await startPrivateStack({ kafka: { version: kafkaVersionFromEnv() } })
-  const kafka = createKafkaClient({ brokers: [stack.kafkaBrokers], clientId: 'fault-test' })
+/**
+ * Starts a private Kafka and redis-server, and provisions the contract's topics. `nodes` (default
+ * `KAFKA_NODES`, else 1) above 1 starts a KRaft cluster of that many nodes.
+ */
+export async function startFaultStack(options: { nodes?: number } = {}): Promise<FaultStack> {
+  const version = kafkaVersionFromEnv()
+  const stack = await startPrivateStack({
+    kafka: { version },
+    cluster: { version, nodes: options.nodes ?? kafkaNodesFromEnv() },
+  })
+  const bootstrap = stack.kafkaBrokers.split(',')
+  const kafka = createKafkaClient({ brokers: bootstrap, clientId: 'fault-test' })
   try {
     await provisionTopics(kafka, productTopics, { create: true })
   } catch (error) {
@@ -36,8 +56,10 @@ export async function startFaultStack(): Promise<FaultStack> {
   }
   return {
     broker: stack.kafka,
+    ...(stack.cluster ? { cluster: stack.cluster } : {}),
     redis: stack.redis,
-    brokers: stack.kafkaBrokers,
+    brokers: bootstrap[0]!,
+    bootstrap,
     redisUrl: stack.redisUrl,
     kafka,
     stop: () => stack.stop(),

@@ -1,22 +1,25 @@
 import { isAppError } from '@wolkvox-chat-stream/errors'
 import { isAlive } from './process-registry.js'
 import { kafkaVersionFromEnv } from './jars.js'
+import { brokersFromArgs } from './kafka-cluster.js'
 import { readStackState, stackDown, stackUp } from './stack.js'
 
 /*
- * `npm run stack:up` / `npm run stack:down` / `... cli.ts status`.
+ * `npm run stack:up [-- --brokers N]` / `npm run stack:down` / `... cli.ts status`.
+ * `--brokers 3` (or `KAFKA_NODES=3`) starts a three-node KRaft cluster instead of one broker.
  * The variables go to stdout (so `eval "$(npm run -s stack:up)"` works); progress goes to stderr.
  */
 const progress = (line: string): void => {
   process.stderr.write(`${line}\n`)
 }
 
-async function main(command: string | undefined): Promise<number> {
+async function main(command: string | undefined, args: readonly string[]): Promise<number> {
   switch (command) {
     case 'up': {
       const state = await stackUp({
         redisUrl: process.env.REDIS_URL,
         kafkaVersion: kafkaVersionFromEnv(),
+        brokers: brokersFromArgs(args, process.env),
         onProgress: progress,
       })
       if (state.reused) progress('The local stack is already running.')
@@ -28,7 +31,7 @@ async function main(command: string | undefined): Promise<number> {
       try {
         const state = await stackDown()
         progress(
-          `Stopped Kafka at ${state.kafkaBrokers}${state.redis ? ` and redis-server at ${state.redisUrl}` : ''}.`,
+          `Stopped Kafka${state.kafka.nodes ? ` (${state.kafka.nodes.length} nodes)` : ''} at ${state.kafkaBrokers}${state.redis ? ` and redis-server at ${state.redisUrl}` : ''}.`,
         )
       } catch (error) {
         if (!isAppError(error, 'DEV_STACK_NOT_RUNNING')) throw error
@@ -42,22 +45,26 @@ async function main(command: string | undefined): Promise<number> {
         progress('No local stack is running.')
         return 1
       }
-      const up = isAlive(state.kafka.pid)
+      const pids = state.kafka.nodes?.map((n) => n.pid) ?? [state.kafka.pid]
+      const down = state.kafka.nodes?.filter((n) => !isAlive(n.pid)).map((n) => n.nodeId) ?? []
+      const up = pids.some(isAlive)
       process.stdout.write(`KAFKA_BROKERS=${state.kafkaBrokers}\nREDIS_URL=${state.redisUrl}\n`)
       progress(
-        up
-          ? `Running since ${state.startedAt}.`
-          : 'The recorded broker is not running; run stack:down then stack:up.',
+        !up
+          ? 'The recorded broker is not running; run stack:down then stack:up.'
+          : down.length > 0
+            ? `Running since ${state.startedAt}, but node(s) ${down.join(', ')} are down.`
+            : `Running since ${state.startedAt}.`,
       )
       return up ? 0 : 1
     }
     default:
-      progress('Usage: stack up | down | status')
+      progress('Usage: stack up [--brokers N] | down | status')
       return 2
   }
 }
 
-main(process.argv[2]).then(
+main(process.argv[2], process.argv.slice(3)).then(
   (code) => {
     process.exitCode = code
   },

@@ -1,4 +1,4 @@
-import { spawnSync, type ChildProcess } from 'node:child_process'
+import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -31,6 +31,8 @@ export interface KafkaBrokerOptions {
   heapMb?: number
   /** How long to wait for the first successful client call (default 120 s). */
   readyTimeoutMs?: number
+  /** How long a SIGTERM may take before SIGKILL (default 30 s: a controlled shutdown). */
+  stopGraceMs?: number
   /** Keeps running after this process exits (for `stack:up`). Default false. */
   detached?: boolean
   /**
@@ -40,55 +42,119 @@ export interface KafkaBrokerOptions {
   ownProcessGroup?: boolean
   /** Cache and run folder (default {@link devStackHome}). */
   home?: string
-  /** Extra `server.properties` entries. */
+  /** Extra `server.properties` entries; they override the single-node defaults. */
   properties?: Record<string, string | number | boolean>
+  /**
+   * This node's place in a cluster (see `kafka-cluster.ts`). Omitted: a cluster of one, node 1,
+   * its own controller, a random cluster id.
+   */
+  node?: KafkaNodeIdentity
+  /**
+   * The folder for this node's data, logs and properties; created, and removed by
+   * {@link KafkaBroker.stop}. Default: a new folder under `<home>/brokers`.
+   */
+  workDir?: string
+  /**
+   * What "ready" means after each spawn. Default: {@link waitForKafka} on this broker alone (a
+   * probe topic with one replica gets a leader). A cluster node instead waits to be listed in the
+   * cluster's metadata, because no single node of a cluster can be ready on its own.
+   * Rejects to fail the start; `signal` aborts when the process exits.
+   */
+  ready?: (check: { brokers: string; timeoutMs: number; signal: AbortSignal }) => Promise<void>
   onProgress?: (line: string) => void
 }
 
-/** A running single-node KRaft broker. */
-export interface KafkaBroker {
+/** A node's identity in a KRaft cluster: its id, the controller quorum and the shared cluster id. */
+export interface KafkaNodeIdentity {
+  /** `node.id`, unique in the cluster. */
+  nodeId: number
+  /** KRaft cluster id (22 characters of base64url), the same on every node. */
+  clusterId: string
+  /** Every controller of the quorum, this node included when it is one. */
+  voters: readonly { nodeId: number; controllerPort: number }[]
+}
+
+/** How a running node is stopped: SIGTERM is a controlled shutdown, SIGKILL a crash. */
+export type StopSignal = 'SIGTERM' | 'SIGKILL'
+
+/**
+ * What every local Kafka offers, a single broker or a cluster: where to reach it, its processes'
+ * lifecycle, and where it logs. Code that only needs "a Kafka" (test setup, `npm start`) takes this.
+ */
+export interface LocalKafka {
+  /** Bootstrap addresses, `127.0.0.1:<port>[,127.0.0.1:<port>…]`. */
+  readonly brokers: string
+  readonly version: string
+  /** The broker's log (a cluster: its first node's). */
+  readonly logFile: string
+  /** Everything it wrote; removed by {@link LocalKafka.stop}. */
+  readonly workDir: string
+  /** The JVM's pid (a cluster: its first node's); -1 when not running. */
+  pid(): number
+  /** The pids of every running JVM. */
+  pids(): number[]
+  /** Milliseconds from spawn to ready, for the last start. */
+  readyMs(): number
+  /** Stops the process(es) with a controlled shutdown, keeping the data for {@link LocalKafka.start}. */
+  stopProcess(): Promise<void>
+  /** Starts what is stopped again, on the same ports with the same data. */
+  start(): Promise<void>
+  /** Stops everything and removes its folder. Safe to call twice; never leaves a process behind. */
+  stop(): Promise<void>
+}
+
+/** A running KRaft node (combined broker and controller): a single-node Kafka, or a cluster's node. */
+export interface KafkaBroker extends LocalKafka {
   /** Bootstrap address, `127.0.0.1:<port>`. */
   readonly brokers: string
   readonly port: number
   readonly controllerPort: number
-  readonly version: string
-  readonly logFile: string
-  readonly workDir: string
-  pid(): number
-  /** Milliseconds from spawn to the first successful client call, for the last start. */
-  readyMs(): number
-  /** Stops the broker (SIGTERM, controlled shutdown), keeping its data for {@link KafkaBroker.start}. */
-  stopProcess(): Promise<void>
-  /** Starts it again on the same ports with the same data, e.g. after {@link KafkaBroker.stopProcess}. */
-  start(): Promise<void>
-  /** Stops the broker and removes its folder. Safe to call twice. */
-  stop(): Promise<void>
+  /** `node.id` (1 for a single broker). */
+  readonly nodeId: number
+  /**
+   * Stops the broker, keeping its data for {@link KafkaBroker.start}: SIGTERM (default) waits for
+   * the controlled shutdown (SIGKILL after 30 s); SIGKILL is a crash, as a lost machine.
+   */
+  stopProcess(signal?: StopSignal): Promise<void>
+  /** Whether its JVM is running (started and not stopped or exited). */
+  running(): boolean
 }
 
 const MAX_RECORD_BYTES = 16 * 1024 * 1024
 
 /** A KRaft cluster id: 16 random bytes as base64url, as `kafka-storage random-uuid` prints it. */
-function clusterId(): string {
+export function newClusterId(): string {
   return randomBytes(16).toString('base64url')
 }
 
-function serverProperties(options: {
+/**
+ * The `server.properties` of one combined broker+controller node. Without `node`, a cluster of
+ * one: every internal topic with one replica. `extra` overrides any entry (a cluster sets its
+ * replication factors there).
+ */
+export function serverProperties(options: {
   port: number
   controllerPort: number
   dataDir: string
-  extra: Record<string, string | number | boolean>
+  node?: Pick<KafkaNodeIdentity, 'nodeId' | 'voters'>
+  extra?: Record<string, string | number | boolean>
 }): string {
+  const nodeId = options.node?.nodeId ?? 1
+  const voters = options.node?.voters ?? [{ nodeId, controllerPort: options.controllerPort }]
   const settings: Record<string, string | number | boolean> = {
     'process.roles': 'broker,controller',
-    'node.id': 1,
-    'controller.quorum.voters': `1@127.0.0.1:${options.controllerPort}`,
+    'node.id': nodeId,
+    'controller.quorum.voters': voters
+      .map((v) => `${v.nodeId}@127.0.0.1:${v.controllerPort}`)
+      .join(','),
     listeners: `PLAINTEXT://127.0.0.1:${options.port},CONTROLLER://127.0.0.1:${options.controllerPort}`,
     'advertised.listeners': `PLAINTEXT://127.0.0.1:${options.port}`,
     'controller.listener.names': 'CONTROLLER',
     'inter.broker.listener.name': 'PLAINTEXT',
     'listener.security.protocol.map': 'CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
     'log.dirs': options.dataDir,
-    // One node: every internal topic must fit on it, or groups hang without a coordinator.
+    // One node: every internal topic must fit on it, or groups hang without a coordinator. A
+    // cluster overrides these in `extra`.
     'offsets.topic.replication.factor': 1,
     'offsets.topic.num.partitions': 1,
     'transaction.state.log.replication.factor': 1,
@@ -148,10 +214,34 @@ function loggingConfig(
   }
 }
 
+/** Runs a short java command (the storage format) and resolves with its exit code and output. */
+async function runJava(
+  args: string[],
+  timeoutMs: number,
+): Promise<{ code: number | null; text: string }> {
+  return new Promise((resolve) => {
+    const child = spawn('java', args, { stdio: ['ignore', 'pipe', 'pipe'] })
+    let text = ''
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
+    child.stdout.on('data', (chunk: Buffer) => (text += chunk.toString()))
+    child.stderr.on('data', (chunk: Buffer) => (text += chunk.toString()))
+    child.on('error', (error) => {
+      clearTimeout(timer)
+      resolve({ code: -1, text: `${text}${error.message}` })
+    })
+    child.on('close', (code) => {
+      clearTimeout(timer)
+      resolve({ code, text })
+    })
+  })
+}
+
 /**
- * Starts a single-node Apache Kafka broker in KRaft mode (combined broker and controller) on
- * 127.0.0.1, from the jars Maven fetched, and resolves once a real client call succeeds.
- * Orphans of killed runs are removed first.
+ * Starts an Apache Kafka node in KRaft mode (combined broker and controller) on 127.0.0.1, from
+ * the jars Maven fetched, and resolves once it is ready (by default: a real client call succeeds).
+ * Alone it is a single-node Kafka; with `node` it is one node of a cluster (`kafka-cluster.ts`
+ * composes several). Orphans of killed runs are removed first. The storage is formatted without
+ * blocking the event loop, so several nodes start side by side.
  * @throws AppError `DEV_STACK_PREREQUISITE_MISSING`, `DEV_STACK_JARS_FETCH_FAILED`,
  *   `DEV_STACK_BROKER_START_FAILED` (with the log's tail).
  */
@@ -177,8 +267,9 @@ export async function startKafkaBroker(options: KafkaBrokerOptions = {}): Promis
     }
   }
 
+  const nodeId = options.node?.nodeId ?? 1
   const id = `${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`
-  const workDir = join(home, 'brokers', id)
+  const workDir = options.workDir ?? join(home, 'brokers', id)
   const dataDir = join(workDir, 'data')
   const logFile = join(workDir, 'server.log')
   const stdoutFile = join(workDir, 'stdout.log')
@@ -186,32 +277,37 @@ export async function startKafkaBroker(options: KafkaBrokerOptions = {}): Promis
   const propertiesFile = join(workDir, 'server.properties')
   writeFileSync(
     propertiesFile,
-    serverProperties({ port, controllerPort, dataDir, extra: options.properties ?? {} }),
+    serverProperties({
+      port,
+      controllerPort,
+      dataDir,
+      ...(options.node ? { node: options.node } : {}),
+      extra: options.properties ?? {},
+    }),
   )
   const logging = loggingConfig(version, logFile)
   writeFileSync(join(workDir, logging.file), logging.text)
 
   const classpath = `${libs}/*`
   const marker = `-Dwolkvox.devstack=${id}`
-  const format = spawnSync(
-    'java',
+  const format = await runJava(
     [
       `${logging.flag}${join(workDir, logging.file)}`,
       '-cp',
       classpath,
       'kafka.tools.StorageTool',
       'format',
-      `--cluster-id=${clusterId()}`,
+      `--cluster-id=${options.node?.clusterId ?? newClusterId()}`,
       '-c',
       propertiesFile,
       '--ignore-formatted',
     ],
-    { encoding: 'utf8', timeout: 120_000 },
+    120_000,
   )
-  if (format.status !== 0) {
+  if (format.code !== 0) {
     throw new AppError(
       'DEV_STACK_BROKER_START_FAILED',
-      `Formatting the broker's storage failed:\n${`${format.stdout}${format.stderr}`.trim().slice(-2_000)}`,
+      `Formatting the storage of Kafka node ${nodeId} failed:\n${format.text.trim().slice(-2_000)}`,
     )
   }
 
@@ -228,6 +324,10 @@ export async function startKafkaBroker(options: KafkaBrokerOptions = {}): Promis
     'kafka.Kafka',
     propertiesFile,
   ]
+  const brokers = `127.0.0.1:${port}`
+  const ready =
+    options.ready ??
+    (({ brokers: address, timeoutMs, signal }) => waitForKafka([address], { timeoutMs, signal }))
 
   let child: ChildProcess | undefined
   let lastReadyMs = 0
@@ -243,9 +343,10 @@ export async function startKafkaBroker(options: KafkaBrokerOptions = {}): Promis
     })
     child = proc
     if (proc.pid === undefined) {
+      child = undefined
       throw new AppError('DEV_STACK_BROKER_START_FAILED', 'java could not be started')
     }
-    record = {
+    const current: ProcessRecord = {
       kind: 'kafka',
       pid: proc.pid,
       ownerPid: options.detached ? null : process.pid,
@@ -254,21 +355,21 @@ export async function startKafkaBroker(options: KafkaBrokerOptions = {}): Promis
       ports: [port, controllerPort],
       startedAt: new Date(startedAt).toISOString(),
     }
-    registerProcess(home, record)
+    record = current
+    registerProcess(home, current)
     const exited = new AbortController()
     const onExit = (): void => exited.abort()
+    if (proc.exitCode !== null || proc.signalCode !== null) exited.abort()
     proc.once('exit', onExit)
     try {
-      await waitForKafka([`127.0.0.1:${port}`], {
-        timeoutMs: options.readyTimeoutMs ?? 120_000,
-        signal: exited.signal,
-      })
+      await ready({ brokers, timeoutMs: options.readyTimeoutMs ?? 120_000, signal: exited.signal })
     } catch (error) {
       await terminate(proc.pid, 5_000)
-      unregisterProcess(home, record)
+      unregisterProcess(home, current)
+      child = undefined
       throw new AppError(
         'DEV_STACK_BROKER_START_FAILED',
-        `Kafka ${version} on 127.0.0.1:${port} ${exited.signal.aborted ? 'exited' : 'did not become ready'}; ` +
+        `Kafka ${version} node ${nodeId} on ${brokers} ${exited.signal.aborted ? 'exited' : 'did not become ready'}; ` +
           `see ${logFile}\n${tail(logFile, 15)}\n${tail(stdoutFile, 10)}`,
         { cause: error },
       )
@@ -278,27 +379,49 @@ export async function startKafkaBroker(options: KafkaBrokerOptions = {}): Promis
     lastReadyMs = Date.now() - startedAt
   }
 
-  const stopProcess = async (): Promise<void> => {
-    if (child?.pid === undefined || record === undefined) return
-    await stopChild(child, 30_000)
+  const stopProcess = async (signal: StopSignal = 'SIGTERM'): Promise<void> => {
+    const proc = child
+    if (proc?.pid === undefined || record === undefined) return
+    if (signal === 'SIGKILL') {
+      const exited =
+        proc.exitCode !== null || proc.signalCode !== null
+          ? Promise.resolve()
+          : new Promise<void>((resolve) => proc.once('exit', () => resolve()))
+      try {
+        process.kill(proc.pid, 'SIGKILL')
+      } catch {
+        // already gone
+      }
+      await exited
+    } else {
+      await stopChild(proc, options.stopGraceMs ?? 30_000)
+    }
     unregisterProcess(home, record)
     child = undefined
   }
 
   await start()
   return {
-    brokers: `127.0.0.1:${port}`,
+    brokers,
     port,
     controllerPort,
+    nodeId,
     version,
     logFile,
     workDir,
     pid: () => child?.pid ?? -1,
+    pids: () => (child?.pid === undefined ? [] : [child.pid]),
+    running: () => child !== undefined && child.exitCode === null && child.signalCode === null,
     readyMs: () => lastReadyMs,
     stopProcess,
     start: async () => {
       if (removed)
         throw new AppError('DEV_STACK_BROKER_START_FAILED', 'this broker was stopped and removed')
+      if (child !== undefined && (child.exitCode !== null || child.signalCode !== null)) {
+        // It exited on its own: forget it, then start it again.
+        if (record) unregisterProcess(home, record)
+        child = undefined
+      }
       if (child === undefined) await start()
     },
     stop: async () => {

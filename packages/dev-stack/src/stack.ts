@@ -3,28 +3,37 @@ import { join } from 'node:path'
 import { AppError } from '@wolkvox-chat-stream/errors'
 import { pingRedis } from '@wolkvox-chat-stream/redis'
 import { terminate } from './child.js'
-import { startKafkaBroker, type KafkaBroker, type KafkaBrokerOptions } from './kafka-broker.js'
+import { startKafkaBroker, type KafkaBrokerOptions, type LocalKafka } from './kafka-broker.js'
+import { startKafkaCluster, type KafkaCluster, type KafkaClusterOptions } from './kafka-cluster.js'
 import { devStackHome } from './paths.js'
 import { isPortFree } from './ports.js'
 import { isAlive, isOurProcess, listProcesses, unregisterProcess } from './process-registry.js'
 import { startRedisServer, type RedisServer } from './redis-server.js'
 
-/** A broker and a Redis for one test run (private, on free ports, removed by `stop`). */
+/** A Kafka (one broker or a cluster) and a Redis for one test run (private, on free ports, removed by `stop`). */
 export interface PrivateStack {
-  kafka: KafkaBroker
+  kafka: LocalKafka
+  /** The same Kafka as a cluster, when it has more than one node. */
+  cluster?: KafkaCluster
   redis: RedisServer
   kafkaBrokers: string
   redisUrl: string
   stop(): Promise<void>
 }
 
-/** Starts a private broker and a private redis-server on free ports, both at once. */
+/**
+ * Starts a private Kafka and a private redis-server on free ports, both at once: a single broker
+ * (`kafka`), or a cluster when `cluster.nodes` is more than 1. Nothing is left running on failure.
+ */
 export async function startPrivateStack(
-  options: { kafka?: KafkaBrokerOptions; home?: string } = {},
+  options: { kafka?: KafkaBrokerOptions; cluster?: KafkaClusterOptions; home?: string } = {},
 ): Promise<PrivateStack> {
   const home = options.home ?? devStackHome()
+  const clustered = (options.cluster?.nodes ?? 1) > 1
   const [kafka, redis] = await Promise.allSettled([
-    startKafkaBroker({ home, ...options.kafka }),
+    clustered
+      ? startKafkaCluster({ home, ...options.cluster })
+      : startKafkaBroker({ home, ...options.kafka }),
     startRedisServer({ home }),
   ])
   if (kafka.status === 'rejected' || redis.status === 'rejected') {
@@ -34,6 +43,7 @@ export async function startPrivateStack(
   }
   return {
     kafka: kafka.value,
+    ...(clustered ? { cluster: kafka.value as KafkaCluster } : {}),
     redis: redis.value,
     kafkaBrokers: kafka.value.brokers,
     redisUrl: redis.value.url,
@@ -47,7 +57,13 @@ export async function startPrivateStack(
 export interface StackState {
   kafkaBrokers: string
   redisUrl: string
-  kafka: { pid: number; workDir: string; version: string }
+  /** `pid` is the first node's; `nodes` lists every node of a cluster (absent for one broker). */
+  kafka: {
+    pid: number
+    workDir: string
+    version: string
+    nodes?: { nodeId: number; pid: number; brokers: string }[]
+  }
   /** Present only when stack:up started its own redis-server. */
   redis?: { pid: number; workDir: string }
   startedAt: string
@@ -71,13 +87,16 @@ export interface StackUpOptions {
   /** Redis to use when it answers; otherwise a redis-server is started (default REDIS_URL or 6379). */
   redisUrl?: string
   kafkaVersion?: string
+  /** Kafka nodes: 1 (default) a single broker, more a cluster (see `kafka-cluster.ts`). */
+  brokers?: number
   onProgress?: (line: string) => void
 }
 
 /**
- * Starts the local Kafka broker (port 9092 when free) and, unless `redisUrl` answers, a
- * redis-server (6379 when free), both detached so they outlive the command. Idempotent: a stack
- * already up is reported, not started twice.
+ * Starts the local Kafka broker (port 9092 when free), or with `brokers` > 1 a cluster (ports
+ * 9092, 9093… when free), and, unless `redisUrl` answers, a redis-server (6379 when free), all
+ * detached so they outlive the command. Idempotent: a stack already up is reported, not started
+ * twice (whatever `brokers` says; `stack:down` first to change it).
  */
 export async function stackUp(
   options: StackUpOptions = {},
@@ -102,35 +121,71 @@ export async function stackUp(
     url = redis.url
     progress(`Started redis-server at ${url}`)
   }
-  let kafka: KafkaBroker
+  const nodes = options.brokers ?? 1
+  let kafka: LocalKafka
+  let cluster: KafkaCluster | undefined
   try {
-    const port = (await isPortFree(9092)) ? 9092 : undefined
-    const controllerPort = (await isPortFree(9093)) ? 9093 : undefined
-    progress(
-      `Starting Kafka ${options.kafkaVersion ?? ''}on ${port ?? 'a free port'} (about 10-30 s)…`.replace(
-        '  ',
-        ' ',
-      ),
-    )
-    kafka = await startKafkaBroker({
-      home,
-      port,
-      controllerPort,
-      version: options.kafkaVersion,
-      detached: true,
-      onProgress: progress,
-    })
+    if (nodes > 1) {
+      const ports: (number | undefined)[] = []
+      for (let i = 0; i < nodes; i++)
+        ports.push((await isPortFree(9092 + i)) ? 9092 + i : undefined)
+      progress(
+        `Starting a ${nodes}-node Kafka ${options.kafkaVersion ?? ''} cluster (about 20-60 s)…`.replace(
+          '  ',
+          ' ',
+        ),
+      )
+      cluster = await startKafkaCluster({
+        home,
+        nodes,
+        ports,
+        version: options.kafkaVersion,
+        detached: true,
+        onProgress: progress,
+      })
+      kafka = cluster
+    } else {
+      const port = (await isPortFree(9092)) ? 9092 : undefined
+      const controllerPort = (await isPortFree(9093)) ? 9093 : undefined
+      progress(
+        `Starting Kafka ${options.kafkaVersion ?? ''}on ${port ?? 'a free port'} (about 10-30 s)…`.replace(
+          '  ',
+          ' ',
+        ),
+      )
+      kafka = await startKafkaBroker({
+        home,
+        port,
+        controllerPort,
+        version: options.kafkaVersion,
+        detached: true,
+        onProgress: progress,
+      })
+    }
   } catch (error) {
     await redis?.stop()
     throw error
   }
   progress(
-    `Kafka ${kafka.version} ready at ${kafka.brokers} in ${(kafka.readyMs() / 1000).toFixed(1)} s (log: ${kafka.logFile})`,
+    `Kafka ${kafka.version} ${cluster ? `(${nodes} nodes, replication factor ${cluster.replicationFactor}, min.insync.replicas ${cluster.minInsyncReplicas}) ` : ''}ready at ${kafka.brokers} in ${(kafka.readyMs() / 1000).toFixed(1)} s (log: ${kafka.logFile})`,
   )
   const state: StackState = {
     kafkaBrokers: kafka.brokers,
     redisUrl: url,
-    kafka: { pid: kafka.pid(), workDir: kafka.workDir, version: kafka.version },
+    kafka: {
+      pid: kafka.pid(),
+      workDir: kafka.workDir,
+      version: kafka.version,
+      ...(cluster
+        ? {
+            nodes: cluster.nodes.map((n) => ({
+              nodeId: n.nodeId,
+              pid: n.pid(),
+              brokers: n.brokers,
+            })),
+          }
+        : {}),
+    },
     ...(redis ? { redis: { pid: redis.pid(), workDir: redis.workDir } } : {}),
     startedAt: new Date().toISOString(),
   }
@@ -149,12 +204,17 @@ export async function stackDown(options: { home?: string } = {}): Promise<StackS
   if (!state)
     throw new AppError('DEV_STACK_NOT_RUNNING', 'No stack started by `npm run stack:up` is running')
   const records = listProcesses(home)
-  for (const part of [state.kafka, state.redis]) {
-    if (!part) continue
-    const record = records.find((r) => r.pid === part.pid)
-    if (record ? isOurProcess(record) : isAlive(part.pid)) await terminate(part.pid, 30_000)
+  const stopPid = async (pid: number): Promise<void> => {
+    const record = records.find((r) => r.pid === pid)
+    if (record ? isOurProcess(record) : isAlive(pid)) await terminate(pid, 30_000)
     if (record) unregisterProcess(home, record)
-    rmSync(part.workDir, { recursive: true, force: true })
+  }
+  // A cluster's nodes at once: one left alone without a quorum cannot finish a controlled shutdown.
+  await Promise.all((state.kafka.nodes?.map((n) => n.pid) ?? [state.kafka.pid]).map(stopPid))
+  rmSync(state.kafka.workDir, { recursive: true, force: true })
+  if (state.redis) {
+    await stopPid(state.redis.pid)
+    rmSync(state.redis.workDir, { recursive: true, force: true })
   }
   rmSync(stateFile(home), { force: true })
   return state

@@ -13,6 +13,13 @@ describe('npm start configuration', () => {
     })
     expect(config.kafkaBrokers).toBeUndefined()
     expect(config.redisUrl).toBeUndefined()
+    expect(config.kafkaNodes).toBe(1)
+  })
+
+  it('starts a KRaft cluster with KAFKA_NODES, and refuses a count it cannot run', () => {
+    expect(readStartConfig({ KAFKA_NODES: '3' }).kafkaNodes).toBe(3)
+    expect(() => readStartConfig({ KAFKA_NODES: '0' })).toThrow(/KAFKA_NODES/)
+    expect(() => readStartConfig({ KAFKA_NODES: 'three' })).toThrow(/KAFKA_NODES/)
   })
 
   it('polls the real API when an operation is configured, with the poller’s own lock TTL', () => {

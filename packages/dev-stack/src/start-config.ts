@@ -1,4 +1,5 @@
 import { readConfig, type Env } from '@wolkvox-chat-stream/config'
+import { MAX_CLUSTER_NODES } from './kafka-cluster.js'
 
 /** The services `npm start` runs, in start order (they stop in the reverse order). */
 export const partNames = ['simulator', 'poller', 'sentiment', 'classifier', 'dashboard'] as const
@@ -28,6 +29,12 @@ export interface StartConfig {
   kafkaBrokers?: string
   /** `KAFKA_PORT` for the local broker: a port, or `undefined` for 9092 when free. 0: a free one. */
   kafkaPort?: number
+  /**
+   * `KAFKA_NODES` for the local Kafka: 1 (default) a single broker; more a KRaft cluster of that
+   * many nodes (replication factor min(3, n), `min.insync.replicas` 2 from three nodes). Its
+   * client ports are `KAFKA_PORT` (or 9092) and the ones after it when free, else free ones.
+   */
+  kafkaNodes: number
   /** `REDIS_URL` when set (used as is); otherwise a private redis-server is started. */
   redisUrl?: string
   /** `REDIS_PORT` for the private redis-server: as {@link StartConfig.kafkaPort}, 6379 when free. */
@@ -88,6 +95,7 @@ export function readStartConfig(env: Env): Readonly<StartConfig> {
     const redisUrl = r.string('REDIS_URL')
     const runDir = r.string('START_RUN_DIR')
     const kafkaPort = optionalPort('KAFKA_PORT')
+    const kafkaNodes = r.integer('KAFKA_NODES', 1, { min: 1, max: MAX_CLUSTER_NODES })
     const redisPort = optionalPort('REDIS_PORT')
     const lockTtl = r.string('POLL_LOCK_TTL') ?? (source ? undefined : '10s')
     return {
@@ -95,6 +103,7 @@ export function readStartConfig(env: Env): Readonly<StartConfig> {
       ports,
       ...(kafkaBrokers === undefined ? {} : { kafkaBrokers }),
       ...(kafkaPort === undefined ? {} : { kafkaPort }),
+      kafkaNodes,
       ...(redisUrl === undefined ? {} : { redisUrl }),
       ...(redisPort === undefined ? {} : { redisPort }),
       ...(runDir === undefined ? {} : { runDir }),

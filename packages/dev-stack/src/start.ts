@@ -13,7 +13,8 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { AppError, isAppError } from '@wolkvox-chat-stream/errors'
 import { spawnLogged, stopChild, tail } from './child.js'
-import { startKafkaBroker, type KafkaBroker } from './kafka-broker.js'
+import { startKafkaBroker, type LocalKafka } from './kafka-broker.js'
+import { startKafkaCluster } from './kafka-cluster.js'
 import { devStackHome } from './paths.js'
 import { freePort, isPortFree } from './ports.js'
 import { assertPrerequisites, type Prerequisite } from './prerequisites.js'
@@ -69,7 +70,7 @@ interface Part {
 interface Running {
   runDir: string
   parts: Part[]
-  kafka?: KafkaBroker
+  kafka?: LocalKafka
   redis?: RedisServer
   kafkaBrokers?: string
   redisUrl?: string
@@ -150,7 +151,9 @@ function writeRunFile(running: Running, startedAt: number): void {
     startedAt: new Date(startedAt).toISOString(),
     kafkaBrokers: running.kafkaBrokers ?? null,
     redisUrl: running.redisUrl ?? null,
-    kafka: running.kafka ? { pid: running.kafka.pid(), log: running.kafka.logFile } : null,
+    kafka: running.kafka
+      ? { pid: running.kafka.pid(), pids: running.kafka.pids(), log: running.kafka.logFile }
+      : null,
     redis: running.redis ? { pid: running.redis.pid() } : null,
     parts: running.parts.map((p) => ({ name: p.name, pid: p.pid, url: p.url, log: p.logFile })),
     firstAggregateMs: running.firstAggregateMs ?? null,
@@ -241,15 +244,35 @@ async function startStores(
   const kafkaPort = config.kafkaPort ?? ((await isPortFree(9092)) ? 9092 : 0)
   const redisPort = config.redisPort ?? ((await isPortFree(6379)) ? 6379 : 0)
   const started = Date.now()
+  const clusterPorts = async (): Promise<(number | undefined)[]> => {
+    const ports: (number | undefined)[] = []
+    for (let i = 0; i < config.kafkaNodes; i++) {
+      const wanted = kafkaPort === 0 ? 0 : kafkaPort + i
+      ports.push(wanted !== 0 && (i === 0 || (await isPortFree(wanted))) ? wanted : undefined)
+    }
+    return ports
+  }
   const [kafka, redis] = await Promise.allSettled([
     config.kafkaBrokers !== undefined
       ? Promise.resolve(undefined)
-      : startKafkaBroker({
-          home,
-          port: kafkaPort === 0 ? undefined : kafkaPort,
-          ownProcessGroup: true,
-          onProgress: (line) => say(`  ${line}`),
-        }).then((broker) => (running.kafka = broker)),
+      : config.kafkaNodes > 1
+        ? clusterPorts()
+            .then((ports) =>
+              startKafkaCluster({
+                home,
+                nodes: config.kafkaNodes,
+                ports,
+                ownProcessGroup: true,
+                onProgress: (line) => say(`  ${line}`),
+              }),
+            )
+            .then((cluster) => (running.kafka = cluster))
+        : startKafkaBroker({
+            home,
+            port: kafkaPort === 0 ? undefined : kafkaPort,
+            ownProcessGroup: true,
+            onProgress: (line) => say(`  ${line}`),
+          }).then((broker) => (running.kafka = broker)),
     config.redisUrl !== undefined
       ? Promise.resolve(undefined)
       : startRedisServer({
@@ -266,7 +289,7 @@ async function startStores(
     `  ${pad('redis', 11)}${pad(running.redisUrl, 40)}${running.redis ? 'private redis-server, data thrown away at the end' : 'REDIS_URL, as given'}`,
   )
   say(
-    `  ${pad('kafka', 11)}${pad(running.kafkaBrokers, 40)}${running.kafka ? `Kafka ${running.kafka.version}, ready in ${seconds(Date.now() - started)}; data thrown away at the end` : 'KAFKA_BROKERS, as given'}`,
+    `  ${pad('kafka', 11)}${pad(`${running.kafkaBrokers} `, 40)}${running.kafka ? `Kafka ${running.kafka.version}${config.kafkaNodes > 1 ? `, ${config.kafkaNodes} nodes` : ''}, ready in ${seconds(Date.now() - started)}; data thrown away at the end` : 'KAFKA_BROKERS, as given'}`,
   )
   if (config.kafkaBrokers === undefined && config.redisUrl !== undefined) {
     say(
@@ -508,7 +531,7 @@ async function stopAll(running: Running, home: string): Promise<void> {
   }
   const left = [
     ...running.parts.map((p) => p.pid),
-    ...(running.kafka ? [running.kafka.pid()] : []),
+    ...(running.kafka ? running.kafka.pids() : []),
     ...(running.redis ? [running.redis.pid()] : []),
   ].filter((pid) => pid > 0 && isAlive(pid))
   if (left.length > 0) say(`  still running after the stop: pids ${left.join(', ')}`)

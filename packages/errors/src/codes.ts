@@ -36,6 +36,11 @@ export const errorCodes = {
     retriable: false,
     summary: 'stack:down found no stack started by stack:up.',
   },
+  DEV_STACK_CLUSTER_DEGRADED: {
+    retriable: true,
+    summary:
+      'The local Kafka cluster still had a partition without a leader or a replica out of sync when the wait ran out; the message lists them.',
+  },
   // Redis (packages/redis)
   REDIS_UNAVAILABLE: {
     retriable: true,

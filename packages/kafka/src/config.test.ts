@@ -23,6 +23,7 @@ describe('readKafkaConfig', () => {
       KAFKA_SASL_PASSWORD: 'canary-password-93f1',
       KAFKA_CREATE_TOPICS: 'false',
       KAFKA_REPLICATION_FACTOR: '3',
+      KAFKA_MIN_INSYNC_REPLICAS: '2',
     })
     expect(config).toMatchObject({
       brokers: ['b1.example:9093', 'b2.example:9093', '[::1]:9094'],
@@ -30,6 +31,7 @@ describe('readKafkaConfig', () => {
       ssl: true,
       createTopics: false,
       replicationFactor: 3,
+      minInsyncReplicas: 2,
       sasl: { mechanism: 'scram-sha-512', username: 'svc' },
     })
     expect(config.sasl?.password.reveal()).toBe('canary-password-93f1')
@@ -63,6 +65,21 @@ describe('readKafkaConfig', () => {
       expect(message).toContain(text)
     }
     expect(message).not.toContain('canary')
+  })
+
+  it.each([
+    [{ KAFKA_MIN_INSYNC_REPLICAS: '0' }, 'KAFKA_MIN_INSYNC_REPLICAS'],
+    [{ KAFKA_MIN_INSYNC_REPLICAS: 'two' }, 'KAFKA_MIN_INSYNC_REPLICAS'],
+    [
+      { KAFKA_REPLICATION_FACTOR: '2', KAFKA_MIN_INSYNC_REPLICAS: '3' },
+      'more than KAFKA_REPLICATION_FACTOR (2)',
+    ],
+  ])('refuses a minimum of in-sync replicas that cannot work: %j', (env, text) => {
+    expect(() => readKafkaConfig(env)).toThrow(text)
+  })
+
+  it('takes a minimum without a replication factor (checked against each topic)', () => {
+    expect(readKafkaConfig({ KAFKA_MIN_INSYNC_REPLICAS: '2' }).minInsyncReplicas).toBe(2)
   })
 
   it.each([

@@ -18,6 +18,11 @@ export interface KafkaSettings {
   createTopics: boolean
   /** `KAFKA_REPLICATION_FACTOR`; `undefined` means the broker's `default.replication.factor`. */
   replicationFactor?: number
+  /**
+   * `KAFKA_MIN_INSYNC_REPLICAS`: `min.insync.replicas` of created topics and the least every topic
+   * must have; `undefined` means 2 for topics of three replicas or more, else the broker's (1).
+   */
+  minInsyncReplicas?: number
 }
 
 const MECHANISMS = ['plain', 'scram-sha-256', 'scram-sha-512'] as const
@@ -45,6 +50,16 @@ export function readKafkaSettings(reader: EnvReader, clientId: string): KafkaSet
   const factor = reader.string('KAFKA_REPLICATION_FACTOR')
   if (factor !== undefined) {
     settings.replicationFactor = reader.integer('KAFKA_REPLICATION_FACTOR', 1, { min: 1, max: 32 })
+  }
+  if (reader.string('KAFKA_MIN_INSYNC_REPLICAS') !== undefined) {
+    const minInsync = reader.integer('KAFKA_MIN_INSYNC_REPLICAS', 1, { min: 1, max: 32 })
+    settings.minInsyncReplicas = minInsync
+    if (settings.replicationFactor !== undefined && minInsync > settings.replicationFactor) {
+      reader.report(
+        'KAFKA_MIN_INSYNC_REPLICAS',
+        `is ${minInsync}, more than KAFKA_REPLICATION_FACTOR (${settings.replicationFactor}): no write with acks=all could succeed`,
+      )
+    }
   }
 
   const mechanismText = reader.string('KAFKA_SASL_MECHANISM')?.toLowerCase()

@@ -1,6 +1,12 @@
 import { promisify } from 'node:util'
 import { gunzip, gzip } from 'node:zlib'
-import kafkajs, { type IHeaders, type Kafka, type Producer, type RecordMetadata } from 'kafkajs'
+import kafkajs, {
+  type Admin,
+  type IHeaders,
+  type Kafka,
+  type Producer,
+  type RecordMetadata,
+} from 'kafkajs'
 import { AppError } from '@wolkvox-chat-stream/errors'
 import { toKafkaError } from './errors.js'
 
@@ -122,6 +128,41 @@ export function chunkRecords<T extends OutgoingRecord>(
   return chunks
 }
 
+// The partitioner kafkajs uses (murmur2 of the key over every partition of the topic), so the
+// partitions a send must be acknowledged for can be known beforehand.
+const defaultPartition = kafkajs.Partitioners.DefaultPartitioner()
+
+/**
+ * The partitions of each topic that keyed `messages` go to, as kafkajs's default partitioner
+ * places them on a topic of `count(topic)` partitions (records without a key are left out: the
+ * default partitioner spreads them over the partitions it finds available).
+ */
+export function keyedPartitions(
+  topicMessages: readonly { topic: string; messages: readonly { key: string | Buffer | null }[] }[],
+  count: (topic: string) => number,
+): Set<string> {
+  const out = new Set<string>()
+  for (const { topic, messages } of topicMessages) {
+    const partitionMetadata = Array.from({ length: count(topic) }, (_, partitionId) => ({
+      partitionId,
+      leader: 0,
+      replicas: [],
+      isr: [],
+      partitionErrorCode: 0,
+    }))
+    for (const message of messages) {
+      if (message.key === null) continue
+      const partition = defaultPartition({
+        topic,
+        partitionMetadata,
+        message: { key: message.key, value: null },
+      })
+      out.add(`${topic}:${partition}`)
+    }
+  }
+  return out
+}
+
 /**
  * Creates the project's producer on a client from {@link createKafkaClient}. kafkajs has no linger
  * setting, so batching is explicit: hand `send` a whole window of records at once.
@@ -143,6 +184,39 @@ export function createEventProducer(
     allowAutoTopicCreation: false,
     retry: { retries: options.retries ?? 5 },
   })
+
+  // kafkajs 2.2.4 can resolve a sendBatch without writing some partitions: when a partition's
+  // leader dies mid-send and leadership moves to a broker that had already answered for another
+  // partition, its retry skips that broker (it remembers answers per broker, not per partition).
+  // So every send is checked against the partitions its keyed records go to; partition counts come
+  // from the topic's metadata, read once per topic (and again before a send is declared short).
+  let admin: Admin | undefined
+  const counts = new Map<string, number>()
+  const readCounts = async (topics: readonly string[]): Promise<void> => {
+    if (admin === undefined) {
+      const created = kafka.admin()
+      await created.connect()
+      admin = created
+    }
+    const metadata = await admin.fetchTopicMetadata({ topics: [...topics] })
+    for (const topic of metadata.topics) counts.set(topic.name, topic.partitions.length)
+  }
+  const shortOf = async (
+    topicMessages: { topic: string; messages: { key: string | Buffer | null }[] }[],
+    metadata: readonly RecordMetadata[],
+  ): Promise<string[]> => {
+    const unknown = topicMessages.map((t) => t.topic).filter((t) => !counts.has(t))
+    if (unknown.length > 0) await readCounts(unknown)
+    const acknowledged = new Set(metadata.map((m) => `${m.topicName}:${m.partition}`))
+    const missing = (): string[] =>
+      [...keyedPartitions(topicMessages, (topic) => counts.get(topic) ?? 1)].filter(
+        (p) => !acknowledged.has(p),
+      )
+    if (missing().length === 0) return []
+    // Partitions may have been added since the counts were read.
+    await readCounts(topicMessages.map((t) => t.topic))
+    return missing()
+  }
 
   return {
     producer,
@@ -179,22 +253,33 @@ export function createEventProducer(
             ...(record.headers ? { headers: record.headers } : {}),
           })
         }
+        const topicMessages = [...byTopic].map(([topic, messages]) => ({ topic, messages }))
+        let short: string[]
         try {
           const metadata = await producer.sendBatch({
             acks: -1,
             timeout: options.ackTimeoutMs ?? 30_000,
             compression,
-            topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+            topicMessages,
           })
+          short = await shortOf(topicMessages, metadata)
           written.push(...metadata)
         } catch (error) {
           throw toKafkaError(error, `Producing ${chunk.length} records`)
+        }
+        if (short.length > 0) {
+          throw new AppError(
+            'KAFKA_UNAVAILABLE',
+            `Producing ${chunk.length} records: the cluster acknowledged nothing for ${short.join(', ')} (a partition leader changed during the send); send them again`,
+            { retriable: true, details: { partitions: short } },
+          )
         }
       }
       return written
     },
     async disconnect() {
       await producer.disconnect()
+      await admin?.disconnect().catch(() => undefined)
     },
   }
 }

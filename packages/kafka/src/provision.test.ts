@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import {
   compareTopic,
+  minInsyncFor,
   provisionOptionsOf,
   type ObservedTopic,
   type TopicSpec,
@@ -25,7 +26,7 @@ const good: ObservedTopic = {
 
 describe('compareTopic', () => {
   it('accepts the spec, more partitions and a larger record limit', () => {
-    expect(compareTopic(spec, good, 1)).toEqual([])
+    expect(compareTopic(spec, good, { replicationFactor: 1 })).toEqual([])
     expect(
       compareTopic(spec, {
         ...good,
@@ -45,9 +46,16 @@ describe('compareTopic', () => {
         'max.message.bytes': '1048588',
       },
     }
-    expect(compareTopic(spec, bad, 3).map((m) => [m.setting, m.expected, m.actual])).toEqual([
+    expect(
+      compareTopic(spec, bad, { replicationFactor: 3, minInsyncReplicas: 2 }).map((m) => [
+        m.setting,
+        m.expected,
+        m.actual,
+      ]),
+    ).toEqual([
       ['partitions', 'at least 6', '3'],
-      ['replication', '3', '1'],
+      ['replication', 'at least 3', '1'],
+      ['min.insync.replicas', 'at least 2', '(unset)'],
       ['cleanup.policy', 'delete', 'compact'],
       ['retention.ms', '2592000000', '604800000'],
       ['max.message.bytes', 'at least 17825792', '1048588'],
@@ -65,6 +73,65 @@ describe('compareTopic', () => {
   })
 })
 
+describe('compareTopic on a replicated cluster', () => {
+  const replicated: ObservedTopic = {
+    ...good,
+    replicas: [3, 3, 3, 3, 3, 3],
+    configs: { ...good.configs, 'min.insync.replicas': '2' },
+  }
+
+  it('accepts the configured replication and minimum, and more of either', () => {
+    expect(compareTopic(spec, replicated, { replicationFactor: 3, minInsyncReplicas: 2 })).toEqual(
+      [],
+    )
+    expect(compareTopic(spec, replicated, { replicationFactor: 2, minInsyncReplicas: 1 })).toEqual(
+      [],
+    )
+  })
+
+  it('reports one partition short of replicas and a minimum below the configured one', () => {
+    const degraded: ObservedTopic = {
+      ...replicated,
+      replicas: [3, 3, 2, 3, 3, 3],
+      configs: { ...replicated.configs, 'min.insync.replicas': '1' },
+    }
+    expect(
+      compareTopic(spec, degraded, { replicationFactor: 3, minInsyncReplicas: 2 }).map((m) => [
+        m.setting,
+        m.expected,
+        m.actual,
+      ]),
+    ).toEqual([
+      ['replication', 'at least 3', '2,3'],
+      ['min.insync.replicas', 'at least 2', '1'],
+    ])
+  })
+
+  it('checks nothing about replication when nothing is required', () => {
+    expect(compareTopic(spec, { ...replicated, configs: { ...good.configs } }, {})).toEqual([])
+  })
+})
+
+describe('minInsyncFor', () => {
+  it.each([
+    [1, undefined, undefined],
+    [2, undefined, undefined],
+    [3, undefined, 2],
+    [5, undefined, 2],
+    [3, 3, 3],
+    [3, 1, 1],
+    [1, 1, 1],
+  ])('replication %i, KAFKA_MIN_INSYNC_REPLICAS %s: %s', (factor, configured, expected) => {
+    expect(minInsyncFor(factor, configured)).toBe(expected)
+  })
+
+  it('refuses a minimum above the replication factor (no acks=all write could succeed)', () => {
+    expect(() => minInsyncFor(2, 3)).toThrow(
+      expect.objectContaining({ code: 'CONFIG_INVALID' }) as Error,
+    )
+  })
+})
+
 describe('provisionOptionsOf', () => {
   it('creates or only verifies as KAFKA_CREATE_TOPICS says, with the replication factor when set', () => {
     expect(provisionOptionsOf({ createTopics: true })).toEqual({ create: true })
@@ -72,5 +139,8 @@ describe('provisionOptionsOf', () => {
       create: false,
       replicationFactor: 3,
     })
+    expect(
+      provisionOptionsOf({ createTopics: true, replicationFactor: 3, minInsyncReplicas: 2 }),
+    ).toEqual({ create: true, replicationFactor: 3, minInsyncReplicas: 2 })
   })
 })

@@ -22,8 +22,19 @@ export interface TopicSpec {
 export interface ProvisionOptions {
   /** `KAFKA_CREATE_TOPICS`: create missing topics (`true`) or only verify. */
   create: boolean
-  /** `KAFKA_REPLICATION_FACTOR`: for created topics, and checked on every topic when given. */
+  /**
+   * `KAFKA_REPLICATION_FACTOR`: for created topics (used as is: a cluster with fewer brokers
+   * refuses the creation), and the least every topic must have when given. Default: the broker's
+   * `default.replication.factor`, capped by the number of brokers.
+   */
   replicationFactor?: number
+  /**
+   * `KAFKA_MIN_INSYNC_REPLICAS`: set as `min.insync.replicas` on created topics, and the least every
+   * topic must have. Default: 2 for a replication factor of 3 or more (with `acks=all`, a write is
+   * then on two replicas before it is acknowledged, and one broker may be lost), else left to the
+   * broker (1).
+   */
+  minInsyncReplicas?: number
   logger?: Logger
   /** How long to wait for created topics to have leaders. Default 30 s. */
   timeoutMs?: number
@@ -31,10 +42,14 @@ export interface ProvisionOptions {
 
 /**
  * The provisioning options of a service's Kafka settings: `KAFKA_CREATE_TOPICS` (create, or only
- * verify) and `KAFKA_REPLICATION_FACTOR` when set.
+ * verify), `KAFKA_REPLICATION_FACTOR` and `KAFKA_MIN_INSYNC_REPLICAS` when set.
  */
 export function provisionOptionsOf(
-  settings: { createTopics: boolean; replicationFactor?: number | undefined },
+  settings: {
+    createTopics: boolean
+    replicationFactor?: number | undefined
+    minInsyncReplicas?: number | undefined
+  },
   logger?: Logger,
 ): ProvisionOptions {
   return {
@@ -42,8 +57,39 @@ export function provisionOptionsOf(
     ...(settings.replicationFactor === undefined
       ? {}
       : { replicationFactor: settings.replicationFactor }),
+    ...(settings.minInsyncReplicas === undefined
+      ? {}
+      : { minInsyncReplicas: settings.minInsyncReplicas }),
     ...(logger ? { logger } : {}),
   }
+}
+
+/** The least replication a topic must have; `undefined` leaves a setting unchecked. */
+export interface TopicDurability {
+  replicationFactor?: number
+  minInsyncReplicas?: number
+}
+
+/**
+ * The `min.insync.replicas` a topic of `replicationFactor` replicas must have: the configured one,
+ * else 2 from three replicas on (a write acknowledged with `acks=all` survives the loss of any one
+ * broker), else none (the broker's default, 1: with fewer than three replicas, two in sync would
+ * stop every write as soon as one broker is down).
+ * @throws AppError `CONFIG_INVALID` when the configured value is above the replication factor: no
+ *   write with `acks=all` could ever succeed.
+ */
+export function minInsyncFor(
+  replicationFactor: number,
+  configured: number | undefined,
+): number | undefined {
+  if (configured !== undefined && configured > replicationFactor) {
+    throw new AppError(
+      'CONFIG_INVALID',
+      `KAFKA_MIN_INSYNC_REPLICAS is ${configured}, more than the replication factor ${replicationFactor}: no write with acks=all could succeed`,
+      { details: { minInsyncReplicas: configured, replicationFactor } },
+    )
+  }
+  return configured ?? (replicationFactor >= 3 ? 2 : undefined)
 }
 
 /** One way an existing topic differs from its spec. */
@@ -53,6 +99,7 @@ export interface TopicMismatch {
     | 'exists'
     | 'partitions'
     | 'replication'
+    | 'min.insync.replicas'
     | 'cleanup.policy'
     | 'retention.ms'
     | 'max.message.bytes'
@@ -78,14 +125,16 @@ export interface ProvisionResult {
 
 /**
  * Compares an existing topic with its spec: fewer partitions than the spec, another cleanup
- * policy, another retention, a smaller `max.message.bytes`, or (when one is given) another
- * replication factor is a mismatch.
+ * policy, another retention, a smaller `max.message.bytes`, a partition with fewer replicas than
+ * `durability.replicationFactor`, or an effective `min.insync.replicas` below
+ * `durability.minInsyncReplicas` is a mismatch. More replicas or a higher minimum are accepted.
  */
 export function compareTopic(
   spec: TopicSpec,
   observed: ObservedTopic,
-  replicationFactor?: number,
+  durability: TopicDurability = {},
 ): TopicMismatch[] {
+  const { replicationFactor, minInsyncReplicas } = durability
   const out: TopicMismatch[] = []
   const add = (setting: TopicMismatch['setting'], expected: string, actual: string): void => {
     out.push({ topic: spec.name, setting, expected, actual })
@@ -93,8 +142,18 @@ export function compareTopic(
   if (observed.partitions < spec.partitions) {
     add('partitions', `at least ${spec.partitions}`, String(observed.partitions))
   }
-  if (replicationFactor !== undefined && observed.replicas.some((r) => r !== replicationFactor)) {
-    add('replication', String(replicationFactor), [...new Set(observed.replicas)].join(','))
+  if (replicationFactor !== undefined && observed.replicas.some((r) => r < replicationFactor)) {
+    add(
+      'replication',
+      `at least ${replicationFactor}`,
+      [...new Set(observed.replicas)].sort((a, b) => a - b).join(','),
+    )
+  }
+  if (minInsyncReplicas !== undefined) {
+    const text = observed.configs['min.insync.replicas']
+    if (!(Number(text ?? Number.NaN) >= minInsyncReplicas)) {
+      add('min.insync.replicas', `at least ${minInsyncReplicas}`, text ?? '(unset)')
+    }
   }
   const policy = observed.configs['cleanup.policy'] ?? '(unset)'
   if (policy !== spec.cleanupPolicy) add('cleanup.policy', spec.cleanupPolicy, policy)
@@ -115,10 +174,24 @@ export function compareTopic(
   return out
 }
 
+/** {@link minInsyncFor} as a {@link TopicDurability} part, `{}` when nothing is required. */
+function durabilityFloor(
+  replicationFactor: number,
+  configured: number | undefined,
+): Pick<TopicDurability, 'minInsyncReplicas'> {
+  const minInsyncReplicas = minInsyncFor(replicationFactor, configured)
+  return minInsyncReplicas === undefined ? {} : { minInsyncReplicas }
+}
+
 // Node's ESM loader cannot see this export of the CommonJS kafkajs as a named import.
 const { ConfigResourceTypes } = kafkajs
 
-const CHECKED_CONFIGS = ['cleanup.policy', 'retention.ms', 'max.message.bytes']
+const CHECKED_CONFIGS = [
+  'cleanup.policy',
+  'retention.ms',
+  'max.message.bytes',
+  'min.insync.replicas',
+]
 
 async function brokerReplicationFactor(admin: Admin): Promise<number> {
   const cluster = await admin.describeCluster()
@@ -195,11 +268,16 @@ async function observeSettled(
  * partitions and settings. Safe to run twice and from several services at once: existing topics
  * are only verified, never altered, and a topic created concurrently by another process is simply
  * verified. Created topics get the spec's partitions, cleanup policy, retention and
- * `max.message.bytes`, and the configured (else the broker's default) replication factor.
+ * `max.message.bytes`, the configured (else the broker's default, capped by the brokers)
+ * replication factor, and `min.insync.replicas` as {@link minInsyncFor} says. Every topic must have
+ * at least the configured replication factor and at least that `min.insync.replicas` (from its
+ * own replication when no factor is configured): a topic of three replicas with a minimum of 1 is
+ * reported, since a write acknowledged by one broker could be lost with it.
  *
  * @throws AppError `KAFKA_TOPIC_MISMATCH` listing every missing topic (when `create` is false) and
- * every setting that differs, in its message and in `details.mismatches`; `KAFKA_UNAVAILABLE`,
- * `KAFKA_AUTH_FAILED` or `KAFKA_REQUEST_FAILED` when the cluster refuses.
+ * every setting that differs, in its message and in `details.mismatches`; `CONFIG_INVALID` when
+ * `minInsyncReplicas` exceeds the replication factor; `KAFKA_UNAVAILABLE`, `KAFKA_AUTH_FAILED` or
+ * `KAFKA_REQUEST_FAILED` when the cluster refuses.
  */
 export async function provisionTopics(
   kafka: Kafka,
@@ -220,6 +298,7 @@ export async function provisionTopics(
       }
     } else if (missing.length > 0) {
       const replicationFactor = options.replicationFactor ?? (await brokerReplicationFactor(admin))
+      const minInsync = minInsyncFor(replicationFactor, options.minInsyncReplicas)
       const madeNow = await admin.createTopics({
         waitForLeaders: false,
         timeout,
@@ -230,6 +309,9 @@ export async function provisionTopics(
           configEntries: [
             { name: 'cleanup.policy', value: spec.cleanupPolicy },
             { name: 'max.message.bytes', value: String(spec.maxMessageBytes) },
+            ...(minInsync === undefined
+              ? []
+              : [{ name: 'min.insync.replicas', value: String(minInsync) }]),
             ...(spec.retentionMs === undefined
               ? []
               : [{ name: 'retention.ms', value: String(spec.retentionMs) }]),
@@ -255,7 +337,16 @@ export async function provisionTopics(
         mismatches.push({ topic: spec.name, setting: 'exists', expected: 'yes', actual: 'missing' })
         continue
       }
-      mismatches.push(...compareTopic(spec, topic, options.replicationFactor))
+      // Without a configured factor, each topic is held to the minimum its own replication needs.
+      const replicas = topic.replicas.length > 0 ? Math.min(...topic.replicas) : 0
+      mismatches.push(
+        ...compareTopic(spec, topic, {
+          ...(options.replicationFactor === undefined
+            ? {}
+            : { replicationFactor: options.replicationFactor }),
+          ...durabilityFloor(options.replicationFactor ?? replicas, options.minInsyncReplicas),
+        }),
+      )
       if (topic.leaderless) {
         throw new AppError(
           'KAFKA_UNAVAILABLE',
