@@ -9,7 +9,6 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { isDeepStrictEqual } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   kafkaVersionFromEnv,
@@ -42,7 +41,7 @@ import {
   rulesOf,
   type Count,
 } from '../support/tramite-reference.js'
-import { uniqueName, waitFor } from '../support/wait-for.js'
+import { uniqueName, waitFor, waitForEqual } from '../support/wait-for.js'
 
 const rules = rulesOf(shippedRulesFile)
 
@@ -117,12 +116,9 @@ async function expectReference(
   const port = consumers.classifier.httpPort()!
   const counts = async () =>
     (await getJson(port, `/operations/${server}/tramites`)).body.counts as Count[] | undefined
-  await waitFor(async () => isDeepStrictEqual(await counts(), want), {
+  await waitForEqual(counts, want, {
     timeoutMs: 90_000,
     what: 'the classifier to count the reference',
-  }).catch(async (error: unknown) => {
-    expect(await counts()).toEqual(want)
-    throw error
   })
 }
 

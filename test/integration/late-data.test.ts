@@ -36,7 +36,7 @@ import {
   rulesOf,
   topicRecords,
 } from '../support/tramite-reference.js'
-import { uniqueName, waitFor } from '../support/wait-for.js'
+import { uniqueName, waitFor, waitForEqual } from '../support/wait-for.js'
 
 const TOKEN = 'canary-late-data-token-3b7e'
 const brokers = inject('kafkaBrokers')
@@ -222,13 +222,7 @@ describe('late upstream data (a feeling recognised after the first read)', () =>
     const reference = referenceSnapshot(latestEvents, server)
     const answersOf = (service: ConsumerService) => httpSnapshot(service.httpPort()!, server)
     const settle = (service: ConsumerService, what: string) =>
-      waitFor(async () => isDeepStrictEqual(await answersOf(service), reference), {
-        what,
-        timeoutMs: 60_000,
-      }).catch(async (error: unknown) => {
-        expect(await answersOf(service)).toEqual(reference)
-        throw error
-      })
+      waitForEqual(() => answersOf(service), reference, { what, timeoutMs: 60_000 })
     await settle(agg, 'the aggregator to answer the latest revisions')
     expect(agg.status().stats.corrected).toBeGreaterThan(0)
 
@@ -239,13 +233,7 @@ describe('late upstream data (a feeling recognised after the first read)', () =>
     const countsOf = async (service: TramiteClassifier) =>
       (await getJson(service.httpPort()!, `/operations/${server}/tramites`)).body.counts
     const settleCounts = (service: TramiteClassifier, what: string) =>
-      waitFor(async () => isDeepStrictEqual(await countsOf(service), counts), {
-        what,
-        timeoutMs: 60_000,
-      }).catch(async (error: unknown) => {
-        expect(await countsOf(service)).toEqual(counts)
-        throw error
-      })
+      waitForEqual(() => countsOf(service), counts, { what, timeoutMs: 60_000 })
     await settleCounts(cls, 'the classifier to count the latest revisions')
     const emitted = latest(await topicRecords(kafka, `${tramiteName}-output`, server))
     for (const [key, record] of complete) expect(emitted.get(key)).toEqual(record)

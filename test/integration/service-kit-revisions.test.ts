@@ -5,7 +5,6 @@
  * a duplicate; and every order of the revisions (across chunks, inside one chunk, reversed, a
  * rebuild from the topic) ends as the newest revision alone.
  */
-import { isDeepStrictEqual } from 'node:util'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { createKafkaClient, type Admin } from '@wolkvox-chat-stream/kafka'
 import { createLogger } from '@wolkvox-chat-stream/observability'
@@ -17,7 +16,7 @@ import {
 import { produceRaw } from '../support/chat-events.js'
 import { toyEnv } from '../support/toy-counter.js'
 import { createTopic } from '../support/topics.js'
-import { uniqueName, waitFor } from '../support/wait-for.js'
+import { uniqueName, waitFor, waitForEqual } from '../support/wait-for.js'
 
 const brokers = inject('kafkaBrokers')
 const redisUrl = inject('redisUrl')
@@ -88,13 +87,7 @@ describe('the service kit with revisions', () => {
     return service
   }
   const settle = (service: ConsumerService, want: Record<string, number>, what: string) =>
-    waitFor(async () => isDeepStrictEqual(await values(service.state), want), {
-      what,
-      timeoutMs: 30_000,
-    }).catch(async (error: unknown) => {
-      expect(await values(service.state)).toEqual(want)
-      throw error
-    })
+    waitForEqual(() => values(service.state), want, { what, timeoutMs: 30_000 })
 
   it('moves an event to its newer revision once; the same or an older revision changes nothing', async () => {
     const topic = uniqueName('kit-rev')

@@ -1,3 +1,6 @@
+import { isDeepStrictEqual } from 'node:util'
+import { expect } from 'vitest'
+
 /**
  * Polls `predicate` until it returns a truthy value (which is returned) or the time runs out.
  * Tests wait on observable state with this, never on fixed sleeps.
@@ -18,6 +21,23 @@ export async function waitFor<T>(
     await new Promise((resolve) => setTimeout(resolve, intervalMs))
   }
   throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`, { cause: last })
+}
+
+/**
+ * Waits until `read()` deep-equals `want`; on a timeout, fails with the difference of the last
+ * read (an `expect(...).toEqual` diff) rather than only the time it took.
+ */
+export async function waitForEqual<T>(
+  read: () => Promise<T>,
+  want: T,
+  options: { timeoutMs?: number; intervalMs?: number; what?: string } = {},
+): Promise<void> {
+  try {
+    await waitFor(async () => isDeepStrictEqual(await read(), want), options)
+  } catch (error) {
+    expect(await read(), options.what).toEqual(want)
+    throw error
+  }
 }
 
 /** A name unique to this test run, for topics, groups and keys. */

@@ -65,34 +65,48 @@ export function createRedisPublishedSet(options: {
         const hashes = dayList.map(revisionsKey).filter((k) => present.has(k))
         const legacy = dayList.map(legacyKey).filter((k) => present.has(k))
         let pending: readonly EventRevision[] = events
-        for (const key of hashes) {
-          if (pending.length === 0) break
-          const next: EventRevision[] = []
-          for (let i = 0; i < pending.length; i += BATCH) {
-            const batch = pending.slice(i, i + BATCH)
-            const remembered = await redis.hmget(key, ...batch.map((e) => e.eventId))
-            batch.forEach((event, j) => {
-              const revision = remembered[j]
-              if (revision === null || revision === undefined) next.push(event)
-              else if (revision !== event.revision) due.set(event.eventId, 'revised')
-            })
+        // Looks the pending events up in `keys`, newest day first; `seen` decides for an event found
+        // there (given what the key holds for it); the others stay pending for the next key.
+        const lookUp = async (
+          keys: readonly string[],
+          read: (key: string, ids: string[]) => Promise<unknown[]>,
+          seen: (event: EventRevision, held: unknown) => boolean,
+        ): Promise<void> => {
+          for (const key of keys) {
+            if (pending.length === 0) return
+            const next: EventRevision[] = []
+            for (let i = 0; i < pending.length; i += BATCH) {
+              const batch = pending.slice(i, i + BATCH)
+              const held = await read(
+                key,
+                batch.map((e) => e.eventId),
+              )
+              batch.forEach((event, j) => {
+                if (!seen(event, held[j])) next.push(event)
+              })
+            }
+            pending = next
           }
-          pending = next
         }
-        for (const key of legacy) {
-          if (pending.length === 0) break
-          const next: EventRevision[] = []
-          for (let i = 0; i < pending.length; i += BATCH) {
-            const batch = pending.slice(i, i + BATCH)
-            const member = await redis.smismember(key, ...batch.map((e) => e.eventId))
-            batch.forEach((event, j) => {
-              // Published by an earlier version: its revision is not known, so publish it again.
-              if (member[j] === 1) due.set(event.eventId, 'revised')
-              else next.push(event)
-            })
-          }
-          pending = next
-        }
+        await lookUp(
+          hashes,
+          (key, ids) => redis.hmget(key, ...ids),
+          (event, revision) => {
+            if (revision === null || revision === undefined) return false
+            if (revision !== event.revision) due.set(event.eventId, 'revised')
+            return true
+          },
+        )
+        await lookUp(
+          legacy,
+          (key, ids) => redis.smismember(key, ...ids),
+          (event, member) => {
+            if (member !== 1) return false
+            // Published by an earlier version: its revision is not known, so publish it again.
+            due.set(event.eventId, 'revised')
+            return true
+          },
+        )
         for (const event of pending) due.set(event.eventId, 'new')
       } catch (error) {
         throw toRedisError(error)
