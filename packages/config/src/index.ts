@@ -1,3 +1,3 @@
 export { parseDuration, formatDuration } from './duration.js'
-export { Secret, isSecret } from './secret.js'
+export { Secret, isSecret, readSecretFile } from './secret.js'
 export { EnvReader, readConfig, type Env, type ConfigProblem } from './env.js'

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs'
+
 const REDACTED = '[redacted]'
 const values = new WeakMap<Secret, string>()
 
@@ -34,4 +36,17 @@ export class Secret {
 /** True for a {@link Secret}. */
 export function isSecret(value: unknown): value is Secret {
   return value instanceof Secret
+}
+
+/**
+ * Reads a secret kept in a file (a token, a password, a private key): its content with surrounding
+ * whitespace trimmed, or an error text naming the file, never its content, when it cannot be used.
+ */
+export function readSecretFile(path: string): Secret | string {
+  try {
+    const value = readFileSync(path, 'utf8').trim()
+    return value === '' ? `${path} is empty` : new Secret(value)
+  } catch {
+    return `${path} cannot be read`
+  }
 }

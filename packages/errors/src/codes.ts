@@ -144,7 +144,18 @@ export const errorCodes = {
   },
   KAFKA_AUTH_FAILED: {
     retriable: false,
-    summary: 'Kafka refused the SASL credentials or the client lacks an ACL for the request.',
+    summary:
+      'Kafka refused the SASL credentials or mechanism (KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD or _FILE); the service stops at start.',
+  },
+  KAFKA_NOT_AUTHORIZED: {
+    retriable: false,
+    summary:
+      "The client's principal lacks an ACL for a topic, consumer group or the cluster; the message names it. README: Production Kafka lists each service's ACLs.",
+  },
+  KAFKA_TLS_FAILED: {
+    retriable: false,
+    summary:
+      "The TLS handshake with a broker failed: its certificate is not signed by KAFKA_SSL_CA_FILE's CA (or the system's), is expired or names another host, or the broker refused the client certificate (KAFKA_SSL_CERT_FILE, KAFKA_SSL_KEY_FILE).",
   },
   // consumer service kit: createConsumerService, its state in Redis, the operator commands
   // (packages/service-kit). Handlers throw CONSUMER_EVENT_REJECTED for an event they must refuse.

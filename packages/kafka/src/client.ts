@@ -7,7 +7,18 @@ export interface KafkaConnection {
   /** Bootstrap brokers, `host:port`. */
   brokers: readonly string[]
   clientId?: string
+  /** TLS to the brokers with the system's CAs, hostnames verified. Implied by {@link tls}. */
   ssl?: boolean
+  /**
+   * TLS material as PEM text: `ca` replaces the system's CAs (a private CA), `cert` and `key` are
+   * the client's certificate and key for mutual TLS. Hostname verification stays on.
+   */
+  tls?: {
+    ca?: string
+    cert?: string
+    /** Revealed only inside the TLS handshake. */
+    key?: string | Secret
+  }
   sasl?: {
     mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'
     username: string
@@ -56,6 +67,22 @@ function kafkaLevelFor(logger: Logger | undefined): logLevel {
   return logLevel.NOTHING
 }
 
+/** kafkajs's `ssl`: `false`, `true` (system CAs), or Node's TLS options for a private CA and mTLS. */
+function tlsOptions(connection: KafkaConnection): KafkaConfig['ssl'] {
+  const tls = connection.tls
+  if (!tls || (tls.ca === undefined && tls.cert === undefined && tls.key === undefined)) {
+    return connection.ssl ?? false
+  }
+  const key =
+    tls.key === undefined ? undefined : typeof tls.key === 'string' ? tls.key : tls.key.reveal()
+  return {
+    rejectUnauthorized: true,
+    ...(tls.ca === undefined ? {} : { ca: [tls.ca] }),
+    ...(tls.cert === undefined ? {} : { cert: tls.cert }),
+    ...(key === undefined ? {} : { key }),
+  }
+}
+
 /**
  * Builds the kafkajs client. The returned object is the raw kafkajs `Kafka`: services use the
  * adapter's helpers, while benchmarks use it directly as their baseline.
@@ -68,7 +95,7 @@ export function createKafkaClient(connection: KafkaConnection): Kafka {
   const config: KafkaConfig = {
     clientId: connection.clientId ?? 'wolkvox-chat-stream',
     brokers: [...connection.brokers],
-    ssl: connection.ssl ?? false,
+    ssl: tlsOptions(connection),
     connectionTimeout: connection.connectionTimeoutMs ?? 3_000,
     requestTimeout: connection.requestTimeoutMs ?? 30_000,
     logLevel: log ? kafkaLevelFor(connection.logger) : logLevel.NOTHING,

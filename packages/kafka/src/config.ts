@@ -1,4 +1,11 @@
-import { readConfig, type Env, type EnvReader, type Secret } from '@wolkvox-chat-stream/config'
+import { readFileSync } from 'node:fs'
+import {
+  readConfig,
+  readSecretFile,
+  type Env,
+  type EnvReader,
+  Secret,
+} from '@wolkvox-chat-stream/config'
 
 /** The Kafka part of a service's configuration (ARCHITECTURE.md: Configuration). */
 export interface KafkaSettings {
@@ -6,9 +13,23 @@ export interface KafkaSettings {
   brokers: string[]
   /** `KAFKA_CLIENT_ID`; the service name by default. */
   clientId: string
-  /** `KAFKA_SSL`: TLS to the brokers, certificates verified. */
+  /** `KAFKA_SSL`: TLS to the brokers, certificates verified; implied by any `KAFKA_SSL_*_FILE`. */
   ssl: boolean
-  /** `KAFKA_SASL_MECHANISM`, `KAFKA_SASL_USERNAME`, `KAFKA_SASL_PASSWORD`. */
+  /**
+   * `KAFKA_SSL_CA_FILE` (a private CA, PEM, replacing the system's), `KAFKA_SSL_CERT_FILE` and
+   * `KAFKA_SSL_KEY_FILE` (the client certificate and key for mutual TLS, PEM): read at start, the
+   * key kept as a secret. `files` names where each came from.
+   */
+  tls?: {
+    ca?: string
+    cert?: string
+    key?: Secret
+    files: { ca?: string; cert?: string; key?: string }
+  }
+  /**
+   * `KAFKA_SASL_MECHANISM`, `KAFKA_SASL_USERNAME`, and `KAFKA_SASL_PASSWORD` or
+   * `KAFKA_SASL_PASSWORD_FILE` (the password read from a file, trimmed).
+   */
   sasl?: {
     mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'
     username: string
@@ -26,6 +47,90 @@ export interface KafkaSettings {
 }
 
 const MECHANISMS = ['plain', 'scram-sha-256', 'scram-sha-512'] as const
+const PEM_CERT = /-----BEGIN CERTIFICATE-----/
+const PEM_KEY = /-----BEGIN (?:RSA |EC |ENCRYPTED )?PRIVATE KEY-----/
+
+/** A PEM file's text, or a problem reported on `name`; the text itself is never in a problem. */
+function readPem(
+  reader: EnvReader,
+  name: string,
+  path: string,
+  kind: 'certificate' | 'key',
+): string | undefined {
+  let text: string
+  try {
+    text = readFileSync(path, 'utf8')
+  } catch {
+    reader.report(name, `${path} cannot be read`)
+    return undefined
+  }
+  if (!(kind === 'certificate' ? PEM_CERT : PEM_KEY).test(text)) {
+    reader.report(
+      name,
+      kind === 'certificate'
+        ? `${path} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`
+        : `${path} holds no PEM private key (-----BEGIN PRIVATE KEY-----)`,
+    )
+    return undefined
+  }
+  if (kind === 'key' && /ENCRYPTED PRIVATE KEY|Proc-Type: 4,ENCRYPTED/.test(text)) {
+    reader.report(
+      name,
+      `${path} is an encrypted key; give the key unencrypted, in a file only the service can read`,
+    )
+    return undefined
+  }
+  return text
+}
+
+function readTls(reader: EnvReader): KafkaSettings['tls'] {
+  const files = {
+    ca: reader.string('KAFKA_SSL_CA_FILE'),
+    cert: reader.string('KAFKA_SSL_CERT_FILE'),
+    key: reader.string('KAFKA_SSL_KEY_FILE'),
+  }
+  if (files.ca === undefined && files.cert === undefined && files.key === undefined)
+    return undefined
+  if ((files.cert === undefined) !== (files.key === undefined)) {
+    const missing = files.cert === undefined ? 'KAFKA_SSL_CERT_FILE' : 'KAFKA_SSL_KEY_FILE'
+    reader.report(missing, 'is required with the other half of the client certificate (mutual TLS)')
+  }
+  const tls: NonNullable<KafkaSettings['tls']> = { files: {} }
+  if (files.ca !== undefined) {
+    tls.files.ca = files.ca
+    const ca = readPem(reader, 'KAFKA_SSL_CA_FILE', files.ca, 'certificate')
+    if (ca !== undefined) tls.ca = ca
+  }
+  if (files.cert !== undefined) {
+    tls.files.cert = files.cert
+    const cert = readPem(reader, 'KAFKA_SSL_CERT_FILE', files.cert, 'certificate')
+    if (cert !== undefined) tls.cert = cert
+  }
+  if (files.key !== undefined) {
+    tls.files.key = files.key
+    const key = readPem(reader, 'KAFKA_SSL_KEY_FILE', files.key, 'key')
+    if (key !== undefined) tls.key = new Secret(key)
+  }
+  return tls
+}
+
+function readPassword(reader: EnvReader): Secret | undefined {
+  const inline = reader.secret('KAFKA_SASL_PASSWORD')
+  const file = reader.string('KAFKA_SASL_PASSWORD_FILE')
+  if (inline !== undefined && file !== undefined) {
+    reader.report(
+      'KAFKA_SASL_PASSWORD_FILE',
+      'set only one of KAFKA_SASL_PASSWORD and KAFKA_SASL_PASSWORD_FILE',
+    )
+  }
+  if (inline !== undefined || file === undefined) return inline
+  const read = readSecretFile(file)
+  if (typeof read === 'string') {
+    reader.report('KAFKA_SASL_PASSWORD_FILE', read)
+    return undefined
+  }
+  return read
+}
 const BROKER = /^(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/
 
 /**
@@ -47,6 +152,12 @@ export function readKafkaSettings(reader: EnvReader, clientId: string): KafkaSet
     ssl: reader.boolean('KAFKA_SSL', false),
     createTopics: reader.boolean('KAFKA_CREATE_TOPICS', true),
   }
+  const tls = readTls(reader)
+  if (tls !== undefined) {
+    settings.tls = tls
+    // A CA or a client certificate only means anything over TLS.
+    settings.ssl = true
+  }
   const factor = reader.string('KAFKA_REPLICATION_FACTOR')
   if (factor !== undefined) {
     settings.replicationFactor = reader.integer('KAFKA_REPLICATION_FACTOR', 1, { min: 1, max: 32 })
@@ -64,7 +175,7 @@ export function readKafkaSettings(reader: EnvReader, clientId: string): KafkaSet
 
   const mechanismText = reader.string('KAFKA_SASL_MECHANISM')?.toLowerCase()
   const username = reader.string('KAFKA_SASL_USERNAME')
-  const password = reader.secret('KAFKA_SASL_PASSWORD')
+  const password = readPassword(reader)
   if (mechanismText === undefined) {
     if (username !== undefined || password !== undefined) {
       reader.report('KAFKA_SASL_MECHANISM', 'is required when a SASL username or password is set')
@@ -76,7 +187,9 @@ export function readKafkaSettings(reader: EnvReader, clientId: string): KafkaSet
     )
   } else {
     if (username === undefined) reader.report('KAFKA_SASL_USERNAME', `is required with SASL`)
-    if (password === undefined) reader.report('KAFKA_SASL_PASSWORD', `is required with SASL`)
+    if (password === undefined && reader.string('KAFKA_SASL_PASSWORD_FILE') === undefined) {
+      reader.report('KAFKA_SASL_PASSWORD', 'or KAFKA_SASL_PASSWORD_FILE is required with SASL')
+    }
     if (username !== undefined && password !== undefined) {
       settings.sasl = {
         mechanism: mechanismText as (typeof MECHANISMS)[number],

@@ -53,6 +53,8 @@ export interface RunBatchesOptions {
   eachBatchAutoResolve?: boolean
   /** Default 1. */
   partitionsConsumedConcurrently?: number
+  /** The consumer's group, named in a `KAFKA_NOT_AUTHORIZED` refusal. */
+  groupId?: string
   /** Told when the consumer crashes; `restart` says whether kafkajs restarts it by itself. */
   onCrash?: (error: AppError, restart: boolean) => void
 }
@@ -64,10 +66,14 @@ export interface RunBatchesOptions {
  * @throws AppError `KAFKA_UNAVAILABLE`, `KAFKA_AUTH_FAILED` or `KAFKA_REQUEST_FAILED`.
  */
 export async function runBatches(consumer: Consumer, options: RunBatchesOptions): Promise<void> {
+  const resource = {
+    topics: options.topics,
+    ...(options.groupId === undefined ? {} : { group: options.groupId }),
+  }
   if (options.onCrash) {
     const onCrash = options.onCrash
     consumer.on(consumer.events.CRASH, ({ payload }) => {
-      onCrash(toKafkaError(payload.error, 'Consuming'), payload.restart)
+      onCrash(toKafkaError(payload.error, 'Consuming', resource), payload.restart)
     })
   }
   try {
@@ -82,6 +88,6 @@ export async function runBatches(consumer: Consumer, options: RunBatchesOptions)
       eachBatch: options.eachBatch,
     })
   } catch (error) {
-    throw toKafkaError(error, `Starting a consumer of ${options.topics.join(', ')}`)
+    throw toKafkaError(error, `Starting a consumer of ${options.topics.join(', ')}`, resource)
   }
 }

@@ -43,7 +43,38 @@ describe('toKafkaError', () => {
     ['unknown topic', protocol('UNKNOWN_TOPIC_OR_PARTITION', true), 'KAFKA_UNAVAILABLE', true],
     ['record too large', protocol('MESSAGE_TOO_LARGE', false), 'KAFKA_RECORD_TOO_LARGE', false],
     ['batch too large', protocol('RECORD_LIST_TOO_LARGE', false), 'KAFKA_RECORD_TOO_LARGE', false],
-    ['ACL', protocol('TOPIC_AUTHORIZATION_FAILED', false), 'KAFKA_AUTH_FAILED', false],
+    ['ACL', protocol('TOPIC_AUTHORIZATION_FAILED', false), 'KAFKA_NOT_AUTHORIZED', false],
+    ['group ACL', protocol('GROUP_AUTHORIZATION_FAILED', false), 'KAFKA_NOT_AUTHORIZED', false],
+    [
+      'an untrusted broker certificate',
+      new KafkaJSNumberOfRetriesExceeded(
+        new KafkaJSConnectionError(
+          'Connection error: self-signed certificate in certificate chain',
+          {
+            code: 'SELF_SIGNED_CERT_IN_CHAIN',
+          },
+        ),
+        { retryCount: 5, retryTime: 100 },
+      ),
+      'KAFKA_TLS_FAILED',
+      false,
+    ],
+    [
+      'a certificate for another host',
+      new KafkaJSConnectionError('Connection error: Hostname/IP does not match', {
+        code: 'ERR_TLS_CERT_ALTNAME_INVALID',
+      }),
+      'KAFKA_TLS_FAILED',
+      false,
+    ],
+    [
+      'the broker wants a client certificate',
+      new KafkaJSConnectionError('Connection error: certificate required', {
+        code: 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED',
+      }),
+      'KAFKA_TLS_FAILED',
+      false,
+    ],
     [
       'SASL',
       new (KafkaJSSASLAuthenticationError as unknown as new (m: string) => Error)(
@@ -75,5 +106,37 @@ describe('toKafkaError', () => {
     )
     const own = new AppError('KAFKA_TOPIC_MISMATCH', 'x')
     expect(toKafkaError(own)).toBe(own)
+  })
+
+  it('names the topics or the group an ACL is missing on', () => {
+    const topic = toKafkaError(
+      protocol('TOPIC_AUTHORIZATION_FAILED', false),
+      'Producing 5 records',
+      {
+        topics: ['wolkvox.chat.message.v1'],
+      },
+    )
+    expect(topic.message).toContain('refused on topic wolkvox.chat.message.v1')
+    expect(topic.details).toMatchObject({ resource: 'topic', topics: ['wolkvox.chat.message.v1'] })
+    const group = toKafkaError(protocol('GROUP_AUTHORIZATION_FAILED', false), 'Consuming', {
+      topics: ['in'],
+      group: 'sentiment-aggregator',
+    })
+    expect(group.message).toContain('refused on consumer group sentiment-aggregator')
+    // kafkajs's create-topics errors carry their topic.
+    const created = Object.assign(protocol('TOPIC_AUTHORIZATION_FAILED', false), { topic: 't1' })
+    expect(
+      toKafkaError(created, 'Provisioning topics', { topics: ['t1', 't2'] }).message,
+    ).toContain('refused on topic t1 ')
+  })
+
+  it('says what to check for a refused password and a failed handshake', () => {
+    const sasl = toKafkaError(
+      new (KafkaJSSASLAuthenticationError as unknown as new (m: string) => Error)('SASL failed'),
+    )
+    expect(sasl.message).toContain('KAFKA_SASL_PASSWORD_FILE')
+    const tls = toKafkaError(new KafkaJSConnectionError('x', { code: 'SELF_SIGNED_CERT_IN_CHAIN' }))
+    expect(tls.message).toContain('KAFKA_SSL_CA_FILE')
+    expect(tls.details).toMatchObject({ code: 'SELF_SIGNED_CERT_IN_CHAIN' })
   })
 })

@@ -265,7 +265,9 @@ export function createEventProducer(
           short = await shortOf(topicMessages, metadata)
           written.push(...metadata)
         } catch (error) {
-          throw toKafkaError(error, `Producing ${chunk.length} records`)
+          throw toKafkaError(error, `Producing ${chunk.length} records`, {
+            topics: [...byTopic.keys()],
+          })
         }
         if (short.length > 0) {
           throw new AppError(

@@ -367,7 +367,7 @@ export async function provisionTopics(
     }
     return { created, verified: present.map((spec) => spec.name) }
   } catch (error) {
-    throw toKafkaError(error, 'Provisioning topics')
+    throw toKafkaError(error, 'Provisioning topics', { topics: specs.map((s) => s.name) })
   } finally {
     await admin.disconnect().catch(() => undefined)
   }

@@ -64,7 +64,7 @@ export async function readTopicToEnd(
     })
     return out
   } catch (error) {
-    throw toKafkaError(error, `reading ${topic}`)
+    throw toKafkaError(error, `reading ${topic}`, { topics: [topic] })
   } finally {
     await consumer.disconnect().catch(() => undefined)
     await admin.deleteGroups([groupId]).catch(() => undefined)

@@ -1331,6 +1331,7 @@ export function createConsumerService<T>(options: ConsumerServiceOptions<T>): Co
         try {
           await runBatches(attempt, {
             topics: [input],
+            groupId: name,
             fromBeginning: true,
             eachBatchAutoResolve: false,
             partitionsConsumedConcurrently: config.partitionsConcurrently,

@@ -1,5 +1,4 @@
-import { readFileSync } from 'node:fs'
-import { Secret, type Env } from '@wolkvox-chat-stream/config'
+import { readSecretFile, Secret, type Env } from '@wolkvox-chat-stream/config'
 import { reportsManagerUrl } from '@wolkvox-chat-stream/wolkvox-client'
 import { isValidZone } from './local-time.js'
 import { parseTimeInput } from './time-input.js'
@@ -31,14 +30,7 @@ const SERVER = /^[0-9]{1,6}$/
 const FIELDS = ['server', 'tokenEnv', 'tokenFile', 'timeZone', 'start', 'baseUrl', 'dailyQuota']
 
 /** Reads a token file: its content, trimmed; an error text when it cannot be used. */
-export function readTokenFile(path: string): Secret | string {
-  try {
-    const value = readFileSync(path, 'utf8').trim()
-    return value === '' ? `${path} is empty` : new Secret(value)
-  } catch {
-    return `${path} cannot be read`
-  }
-}
+export const readTokenFile = readSecretFile
 
 /** Checks a base URL the way the client will; an error text when it is refused. */
 export function baseUrlProblem(server: string, baseUrl: string): string | undefined {

@@ -150,10 +150,7 @@ export async function createPollerRuntime(
   registry: MetricsRegistry,
 ): Promise<PollerRuntime> {
   const kafka = createKafkaClient({
-    brokers: config.kafka.brokers,
-    clientId: config.kafka.clientId,
-    ssl: config.kafka.ssl,
-    ...(config.kafka.sasl ? { sasl: config.kafka.sasl } : {}),
+    ...config.kafka,
     log: kafkaLogToLogger(logger.child({ component: 'kafkajs' })),
   })
   await provisionTopics(kafka, productTopics, provisionOptionsOf(config.kafka, logger))
