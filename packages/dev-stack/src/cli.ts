@@ -1,16 +1,31 @@
+import { dirname } from 'node:path'
 import { isAppError } from '@wolkvox-chat-stream/errors'
 import { isAlive } from './process-registry.js'
 import { kafkaVersionFromEnv } from './jars.js'
-import { brokersFromArgs } from './kafka-cluster.js'
-import { readStackState, stackDown, stackUp } from './stack.js'
+import { brokersFromArgs, secureFromArgs } from './kafka-cluster.js'
+import { readStackState, stackDown, stackKafkaEnv, stackUp, type StackState } from './stack.js'
 
 /*
- * `npm run stack:up [-- --brokers N]` / `npm run stack:down` / `... cli.ts status`.
- * `--brokers 3` (or `KAFKA_NODES=3`) starts a three-node KRaft cluster instead of one broker.
+ * `npm run stack:up [-- --brokers N] [--secure]` / `npm run stack:down` / `... cli.ts status`.
+ * `--brokers 3` (or `KAFKA_NODES=3`) starts a three-node KRaft cluster instead of one broker;
+ * `--secure` (or `KAFKA_SECURE=true`) secures it (TLS, mutual TLS, SCRAM-SHA-512, ACLs) and prints
+ * the poller's variables, its password as a file path.
  * The variables go to stdout (so `eval "$(npm run -s stack:up)"` works); progress goes to stderr.
  */
 const progress = (line: string): void => {
   process.stderr.write(`${line}\n`)
+}
+
+/** `value` as one shell word: as is when plain, else in single quotes. */
+const shellWord = (value: string): string =>
+  /^[A-Za-z0-9_./:,@%+=-]*$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`
+
+/** The stack's variables for the poller, as `NAME=value` lines. */
+function variables(state: StackState): string {
+  const env = { ...stackKafkaEnv(state, 'poller'), REDIS_URL: state.redisUrl }
+  return Object.entries(env)
+    .map(([name, value]) => `${name}=${shellWord(value)}\n`)
+    .join('')
 }
 
 async function main(command: string | undefined, args: readonly string[]): Promise<number> {
@@ -20,10 +35,17 @@ async function main(command: string | undefined, args: readonly string[]): Promi
         redisUrl: process.env.REDIS_URL,
         kafkaVersion: kafkaVersionFromEnv(),
         brokers: brokersFromArgs(args, process.env),
+        secure: secureFromArgs(args, process.env),
         onProgress: progress,
       })
       if (state.reused) progress('The local stack is already running.')
-      process.stdout.write(`KAFKA_BROKERS=${state.kafkaBrokers}\nREDIS_URL=${state.redisUrl}\n`)
+      process.stdout.write(variables(state))
+      if (state.kafka.security) {
+        progress(
+          `Secured: the variables above are the poller's (SCRAM user poller; its password is in KAFKA_SASL_PASSWORD_FILE). ` +
+            `Users: ${state.kafka.security.users.join(', ')}; password files in ${dirname(state.kafka.security.passwordFiles.admin ?? '')}.`,
+        )
+      }
       progress('Stop it with: npm run stack:down')
       return 0
     }
@@ -48,7 +70,7 @@ async function main(command: string | undefined, args: readonly string[]): Promi
       const pids = state.kafka.nodes?.map((n) => n.pid) ?? [state.kafka.pid]
       const down = state.kafka.nodes?.filter((n) => !isAlive(n.pid)).map((n) => n.nodeId) ?? []
       const up = pids.some(isAlive)
-      process.stdout.write(`KAFKA_BROKERS=${state.kafkaBrokers}\nREDIS_URL=${state.redisUrl}\n`)
+      process.stdout.write(variables(state))
       progress(
         !up
           ? 'The recorded broker is not running; run stack:down then stack:up.'
@@ -59,7 +81,7 @@ async function main(command: string | undefined, args: readonly string[]): Promi
       return up ? 0 : 1
     }
     default:
-      progress('Usage: stack up [--brokers N] | down | status')
+      progress('Usage: stack up [--brokers N] [--secure] | down | status')
       return 2
   }
 }

@@ -8,10 +8,13 @@ export {
 } from './prerequisites.js'
 export { ensureKafkaJars, DEFAULT_KAFKA_VERSION, kafkaMajor, kafkaVersionFromEnv } from './jars.js'
 export {
+  securedNodeProperties,
+  serverProperties,
   startKafkaBroker,
   type KafkaBroker,
   type KafkaBrokerOptions,
   type KafkaNodeIdentity,
+  type KafkaNodeSecurity,
   type LocalKafka,
   type StopSignal,
 } from './kafka-broker.js'
@@ -20,11 +23,37 @@ export {
   CLUSTER_PROBE_TOPIC,
   clusterProperties,
   kafkaNodesFromEnv,
+  kafkaSecureFromEnv,
   MAX_CLUSTER_NODES,
+  secureFromArgs,
   startKafkaCluster,
   type KafkaCluster,
   type KafkaClusterOptions,
+  type KafkaClusterSecurity,
 } from './kafka-cluster.js'
+export {
+  ADMIN_USER,
+  CLIENT_CERT_CN,
+  NODE_CERT_CN,
+  NODE_PRINCIPAL,
+  PRODUCT_USERS,
+  clientEnv,
+  createClusterTls,
+  type ClusterTls,
+} from './kafka-security.js'
+export {
+  aclEntries,
+  consumerServiceAcls,
+  grantAcls,
+  pollerAcls,
+  productAcls,
+  READER_GROUP_PREFIX,
+  renderAclTable,
+  type AclEntry,
+  type AclGrant,
+  type AclOperationName,
+  type PrincipalAcls,
+} from './kafka-acls.js'
 export { startRedisServer, type RedisServer, type RedisServerOptions } from './redis-server.js'
 export {
   cleanupOrphans,
@@ -38,6 +67,8 @@ export {
   stackUp,
   stackDown,
   readStackState,
+  stackKafkaEnv,
   type PrivateStack,
+  type StackSecurity,
   type StackState,
 } from './stack.js'

@@ -45,6 +45,12 @@ export interface KafkaBrokerOptions {
   /** Extra `server.properties` entries; they override the single-node defaults. */
   properties?: Record<string, string | number | boolean>
   /**
+   * Secured mode (see `kafka-security.ts`): TLS everywhere, SCRAM-SHA-512 on the client listener,
+   * ACLs enforced, and the SCRAM users written at format time. Such a node needs a `ready` that
+   * connects as a user; the default readiness check connects without credentials.
+   */
+  security?: KafkaNodeSecurity
+  /**
    * This node's place in a cluster (see `kafka-cluster.ts`). Omitted: a cluster of one, node 1,
    * its own controller, a random cluster id.
    */
@@ -72,6 +78,27 @@ export interface KafkaNodeIdentity {
   clusterId: string
   /** Every controller of the quorum, this node included when it is one. */
   voters: readonly { nodeId: number; controllerPort: number }[]
+}
+
+/**
+ * What a secured node needs: its TLS stores (PKCS12) and the SCRAM-SHA-512 users. The client
+ * listener is `SASL_SSL` (SCRAM-SHA-512 with a client certificate required) and carries the
+ * inter-broker traffic as `admin`; the controller listener is `SSL` with a client certificate
+ * required, where the nodes are `User:CN=<node certificate's CN>`.
+ */
+export interface KafkaNodeSecurity {
+  /** PKCS12 keystore with the node's key and certificate chain. */
+  keystoreFile: string
+  /** PKCS12 truststore with the private CA. */
+  truststoreFile: string
+  /** The password of both stores (they live in `server.properties`, as any broker's do). */
+  storePassword: string
+  /** The node certificate's principal on the controller listener: `User:CN=…`. */
+  nodePrincipal: string
+  /** The SCRAM user the nodes talk to each other as; a super user. */
+  adminUser: string
+  /** SCRAM-SHA-512 credentials written into the metadata at format time; `adminUser` among them. */
+  scramUsers: readonly { name: string; password: string }[]
 }
 
 /** How a running node is stopped: SIGTERM is a controlled shutdown, SIGKILL a crash. */
@@ -128,15 +155,66 @@ export function newClusterId(): string {
 }
 
 /**
+ * The listener, TLS, SASL and authorization entries of a secured node (see
+ * {@link KafkaNodeSecurity}): `SASL_SSL` for clients and between brokers, `SSL` for the
+ * controllers, hostnames verified both ways, `StandardAuthorizer` with no access without an ACL
+ * except for the super users (`admin` and the nodes).
+ * @throws AppError `DEV_STACK_BROKER_START_FAILED` when `adminUser` has no SCRAM credential.
+ */
+export function securedNodeProperties(options: {
+  port: number
+  controllerPort: number
+  security: KafkaNodeSecurity
+}): Record<string, string> {
+  const { security } = options
+  const admin = security.scramUsers.find((u) => u.name === security.adminUser)
+  if (!admin) {
+    throw new AppError(
+      'DEV_STACK_BROKER_START_FAILED',
+      `The secured node has no SCRAM credential for its inter-broker user ${security.adminUser}`,
+      { retriable: false },
+    )
+  }
+  return {
+    listeners: `SASL_SSL://127.0.0.1:${options.port},CONTROLLER://127.0.0.1:${options.controllerPort}`,
+    'advertised.listeners': `SASL_SSL://127.0.0.1:${options.port}`,
+    'inter.broker.listener.name': 'SASL_SSL',
+    'listener.security.protocol.map': 'CONTROLLER:SSL,SASL_SSL:SASL_SSL',
+    'ssl.keystore.type': 'PKCS12',
+    'ssl.keystore.location': security.keystoreFile,
+    'ssl.keystore.password': security.storePassword,
+    'ssl.key.password': security.storePassword,
+    'ssl.truststore.type': 'PKCS12',
+    'ssl.truststore.location': security.truststoreFile,
+    'ssl.truststore.password': security.storePassword,
+    // The default, stated: the nodes check each other's certificate against 127.0.0.1.
+    'ssl.endpoint.identification.algorithm': 'https',
+    // Mutual TLS on both listeners (for SASL_SSL only the listener's own setting counts, KIP-684).
+    'listener.name.sasl_ssl.ssl.client.auth': 'required',
+    'listener.name.controller.ssl.client.auth': 'required',
+    'sasl.enabled.mechanisms': 'SCRAM-SHA-512',
+    'sasl.mechanism.inter.broker.protocol': 'SCRAM-SHA-512',
+    'listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config':
+      `org.apache.kafka.common.security.scram.ScramLoginModule required ` +
+      `username="${admin.name}" password="${admin.password}";`,
+    'authorizer.class.name': 'org.apache.kafka.metadata.authorizer.StandardAuthorizer',
+    'super.users': `User:${security.adminUser};${security.nodePrincipal}`,
+    'allow.everyone.if.no.acl.found': 'false',
+  }
+}
+
+/**
  * The `server.properties` of one combined broker+controller node. Without `node`, a cluster of
- * one: every internal topic with one replica. `extra` overrides any entry (a cluster sets its
- * replication factors there).
+ * one: every internal topic with one replica. With `security`, the listeners of
+ * {@link securedNodeProperties} instead of plaintext. `extra` overrides any entry (a cluster sets
+ * its replication factors there).
  */
 export function serverProperties(options: {
   port: number
   controllerPort: number
   dataDir: string
   node?: Pick<KafkaNodeIdentity, 'nodeId' | 'voters'>
+  security?: KafkaNodeSecurity
   extra?: Record<string, string | number | boolean>
 }): string {
   const nodeId = options.node?.nodeId ?? 1
@@ -169,6 +247,13 @@ export function serverProperties(options: {
     'message.max.bytes': MAX_RECORD_BYTES + 1024 * 1024,
     'replica.fetch.max.bytes': MAX_RECORD_BYTES + 1024 * 1024,
     'num.partitions': 1,
+    ...(options.security
+      ? securedNodeProperties({
+          port: options.port,
+          controllerPort: options.controllerPort,
+          security: options.security,
+        })
+      : {}),
     ...options.extra,
   }
   return `${Object.entries(settings)
@@ -212,6 +297,13 @@ function loggingConfig(
       '',
     ].join('\n'),
   }
+}
+
+/** `text` with every occurrence of each of `secrets` replaced by `[redacted]`. */
+export function redact(text: string, secrets: readonly string[]): string {
+  let out = text
+  for (const secret of secrets) if (secret !== '') out = out.split(secret).join('[redacted]')
+  return out
 }
 
 /** Runs a short java command (the storage format) and resolves with its exit code and output. */
@@ -282,12 +374,18 @@ export async function startKafkaBroker(options: KafkaBrokerOptions = {}): Promis
       controllerPort,
       dataDir,
       ...(options.node ? { node: options.node } : {}),
+      ...(options.security ? { security: options.security } : {}),
       extra: options.properties ?? {},
     }),
   )
   const logging = loggingConfig(version, logFile)
   writeFileSync(join(workDir, logging.file), logging.text)
 
+  // Never in a message: the SCRAM passwords and the stores' password.
+  const secrets = [
+    ...(options.security?.scramUsers ?? []).map((u) => u.password),
+    ...(options.security ? [options.security.storePassword] : []),
+  ]
   const classpath = `${libs}/*`
   const marker = `-Dwolkvox.devstack=${id}`
   const format = await runJava(
@@ -301,13 +399,19 @@ export async function startKafkaBroker(options: KafkaBrokerOptions = {}): Promis
       '-c',
       propertiesFile,
       '--ignore-formatted',
+      // The users' SCRAM credentials go into the bootstrap metadata (KIP-900): no node can
+      // authenticate another before the cluster runs, so they cannot be added later.
+      ...(options.security?.scramUsers ?? []).flatMap((user) => [
+        '--add-scram',
+        `SCRAM-SHA-512=[name=${user.name},password=${user.password}]`,
+      ]),
     ],
     120_000,
   )
   if (format.code !== 0) {
     throw new AppError(
       'DEV_STACK_BROKER_START_FAILED',
-      `Formatting the storage of Kafka node ${nodeId} failed:\n${format.text.trim().slice(-2_000)}`,
+      `Formatting the storage of Kafka node ${nodeId} failed:\n${redact(format.text.trim().slice(-2_000), secrets)}`,
     )
   }
 
@@ -370,7 +474,7 @@ export async function startKafkaBroker(options: KafkaBrokerOptions = {}): Promis
       throw new AppError(
         'DEV_STACK_BROKER_START_FAILED',
         `Kafka ${version} node ${nodeId} on ${brokers} ${exited.signal.aborted ? 'exited' : 'did not become ready'}; ` +
-          `see ${logFile}\n${tail(logFile, 15)}\n${tail(stdoutFile, 10)}`,
+          `see ${logFile}\n${redact(`${tail(logFile, 15)}\n${tail(stdoutFile, 10)}`, secrets)}`,
         { cause: error },
       )
     } finally {

@@ -7,21 +7,32 @@
  * should run dedicated controllers; nothing here depends on the choice beyond the properties.
  */
 import { randomBytes } from 'node:crypto'
-import { mkdirSync, rmSync } from 'node:fs'
+import { mkdirSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { readConfig, type Env } from '@wolkvox-chat-stream/config'
 import { AppError } from '@wolkvox-chat-stream/errors'
-import { createKafkaClient, type Admin } from '@wolkvox-chat-stream/kafka'
+import { createKafkaClient, type Admin, type KafkaConnection } from '@wolkvox-chat-stream/kafka'
 import { tail } from './child.js'
 import { ensureKafkaJars, kafkaVersionFromEnv } from './jars.js'
 import {
   newClusterId,
   startKafkaBroker,
   type KafkaBroker,
+  redact,
   type KafkaNodeIdentity,
+  type KafkaNodeSecurity,
   type LocalKafka,
   type StopSignal,
 } from './kafka-broker.js'
+import {
+  ADMIN_USER,
+  NODE_PRINCIPAL,
+  clientConnection,
+  clientEnv,
+  clusterUsers,
+  createClusterTls,
+  writeUserPasswords,
+} from './kafka-security.js'
 import { devStackHome } from './paths.js'
 import { freePort, isPortFree } from './ports.js'
 import { assertPrerequisites } from './prerequisites.js'
@@ -39,6 +50,20 @@ export function kafkaNodesFromEnv(env: Env = process.env): number {
   return readConfig(env, (r) => ({
     nodes: r.integer('KAFKA_NODES', 1, { min: 1, max: MAX_CLUSTER_NODES }),
   })).nodes
+}
+
+/**
+ * `KAFKA_SECURE`: whether a locally started cluster is secured (TLS from a private CA, mutual TLS,
+ * SCRAM-SHA-512 users and ACLs; see {@link KafkaClusterOptions.secure}). Default false.
+ * @throws AppError `CONFIG_INVALID` when it is not a boolean.
+ */
+export function kafkaSecureFromEnv(env: Env = process.env): boolean {
+  return readConfig(env, (r) => ({ secure: r.boolean('KAFKA_SECURE', false) })).secure
+}
+
+/** `--secure` among `args`, else `KAFKA_SECURE`. */
+export function secureFromArgs(args: readonly string[], env: Env = process.env): boolean {
+  return args.includes('--secure') || kafkaSecureFromEnv(env)
 }
 
 /**
@@ -81,7 +106,51 @@ export interface KafkaClusterOptions {
   home?: string
   /** Extra `server.properties` entries for every node, over {@link clusterProperties}. */
   properties?: Record<string, string | number | boolean>
+  /**
+   * Secured, as a managed cluster looks from a client (default false): TLS from a private CA made
+   * at start (`openssl`), mutual TLS required, SCRAM-SHA-512 users created at format time
+   * (`admin`, a super user, and the product's users), and ACLs enforced with no access without
+   * one. The cluster's own checks connect as `admin`. See {@link KafkaCluster.security}.
+   */
+  secure?: boolean
+  /** SCRAM users besides `admin` and the product's (`poller`, `sentiment-aggregator`, `tramite-classifier`). */
+  users?: readonly string[]
   onProgress?: (line: string) => void
+}
+
+/**
+ * How a client reaches a secured cluster. Every file is under the cluster's `workDir` and goes
+ * with it at `stop()`; private keys and passwords are 0600. No password is in this object.
+ */
+export interface KafkaClusterSecurity {
+  /** The private CA's certificate (PEM), the only one the nodes' certificate chains to. */
+  readonly caFile: string
+  /** The client certificate (PEM, CN=wolkvox-client) every user presents: mutual TLS is required. */
+  readonly clientCertFile: string
+  /** Its private key (PEM, 0600). */
+  readonly clientKeyFile: string
+  /** The SCRAM-SHA-512 users: `admin` (a super user), the product's users, then the extra ones. */
+  readonly users: readonly string[]
+  /** The nodes' principal on the controller listener, `User:CN=wolkvox-kafka-node` (a super user). */
+  readonly nodePrincipal: string
+  /**
+   * The file holding `user`'s password (0600, no trailing newline).
+   * @throws RangeError for a user the cluster does not have.
+   */
+  passwordFile(user: string): string
+  /**
+   * A connection as `user`: the private CA, the client certificate and key, SCRAM-SHA-512 with the
+   * password (key and password as `Secret`s).
+   * @throws RangeError for a user the cluster does not have.
+   */
+  connection(user: string): KafkaConnection
+  /**
+   * The variables a service reads to connect as `user`: `KAFKA_BROKERS`, `KAFKA_SSL=true`,
+   * `KAFKA_SSL_CA_FILE`, `KAFKA_SSL_CERT_FILE`, `KAFKA_SSL_KEY_FILE`,
+   * `KAFKA_SASL_MECHANISM=scram-sha-512`, `KAFKA_SASL_USERNAME`, `KAFKA_SASL_PASSWORD_FILE`.
+   * @throws RangeError for a user the cluster does not have.
+   */
+  env(user: string): Record<string, string>
 }
 
 /** A running local KRaft cluster. Its nodes can be stopped and started one by one. */
@@ -95,6 +164,8 @@ export interface KafkaCluster extends LocalKafka {
   readonly replicationFactor: number
   /** `min.insync.replicas`: 2 when the replication factor is 3 or more, else 1. */
   readonly minInsyncReplicas: number
+  /** Present when started with `secure: true`: how clients connect (every connection needs it). */
+  readonly security?: KafkaClusterSecurity
   /**
    * The node with this `node.id`.
    * @throws AppError `DEV_STACK_BROKER_START_FAILED` when there is none.
@@ -140,9 +211,9 @@ export function clusterProperties(nodes: number): Record<string, number> {
 const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
 /** An admin client that fails fast (the callers loop), connected; the caller disconnects it. */
-async function probeAdmin(brokers: readonly string[]): Promise<Admin> {
+async function probeAdmin(connection: KafkaConnection): Promise<Admin> {
   const admin = createKafkaClient({
-    brokers,
+    ...connection,
     clientId: 'wolkvox-cluster-probe',
     connectionTimeoutMs: 1_000,
     requestTimeoutMs: 5_000,
@@ -175,8 +246,8 @@ async function retryUntil(
 }
 
 /** A node is ready once it answers on its own port and the cluster's metadata lists it. */
-async function nodeListed(brokers: string, nodeId: number): Promise<void> {
-  const admin = await probeAdmin([brokers])
+async function nodeListed(connection: KafkaConnection, nodeId: number): Promise<void> {
+  const admin = await probeAdmin(connection)
   try {
     const cluster = await admin.describeCluster()
     if (!cluster.brokers.some((b) => b.nodeId === nodeId)) {
@@ -211,8 +282,8 @@ async function shortPartitions(
  * The cluster is ready when `describeCluster` lists every node and a probe topic with one replica
  * on each node (one partition per node, so every node leads one) has a full ISR.
  */
-async function clusterReady(brokers: readonly string[], nodes: number): Promise<void> {
-  const admin = await probeAdmin(brokers)
+async function clusterReady(connection: KafkaConnection, nodes: number): Promise<void> {
+  const admin = await probeAdmin(connection)
   try {
     const cluster = await admin.describeCluster()
     if (cluster.brokers.length !== nodes) {
@@ -231,6 +302,79 @@ async function clusterReady(brokers: readonly string[], nodes: number): Promise<
     }
   } finally {
     await admin.disconnect().catch(() => undefined)
+  }
+}
+
+/** A secured cluster's material: what the nodes get, what clients get, and what is never printed. */
+interface Secured {
+  node: KafkaNodeSecurity
+  /** Every password, for redacting what is shown of the nodes' logs. */
+  secrets: string[]
+  /** The client side, without the brokers yet (for the start's own messages). */
+  security: Pick<KafkaClusterSecurity, 'caFile' | 'users'> & {
+    connection(user: string): KafkaConnection
+  }
+  /** The client side for these brokers. */
+  bind(brokers: readonly string[]): KafkaClusterSecurity
+}
+
+/**
+ * Makes a secured cluster's TLS under `<workDir>/tls` and its users' passwords under
+ * `<workDir>/secrets` (see `kafka-security.ts`).
+ */
+async function secureCluster(workDir: string, extraUsers: readonly string[]): Promise<Secured> {
+  const users = clusterUsers(extraUsers)
+  const tls = await createClusterTls(join(workDir, 'tls'))
+  const files = writeUserPasswords(join(workDir, 'secrets'), users)
+  const passwordFile = (user: string): string => {
+    const file = files.get(user)
+    if (file === undefined) {
+      throw new RangeError(`The cluster has no SCRAM user "${user}" (it has ${users.join(', ')})`)
+    }
+    return file
+  }
+  const passwords = users.map((name) => ({
+    name,
+    password: readFileSync(passwordFile(name), 'utf8'),
+  }))
+  const connection = (brokers: readonly string[], user: string): KafkaConnection =>
+    clientConnection({
+      brokers,
+      caFile: tls.caFile,
+      clientCertFile: tls.clientCertFile,
+      clientKeyFile: tls.clientKeyFile,
+      user,
+      passwordFile: passwordFile(user),
+    })
+  return {
+    node: {
+      keystoreFile: tls.keystoreFile,
+      truststoreFile: tls.truststoreFile,
+      storePassword: tls.storePassword,
+      nodePrincipal: NODE_PRINCIPAL,
+      adminUser: ADMIN_USER,
+      scramUsers: passwords,
+    },
+    secrets: [tls.storePassword, ...passwords.map((p) => p.password)],
+    security: { caFile: tls.caFile, users, connection: (user) => connection([], user) },
+    bind: (brokers) => ({
+      caFile: tls.caFile,
+      clientCertFile: tls.clientCertFile,
+      clientKeyFile: tls.clientKeyFile,
+      users,
+      nodePrincipal: NODE_PRINCIPAL,
+      passwordFile,
+      connection: (user) => connection(brokers, user),
+      env: (user) =>
+        clientEnv({
+          brokers: brokers.join(','),
+          caFile: tls.caFile,
+          clientCertFile: tls.clientCertFile,
+          clientKeyFile: tls.clientKeyFile,
+          user,
+          passwordFile: passwordFile(user),
+        }),
+    }),
   }
 }
 
@@ -282,7 +426,7 @@ export async function startKafkaCluster(options: KafkaClusterOptions = {}): Prom
   const home = options.home ?? devStackHome()
   const version = options.version ?? kafkaVersionFromEnv()
   const readyTimeoutMs = options.readyTimeoutMs ?? 180_000
-  assertPrerequisites(['java'])
+  assertPrerequisites(options.secure ? ['java', 'openssl', 'keytool'] : ['java'])
   cleanupOrphans(home)
   // Fetched once here: several nodes fetching at once would share one staging folder.
   await ensureKafkaJars({ home, version, onProgress: options.onProgress })
@@ -300,6 +444,22 @@ export async function startKafkaCluster(options: KafkaClusterOptions = {}): Prom
   const properties = { ...clusterProperties(count), ...options.properties }
   const brokerList = ports.map((p) => `127.0.0.1:${p.port}`)
 
+  let secured: Secured | undefined
+  if (options.secure) {
+    try {
+      secured = await secureCluster(workDir, options.users ?? [])
+    } catch (error) {
+      rmSync(workDir, { recursive: true, force: true })
+      throw error
+    }
+    options.onProgress?.(
+      `Secured: TLS from a private CA (${secured.security.caFile}), SCRAM-SHA-512 users ${secured.security.users.join(', ')}`,
+    )
+  }
+  /** How the cluster's own checks connect: as `admin` when secured. */
+  const probeConnection = (brokers: readonly string[]): KafkaConnection =>
+    secured ? { ...secured.security.connection(ADMIN_USER), brokers } : { brokers }
+
   // Every node at once: none is ready before a quorum of controllers is up.
   const started = await Promise.allSettled(
     ports.map((p, i) => {
@@ -315,10 +475,15 @@ export async function startKafkaCluster(options: KafkaClusterOptions = {}): Prom
         detached: options.detached ?? false,
         ownProcessGroup: options.ownProcessGroup ?? false,
         properties,
+        ...(secured ? { security: secured.node } : {}),
         node: identity,
         workDir: join(workDir, `node-${identity.nodeId}`),
         ready: ({ brokers, timeoutMs, signal }) =>
-          retryUntil(() => nodeListed(brokers, identity.nodeId), timeoutMs, signal),
+          retryUntil(
+            () => nodeListed(probeConnection([brokers]), identity.nodeId),
+            timeoutMs,
+            signal,
+          ),
       })
     }),
   )
@@ -332,14 +497,14 @@ export async function startKafkaCluster(options: KafkaClusterOptions = {}): Prom
     throw failed.reason
   }
   try {
-    await retryUntil(() => clusterReady(brokerList, count), readyTimeoutMs)
+    await retryUntil(() => clusterReady(probeConnection(brokerList), count), readyTimeoutMs)
   } catch (error) {
     await stopAll('SIGKILL')
     throw new AppError(
       'DEV_STACK_BROKER_START_FAILED',
       `The ${count}-node Kafka ${version} cluster at ${brokerList.join(',')} did not become ready ` +
         `(${error instanceof Error ? error.message : String(error)}); see ${nodes[0]!.logFile}\n` +
-        tail(nodes[0]!.logFile, 15),
+        redact(tail(nodes[0]!.logFile, 15), secured?.secrets ?? []),
       { cause: error },
     )
   }
@@ -369,7 +534,7 @@ export async function startKafkaCluster(options: KafkaClusterOptions = {}): Prom
     const begun = Date.now()
     await Promise.all(nodes.filter((n) => !n.running()).map((n) => n.start()))
     try {
-      await retryUntil(() => clusterReady(brokerList, count), readyTimeoutMs)
+      await retryUntil(() => clusterReady(probeConnection(brokerList), count), readyTimeoutMs)
     } catch (error) {
       throw new AppError(
         'DEV_STACK_BROKER_START_FAILED',
@@ -390,6 +555,7 @@ export async function startKafkaCluster(options: KafkaClusterOptions = {}): Prom
     logFile: nodes[0]!.logFile,
     replicationFactor,
     minInsyncReplicas: replicationFactor >= 3 ? 2 : 1,
+    ...(secured ? { security: secured.bind(brokerList) } : {}),
     pid: () => nodes.find((n) => n.running())?.pid() ?? -1,
     pids: () => nodes.flatMap((n) => n.pids()),
     readyMs: () => lastReadyMs,
@@ -402,7 +568,7 @@ export async function startKafkaCluster(options: KafkaClusterOptions = {}): Prom
       const deadline = Date.now() + timeoutMs
       while (Date.now() < deadline) {
         try {
-          const admin = await probeAdmin(brokerList)
+          const admin = await probeAdmin(probeConnection(brokerList))
           try {
             short = await shortPartitions(admin, topics)
           } finally {

@@ -7,7 +7,7 @@ describe('prerequisites', () => {
   it('names every missing program and how to install it, in one error', () => {
     let caught: unknown
     try {
-      assertPrerequisites(['java', 'maven', 'redis-server'], empty)
+      assertPrerequisites(['java', 'maven', 'redis-server', 'openssl', 'keytool'], empty)
     } catch (error) {
       caught = error
     }
@@ -16,10 +16,12 @@ describe('prerequisites', () => {
     expect(message).toContain('Java 17 or newer')
     expect(message).toContain('apt-get install maven')
     expect(message).toContain('apt-get install redis-server')
+    expect(message).toContain('OpenSSL (makes the private CA')
+    expect(message).toContain("Java's keytool")
   })
 
   it('finds what this machine has', () => {
-    expect(findMissingPrerequisites(['java', 'redis-server'])).toEqual([])
+    expect(findMissingPrerequisites(['java', 'redis-server', 'openssl', 'keytool'])).toEqual([])
     expect(javaMajorVersion()).toBeGreaterThanOrEqual(17)
     expect(javaMajorVersion(empty)).toBeNull()
   })

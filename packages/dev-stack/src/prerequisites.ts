@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process'
 import { AppError } from '@wolkvox-chat-stream/errors'
 
 /** A program the dev stack runs. */
-export type Prerequisite = 'java' | 'maven' | 'redis-server'
+export type Prerequisite = 'java' | 'maven' | 'redis-server' | 'openssl' | 'keytool'
 
 const HINTS: Record<Prerequisite, { what: string; install: string }> = {
   java: {
@@ -17,6 +17,22 @@ const HINTS: Record<Prerequisite, { what: string; install: string }> = {
     what: 'redis-server (a private Redis for tests and the local stack)',
     install: 'sudo apt-get install redis-server   (macOS: brew install redis)',
   },
+  openssl: {
+    what: 'OpenSSL (makes the private CA and certificates of a secured cluster)',
+    install: 'sudo apt-get install openssl   (macOS: brew install openssl@3)',
+  },
+  keytool: {
+    what: "Java's keytool (writes a secured cluster's truststore; it comes with the JRE)",
+    install: 'sudo apt-get install openjdk-17-jre-headless   (macOS: brew install openjdk@17)',
+  },
+}
+
+/** The command that answers with status 0 when each program (other than Java) is installed. */
+const PROBES: Record<Exclude<Prerequisite, 'java'>, [string, string[]]> = {
+  maven: ['mvn', ['-v']],
+  'redis-server': ['redis-server', ['--version']],
+  openssl: ['openssl', ['version']],
+  keytool: ['keytool', ['-help']],
 }
 
 function run(
@@ -50,9 +66,7 @@ export function findMissingPrerequisites(
       const major = javaMajorVersion(env)
       if (major === null) missing.push({ name, found: 'not found on PATH' })
       else if (major < 17) missing.push({ name, found: `found Java ${major}` })
-    } else if (name === 'maven') {
-      if (!run('mvn', ['-v'], env).ok) missing.push({ name, found: 'not found on PATH' })
-    } else if (!run('redis-server', ['--version'], env).ok) {
+    } else if (!run(...PROBES[name], env).ok) {
       missing.push({ name, found: 'not found on PATH' })
     }
   }

@@ -1,8 +1,12 @@
 import { existsSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { AppError } from '@wolkvox-chat-stream/errors'
+import { dlqTopic, productTopics } from '@wolkvox-chat-stream/events'
+import { createKafkaClient, provisionTopics } from '@wolkvox-chat-stream/kafka'
 import { pingRedis } from '@wolkvox-chat-stream/redis'
 import { terminate } from './child.js'
+import { grantAcls, productAcls } from './kafka-acls.js'
+import { ADMIN_USER, clientEnv } from './kafka-security.js'
 import { startKafkaBroker, type KafkaBrokerOptions, type LocalKafka } from './kafka-broker.js'
 import { startKafkaCluster, type KafkaCluster, type KafkaClusterOptions } from './kafka-cluster.js'
 import { devStackHome } from './paths.js'
@@ -13,7 +17,10 @@ import { startRedisServer, type RedisServer } from './redis-server.js'
 /** A Kafka (one broker or a cluster) and a Redis for one test run (private, on free ports, removed by `stop`). */
 export interface PrivateStack {
   kafka: LocalKafka
-  /** The same Kafka as a cluster, when it has more than one node. */
+  /**
+   * The same Kafka as a cluster, when it has more than one node or is secured (then
+   * `cluster.security` says how to connect).
+   */
   cluster?: KafkaCluster
   redis: RedisServer
   kafkaBrokers: string
@@ -23,13 +30,14 @@ export interface PrivateStack {
 
 /**
  * Starts a private Kafka and a private redis-server on free ports, both at once: a single broker
- * (`kafka`), or a cluster when `cluster.nodes` is more than 1. Nothing is left running on failure.
+ * (`kafka`), or a cluster when `cluster.nodes` is more than 1 or `cluster.secure` is set (a
+ * secured Kafka is always a cluster, of one node if asked). Nothing is left running on failure.
  */
 export async function startPrivateStack(
   options: { kafka?: KafkaBrokerOptions; cluster?: KafkaClusterOptions; home?: string } = {},
 ): Promise<PrivateStack> {
   const home = options.home ?? devStackHome()
-  const clustered = (options.cluster?.nodes ?? 1) > 1
+  const clustered = (options.cluster?.nodes ?? 1) > 1 || options.cluster?.secure === true
   const [kafka, redis] = await Promise.allSettled([
     clustered
       ? startKafkaCluster({ home, ...options.cluster })
@@ -63,10 +71,38 @@ export interface StackState {
     workDir: string
     version: string
     nodes?: { nodeId: number; pid: number; brokers: string }[]
+    /** Present for a secured cluster: what a client needs (files and users; never a password). */
+    security?: StackSecurity
   }
   /** Present only when stack:up started its own redis-server. */
   redis?: { pid: number; workDir: string }
   startedAt: string
+}
+
+/** How a client reaches the secured cluster of `stack:up --secure`. */
+export interface StackSecurity {
+  caFile: string
+  clientCertFile: string
+  clientKeyFile: string
+  /** The SCRAM-SHA-512 users: `admin`, `poller`, `sentiment-aggregator`, `tramite-classifier`. */
+  users: string[]
+  /** Each user's password file (0600). */
+  passwordFiles: Record<string, string>
+}
+
+/**
+ * The variables a service exports to connect to the stack's secured cluster as `user` (the
+ * password as a file path), or the plain `KAFKA_BROKERS` when the stack is not secured.
+ * @throws RangeError for a user the stack's cluster does not have.
+ */
+export function stackKafkaEnv(state: StackState, user = 'poller'): Record<string, string> {
+  const security = state.kafka.security
+  if (!security) return { KAFKA_BROKERS: state.kafkaBrokers }
+  const passwordFile = security.passwordFiles[user]
+  if (passwordFile === undefined) {
+    throw new RangeError(`The stack's cluster has no SCRAM user "${user}"`)
+  }
+  return clientEnv({ brokers: state.kafkaBrokers, ...security, user, passwordFile })
 }
 
 const stateFile = (home: string): string => join(home, 'stack.json')
@@ -89,14 +125,21 @@ export interface StackUpOptions {
   kafkaVersion?: string
   /** Kafka nodes: 1 (default) a single broker, more a cluster (see `kafka-cluster.ts`). */
   brokers?: number
+  /**
+   * A secured cluster (`startKafkaCluster({ secure: true })`, even of one node): the product
+   * topics are then provisioned as `admin` and the product principals' ACLs granted.
+   */
+  secure?: boolean
   onProgress?: (line: string) => void
 }
 
 /**
- * Starts the local Kafka broker (port 9092 when free), or with `brokers` > 1 a cluster (ports
- * 9092, 9093… when free), and, unless `redisUrl` answers, a redis-server (6379 when free), all
- * detached so they outlive the command. Idempotent: a stack already up is reported, not started
- * twice (whatever `brokers` says; `stack:down` first to change it).
+ * Starts the local Kafka broker (port 9092 when free), or with `brokers` > 1 (or `secure`) a
+ * cluster (ports 9092, 9093… when free), and, unless `redisUrl` answers, a redis-server (6379 when
+ * free), all detached so they outlive the command. A secured cluster gets the product topics
+ * (and the consumer services' dead-letter topics), provisioned as `admin`, and the ACLs of
+ * `productAcls()`. Idempotent: a stack already up is reported, not started twice (whatever
+ * `brokers` and `secure` say; `stack:down` first to change it).
  */
 export async function stackUp(
   options: StackUpOptions = {},
@@ -122,15 +165,16 @@ export async function stackUp(
     progress(`Started redis-server at ${url}`)
   }
   const nodes = options.brokers ?? 1
+  const secure = options.secure ?? false
   let kafka: LocalKafka
   let cluster: KafkaCluster | undefined
   try {
-    if (nodes > 1) {
+    if (nodes > 1 || secure) {
       const ports: (number | undefined)[] = []
       for (let i = 0; i < nodes; i++)
         ports.push((await isPortFree(9092 + i)) ? 9092 + i : undefined)
       progress(
-        `Starting a ${nodes}-node Kafka ${options.kafkaVersion ?? ''} cluster (about 20-60 s)…`.replace(
+        `Starting a ${secure ? 'secured ' : ''}${nodes}-node Kafka ${options.kafkaVersion ?? ''} cluster (about 20-60 s)…`.replace(
           '  ',
           ' ',
         ),
@@ -141,9 +185,18 @@ export async function stackUp(
         ports,
         version: options.kafkaVersion,
         detached: true,
+        secure,
         onProgress: progress,
       })
       kafka = cluster
+      if (cluster.security) {
+        try {
+          await secureProductSetup(cluster, progress)
+        } catch (error) {
+          await cluster.stop()
+          throw error
+        }
+      }
     } else {
       const port = (await isPortFree(9092)) ? 9092 : undefined
       const controllerPort = (await isPortFree(9093)) ? 9093 : undefined
@@ -167,8 +220,9 @@ export async function stackUp(
     throw error
   }
   progress(
-    `Kafka ${kafka.version} ${cluster ? `(${nodes} nodes, replication factor ${cluster.replicationFactor}, min.insync.replicas ${cluster.minInsyncReplicas}) ` : ''}ready at ${kafka.brokers} in ${(kafka.readyMs() / 1000).toFixed(1)} s (log: ${kafka.logFile})`,
+    `Kafka ${kafka.version} ${cluster ? `(${secure ? 'secured, ' : ''}${nodes} node${nodes === 1 ? '' : 's'}, replication factor ${cluster.replicationFactor}, min.insync.replicas ${cluster.minInsyncReplicas}) ` : ''}ready at ${kafka.brokers} in ${(kafka.readyMs() / 1000).toFixed(1)} s (log: ${kafka.logFile})`,
   )
+  const security = cluster?.security
   const state: StackState = {
     kafkaBrokers: kafka.brokers,
     redisUrl: url,
@@ -185,6 +239,19 @@ export async function stackUp(
             })),
           }
         : {}),
+      ...(security
+        ? {
+            security: {
+              caFile: security.caFile,
+              clientCertFile: security.clientCertFile,
+              clientKeyFile: security.clientKeyFile,
+              users: [...security.users],
+              passwordFiles: Object.fromEntries(
+                security.users.map((user) => [user, security.passwordFile(user)]),
+              ),
+            },
+          }
+        : {}),
     },
     ...(redis ? { redis: { pid: redis.pid(), workDir: redis.workDir } } : {}),
     startedAt: new Date().toISOString(),
@@ -192,6 +259,27 @@ export async function stackUp(
   mkdirSync(home, { recursive: true })
   writeFileSync(stateFile(home), `${JSON.stringify(state, null, 2)}\n`)
   return { ...state, reused: false }
+}
+
+/**
+ * A secured cluster made ready for the product: the product topics and the consumer services'
+ * dead-letter topics provisioned as `admin` (the services then only verify them), and the ACLs of
+ * {@link productAcls} granted.
+ */
+async function secureProductSetup(
+  cluster: KafkaCluster,
+  progress: (line: string) => void,
+): Promise<void> {
+  const admin = cluster.security!.connection(ADMIN_USER)
+  const specs = [...productTopics, dlqTopic('sentiment-aggregator'), dlqTopic('tramite-classifier')]
+  await provisionTopics(createKafkaClient({ ...admin, clientId: 'wolkvox-stack-up' }), specs, {
+    create: true,
+  })
+  const acls = productAcls()
+  await grantAcls(admin, acls)
+  progress(
+    `Provisioned ${specs.length} topics as ${ADMIN_USER}; granted the ACLs of ${acls.map((a) => a.principal).join(', ')}`,
+  )
 }
 
 /**

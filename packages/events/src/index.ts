@@ -61,6 +61,7 @@ export {
   dlqHeaders,
   dlqTopic,
   productTopics,
+  pollerTopics,
   topicKeys,
   topics,
   type TopicSpec,

@@ -72,6 +72,17 @@ export const topics = {
 /** The topics every deployment provisions (the per-group dead-letter topics come with their groups). */
 export const productTopics: readonly TopicSpec[] = Object.values(topics)
 
+/**
+ * The topics the poller writes, and provisions or verifies at start: chat messages, its checkpoints
+ * and its dead letters. The consumers' output topics are their own (a principal of a secured
+ * cluster sees only what its ACLs allow).
+ */
+export const pollerTopics: readonly TopicSpec[] = [
+  topics.chatMessage,
+  topics.pollerCheckpoint,
+  topics.pollerDlq,
+]
+
 const GROUP = /^[a-z0-9][a-z0-9-]*$/
 
 /**

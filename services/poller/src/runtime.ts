@@ -1,5 +1,5 @@
 import { AppError, isAppError } from '@wolkvox-chat-stream/errors'
-import { productTopics } from '@wolkvox-chat-stream/events'
+import { pollerTopics } from '@wolkvox-chat-stream/events'
 import {
   createEventProducer,
   createKafkaClient,
@@ -153,7 +153,7 @@ export async function createPollerRuntime(
     ...config.kafka,
     log: kafkaLogToLogger(logger.child({ component: 'kafkajs' })),
   })
-  await provisionTopics(kafka, productTopics, provisionOptionsOf(config.kafka, logger))
+  await provisionTopics(kafka, pollerTopics, provisionOptionsOf(config.kafka, logger))
   const producer = createEventProducer(kafka)
   await producer.connect()
   const lockRedis = createRedis(config.redisUrl, { role: 'lock', name: 'poller-lock', logger })
