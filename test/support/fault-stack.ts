@@ -13,7 +13,12 @@ import {
   type RedisServer,
 } from '@wolkvox-chat-stream/dev-stack'
 import { productTopics } from '@wolkvox-chat-stream/events'
-import { createKafkaClient, provisionTopics, type Kafka } from '@wolkvox-chat-stream/kafka'
+import {
+  createKafkaClient,
+  provisionTopics,
+  type Kafka,
+  type KafkaConnection,
+} from '@wolkvox-chat-stream/kafka'
 
 /** A private Kafka and redis-server for one fault test file. */
 export interface FaultStack {
@@ -31,23 +36,37 @@ export interface FaultStack {
   /** Every node's address. */
   bootstrap: string[]
   redisUrl: string
-  /** A client on the broker, for the test's own reads and admin calls. */
+  /** A client on the broker, for the test's own reads and admin calls (the `admin` user when secured). */
   kafka: Kafka
+  /** How the test's own clients connect: plain, or as the `admin` user of a secured cluster. */
+  connection: KafkaConnection
   stop(): Promise<void>
 }
 
 /**
  * Starts a private Kafka and redis-server, and provisions the contract's topics. `nodes` (default
- * `KAFKA_NODES`, else 1) above 1 starts a KRaft cluster of that many nodes.
+ * `KAFKA_NODES`, else 1) above 1 starts a KRaft cluster of that many nodes; `secure` starts it
+ * secured (TLS, mutual TLS, SCRAM users, ACLs: see `startKafkaCluster`), the topics provisioned by
+ * its `admin` user, and no ACL granted yet.
  */
-export async function startFaultStack(options: { nodes?: number } = {}): Promise<FaultStack> {
+export async function startFaultStack(
+  options: { nodes?: number; secure?: boolean; users?: string[] } = {},
+): Promise<FaultStack> {
   const version = kafkaVersionFromEnv()
   const stack = await startPrivateStack({
     kafka: { version },
-    cluster: { version, nodes: options.nodes ?? kafkaNodesFromEnv() },
+    cluster: {
+      version,
+      nodes: options.nodes ?? kafkaNodesFromEnv(),
+      ...(options.secure ? { secure: true, users: options.users ?? [] } : {}),
+    },
   })
   const bootstrap = stack.kafkaBrokers.split(',')
-  const kafka = createKafkaClient({ brokers: bootstrap, clientId: 'fault-test' })
+  const security = stack.cluster?.security
+  const connection: KafkaConnection = security
+    ? { ...security.connection('admin'), clientId: 'fault-test' }
+    : { brokers: bootstrap, clientId: 'fault-test' }
+  const kafka = createKafkaClient(connection)
   try {
     await provisionTopics(kafka, productTopics, { create: true })
   } catch (error) {
@@ -62,6 +81,7 @@ export async function startFaultStack(options: { nodes?: number } = {}): Promise
     bootstrap,
     redisUrl: stack.redisUrl,
     kafka,
+    connection,
     stop: () => stack.stop(),
   }
 }

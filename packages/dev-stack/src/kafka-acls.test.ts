@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
 import kafkajs from 'kafkajs'
 import { describe, expect, it } from 'vitest'
 import {
@@ -154,5 +156,24 @@ describe('aclEntries', () => {
       '| `User:poller` | topic `wolkvox.chat.message.v1` | CREATE, DESCRIBE, DESCRIBE_CONFIGS, WRITE |',
     )
     expect(table).toContain('| `User:poller` | group `wolkvox-reader-`* | READ, DELETE |')
+  })
+})
+
+describe('the README ACL table', () => {
+  it('is the table of productAcls() (run `npm run docs` after changing an ACL)', () => {
+    const readme = readFileSync(
+      fileURLToPath(new URL('../../../README.md', import.meta.url)),
+      'utf8',
+    )
+    const between = readme
+      .split('<!-- kafka-acls:start -->')[1]
+      ?.split('<!-- kafka-acls:end -->')[0]
+    // Prettier pads Markdown tables; compare cells, not spacing.
+    const cells = (table: string | undefined): string =>
+      (table ?? '')
+        .trim()
+        .replace(/ *\| */g, '|')
+        .replace(/-{3,}/g, '---')
+    expect(cells(between)).toBe(cells(renderAclTable(productAcls())))
   })
 })

@@ -373,6 +373,7 @@ async function secureCluster(workDir: string, extraUsers: readonly string[]): Pr
           clientKeyFile: tls.clientKeyFile,
           user,
           passwordFile: passwordFile(user),
+          replicationFactor: Math.min(3, brokers.length),
         }),
     }),
   }

@@ -130,9 +130,11 @@ describe('secured mode’s users, variables and switches', () => {
         clientKeyFile: '/t/client-key.pem',
         user: 'poller',
         passwordFile: '/s/poller.password',
+        replicationFactor: 3,
       }),
     ).toEqual({
       KAFKA_BROKERS: 'b1:1,b2:2',
+      KAFKA_REPLICATION_FACTOR: '3',
       KAFKA_SSL: 'true',
       KAFKA_SSL_CA_FILE: '/t/ca.pem',
       KAFKA_SSL_CERT_FILE: '/t/client.pem',

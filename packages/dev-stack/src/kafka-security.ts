@@ -98,9 +98,15 @@ export function clientEnv(options: {
   clientKeyFile: string
   user: string
   passwordFile: string
+  /**
+   * The cluster's replication factor, for topics a service creates: a principal with CREATE on its
+   * topics but no DESCRIBE_CONFIGS on the cluster cannot read the brokers' default.
+   */
+  replicationFactor: number
 }): Record<string, string> {
   return {
     KAFKA_BROKERS: options.brokers,
+    KAFKA_REPLICATION_FACTOR: String(options.replicationFactor),
     KAFKA_SSL: 'true',
     KAFKA_SSL_CA_FILE: options.caFile,
     KAFKA_SSL_CERT_FILE: options.clientCertFile,

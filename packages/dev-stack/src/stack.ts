@@ -102,7 +102,13 @@ export function stackKafkaEnv(state: StackState, user = 'poller'): Record<string
   if (passwordFile === undefined) {
     throw new RangeError(`The stack's cluster has no SCRAM user "${user}"`)
   }
-  return clientEnv({ brokers: state.kafkaBrokers, ...security, user, passwordFile })
+  return clientEnv({
+    brokers: state.kafkaBrokers,
+    ...security,
+    user,
+    passwordFile,
+    replicationFactor: Math.min(3, state.kafka.nodes?.length ?? 1),
+  })
 }
 
 const stateFile = (home: string): string => join(home, 'stack.json')

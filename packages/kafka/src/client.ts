@@ -29,6 +29,8 @@ export interface KafkaConnection {
   log?: (entry: KafkaLogEntry) => void
   /** Routes kafkajs's log records to the project logger (see {@link kafkaLogToLogger}). */
   logger?: Logger
+  /** kafkajs's log level when `log` is given without `logger` (default `info`). */
+  logLevel?: KafkaLogEntry['level']
   connectionTimeoutMs?: number
   requestTimeoutMs?: number
 }
@@ -58,8 +60,15 @@ export function kafkaLogToLogger(logger: Logger): (entry: KafkaLogEntry) => void
   }
 }
 
-function kafkaLevelFor(logger: Logger | undefined): logLevel {
-  if (!logger) return logLevel.INFO
+const LEVEL_OF: Record<KafkaLogEntry['level'], logLevel> = {
+  error: logLevel.ERROR,
+  warn: logLevel.WARN,
+  info: logLevel.INFO,
+  debug: logLevel.DEBUG,
+}
+
+function kafkaLevelFor(logger: Logger | undefined, level?: KafkaLogEntry['level']): logLevel {
+  if (!logger) return LEVEL_OF[level ?? 'info']
   if (logger.isLevelEnabled('debug')) return logLevel.DEBUG
   if (logger.isLevelEnabled('info')) return logLevel.INFO
   if (logger.isLevelEnabled('warn')) return logLevel.WARN
@@ -98,7 +107,7 @@ export function createKafkaClient(connection: KafkaConnection): Kafka {
     ssl: tlsOptions(connection),
     connectionTimeout: connection.connectionTimeoutMs ?? 3_000,
     requestTimeout: connection.requestTimeoutMs ?? 30_000,
-    logLevel: log ? kafkaLevelFor(connection.logger) : logLevel.NOTHING,
+    logLevel: log ? kafkaLevelFor(connection.logger, connection.logLevel) : logLevel.NOTHING,
     logCreator: () => (entry: LogEntry) => {
       if (!log) return
       // kafkajs adds its own timestamp and logger name; the project logger has both.

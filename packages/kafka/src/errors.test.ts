@@ -125,6 +125,14 @@ describe('toKafkaError', () => {
     expect(group.message).toContain('refused on consumer group sentiment-aggregator')
     // kafkajs's create-topics errors carry their topic.
     const created = Object.assign(protocol('TOPIC_AUTHORIZATION_FAILED', false), { topic: 't1' })
+    const both = Object.assign(new Error('aggregate'), {
+      name: 'KafkaJSAggregateError',
+      errors: [
+        created,
+        Object.assign(protocol('TOPIC_AUTHORIZATION_FAILED', false), { topic: 't2' }),
+      ],
+    })
+    expect(toKafkaError(both, 'Provisioning topics').message).toContain('refused on topics t1, t2 ')
     expect(
       toKafkaError(created, 'Provisioning topics', { topics: ['t1', 't2'] }).message,
     ).toContain('refused on topic t1 ')

@@ -102,9 +102,34 @@ export interface KafkaResource {
   group?: string
 }
 
-function refusedResource(kind: string, root: KafkaJsLike, resource: KafkaResource): string {
+/** The topics named by per-topic errors under `error` (kafkajs aggregates one per topic). */
+function topicsIn(error: unknown, type: string | undefined): string[] {
+  const found = new Set<string>()
+  const visit = (e: unknown, depth: number): void => {
+    if (depth > 5 || e === null || typeof e !== 'object') return
+    const like = e as KafkaJsLike
+    if (typeof like.topic === 'string' && like.type === type) found.add(like.topic)
+    for (const inner of like.errors ?? []) visit(inner, depth + 1)
+    visit(like.cause, depth + 1)
+    visit(like.originalError, depth + 1)
+  }
+  visit(error, 0)
+  return [...found]
+}
+
+function refusedResource(
+  kind: string,
+  root: KafkaJsLike,
+  resource: KafkaResource,
+  named: readonly string[],
+): string {
   if (kind === 'topic') {
-    const topics = typeof root.topic === 'string' ? [root.topic] : (resource.topics ?? [])
+    const topics =
+      named.length > 0
+        ? named
+        : typeof root.topic === 'string'
+          ? [root.topic]
+          : (resource.topics ?? [])
     if (topics.length > 0) return `${topics.length > 1 ? 'topics' : 'topic'} ${topics.join(', ')}`
   }
   if (kind === 'consumer group' && resource.group) return `consumer group ${resource.group}`
@@ -151,10 +176,10 @@ export function toKafkaError(
   }
   const kind = type === undefined ? undefined : NOT_AUTHORIZED[type]
   if (kind !== undefined) {
-    const on = refusedResource(kind, root, resource)
+    const on = refusedResource(kind, root, resource, topicsIn(error, type))
     return new AppError(
       'KAFKA_NOT_AUTHORIZED',
-      `${what} was refused on ${on} (${type}): the client's principal lacks an ACL for it; grant it (README: Production Kafka)`,
+      `${what} was refused on ${on} (${type}): the client's principal lacks the ACL; grant it (README: Production Kafka)`,
       {
         cause: error,
         details: {

@@ -6,7 +6,8 @@ export {
 } from './client.js'
 export { waitForKafka, type WaitForKafkaOptions } from './ready.js'
 export { readKafkaConfig, readKafkaSettings, type KafkaSettings } from './config.js'
-export { toKafkaError } from './errors.js'
+export { toKafkaError, type KafkaResource } from './errors.js'
+export { assertGroupAccess } from './group-access.js'
 export {
   DEFAULT_MAX_RECORD_BYTES,
   chunkRecords,

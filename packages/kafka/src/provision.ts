@@ -213,6 +213,31 @@ async function brokerReplicationFactor(admin: Admin): Promise<number> {
   return Math.min(Number(value ?? 1) || 1, cluster.brokers.length)
 }
 
+/**
+ * {@link brokerReplicationFactor} for creating `missing`. A principal that may not read the
+ * brokers' configuration (DESCRIBE_CONFIGS on the cluster) is told which topics it found missing:
+ * on a cluster with ACLs they may exist and only be invisible to it.
+ */
+async function defaultReplicationFactor(
+  admin: Admin,
+  missing: readonly TopicSpec[],
+): Promise<number> {
+  try {
+    return await brokerReplicationFactor(admin)
+  } catch (error) {
+    const mapped = toKafkaError(error, 'Reading default.replication.factor')
+    if (mapped.code !== 'KAFKA_NOT_AUTHORIZED') throw mapped
+    const names = missing.map((spec) => spec.name)
+    throw new AppError(
+      'KAFKA_NOT_AUTHORIZED',
+      `Provisioning topics: ${names.length > 1 ? 'topics' : 'topic'} ${names.join(', ')} ${names.length > 1 ? 'are' : 'is'} missing, or not visible to this principal (it needs DESCRIBE on each); ` +
+        `creating them needs CREATE on each and the brokers' default.replication.factor, which this principal may not read (DESCRIBE_CONFIGS on the cluster): ` +
+        'grant the ACLs (README: Production Kafka), or set KAFKA_REPLICATION_FACTOR',
+      { cause: error, details: { resource: 'topic', topics: names } },
+    )
+  }
+}
+
 async function observe(admin: Admin, names: string[]): Promise<Map<string, ObservedTopic>> {
   const metadata = await admin.fetchTopicMetadata({ topics: names })
   const described = await admin.describeConfigs({
@@ -297,7 +322,8 @@ export async function provisionTopics(
         mismatches.push({ topic: spec.name, setting: 'exists', expected: 'yes', actual: 'missing' })
       }
     } else if (missing.length > 0) {
-      const replicationFactor = options.replicationFactor ?? (await brokerReplicationFactor(admin))
+      const replicationFactor =
+        options.replicationFactor ?? (await defaultReplicationFactor(admin, missing))
       const minInsync = minInsyncFor(replicationFactor, options.minInsyncReplicas)
       const madeNow = await admin.createTopics({
         waitForLeaders: false,

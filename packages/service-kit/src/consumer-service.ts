@@ -3,6 +3,7 @@ import { decodeChatMessage, dlqTopic, type ChatMessage } from '@wolkvox-chat-str
 import {
   createConsumer,
   createEventProducer,
+  assertGroupAccess,
   createKafkaClient,
   provisionTopics,
   runBatches,
@@ -1315,6 +1316,8 @@ export function createConsumerService<T>(options: ConsumerServiceOptions<T>): Co
       const dlqProducer = createEventProducer(client)
       producer = dlqProducer
       await retrying(() => dlqProducer.connect(), retryOptions())
+      // A group the principal may not use would otherwise look like a cluster that is away.
+      await assertGroupAccess(config.kafka, name, [input])
 
       await retrying(async () => {
         const attempt = createConsumer(client, {
