@@ -9,7 +9,7 @@ import { afterAll, beforeAll, expect } from 'vitest'
 import { freePort } from '@wolkvox-chat-stream/dev-stack'
 import { createLogger } from '@wolkvox-chat-stream/observability'
 import { createSentimentAggregator } from '@wolkvox-chat-stream/sentiment-aggregator'
-import type { ConsumerService } from '@wolkvox-chat-stream/service-kit'
+import type { ConsumerHooks, ConsumerService } from '@wolkvox-chat-stream/service-kit'
 import {
   startSimulator,
   type RunningSimulator,
@@ -46,11 +46,32 @@ export async function startAggregator(
   stack: Pick<FaultStack, 'brokers' | 'redisUrl'>,
   options: { name?: string; outputTopic?: string; env?: Record<string, string> } = {},
 ): Promise<ConsumerService> {
+  return startTestAggregator(stack, options)
+}
+
+/**
+ * {@link startAggregator} with the kit's hooks: `afterStateStored` is told of every chunk stored,
+ * so a test can act at a known point of the consumption (a fault in the middle of a drain).
+ */
+export async function startHookedAggregator(
+  stack: Pick<FaultStack, 'brokers' | 'redisUrl'>,
+  hooks: ConsumerHooks,
+  options: { name?: string; env?: Record<string, string> } = {},
+): Promise<ConsumerService> {
+  return startTestAggregator(stack, options, hooks)
+}
+
+async function startTestAggregator(
+  stack: Pick<FaultStack, 'brokers' | 'redisUrl'>,
+  options: { name?: string; outputTopic?: string; env?: Record<string, string> },
+  hooks?: ConsumerHooks,
+): Promise<ConsumerService> {
   const lines: string[] = []
   const name = options.name ?? uniqueName('sentiment')
   const service = createSentimentAggregator({
     name,
     ...(options.outputTopic ? { outputTopic: options.outputTopic } : {}),
+    ...(hooks ? { hooks } : {}),
     logger: createLogger({ name, level: 'warn', stream: { write: (line) => lines.push(line) } }),
     env: {
       KAFKA_BROKERS: stack.brokers,

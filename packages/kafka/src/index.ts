@@ -35,6 +35,7 @@ export {
   type RunBatchesOptions,
 } from './consumer.js'
 export { readTopicToEnd, type ReadRecord } from './read-to-end.js'
+export { createSessionProducer } from './producer-session.js'
 // Types of the underlying client, so that no other package needs to import kafkajs.
 export type {
   Kafka,

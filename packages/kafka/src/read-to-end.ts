@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import type { Kafka, KafkaMessage } from 'kafkajs'
+import { AppError } from '@wolkvox-chat-stream/errors'
 import { toKafkaError } from './errors.js'
 
 /** A record read by {@link readTopicToEnd}, with its partition. */
@@ -24,6 +25,9 @@ export async function readTopicToEnd(
     groupId,
     maxWaitTimeInMs: 100,
     maxBytesPerPartition: 20 * 1024 * 1024,
+    // A crash fails the read (the caller retries); kafkajs must not restart a consumer the finally
+    // below has disconnected, or its restart timer keeps the process alive after everything closed.
+    retry: { restartOnFailure: () => Promise.resolve(false) },
   })
   try {
     await admin.connect()
@@ -37,7 +41,16 @@ export async function readTopicToEnd(
     await consumer.subscribe({ topic, fromBeginning: true })
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(
-        () => reject(new Error(`reading ${topic} did not reach its end within ${timeoutMs} ms`)),
+        () =>
+          reject(
+            // Not reaching the end in time is a cluster that is slow or short of replicas (the
+            // partition has no leader, or fewer in sync than its minimum): try again later.
+            new AppError(
+              'KAFKA_UNAVAILABLE',
+              `reading ${topic} did not reach its end within ${timeoutMs} ms`,
+              { details: { topic, partitions: [...remaining.keys()] } },
+            ),
+          ),
         timeoutMs,
       )
       consumer

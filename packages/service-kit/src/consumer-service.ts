@@ -5,6 +5,7 @@ import {
   createEventProducer,
   assertGroupAccess,
   createKafkaClient,
+  createSessionProducer,
   provisionTopics,
   runBatches,
   toKafkaError,
@@ -1313,7 +1314,7 @@ export function createConsumerService<T>(options: ConsumerServiceOptions<T>): Co
         }
       }, retryOptions())
       await retrying(refreshCluster, retryOptions())
-      const dlqProducer = createEventProducer(client)
+      const dlqProducer = createSessionProducer(() => createEventProducer(client))
       producer = dlqProducer
       await retrying(() => dlqProducer.connect(), retryOptions())
       // A group the principal may not use would otherwise look like a cluster that is away.

@@ -9,6 +9,7 @@ import type { TopicSpec } from '@wolkvox-chat-stream/events'
 import {
   createEventProducer,
   createKafkaClient,
+  createSessionProducer,
   provisionTopics,
   type EventProducer,
   provisionOptionsOf,
@@ -36,7 +37,8 @@ export async function openServiceOutput(
   const { config, logger } = service
   const kafka = createKafkaClient({ ...config.kafka, logger: logger.child({ kafka: true }) })
   await provisionTopics(kafka, [spec], provisionOptionsOf(config.kafka, logger))
-  const producer = createEventProducer(kafka)
+  // A new idempotent session after a failed send (producer-session.ts): the emitters send again.
+  const producer = createSessionProducer(() => createEventProducer(kafka))
   await producer.connect()
   const redis = createRedis(config.redisUrl, { name: `${service.name}-emitter`, logger })
   try {

@@ -368,9 +368,28 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+/** How long the process may outlive its command once everything it opened is closed. */
+const EXIT_GRACE_MS = 2_000
+
+/**
+ * Everything a command opened is closed when it returns, so the process ends by itself. A kafkajs
+ * consumer can restart itself after it was disconnected (its crash handler arms a restart timer
+ * after `disconnect()`, as readTopicToEnd's throwaway readers do during a Kafka outage): that
+ * consumer would keep `run` alive after SIGTERM for good, so the process exits after a grace.
+ */
+function exitAfterGrace(): void {
+  setTimeout(() => {
+    process.stderr.write(
+      `poller: still running ${EXIT_GRACE_MS} ms after closing everything (a Kafka client left behind); exiting\n`,
+    )
+    process.exit()
+  }, EXIT_GRACE_MS).unref()
+}
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code
+    exitAfterGrace()
   },
   (error: unknown) => {
     const code = isAppError(error) ? error.code : 'UNEXPECTED'
@@ -378,5 +397,6 @@ main(process.argv.slice(2)).then(
       `poller: ${code}: ${error instanceof Error ? error.message : String(error)}\n`,
     )
     process.exitCode = 1
+    exitAfterGrace()
   },
 )

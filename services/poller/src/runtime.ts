@@ -2,6 +2,7 @@ import { AppError, isAppError } from '@wolkvox-chat-stream/errors'
 import { pollerTopics } from '@wolkvox-chat-stream/events'
 import {
   createEventProducer,
+  createSessionProducer,
   createKafkaClient,
   kafkaLogToLogger,
   provisionTopics,
@@ -154,7 +155,8 @@ export async function createPollerRuntime(
     log: kafkaLogToLogger(logger.child({ component: 'kafkajs' })),
   })
   await provisionTopics(kafka, pollerTopics, provisionOptionsOf(config.kafka, logger))
-  const producer = createEventProducer(kafka)
+  // A new idempotent session after a failed send (producer-session.ts); the window is sent again.
+  const producer = createSessionProducer(() => createEventProducer(kafka))
   await producer.connect()
   const lockRedis = createRedis(config.redisUrl, { role: 'lock', name: 'poller-lock', logger })
   const redis = createRedis(config.redisUrl, { name: 'poller', logger })
