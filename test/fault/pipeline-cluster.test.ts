@@ -24,6 +24,7 @@ import type { TramiteClassifier } from '@wolkvox-chat-stream/tramite-classifier'
 import { startSimulator, type RunningSimulator } from '@wolkvox-chat-stream/wolkvox-simulator'
 import {
   everyNode,
+  stopClusterFile,
   expectTramiteCounts,
   lastErrorOf,
   metricValue,
@@ -104,19 +105,9 @@ describe('the whole pipeline on a three-node KRaft cluster (replication factor 3
 
   afterAll(async () => {
     for (const watch of watches) await watch.close().catch(() => undefined)
-    for (const { process: p } of pollers) {
-      if (p.process.exitCode === null && p.process.signalCode === null) {
-        p.kill('SIGKILL')
-        await p.exited
-      }
-    }
-    for (const service of services) await service.stop().catch(() => undefined)
-    await sim?.close()
     await admin?.disconnect().catch(() => undefined)
-    const pids = stack?.broker.pids() ?? []
-    await stack?.stop()
     // Every node's JVM is gone, even after a failed test.
-    for (const pid of pids) expect(isAlive(pid), `JVM ${pid}`).toBe(false)
+    await stopClusterFile({ pollers, services, sim, stack })
   }, 120_000)
 
   // A scenario starts on the whole cluster, even after an earlier one failed with a node down.

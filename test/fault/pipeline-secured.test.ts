@@ -22,7 +22,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   consumerServiceAcls,
   grantAcls,
-  isAlive,
   productAcls,
   type KafkaClusterSecurity,
 } from '@wolkvox-chat-stream/dev-stack'
@@ -39,6 +38,7 @@ import type { ConsumerService } from '@wolkvox-chat-stream/service-kit'
 import { startSimulator, type RunningSimulator } from '@wolkvox-chat-stream/wolkvox-simulator'
 import {
   classifierLines,
+  stopClusterFile,
   expectTramiteCounts,
   startClassifier,
   truthSnapshot,
@@ -124,19 +124,9 @@ describe('the whole pipeline on a secured three-node cluster (SASL_SSL, mutual T
   }, 300_000)
 
   afterAll(async () => {
-    for (const { process: p } of pollers) {
-      if (p.process.exitCode === null && p.process.signalCode === null) {
-        p.kill('SIGKILL')
-        await p.exited
-      }
-    }
-    for (const service of services) await service.stop().catch(() => undefined)
-    await sim?.close()
     if (scratch) rmSync(scratch, { recursive: true, force: true })
-    const pids = stack?.broker.pids() ?? []
-    await stack?.stop()
     // Every node's JVM is gone, even after a failed test.
-    for (const pid of pids) expect(isAlive(pid), `JVM ${pid}`).toBe(false)
+    await stopClusterFile({ pollers, services, sim, stack })
   }, 120_000)
 
   const target = () => ({ brokers: stack.bootstrap.join(','), redisUrl: stack.redisUrl })

@@ -4,6 +4,8 @@
  * poller's watermark that proves it never claimed a second whose messages were not yet
  * acknowledged by the cluster.
  */
+import { expect } from 'vitest'
+import { isAlive } from '@wolkvox-chat-stream/dev-stack'
 import { decodeChatMessage, topics } from '@wolkvox-chat-stream/events'
 import { createConsumer, runBatches, type Kafka } from '@wolkvox-chat-stream/kafka'
 import { createLogger } from '@wolkvox-chat-stream/observability'
@@ -15,7 +17,7 @@ import {
   type TramiteClassifier,
 } from '@wolkvox-chat-stream/tramite-classifier'
 import type { RunningSimulator } from '@wolkvox-chat-stream/wolkvox-simulator'
-import type { RunningPoller } from './fault-pipeline.js'
+import { consumerTestEnv, type RunningPoller } from './fault-pipeline.js'
 import type { FaultStack } from './fault-stack.js'
 import { expectedMessages } from './poller-harness.js'
 import {
@@ -60,18 +62,10 @@ export async function startClassifier(
     ...(options.hooks ? { hooks: options.hooks } : {}),
     logger: createLogger({ name, level: 'warn', stream: { write: (line) => lines.push(line) } }),
     env: {
-      KAFKA_BROKERS: stack.brokers,
-      REDIS_URL: stack.redisUrl,
-      HTTP_PORT: '0',
-      LOG_LEVEL: 'warn',
+      ...consumerTestEnv(stack),
       CLASSIFIER_RULES_FILE: shippedRulesFile,
       CLASSIFIER_OUTPUT_TOPIC: `${name}-output`,
       CLASSIFIER_SWEEP_INTERVAL: '500ms',
-      CONSUMER_SESSION_TIMEOUT: '6s',
-      CONSUMER_HEARTBEAT_INTERVAL: '1s',
-      CONSUMER_EPOCH_CHECK_INTERVAL: '300ms',
-      CONSUMER_RETRY_MAX_BACKOFF: '1s',
-      CONSUMER_SHUTDOWN_TIMEOUT: '10s',
       ...options.env,
     },
   })
@@ -358,4 +352,28 @@ export function watchWatermark(input: {
       }
     },
   }
+}
+
+/**
+ * The end of a cluster test file, whatever its tests did: poller processes still running killed,
+ * services stopped, the simulator closed, the cluster and redis-server stopped, and every node's
+ * JVM checked gone.
+ */
+export async function stopClusterFile(parts: {
+  pollers: readonly RunningPoller[]
+  services: readonly { stop(): Promise<void> }[]
+  sim?: RunningSimulator
+  stack?: FaultStack
+}): Promise<void> {
+  for (const { process: p } of parts.pollers) {
+    if (p.process.exitCode === null && p.process.signalCode === null) {
+      p.kill('SIGKILL')
+      await p.exited
+    }
+  }
+  for (const service of parts.services) await service.stop().catch(() => undefined)
+  await parts.sim?.close()
+  const pids = parts.stack?.broker.pids() ?? []
+  await parts.stack?.stop()
+  for (const pid of pids) expect(isAlive(pid), `JVM ${pid}`).toBe(false)
 }

@@ -16,6 +16,7 @@ import {
   type SimulatorOptions,
 } from '@wolkvox-chat-stream/wolkvox-simulator'
 import { startFaultStack, type FaultStack } from './fault-stack.js'
+import { toyEnv } from './toy-counter.js'
 import {
   chatMessagesOf,
   compareWithTruth,
@@ -32,6 +33,17 @@ import {
 } from './poller-service-harness.js'
 import { httpSnapshot, referenceSnapshot, type Snapshot } from './sentiment-reference.js'
 import { uniqueName, waitFor } from './wait-for.js'
+
+/**
+ * The variables every consumer service of the fault suite starts with: the stack, a free HTTP
+ * port, warnings only, and short group and retry timings so that faults resolve in seconds.
+ */
+export function consumerTestEnv(stack: {
+  brokers: string
+  redisUrl: string
+}): Record<string, string> {
+  return toyEnv({ brokers: stack.brokers, redisUrl: stack.redisUrl })
+}
 
 /** Warnings and errors each aggregator logged, shown when its answers do not settle. */
 const logged = new WeakMap<ConsumerService, string[]>()
@@ -73,19 +85,7 @@ async function startTestAggregator(
     ...(options.outputTopic ? { outputTopic: options.outputTopic } : {}),
     ...(hooks ? { hooks } : {}),
     logger: createLogger({ name, level: 'warn', stream: { write: (line) => lines.push(line) } }),
-    env: {
-      KAFKA_BROKERS: stack.brokers,
-      REDIS_URL: stack.redisUrl,
-      HTTP_PORT: '0',
-      LOG_LEVEL: 'warn',
-      CONSUMER_SESSION_TIMEOUT: '6s',
-      CONSUMER_HEARTBEAT_INTERVAL: '1s',
-      CONSUMER_EPOCH_CHECK_INTERVAL: '300ms',
-      CONSUMER_RETRY_MAX_BACKOFF: '1s',
-      CONSUMER_SHUTDOWN_TIMEOUT: '10s',
-      SENTIMENT_SWEEP_INTERVAL: '1s',
-      ...options.env,
-    },
+    env: { ...consumerTestEnv(stack), SENTIMENT_SWEEP_INTERVAL: '1s', ...options.env },
   })
   logged.set(service, lines)
   await service.start()
