@@ -119,6 +119,12 @@ async function expectReference(
   await waitForEqual(counts, want, {
     timeoutMs: 90_000,
     what: 'the classifier to count the reference',
+  }).catch((error: unknown) => {
+    // What the classifier said on the way (its warnings) is what explains a wrong count.
+    console.error(
+      `[consumer-log-replaced] the classifier's log:\n${consumers.classifierLog.join('')}`,
+    )
+    throw error
   })
 }
 

@@ -622,6 +622,10 @@ export function createConsumerService<T>(options: ConsumerServiceOptions<T>): Co
           return
         }
         const { low, high } = await bounds(partition)
+        // A batch checked before this reconcile may have stored state meanwhile (the check is
+        // exclusive, the apply is not): its own check marked the rebuild, and its progress may
+        // already have ended it. Marking it again here would wait for offsets already applied.
+        if ((await s.readMeta(partition)).epoch === current) return
         if (high > low) {
           markRebuilding(p, low, high, reasonFor(meta.epoch))
           done ??= await committedOffsets()
