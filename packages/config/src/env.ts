@@ -1,6 +1,6 @@
 import { AppError } from '@wolkvox-chat-stream/errors'
 import { parseDuration } from './duration.js'
-import { Secret } from './secret.js'
+import { Secret, readSecretFile } from './secret.js'
 
 /** The environment to read: `process.env` in services, a plain object in tests. */
 export type Env = Readonly<Record<string, string | undefined>>
@@ -100,6 +100,21 @@ export class EnvReader {
   secret(name: string): Secret | undefined {
     const value = this.env[name]
     return value === undefined || value === '' ? undefined : new Secret(value)
+  }
+
+  /**
+   * A secret kept in the file that variable `name` names (trimmed); undefined when the variable is
+   * unset, or with a problem when the file cannot be read or is empty.
+   */
+  secretFile(name: string): Secret | undefined {
+    const path = this.raw(name)
+    if (path === undefined) return undefined
+    const read = readSecretFile(path)
+    if (typeof read === 'string') {
+      this.report(name, read)
+      return undefined
+    }
+    return read
   }
 
   /**

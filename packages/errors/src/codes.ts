@@ -32,6 +32,11 @@ export const errorCodes = {
     retriable: false,
     summary: 'The local redis-server exited or never answered PING.',
   },
+  DEV_STACK_REDIS_CLUSTER_FAILED: {
+    retriable: false,
+    summary:
+      "The local Redis Cluster could not be made (a node exited or never answered, the cluster was not created, or it never reached cluster_state:ok); the message has the tail of the node's log.",
+  },
   DEV_STACK_NOT_RUNNING: {
     retriable: false,
     summary: 'stack:down found no stack started by stack:up.',
@@ -49,6 +54,16 @@ export const errorCodes = {
   REDIS_URL_INVALID: {
     retriable: false,
     summary: 'REDIS_URL is not a redis:// or rediss:// URL.',
+  },
+  REDIS_AUTH_FAILED: {
+    retriable: false,
+    summary:
+      'Redis refused the credentials (WRONGPASS, NOAUTH): check REDIS_USERNAME, REDIS_PASSWORD_FILE or the user and password in REDIS_URL.',
+  },
+  REDIS_TLS_FAILED: {
+    retriable: false,
+    summary:
+      "The TLS handshake with Redis failed: its certificate is not signed by REDIS_TLS_CA_FILE's CA (or the system's), is expired or names another host, or the server does not speak TLS.",
   },
   REDIS_KEY_INVALID: {
     retriable: false,

@@ -1,7 +1,6 @@
-import { readFileSync } from 'node:fs'
 import {
   readConfig,
-  readSecretFile,
+  readPemFile,
   type Env,
   type EnvReader,
   Secret,
@@ -47,42 +46,6 @@ export interface KafkaSettings {
 }
 
 const MECHANISMS = ['plain', 'scram-sha-256', 'scram-sha-512'] as const
-const PEM_CERT = /-----BEGIN CERTIFICATE-----/
-const PEM_KEY = /-----BEGIN (?:RSA |EC |ENCRYPTED )?PRIVATE KEY-----/
-
-/** A PEM file's text, or a problem reported on `name`; the text itself is never in a problem. */
-function readPem(
-  reader: EnvReader,
-  name: string,
-  path: string,
-  kind: 'certificate' | 'key',
-): string | undefined {
-  let text: string
-  try {
-    text = readFileSync(path, 'utf8')
-  } catch {
-    reader.report(name, `${path} cannot be read`)
-    return undefined
-  }
-  if (!(kind === 'certificate' ? PEM_CERT : PEM_KEY).test(text)) {
-    reader.report(
-      name,
-      kind === 'certificate'
-        ? `${path} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`
-        : `${path} holds no PEM private key (-----BEGIN PRIVATE KEY-----)`,
-    )
-    return undefined
-  }
-  if (kind === 'key' && /ENCRYPTED PRIVATE KEY|Proc-Type: 4,ENCRYPTED/.test(text)) {
-    reader.report(
-      name,
-      `${path} is an encrypted key; give the key unencrypted, in a file only the service can read`,
-    )
-    return undefined
-  }
-  return text
-}
-
 function readTls(reader: EnvReader): KafkaSettings['tls'] {
   const files = {
     ca: reader.string('KAFKA_SSL_CA_FILE'),
@@ -98,17 +61,17 @@ function readTls(reader: EnvReader): KafkaSettings['tls'] {
   const tls: NonNullable<KafkaSettings['tls']> = { files: {} }
   if (files.ca !== undefined) {
     tls.files.ca = files.ca
-    const ca = readPem(reader, 'KAFKA_SSL_CA_FILE', files.ca, 'certificate')
+    const ca = readPemFile(reader, 'KAFKA_SSL_CA_FILE', files.ca, 'certificate')
     if (ca !== undefined) tls.ca = ca
   }
   if (files.cert !== undefined) {
     tls.files.cert = files.cert
-    const cert = readPem(reader, 'KAFKA_SSL_CERT_FILE', files.cert, 'certificate')
+    const cert = readPemFile(reader, 'KAFKA_SSL_CERT_FILE', files.cert, 'certificate')
     if (cert !== undefined) tls.cert = cert
   }
   if (files.key !== undefined) {
     tls.files.key = files.key
-    const key = readPem(reader, 'KAFKA_SSL_KEY_FILE', files.key, 'key')
+    const key = readPemFile(reader, 'KAFKA_SSL_KEY_FILE', files.key, 'key')
     if (key !== undefined) tls.key = new Secret(key)
   }
   return tls
@@ -123,13 +86,7 @@ function readPassword(reader: EnvReader): Secret | undefined {
       'set only one of KAFKA_SASL_PASSWORD and KAFKA_SASL_PASSWORD_FILE',
     )
   }
-  if (inline !== undefined || file === undefined) return inline
-  const read = readSecretFile(file)
-  if (typeof read === 'string') {
-    reader.report('KAFKA_SASL_PASSWORD_FILE', read)
-    return undefined
-  }
-  return read
+  return inline ?? reader.secretFile('KAFKA_SASL_PASSWORD_FILE')
 }
 const BROKER = /^(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/
 

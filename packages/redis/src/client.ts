@@ -1,9 +1,11 @@
-import { Redis } from 'ioredis'
-import type { RedisOptions } from 'ioredis'
+import { Cluster, Redis as SingleRedis } from 'ioredis'
+import type { ClusterOptions, RedisOptions } from 'ioredis'
 import { AppError } from '@wolkvox-chat-stream/errors'
-import { parseRedisUrl, redactRedisUrl } from './url.js'
+import { describeRedis, redisTarget, type RedisAddress } from './target.js'
 
-export type { Redis, RedisOptions }
+/** A connection to one node or to a cluster. */
+export type Redis = SingleRedis | Cluster
+export type { ClusterOptions, RedisOptions }
 
 /**
  * What a connection is for:
@@ -32,17 +34,25 @@ export interface CreateRedisOptions {
 }
 
 /**
- * The ioredis options {@link createRedis} uses for `url` and `options.role`; exported so the
- * choices can be read and tested without a server.
+ * The ioredis options of one node's connection for `address` and `options.role`; exported so the
+ * choices can be read and tested without a server. On a cluster these are the options of each
+ * node's connection (see {@link clusterOptions}).
  *
  * @throws AppError `REDIS_URL_INVALID` (see `parseRedisUrl`).
  */
-export function redisOptions(url: string, options: CreateRedisOptions = {}): RedisOptions {
-  const { tls, ...connection } = parseRedisUrl(url)
+export function redisOptions(
+  address: RedisAddress,
+  options: CreateRedisOptions = {},
+): RedisOptions {
+  const target = redisTarget(address)
   const role = options.role ?? 'default'
+  const node = target.nodes[0]
   const common: RedisOptions = {
-    ...connection,
-    ...(tls ? { tls: {} } : {}),
+    ...(target.cluster || node === undefined ? {} : { host: node.host, port: node.port }),
+    ...(target.cluster ? {} : { db: target.db }),
+    ...(target.username === undefined ? {} : { username: target.username }),
+    ...(target.password === undefined ? {} : { password: target.password.reveal() }),
+    ...(target.tls ? { tls: target.ca === undefined ? {} : { ca: target.ca } } : {}),
     connectionName: (options.name ?? `wcs-${role}`).replace(/[^\w.:-]/g, '_'),
     lazyConnect: false,
     enableReadyCheck: true,
@@ -68,23 +78,64 @@ export function redisOptions(url: string, options: CreateRedisOptions = {}): Red
 }
 
 /**
- * Opens (immediately: not lazily) an ioredis connection configured for `role`. Connection errors
- * are logged once per outage (with the password redacted) instead of on every reconnect attempt;
- * commands then fail, and `toRedisError` maps their errors. With role `lock`, commands sent before
- * the connection is ready fail at once: await {@link waitUntilReady} first.
- *
- * @throws AppError `REDIS_URL_INVALID` when `url` is not a valid redis:// or rediss:// URL.
+ * The ioredis `Cluster` options for `address` and `options.role`: each node's connection as in
+ * {@link redisOptions}; reads and writes on masters only (a replica may lag); slots refreshed after
+ * a failover; the node addresses kept as given (no DNS rewrite), so TLS verifies the name the
+ * cluster announces. The lock role neither queues nor retries a command, on a cluster too.
  */
-export function createRedis(url: string, options: CreateRedisOptions = {}): Redis {
-  const redisOpts = redisOptions(url, options)
-  const redis = new Redis(redisOpts)
+export function clusterOptions(
+  address: RedisAddress,
+  options: CreateRedisOptions = {},
+): ClusterOptions {
+  const role = options.role ?? 'default'
+  const {
+    retryStrategy: _single,
+    reconnectOnError: _readonly,
+    ...node
+  } = redisOptions(address, options)
+  return {
+    redisOptions: node,
+    scaleReads: 'master',
+    enableReadyCheck: true,
+    enableOfflineQueue: role !== 'lock',
+    // A failover takes a few seconds; commands wait for it in between (except the lock's).
+    retryDelayOnFailover: 200,
+    retryDelayOnClusterDown: 300,
+    retryDelayOnTryAgain: 200,
+    maxRedirections: 16,
+    slotsRefreshTimeout: 2_000,
+    clusterRetryStrategy: (times) => Math.min(times * 200, 5_000),
+    dnsLookup: (hostname, callback) => callback(null, hostname),
+  }
+}
+
+/**
+ * Opens (immediately: not lazily) a connection to the node or cluster `address` names, configured
+ * for `role`. Connection errors are logged once per outage (never with the password) instead of
+ * on every reconnect attempt; commands then fail, and `toRedisError` maps their errors. With role
+ * `lock`, commands sent before the connection is ready fail at once: await
+ * {@link waitUntilReady} first.
+ *
+ * @throws AppError `REDIS_URL_INVALID` when `address` is not a valid redis:// or rediss:// URL.
+ */
+export function createRedis(address: RedisAddress, options: CreateRedisOptions = {}): Redis {
+  const target = redisTarget(address)
+  const redis: Redis = target.cluster
+    ? new Cluster(
+        target.nodes.map((n) => ({ host: n.host, port: n.port })),
+        clusterOptions(target, options),
+      )
+    : new SingleRedis(redisOptions(target, options))
   const { logger } = options
-  const fields = { redis: redisOpts.connectionName, url: redactRedisUrl(url) }
+  const fields = {
+    redis: (options.name ?? `wcs-${options.role ?? 'default'}`).replace(/[^\w.:-]/g, '_'),
+    url: describeRedis(target),
+  }
   let healthy = true
   redis.on('error', (error: unknown) => {
     if (!healthy) return
     healthy = false
-    logger?.warn('redis connection error; reconnecting', { ...fields, err: error })
+    logger?.warn('redis connection error; reconnecting', { ...fields, err: connectionError(error) })
   })
   redis.on('ready', () => {
     if (!healthy) logger?.info('redis connection restored', fields)
@@ -94,30 +145,90 @@ export function createRedis(url: string, options: CreateRedisOptions = {}): Redi
 }
 
 /**
+ * What a connection error means for an operator: `REDIS_AUTH_FAILED` for refused credentials,
+ * `REDIS_TLS_FAILED` for a failed TLS handshake, else undefined (a network error: retried). A
+ * cluster's "Failed to refresh slots cache" carries the last node's error, which is looked at.
+ */
+export function connectionProblem(error: unknown): AppError | undefined {
+  const seen = new Set<unknown>()
+  let current: unknown = error
+  while (current instanceof Error && !seen.has(current)) {
+    seen.add(current)
+    const message = current.message
+    if (
+      /^(WRONGPASS|NOAUTH)\b/.test(message) ||
+      /invalid username-password|AUTH failed/i.test(message)
+    ) {
+      return new AppError(
+        'REDIS_AUTH_FAILED',
+        `Redis refused the credentials (${message.split(' ', 1)[0]}): check REDIS_USERNAME, REDIS_PASSWORD_FILE or the user and password in REDIS_URL`,
+      )
+    }
+    const code = (current as { code?: unknown }).code
+    if (
+      (typeof code === 'string' && TLS_CODES.test(code)) ||
+      /certificate|SSL routines|wrong version number|ssl3_get_record/i.test(message)
+    ) {
+      return new AppError(
+        'REDIS_TLS_FAILED',
+        `The TLS handshake with Redis failed (${typeof code === 'string' ? code : message}): check REDIS_TLS_CA_FILE (the CA that signed the servers' certificates) and that the server speaks TLS on that port`,
+      )
+    }
+    current =
+      (current as { lastNodeError?: unknown; cause?: unknown }).lastNodeError ?? current.cause
+  }
+  return undefined
+}
+
+const TLS_CODES =
+  /^(SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT(_LOCALLY)?|CERT_\w+|ERR_TLS_\w+|ERR_SSL_\w+|EPROTO)$/
+
+/** A connection error as logged: the mapped AppError when there is one, else the error itself. */
+function connectionError(error: unknown): unknown {
+  return connectionProblem(error) ?? error
+}
+
+/**
  * Resolves once `redis` is ready for commands (at once if it already is).
  *
- * @throws AppError `REDIS_UNAVAILABLE` when it is not ready within `timeoutMs` (default 5000), or
- * the connection is ended for good.
+ * @throws AppError `REDIS_AUTH_FAILED` (credentials refused) or `REDIS_TLS_FAILED` (handshake
+ * failed) as soon as the connection reports it; `REDIS_UNAVAILABLE` when it is not ready within
+ * `timeoutMs` (default 5000), or the connection is ended for good.
  */
 export function waitUntilReady(redis: Redis, options: { timeoutMs?: number } = {}): Promise<void> {
   if (redis.status === 'ready') return Promise.resolve()
   const timeoutMs = options.timeoutMs ?? 5_000
   return new Promise((resolve, reject) => {
+    let last: unknown
     const done = (error?: AppError): void => {
       clearTimeout(timer)
       redis.off('ready', onReady)
       redis.off('end', onEnd)
+      redis.off('error', onError)
       if (error === undefined) resolve()
       else reject(error)
     }
     const onReady = (): void => done()
-    const onEnd = (): void => done(new AppError('REDIS_UNAVAILABLE', 'Redis connection ended'))
+    const onEnd = (): void =>
+      done(connectionProblem(last) ?? new AppError('REDIS_UNAVAILABLE', 'Redis connection ended'))
+    const onError = (error: unknown): void => {
+      last = error
+      const problem = connectionProblem(error)
+      if (problem !== undefined) done(problem)
+    }
     const timer = setTimeout(
-      () => done(new AppError('REDIS_UNAVAILABLE', `Redis not ready within ${timeoutMs}ms`)),
+      () =>
+        done(
+          connectionProblem(last) ??
+            new AppError('REDIS_UNAVAILABLE', `Redis not ready within ${timeoutMs}ms`, {
+              ...(last instanceof Error ? { cause: last } : {}),
+            }),
+        ),
       timeoutMs,
     )
     redis.once('ready', onReady)
     redis.once('end', onEnd)
+    redis.on('error', onError)
   })
 }
 
@@ -127,17 +238,24 @@ export function waitUntilReady(redis: Redis, options: { timeoutMs?: number } = {
  * start-up probes.
  */
 export async function pingRedis(
-  url: string,
+  url: RedisAddress,
   options: { timeoutMs?: number } = {},
 ): Promise<boolean> {
   const timeoutMs = options.timeoutMs ?? 1_000
-  let redis: Redis | undefined
+  let redis: SingleRedis | undefined
   let timer: NodeJS.Timeout | undefined
   try {
-    const { tls, ...connection } = parseRedisUrl(url)
-    const client = new Redis({
-      ...connection,
-      ...(tls ? { tls: {} } : {}),
+    // A cluster's first seed node answers PING too.
+    const target = redisTarget(url)
+    const node = target.nodes[0]
+    const { host: _host, port: _port, ...auth } = redisOptions({ ...target, cluster: false })
+    const client = new SingleRedis({
+      host: node?.host,
+      port: node?.port,
+      username: auth.username,
+      password: auth.password,
+      db: auth.db,
+      ...(auth.tls === undefined ? {} : { tls: auth.tls }),
       lazyConnect: true,
       enableReadyCheck: false,
       enableOfflineQueue: false,

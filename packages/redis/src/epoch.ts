@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import type { Redis } from 'ioredis'
+import type { Redis } from './client.js'
 import { AppError } from '@wolkvox-chat-stream/errors'
 import { redisKeys } from './keys.js'
 import { toRedisError } from './redis-error.js'

@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util'
 import { readConfig } from '@wolkvox-chat-stream/config'
 import { AppError, serializeError } from '@wolkvox-chat-stream/errors'
 import { createKafkaClient, readKafkaSettings } from '@wolkvox-chat-stream/kafka'
-import { createRedis, redactRedisUrl, waitUntilReady } from '@wolkvox-chat-stream/redis'
+import { createRedis, describeRedis, readRedisTarget, waitUntilReady } from '@wolkvox-chat-stream/redis'
 import { assertServiceName, serviceKeys } from './keys.js'
 import {
   readDeadLetters,
@@ -48,16 +48,16 @@ async function main(argv: string[]): Promise<void> {
   const name = assertServiceName(target)
   const config = readConfig(process.env, (r) => ({
     kafka: readKafkaSettings(r, 'wolkvox-consumer-cli'),
-    redisUrl: r.string('REDIS_URL', 'redis://127.0.0.1:6379'),
+    redis: readRedisTarget(r),
   }))
 
   if (command === 'rebuild') {
-    const redis = createRedis(config.redisUrl, { name: 'consumer-cli' })
+    const redis = createRedis(config.redis, { name: 'consumer-cli' })
     try {
       await waitUntilReady(redis)
       const existed = await requestRebuild(redis, name)
       print(
-        `${existed ? 'Deleted' : 'No'} ${serviceKeys(name).epoch} on ${redactRedisUrl(config.redisUrl)}. ` +
+        `${existed ? 'Deleted' : 'No'} ${serviceKeys(name).epoch} on ${describeRedis(config.redis)}. ` +
           `Running instances of ${name} notice within CONSUMER_EPOCH_CHECK_INTERVAL (5s by default), ` +
           `wipe their partitions' state and replay the input from the beginning (/readyz answers 503 ` +
           `until done); stopped instances do so when they start.`,

@@ -1,13 +1,14 @@
 import { readConfig, type Env } from '@wolkvox-chat-stream/config'
 import { readKafkaSettings, type KafkaSettings } from '@wolkvox-chat-stream/kafka'
 import { logLevels, type LogThreshold } from '@wolkvox-chat-stream/observability'
+import { readRedisTarget, type RedisTarget } from '@wolkvox-chat-stream/redis'
 
 /** What a consumer service reads from its environment (README: Configuration). */
 export interface ConsumerServiceConfig {
   /** `KAFKA_*` (packages/kafka); the client id defaults to the service name. */
   kafka: KafkaSettings
-  /** `REDIS_URL`: where the state, the applied offsets and the epoch live. */
-  redisUrl: string
+  /** `REDIS_URL` or `REDIS_CLUSTER_NODES` (and credentials, TLS): where the state, the applied offsets and the epoch live. */
+  redis: RedisTarget
   /** `HTTP_PORT`: `/healthz`, `/readyz`, `/metrics` and the service's own routes; 0 picks one. */
   httpPort: number
   /** `LOG_LEVEL`. */
@@ -73,7 +74,7 @@ export function readConsumerConfig(
     if (retryMaxBackoffMs < 100) r.report('CONSUMER_RETRY_MAX_BACKOFF', 'must be 100ms or more')
     return {
       kafka: readKafkaSettings(r, defaults.name),
-      redisUrl: r.string('REDIS_URL', 'redis://127.0.0.1:6379'),
+      redis: readRedisTarget(r),
       httpPort: r.integer('HTTP_PORT', defaults.httpPort ?? 8090, { min: 0, max: 65_535 }),
       logLevel: r.oneOf('LOG_LEVEL', [...logLevels, 'silent'] as const, 'info'),
       inputTopic: r.string('CONSUMER_INPUT_TOPIC', defaults.input),

@@ -1281,7 +1281,7 @@ export function createConsumerService<T>(options: ConsumerServiceOptions<T>): Co
     phase = 'starting'
     try {
       boundPort = (await http.listen()).port
-      const connection = createRedis(config.redisUrl, { name: `${name}-state`, logger })
+      const connection = createRedis(config.redis, { name: `${name}-state`, logger })
       redis = connection
       store = createStateStore(connection, keys, script)
       reader = createStateReader({ redis: connection, name })

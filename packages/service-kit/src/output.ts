@@ -40,7 +40,7 @@ export async function openServiceOutput(
   // A new idempotent session after a failed send (producer-session.ts): the emitters send again.
   const producer = createSessionProducer(() => createEventProducer(kafka))
   await producer.connect()
-  const redis = createRedis(config.redisUrl, { name: `${service.name}-emitter`, logger })
+  const redis = createRedis(config.redis, { name: `${service.name}-emitter`, logger })
   try {
     await waitUntilReady(redis, { timeoutMs: 10_000 })
   } catch (error) {

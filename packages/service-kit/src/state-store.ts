@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { toRedisError, type Redis } from '@wolkvox-chat-stream/redis'
+import { toRedisError, unlinkMatching, type Redis } from '@wolkvox-chat-stream/redis'
 import { parseApplyReply, type ApplyResult, type ApplyScript } from './apply-script.js'
 import type { ServiceKeys } from './keys.js'
 import { encodeGroups, type OpGroup } from './state-ops.js'
@@ -87,20 +87,13 @@ function toMeta(fields: readonly (string | null | undefined)[]): PartitionMeta {
   }
 }
 
-/** Deletes every key matching `pattern` with SCAN and UNLINK; returns how many. */
+/** Deletes every key matching `pattern` (on every master of a cluster); returns how many. */
 export async function deleteMatching(redis: Redis, pattern: string): Promise<number> {
-  let cursor = '0'
-  let deleted = 0
   try {
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000)
-      cursor = next
-      if (keys.length > 0) deleted += await redis.unlink(...keys)
-    } while (cursor !== '0')
+    return await unlinkMatching(redis, pattern)
   } catch (error) {
     throw toRedisError(error)
   }
-  return deleted
 }
 
 /** The {@link StateStore} of a service on `redis`. */

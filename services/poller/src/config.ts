@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { readConfig, type EnvReader, type Env, type Secret } from '@wolkvox-chat-stream/config'
 import { readKafkaSettings, type KafkaSettings } from '@wolkvox-chat-stream/kafka'
+import { readRedisTarget, type RedisTarget } from '@wolkvox-chat-stream/redis'
 import { isValidZone } from './local-time.js'
 import {
   baseUrlProblem,
@@ -66,7 +67,7 @@ export interface PollerConfig {
     /** Replace inline `data:image/…;base64,…` by `[image sha256=<hex> bytes=<n>]`. */
     redactImages: boolean
   }
-  redisUrl: string
+  redis: RedisTarget
   kafka: KafkaSettings
   logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal'
   httpPort: number
@@ -272,7 +273,7 @@ export function readPollerConfig(
         ...(hashKey === undefined ? {} : { hashKey }),
         redactImages: r.boolean('POLL_REDACT_IMAGES', false),
       },
-      redisUrl: r.string('REDIS_URL', 'redis://127.0.0.1:6379'),
+      redis: readRedisTarget(r),
       kafka: readKafkaSettings(r, 'wolkvox-poller'),
       logLevel: r.oneOf(
         'LOG_LEVEL',

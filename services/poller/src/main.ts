@@ -127,7 +127,7 @@ async function run(config: Readonly<PollerConfig>, logger: Logger): Promise<numb
     throw new AppError('CONFIG_INVALID', 'No operation is configured')
   const registry = createMetricsRegistry({ defaultLabels: { service: 'poller' } })
   const runtime = await createPollerRuntime(config, logger, registry)
-  const connection = createRedis(config.redisUrl, {
+  const connection = createRedis(config.redis, {
     role: 'blocking',
     name: 'poller-bullmq',
     logger,
@@ -200,8 +200,8 @@ async function status(
 ): Promise<number> {
   const operations =
     server === undefined ? config.operations : [selectOperation(config, server, 'status')]
-  const redis = createRedis(config.redisUrl, { name: 'poller-status', logger })
-  const connection = createRedis(config.redisUrl, {
+  const redis = createRedis(config.redis, { name: 'poller-status', logger })
+  const connection = createRedis(config.redis, {
     role: 'blocking',
     name: 'poller-status-bullmq',
   })

@@ -158,8 +158,8 @@ export async function createPollerRuntime(
   // A new idempotent session after a failed send (producer-session.ts); the window is sent again.
   const producer = createSessionProducer(() => createEventProducer(kafka))
   await producer.connect()
-  const lockRedis = createRedis(config.redisUrl, { role: 'lock', name: 'poller-lock', logger })
-  const redis = createRedis(config.redisUrl, { name: 'poller', logger })
+  const lockRedis = createRedis(config.redis, { role: 'lock', name: 'poller-lock', logger })
+  const redis = createRedis(config.redis, { name: 'poller', logger })
   await Promise.all([waitUntilReady(lockRedis), waitUntilReady(redis)])
   const metrics = createPollerMetrics(registry, {
     intervalMs: config.intervalMs,

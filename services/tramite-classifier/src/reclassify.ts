@@ -225,7 +225,7 @@ export async function reclassify(options: {
   }
   if (summary.conversations === 0) return summary
 
-  const redis = createRedis(config.redisUrl, { name: `${name}-reclassify`, logger })
+  const redis = createRedis(config.redis, { name: `${name}-reclassify`, logger })
   const kafka = createKafkaClient({
     ...config.kafka,
     clientId: `${name}-reclassify`,
