@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { startRedisServer, type RedisServer } from '@wolkvox-chat-stream/dev-stack'
 import { createKafkaClient, type Admin, type Kafka } from '@wolkvox-chat-stream/kafka'
 import { createLogger } from '@wolkvox-chat-stream/observability'
-import { createRedis, waitUntilReady, type Redis } from '@wolkvox-chat-stream/redis'
+import { createRedis, scanKeys, waitUntilReady, type Redis } from '@wolkvox-chat-stream/redis'
 import {
   createStateReader,
   readDeadLetters,
@@ -108,6 +108,46 @@ describe('the consumer service kit when Redis misbehaves', () => {
     expect(service.status().stats).toMatchObject({ applied: 240, deadLettered: 0, rebuilds })
     expect(service.status().phase).toBe('running')
     expect(await readDeadLetters(kafka, name)).toEqual([])
+  })
+
+  it('Redis going back (a failover that lost acknowledged writes): the consumer applies the lost events again', async () => {
+    const topic = uniqueName('kit-behind')
+    await createTopic(admin, topic, 1)
+    const name = uniqueName('toy-behind')
+    const lines: string[] = []
+    const service = createToyCounter({
+      name,
+      input: topic,
+      brokers,
+      redisUrl: server.url,
+      logger: createLogger({ name, level: 'warn', stream: { write: (l) => lines.push(l) } }),
+    })
+    services.push(service)
+    await service.start()
+    const first = events.slice(0, 80)
+    await produceEvents(kafka, topic, first)
+    await untilState(name, expectedToyState(first), 'the first 80 events')
+    // What a replica holds when its master dies: every key of the partition as it is now.
+    const keys: string[] = []
+    for await (const page of scanKeys(redis, `wcs:{${name}.p0}:*`)) keys.push(...page)
+    const snapshot = await Promise.all(
+      keys.map(async (key) => ({ key, value: await redis.dumpBuffer(key) })),
+    )
+    const second = events.slice(80, 160)
+    await produceEvents(kafka, topic, second)
+    await untilState(name, expectedToyState([...first, ...second]), 'the next 80 events')
+    const applied = service.status().stats.applied
+
+    // The failover: the promoted replica never received the next 80 events' writes.
+    for (const key of keys) await redis.del(key)
+    for (const { key, value } of snapshot) await redis.restore(key, 0, value, 'REPLACE')
+    const third = events.slice(160)
+    await produceEvents(kafka, topic, third)
+    // Without the check, the 80 lost events would stay missing for ever.
+    await untilState(name, expectedToyState(events), 'every event, the lost ones applied again')
+    expect(service.status().stats.applied).toBe(applied + 80 + third.length)
+    expect(lines.join('')).toContain('"code":"CONSUMER_STATE_BEHIND"')
+    expect(service.status().stats.deadLettered).toBe(0)
   })
 
   it('Redis flushed: the consumer rebuilds the same state by replaying its input, and says so', async () => {

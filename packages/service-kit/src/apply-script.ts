@@ -17,8 +17,10 @@ KEYS[3]   wcs:{<name>.pN}:kit:revs     hash: event_id -> revision token '<order>
           of its applied revision (services that keep revisions; trimmed with KEYS[2])
 KEYS[4..] every key the recorded operations touch, once each
 ARGV[1]   the service epoch the caller knows
-ARGV[2]   '1' when the caller found no state for this partition in this epoch and feeds it from
-          the partition's first offset (only then may the meta hash be missing), else '0'
+ARGV[2]   'fresh' when the caller found no state for this partition in this epoch and feeds it
+          from the partition's first offset (only then may the meta hash be missing); else the
+          applied offset the caller saw stored last ('-1' for none): a lower one means Redis
+          went back (a failover that lost the last writes, a restore)
 ARGV[3]   how long an applied event_id is remembered, ms
 ARGV[4]   the chunk's last offset: the applied offset afterwards (never lowered)
 ARGV[5]   the Kafka cluster id the chunk was read from
@@ -33,7 +35,8 @@ ARGV[8]   the number of groups; then per group (its events are applied together 
             (an HINCRBY may carry several field, increment pairs: the same key's run, sent once)
 Returns (nothing is written unless the status is OK):
   {'OK', {skipped group indexes}, {op errors: group index, message, ...}}  (0-based indexes)
-  {'LOST'}              no meta hash and ARGV[2] ~= '1': Redis lost this partition's state
+  {'LOST'}              no meta hash and ARGV[2] ~= 'fresh': Redis lost this partition's state
+  {'BEHIND', offset}    the stored applied offset is below ARGV[2]: Redis lost the last writes
   {'STALE', epoch}      the meta hash belongs to another epoch
   {'FOREIGN'}           the meta hash was built from another cluster or topic
   {'CONFLICT'}          a group of several events is partly applied already (a concurrent
@@ -49,7 +52,8 @@ if meta[2] then
     return {'FOREIGN'}
   end
   stored = tonumber(meta[1]) or -1
-elseif ARGV[2] ~= '1' then
+  if ARGV[2] ~= 'fresh' and stored < tonumber(ARGV[2]) then return {'BEHIND', stored} end
+elseif ARGV[2] ~= 'fresh' then
   return {'LOST'}
 end
 
@@ -342,6 +346,7 @@ function splitHeader(script: string): [string, string] {
 export type ApplyResult =
   | { status: 'OK'; skipped: number[]; opErrors: { group: number; error: string }[] }
   | { status: 'LOST' }
+  | { status: 'BEHIND'; offset: number }
   | { status: 'STALE'; epoch: string }
   | { status: 'FOREIGN' }
   | { status: 'CONFLICT' }
@@ -372,6 +377,8 @@ export function parseApplyReply(reply: unknown): ApplyResult {
       }
     case 'LOST':
       return { status: 'LOST' }
+    case 'BEHIND':
+      return { status: 'BEHIND', offset: Number(list[1]) }
     case 'STALE':
       return { status: 'STALE', epoch: String(list[1]) }
     case 'FOREIGN':

@@ -8,7 +8,7 @@ describe('readConsumerConfig', () => {
   it('has the documented defaults', () => {
     expect(readConsumerConfig({}, defaults)).toMatchObject({
       kafka: { brokers: ['127.0.0.1:9092'], clientId: 'toy', createTopics: true },
-      redisUrl: 'redis://127.0.0.1:6379',
+      redis: { nodes: [{ host: '127.0.0.1', port: 6379 }], cluster: false, db: 0, tls: false },
       httpPort: 8090,
       logLevel: 'info',
       inputTopic: 'wolkvox.chat.message.v1',

@@ -980,6 +980,7 @@ export function createConsumerService<T>(options: ConsumerServiceOptions<T>): Co
           partition: p.partition,
           epoch: current,
           fresh: p.fresh,
+          ...(p.storedOffset === undefined ? {} : { knownOffset: p.storedOffset }),
           eventIdTtlMs: config.eventIdTtlMs,
           lastOffset: last.message.offset,
           lastMark,
@@ -1000,6 +1001,16 @@ export function createConsumerService<T>(options: ConsumerServiceOptions<T>): Co
         result = await apply(groups.map((g) => g.group))
       }
       switch (result.status) {
+        case 'BEHIND':
+          // Acknowledged writes are gone (a failover to a replica that had not received them, a
+          // restore): the check that follows seeks back to what Redis holds and applies again.
+          metrics.rebuilds.inc({ reason: 'state_behind' })
+          logger.warn(
+            `partition state in redis went back from offset ${p.storedOffset ?? -1} to ${result.offset} (a failover or restore lost acknowledged writes): applying again from there`,
+            { partition: p.partition, code: 'CONSUMER_STATE_BEHIND' },
+          )
+          p.storedOffset = undefined
+          return { kind: 'restart' }
         case 'LOST':
         case 'STALE':
         case 'FOREIGN':

@@ -49,6 +49,11 @@ export interface ApplyInput {
   epoch: string
   /** The caller found no state for the partition in this epoch and feeds it from its start. */
   fresh: boolean
+  /**
+   * The applied offset the caller saw stored last: the script refuses (`BEHIND`) when Redis now
+   * holds a lower one, i.e. lost writes it had acknowledged.
+   */
+  knownOffset?: number
   eventIdTtlMs: number
   lastOffset: string
   /** {@link recordMark} of the record at `lastOffset`. */
@@ -96,6 +101,23 @@ export async function deleteMatching(redis: Redis, pattern: string): Promise<num
   }
 }
 
+/**
+ * The KEYS of the apply script for `groups` of `partition`, and the ARGV tail that points into them
+ * (see the script's header): the partition's meta hash, event_id set and revisions, then every
+ * state key the groups touch, each once. All carry the partition's hash tag: one cluster slot.
+ */
+export function applyScriptKeys(
+  keys: ServiceKeys,
+  partition: number,
+  groups: readonly OpGroup[],
+): { keys: string[]; argv: string[] } {
+  const { keys: opKeys, argv } = encodeGroups(groups, (path) => keys.state(partition, path))
+  return {
+    keys: [keys.meta(partition), keys.events(partition), keys.revisions(partition), ...opKeys],
+    argv,
+  }
+}
+
 /** The {@link StateStore} of a service on `redis`. */
 export function createStateStore(redis: Redis, keys: ServiceKeys, script: ApplyScript): StateStore {
   const run = async (args: (string | number)[]): Promise<unknown> => {
@@ -117,6 +139,7 @@ export function createStateStore(redis: Redis, keys: ServiceKeys, script: ApplyS
     },
     async prefilter(partition, eventIds, revisions = false) {
       try {
+        // The partition's keys only (one hash tag): a single-slot pipeline on a cluster too.
         const pipeline = redis.pipeline().hmget(keys.meta(partition), ...META_FIELDS)
         if (eventIds.length > 0) {
           pipeline.call('ZMSCORE', [keys.events(partition), ...eventIds])
@@ -136,21 +159,13 @@ export function createStateStore(redis: Redis, keys: ServiceKeys, script: ApplyS
       }
     },
     async apply(input) {
-      const { keys: opKeys, argv } = encodeGroups(input.groups, (path) =>
-        keys.state(input.partition, path),
-      )
-      const allKeys = [
-        keys.meta(input.partition),
-        keys.events(input.partition),
-        keys.revisions(input.partition),
-        ...opKeys,
-      ]
+      const { keys: allKeys, argv } = applyScriptKeys(keys, input.partition, input.groups)
       try {
         const reply = await run([
           allKeys.length,
           ...allKeys,
           input.epoch,
-          input.fresh ? '1' : '0',
+          input.fresh ? 'fresh' : String(input.knownOffset ?? -1),
           String(input.eventIdTtlMs),
           input.lastOffset,
           input.log.cluster,
