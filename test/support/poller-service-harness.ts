@@ -1,7 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
-import { createRedis } from '@wolkvox-chat-stream/redis'
+import {
+  createRedis,
+  scanKeys,
+  waitUntilReady,
+  type RedisAddress,
+} from '@wolkvox-chat-stream/redis'
 
 const main = fileURLToPath(new URL('../../services/poller/src/main.ts', import.meta.url))
 
@@ -91,16 +96,13 @@ export interface StatusDocument {
  * Every key of a Redis and every value under it, as text (strings, hashes, lists, sets, sorted
  * sets, streams), for the token-leak check.
  */
-export async function dumpRedis(url: string): Promise<{ keys: string[]; text: string }> {
+export async function dumpRedis(url: RedisAddress): Promise<{ keys: string[]; text: string }> {
   const redis = createRedis(url, { name: 'test-dump' })
   try {
+    await waitUntilReady(redis, { timeoutMs: 15_000 })
     const keys: string[] = []
-    let cursor = '0'
-    do {
-      const [next, batch] = await redis.scan(cursor, 'COUNT', 1000)
-      cursor = next
-      keys.push(...batch)
-    } while (cursor !== '0')
+    // Every master of a cluster.
+    for await (const page of scanKeys(redis, '*')) keys.push(...page)
     const parts: string[] = []
     for (const key of keys) {
       const type = await redis.type(key)

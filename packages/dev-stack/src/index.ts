@@ -56,6 +56,15 @@ export {
 } from './kafka-acls.js'
 export { startRedisServer, type RedisServer, type RedisServerOptions } from './redis-server.js'
 export {
+  MAX_REDIS_CLUSTER_MASTERS,
+  MAX_REDIS_REPLICAS_PER_MASTER,
+  PRODUCT_REDIS_ACL,
+  startRedisCluster,
+  type RedisCluster,
+  type RedisClusterNode,
+  type RedisClusterOptions,
+} from './redis-cluster.js'
+export {
   cleanupOrphans,
   listProcesses,
   isAlive,

@@ -11,13 +11,13 @@
  *
  * The stores' password is random too; it is only in the nodes' `server.properties`.
  */
-import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { AppError } from '@wolkvox-chat-stream/errors'
 import type { KafkaConnection } from '@wolkvox-chat-stream/kafka'
 import { Secret } from '@wolkvox-chat-stream/config'
+import { createCa, issueLeaf, LOCALHOST_SAN, runCertTool } from './tls-files.js'
 
 /** The super user the cluster's own checks and the nodes' inter-broker traffic use. */
 export const ADMIN_USER = 'admin'
@@ -146,76 +146,9 @@ export function clientConnection(options: {
   }
 }
 
-/** Runs a program to its end; rejects with its output (never a password: those go by variable). */
-function run(
-  command: string,
-  args: readonly string[],
-  env: NodeJS.ProcessEnv = process.env,
-): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile(command, [...args], { env, timeout: 60_000 }, (error, stdout, stderr) => {
-      if (error) {
-        reject(
-          new AppError(
-            'DEV_STACK_BROKER_START_FAILED',
-            `${command} ${args[0] ?? ''} failed while making the cluster's certificates: ` +
-              `${`${stderr}${stdout}`.trim().slice(-1_500) || error.message}`,
-            { cause: error },
-          ),
-        )
-      } else {
-        resolve(`${stdout}${stderr}`)
-      }
-    })
-  })
-}
-
-/** A P-256 key (fast to make; Java and Node both speak ECDSA) and a CSR for `cn`, in `dir`. */
-async function keyAndRequest(dir: string, name: string, cn: string): Promise<void> {
-  await run('openssl', [
-    'req',
-    '-new',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:prime256v1',
-    '-nodes',
-    '-keyout',
-    join(dir, `${name}-key.pem`),
-    '-out',
-    join(dir, `${name}.csr`),
-    '-subj',
-    `/CN=${cn}`,
-  ])
-  chmodSync(join(dir, `${name}-key.pem`), 0o600)
-}
-
-/** Signs `<name>.csr` with the CA into `<name>.pem` with the extensions in `extensions`. */
-async function sign(dir: string, name: string, extensions: string, days: number): Promise<void> {
-  const extfile = join(dir, `${name}.ext`)
-  writeFileSync(extfile, extensions)
-  await run('openssl', [
-    'x509',
-    '-req',
-    '-in',
-    join(dir, `${name}.csr`),
-    '-CA',
-    join(dir, 'ca.pem'),
-    '-CAkey',
-    join(dir, 'ca-key.pem'),
-    '-set_serial',
-    `0x${randomBytes(16).toString('hex')}`,
-    '-days',
-    String(days),
-    '-sha256',
-    '-out',
-    join(dir, `${name}.pem`),
-    '-extfile',
-    extfile,
-  ])
-  rmSync(extfile, { force: true })
-  rmSync(join(dir, `${name}.csr`), { force: true })
-}
+/** Runs `openssl` or `keytool`; a failure is the broker's start failing (see `tls-files.ts`). */
+const run = (command: string, args: readonly string[], env?: NodeJS.ProcessEnv): Promise<string> =>
+  runCertTool(command, args, { code: 'DEV_STACK_BROKER_START_FAILED', env })
 
 /**
  * Makes a secured cluster's TLS in `dir` with `openssl` (and `keytool` for the truststore):
@@ -232,67 +165,20 @@ export async function createClusterTls(
   options: { days?: number } = {},
 ): Promise<ClusterTls> {
   const days = options.days ?? 365
-  mkdirSync(dir, { recursive: true, mode: 0o700 })
+  const code = 'DEV_STACK_BROKER_START_FAILED'
   const storePassword = newPassword()
   // The password reaches openssl and keytool by variable, never on a command line.
   const withPassword = { ...process.env, WOLKVOX_STORE_PASSWORD: storePassword }
-
-  const caConfig = join(dir, 'ca.cnf')
-  writeFileSync(
-    caConfig,
-    [
-      '[req]',
-      'distinguished_name = dn',
-      'prompt = no',
-      '[dn]',
-      'CN = wolkvox-dev-stack-ca',
-      '[v3_ca]',
-      'basicConstraints = critical, CA:TRUE',
-      'keyUsage = critical, keyCertSign, cRLSign',
-      'subjectKeyIdentifier = hash',
-      '',
-    ].join('\n'),
-  )
-  await run('openssl', [
-    'req',
-    '-x509',
-    '-new',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:prime256v1',
-    '-nodes',
-    '-keyout',
-    join(dir, 'ca-key.pem'),
-    '-out',
-    join(dir, 'ca.pem'),
-    '-days',
-    String(days),
-    '-sha256',
-    '-config',
-    caConfig,
-    '-extensions',
-    'v3_ca',
-  ])
-  chmodSync(join(dir, 'ca-key.pem'), 0o600)
-  rmSync(caConfig, { force: true })
-
-  const leaf = (usage: string, san: string): string =>
-    [
-      'basicConstraints = CA:FALSE',
-      'keyUsage = critical, digitalSignature, keyAgreement',
-      `extendedKeyUsage = ${usage}`,
-      'authorityKeyIdentifier = keyid',
-      ...(san === '' ? [] : [`subjectAltName = ${san}`]),
-      '',
-    ].join('\n')
+  await createCa(dir, { cn: 'wolkvox-dev-stack-ca', days, code })
   await Promise.all([
-    keyAndRequest(dir, 'node', NODE_CERT_CN),
-    keyAndRequest(dir, 'client', CLIENT_CERT_CN),
-  ])
-  await Promise.all([
-    sign(dir, 'node', leaf('serverAuth, clientAuth', 'IP:127.0.0.1, DNS:localhost'), days),
-    sign(dir, 'client', leaf('clientAuth', ''), days),
+    issueLeaf(dir, 'node', {
+      cn: NODE_CERT_CN,
+      usage: 'serverAuth, clientAuth',
+      san: LOCALHOST_SAN,
+      days,
+      code,
+    }),
+    issueLeaf(dir, 'client', { cn: CLIENT_CERT_CN, usage: 'clientAuth', days, code }),
   ])
 
   const tls: ClusterTls = {

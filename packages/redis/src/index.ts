@@ -25,3 +25,4 @@ export {
   type RedisAddress,
   type RedisTarget,
 } from './target.js'
+export { keySlot, replicasOf } from './slot.js'

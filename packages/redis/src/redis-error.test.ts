@@ -24,6 +24,13 @@ describe('toRedisError', () => {
     expect(wrongType.message).toContain('WRONGTYPE')
   })
 
+  it('treats a cluster pipeline across slots as a bug, not an outage', () => {
+    const error = new Error(
+      'All keys in the pipeline should belong to the same slots allocation group',
+    )
+    expect(toRedisError(error)).toMatchObject({ code: 'REDIS_COMMAND_FAILED', retriable: false })
+  })
+
   it('returns an AppError unchanged', () => {
     const error = new AppError('REDIS_KEY_INVALID', 'bad')
     expect(toRedisError(error)).toBe(error)

@@ -1,6 +1,9 @@
 import { AppError } from '@wolkvox-chat-stream/errors'
 
 // Replies that mean "not now" rather than "never": a failover, a load, a full memory, a busy script.
+// ioredis refuses a cluster pipeline across slots before sending it.
+const CROSS_SLOT = /should belong to the same slot/
+
 const transientReplies = /^(LOADING|BUSY|TRYAGAIN|CLUSTERDOWN|MASTERDOWN|READONLY|NOREPLICAS|OOM)\b/
 
 /**
@@ -12,6 +15,12 @@ const transientReplies = /^(LOADING|BUSY|TRYAGAIN|CLUSTERDOWN|MASTERDOWN|READONL
  */
 export function toRedisError(error: unknown): AppError {
   if (error instanceof AppError) return error
+  if (error instanceof Error && CROSS_SLOT.test(error.message)) {
+    // A bug (keys of two slots in one pipeline), not an outage: retrying cannot help.
+    return new AppError('REDIS_COMMAND_FAILED', 'Keys of two cluster slots in one request', {
+      cause: error,
+    })
+  }
   if (
     error instanceof Error &&
     error.name === 'ReplyError' &&

@@ -127,7 +127,7 @@ describe('clusterOptions', () => {
       redisOptions: { username: 'wcs', password: 'canary-pw-91', maxRetriesPerRequest: 3 },
     })
     expect(options.redisOptions?.tls).toEqual({ ca: target.ca })
-    expect(options.redisOptions?.host).toBeUndefined()
+    expect(options.redisOptions).not.toHaveProperty('host')
   })
 
   it('never queues or retries lock commands on a cluster either', () => {

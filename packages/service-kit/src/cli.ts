@@ -10,7 +10,12 @@ import { parseArgs } from 'node:util'
 import { readConfig } from '@wolkvox-chat-stream/config'
 import { AppError, serializeError } from '@wolkvox-chat-stream/errors'
 import { createKafkaClient, readKafkaSettings } from '@wolkvox-chat-stream/kafka'
-import { createRedis, describeRedis, readRedisTarget, waitUntilReady } from '@wolkvox-chat-stream/redis'
+import {
+  createRedis,
+  describeRedis,
+  readRedisTarget,
+  waitUntilReady,
+} from '@wolkvox-chat-stream/redis'
 import { assertServiceName, serviceKeys } from './keys.js'
 import {
   readDeadLetters,

@@ -23,7 +23,14 @@ export {
   type ConsumerConfigDefaults,
   type ConsumerServiceConfig,
 } from './config.js'
-export { stateCommands, type StateCommand, type StateOp, type StateWriter } from './state-ops.js'
+export {
+  stateCommands,
+  type OpGroup,
+  type StateCommand,
+  type StateOp,
+  type StateWriter,
+} from './state-ops.js'
+export { applyScriptKeys } from './state-store.js'
 export { createStateReader, type StateReader } from './state-reader.js'
 export {
   assertServiceName,

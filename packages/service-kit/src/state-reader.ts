@@ -12,7 +12,11 @@ export interface StateReader {
   partitions(): Promise<number[]>
   /** The Redis key of `path` in `partition`. */
   key(partition: number, path: KeyPath): string
-  /** `read(key)` for `path` in every current partition (in parallel, one pipeline on one node). */
+  /**
+   * `read(key)` for `path` in every current partition, in parallel: one command per partition, all
+   * sent at once (one round trip on one node), never one pipeline, since the partitions' keys are
+   * in as many slots (on as many nodes) of a cluster.
+   */
   collect<T>(path: KeyPath, read: (redis: Redis, key: string) => Promise<T>): Promise<T[]>
   /** The hash at `path`, each field summed over the partitions (counters). */
   sumHash(path: KeyPath): Promise<Record<string, number>>
@@ -33,6 +37,8 @@ export function createStateReader(options: { redis: Redis; name: string }): Stat
   const keys = serviceKeys(options.name)
   return readerOf(redis, keys, async (): Promise<number[]> => {
     try {
+      // Each its own command: the epoch and the registry carry the service's hash tag, each meta
+      // hash its partition's, so a cluster serves them from different nodes.
       const [epoch, members] = await Promise.all([
         redis.get(keys.epoch),
         redis.smembers(keys.partitions),

@@ -1,6 +1,12 @@
 import { randomBytes } from 'node:crypto'
 import { AppError } from '@wolkvox-chat-stream/errors'
-import { redisKeys, tokenKeyPart, toRedisError, type Redis } from '@wolkvox-chat-stream/redis'
+import {
+  redisKeys,
+  replicasOf,
+  tokenKeyPart,
+  toRedisError,
+  type Redis,
+} from '@wolkvox-chat-stream/redis'
 import { ACQUIRE, EXTEND, FENCED_SET, RELEASE } from './scripts.js'
 
 /** Something that can reveal a token: the config package's `Secret`, or a plain string in tests. */
@@ -16,6 +22,8 @@ export interface TokenLockHooks {
   onReleased?(info: { heldMs: number; kept: boolean }): void
   /** A holder found its lease gone (expired, taken over, or Redis lost it) or could not confirm it. */
   onLost?(info: { reason: LeaseLostReason }): void
+  /** A lease, renewal or fenced write reached fewer replicas than asked in time (not counted). */
+  onUnreplicated?(info: { what: 'lease' | 'renewal' | 'write' }): void
 }
 
 /** Why a holder's signal aborted: every value, for metrics that start each at zero. */
@@ -41,6 +49,16 @@ export interface TokenLockOptions {
   /** How long the upstream may keep running a call the client gave up on. Default 60 s. */
   upstreamLimitMs?: number
   hooks?: TokenLockHooks
+  /**
+   * Replicas each lease, renewal and fenced write must reach (`WAIT`) before it counts: a lease
+   * granted, or a watermark written, only on a master that then dies is lost with it when Redis
+   * replication is asynchronous, and a replica promoted without it would grant the token twice.
+   * On a cluster, at most as many as the keys' master has (none right after a failover, until a
+   * replica joins: then no promotion can lose a write). Default 0.
+   */
+  replicas?: number
+  /** How long to wait for those replicas; fewer by then means not granted. Default 1 s. */
+  replicaWaitMs?: number
   /** Clock, for tests. */
   now?: () => number
 }
@@ -135,6 +153,9 @@ export function createTokenLock(options: TokenLockOptions): TokenLock {
     state: (name: string) => redisKeys.key(options.server, 'state', name),
   }
 
+  const replicas = options.replicas ?? 0
+  const replicaWaitMs = options.replicaWaitMs ?? 1_000
+
   const evalScript = async (
     script: string,
     keyList: string[],
@@ -144,6 +165,37 @@ export function createTokenLock(options: TokenLockOptions): TokenLock {
       return await redis.eval(script, keyList.length, ...keyList, ...args.map(String))
     } catch (error) {
       throw toRedisError(error)
+    }
+  }
+
+  /**
+   * Runs a writing script, then `WAIT`s for the replicas asked (at most those the slot's master
+   * has: right after a failover the promoted master has none, and nothing can be lost by promotion
+   * until one joins). Both go in one pipeline, which a cluster client sends to the master of the
+   * keys' slot, so `WAIT` covers the script's writes. Its reply, and whether they are replicated.
+   */
+  const evalReplicated = async (
+    script: string,
+    keyList: string[],
+    args: (string | number)[],
+  ): Promise<{ reply: unknown; replicated: boolean }> => {
+    const wanted = Math.min(replicas, replicasOf(redis, keyList[0]!) ?? replicas)
+    if (wanted === 0) return { reply: await evalScript(script, keyList, args), replicated: true }
+    let results: [Error | null, unknown][] | null
+    try {
+      results = await redis
+        .pipeline()
+        .eval(script, keyList.length, ...keyList, ...args.map(String))
+        .call('WAIT', String(wanted), String(replicaWaitMs))
+        .exec()
+    } catch (error) {
+      throw toRedisError(error)
+    }
+    const [scripted, waited] = results ?? []
+    if (scripted?.[0]) throw toRedisError(scripted[0])
+    return {
+      reply: scripted?.[1],
+      replicated: !waited?.[0] && Number(waited?.[1]) >= wanted,
     }
   }
 
@@ -172,7 +224,7 @@ export function createTokenLock(options: TokenLockOptions): TokenLock {
     // On an error the outcome is unknown: the SET may have happened. The lock is then treated as
     // not ours (the error propagates); if it was set, it expires after one TTL. The lock-role
     // connection never replays the command after a reconnect.
-    const reply = await evalScript(
+    const { reply, replicated } = await evalReplicated(
       ACQUIRE,
       [keys.lock, keys.fence, keys.epoch],
       [value, ttlMs, randomBytes(8).toString('hex'), globalKnown === 1 ? '1' : '0'],
@@ -185,6 +237,13 @@ export function createTokenLock(options: TokenLockOptions): TokenLock {
       }
     }
     const [granted, second, third] = reply as [number, number | string, number?]
+    if (granted === 1 && !replicated) {
+      // Granted on the master alone: a failover now could hand the token to someone else. Give
+      // it back and try again shortly, as if it were busy.
+      await evalScript(RELEASE, [keys.lock], [value]).catch(() => undefined)
+      hooks.onUnreplicated?.({ what: 'lease' })
+      return { busy: 'busy', retryInMs: replicaWaitMs }
+    }
     if (granted !== 1) {
       return {
         busy: second === 'quarantine' ? 'quarantine' : 'busy',
@@ -229,9 +288,17 @@ export function createTokenLock(options: TokenLockOptions): TokenLock {
       if (ended || controller.signal.aborted) return
       const sent = now()
       try {
-        const extended = await evalScript(EXTEND, [keys.lock], [value, ttlMs])
+        const { reply: extended, replicated } = await evalReplicated(
+          EXTEND,
+          [keys.lock],
+          [value, ttlMs],
+        )
         if (ended) return
-        if (extended === 1) {
+        if (extended === 1 && !replicated) {
+          // The longer lease exists on the master only: a promoted replica would end it sooner.
+          hooks.onUnreplicated?.({ what: 'renewal' })
+          lose('unconfirmed')
+        } else if (extended === 1) {
           expiresAt = sent + ttlMs
           armDeadline()
         } else {
@@ -255,11 +322,20 @@ export function createTokenLock(options: TokenLockOptions): TokenLock {
         keep = true
       },
       fencedSet: async (name, newValue, expected) => {
-        const reply = (await evalScript(
+        const written = await evalReplicated(
           FENCED_SET,
           [keys.lock, keys.state(name)],
           [value, fence, newValue, expected ?? ''],
-        )) as [number, string?, string?]
+        )
+        const reply = written.reply as [number, string?, string?]
+        if (reply[0] === 1 && !written.replicated) {
+          hooks.onUnreplicated?.({ what: 'write' })
+          throw new AppError(
+            'REDIS_UNAVAILABLE',
+            `The ${name} write reached fewer than ${replicas} Redis replica(s) within ${replicaWaitMs} ms; it is not counted on`,
+            { details: { replicas, waitMs: replicaWaitMs } },
+          )
+        }
         if (reply[0] === 1) return { ok: true }
         const reason = reply[1] as 'lease_lost' | 'stale_fence' | 'conflict'
         return reply[2] === undefined

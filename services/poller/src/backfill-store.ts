@@ -79,6 +79,21 @@ export const backfillId = (range: Range): string =>
 const indexKey = (server: string): string => redisKeys.key(server, 'backfills')
 const recordKey = (server: string, id: string): string => redisKeys.key(server, 'backfill', id)
 
+/**
+ * The Redis keys of the backfills of `server` (the index) and of backfill `id` (its record and its
+ * runner key): all under the operation's `{server}` hash tag, one cluster slot.
+ */
+export function backfillKeys(
+  server: string,
+  id: string,
+): { index: string; record: string; runner: string } {
+  return {
+    index: indexKey(server),
+    record: recordKey(server, id),
+    runner: redisKeys.key(server, 'backfill', id, 'runner'),
+  }
+}
+
 function toRecord(id: string, h: Record<string, string>): BackfillRecord | null {
   if (h.from === undefined || h.to === undefined) return null
   const iso = (text: string | undefined): string | null =>
@@ -139,8 +154,7 @@ export interface BackfillStore {
 /** The {@link BackfillStore} of the backfill of `range` on `server`. */
 export function createBackfillStore(redis: Redis, server: string, range: Range): BackfillStore {
   const id = backfillId(range)
-  const key = recordKey(server, id)
-  const runnerKey = redisKeys.key(server, 'backfill', id, 'runner')
+  const { record: key, runner: runnerKey } = backfillKeys(server, id)
   const runner = randomBytes(12).toString('hex')
   let renewal: NodeJS.Timeout | undefined
   return {

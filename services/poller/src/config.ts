@@ -36,6 +36,12 @@ export interface PollerConfig {
   maxResponseBytes: number
   rowCap: number
   lockTtlMs: number
+  /**
+   * `REDIS_WAIT_REPLICAS`: replicas the token lease and the watermark must reach (`WAIT`) before
+   * they count; unset: 1 on a Redis Cluster (at most the replicas a master has), else 0 (token-lock
+   * README).
+   */
+  redisWaitReplicas?: number
   lockWaitMs: number
   /** Daily calls reserved for live polls (and sweeps): a backfill stops before it touches them. */
   quotaReserve: QuotaReserve
@@ -251,6 +257,9 @@ export function readPollerConfig(
       rowCap: r.integer('POLL_ROW_CAP', 60_000, { min: 1 }),
       // One upstream call may take 60 s of server time; each call must fit in the lease it starts in.
       lockTtlMs: r.durationMs('POLL_LOCK_TTL', '90s'),
+      ...(r.string('REDIS_WAIT_REPLICAS') === undefined
+        ? {}
+        : { redisWaitReplicas: r.integer('REDIS_WAIT_REPLICAS', 0, { min: 0, max: 5 }) }),
       lockWaitMs: r.durationMs('POLL_LOCK_WAIT', '2m'),
       quotaReserve: readReserve(r),
       concurrency: r.integer('POLL_CONCURRENCY', 4, { min: 1, max: 100 }),

@@ -15,10 +15,13 @@ export {
 } from './runtime.js'
 export { createPollerService, type PollerService } from './service.js'
 export { runBackfill, type BackfillResult } from './backfill.js'
+export { backfillKeys, createBackfillStore, type BackfillStore } from './backfill-store.js'
+export { SCHEDULE_PREFIX, SCHEDULE_QUEUE, scheduleKeys } from './adapters/bullmq-schedule.js'
 export { readOperationStatus, type OperationStatus, type StuckWindow } from './status.js'
 export {
   createOperationStore,
   coverageGaps,
+  operationKeys,
   type OperationStore,
   type PollPurpose,
 } from './operation-store.js'
@@ -30,6 +33,7 @@ export {
   type PrivacyOptions,
 } from './privacy.js'
 export {
+  bindingKeys,
   createCheckpointLog,
   createOperationBinding,
   readBindingState,
@@ -52,7 +56,7 @@ export {
   type PollOperationInput,
 } from './core/poll-operation.js'
 export { pollRange, type PollStats } from './core/poll-range.js'
-export { createRedisPublishedSet } from './adapters/published-set.js'
+export { createRedisPublishedSet, publishedSetKeys } from './adapters/published-set.js'
 export type { DueReason, EventRevision, OutgoingEvent, PublishedSet } from './core/ports.js'
 export {
   dueRange,

@@ -138,6 +138,30 @@ export interface OperationStore {
   isTokenWanted(): Promise<boolean>
 }
 
+/**
+ * The Redis keys of one operation's bookkeeping (`report` is the report polled). Every one carries
+ * the operation's `{server}` hash tag, like its lock and watermark: one cluster slot.
+ */
+export function operationKeys(
+  server: string,
+  report: string,
+): {
+  /** The call counter of local day `day` (`YYYYMMDD`). */
+  quota: (day: string) => string
+  pause: string
+  record: string
+  coverage: string
+  wanted: string
+} {
+  return {
+    quota: (day) => redisKeys.key(server, 'quota', day),
+    pause: redisKeys.key(server, 'paused'),
+    record: redisKeys.key(server, 'status', report),
+    coverage: redisKeys.key(server, 'coverage', report),
+    wanted: redisKeys.key(server, 'live-wanted'),
+  }
+}
+
 /** The {@link OperationStore} of one operation, on a default-role connection. */
 export function createOperationStore(options: {
   redis: Redis
@@ -148,11 +172,9 @@ export function createOperationStore(options: {
 }): OperationStore {
   const { redis, server, report, zone } = options
   const now = options.now ?? Date.now
-  const quotaKey = (nowMs: number): string => redisKeys.key(server, 'quota', localDay(nowMs, zone))
-  const pauseKey = redisKeys.key(server, 'paused')
-  const recordKey = redisKeys.key(server, 'status', report)
-  const coverageKey = redisKeys.key(server, 'coverage', report)
-  const wantedKey = redisKeys.key(server, 'live-wanted')
+  const keys = operationKeys(server, report)
+  const quotaKey = (nowMs: number): string => keys.quota(localDay(nowMs, zone))
+  const { pause: pauseKey, record: recordKey, coverage: coverageKey, wanted: wantedKey } = keys
 
   return {
     server,
@@ -172,7 +194,9 @@ export function createOperationStore(options: {
       }),
     countCall: () =>
       call(async () => {
-        await redis.multi().incr(quotaKey(now())).pexpire(quotaKey(now()), QUOTA_TTL_MS).exec()
+        // One key for both, even when the local day turns between two reads of the clock.
+        const key = quotaKey(now())
+        await redis.multi().incr(key).pexpire(key, QUOTA_TTL_MS).exec()
       }),
     pause: (pause) =>
       call(async () => {

@@ -11,7 +11,13 @@ import {
   provisionOptionsOf,
 } from '@wolkvox-chat-stream/kafka'
 import type { Logger, MetricsRegistry } from '@wolkvox-chat-stream/observability'
-import { createRedis, tokenKeyPart, waitUntilReady, type Redis } from '@wolkvox-chat-stream/redis'
+import {
+  createRedis,
+  isCluster,
+  tokenKeyPart,
+  waitUntilReady,
+  type Redis,
+} from '@wolkvox-chat-stream/redis'
 import { createTokenLock, type TokenLock } from '@wolkvox-chat-stream/token-lock'
 import { createWolkvoxClient } from '@wolkvox-chat-stream/wolkvox-client'
 import {
@@ -95,6 +101,15 @@ export interface PollerRuntime {
   close(): Promise<void>
 }
 
+/**
+ * Replicas the lease and the watermark wait for: `REDIS_WAIT_REPLICAS`, else 1 on a cluster (a
+ * failover promotes a replica: it must hold every lease granted; a master without replicas is not
+ * waited for), else 0.
+ */
+function lockReplicas(config: Readonly<PollerConfig>, redis: Redis): number {
+  return config.redisWaitReplicas ?? (isCluster(redis) ? 1 : 0)
+}
+
 /** Errors after which polling on a schedule cannot help: they need a person, or a new day. */
 const STOPPING_CODES = new Set([
   'WOLKVOX_TOKEN_INVALID',
@@ -130,6 +145,7 @@ export function createOperationHandle(input: {
       server: operation.server,
       token: operation.token,
       ttlMs: config.lockTtlMs,
+      replicas: lockReplicas(config, input.lockRedis),
       ...(input.metrics ? { hooks: input.metrics.lockHooks(operation.server) } : {}),
     }),
     store: createOperationStore({

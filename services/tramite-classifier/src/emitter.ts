@@ -13,16 +13,9 @@ import type { EventProducer } from '@wolkvox-chat-stream/kafka'
 import type { Counter } from '@wolkvox-chat-stream/observability'
 import { toRedisError, type Redis } from '@wolkvox-chat-stream/redis'
 import { serviceKeys, clearDirtyScript } from '@wolkvox-chat-stream/service-kit'
-import {
-  classify,
-  countField,
-  fingerprint,
-  parseConversation,
-  parseMember,
-  recordOf,
-} from './conversation.js'
+import { classify, countField, fingerprint, parseConversation, recordOf } from './conversation.js'
 import { paths } from './queries.js'
-import { recordScript } from './scripts.js'
+import { conversationKey, recordScript, recordScriptKeys } from './scripts.js'
 
 /** What happened to one conversation. */
 export type EmitAction =
@@ -89,20 +82,19 @@ export function createEmitter(options: {
     force: boolean,
   ): Promise<EmitOutcome[]> => {
     if (members.length === 0) return []
-    const key = (member: string): string => {
-      const { server, connId } = parseMember(member)
-      return keys.state(partition, paths.conversation(server, connId))
-    }
     let hashes: Record<string, string>[]
     let epoch: string | null
     try {
-      const pipeline = redis.pipeline()
-      for (const member of members) pipeline.hgetall(key(member))
-      pipeline.get(keys.epoch)
-      const results = (await pipeline.exec()) ?? []
-      for (const [error] of results) if (error) throw error
-      hashes = results.slice(0, -1).map(([, value]) => value as Record<string, string>)
-      epoch = results.at(-1)?.[1] as string | null
+      // The conversations share the partition's hash tag, the epoch key has the service's (another
+      // slot on a cluster): one pipeline for the first, the epoch read beside it, in parallel.
+      const read = redis.pipeline()
+      for (const member of members) read.hgetall(conversationKey(keys, partition, member))
+      const [results, current] = await Promise.all([read.exec(), redis.get(keys.epoch)])
+      hashes = (results ?? []).map(([error, value]) => {
+        if (error) throw error
+        return value as Record<string, string>
+      })
+      epoch = current
     } catch (error) {
       throw toRedisError(error)
     }
@@ -143,19 +135,18 @@ export function createEmitter(options: {
         return
       }
       const at = now()
-      const { server } = state
       due.push({
         member,
         change: change ?? 'resend',
         classifiedAtMs: at,
         record: recordOf(classified, at),
-        keys: [
-          key(member),
-          keys.state(partition, paths.pending),
-          keys.state(partition, paths.counts(server, classified.rule_set_version)),
-          keys.state(partition, paths.counts(server, last?.version ?? classified.rule_set_version)),
-          keys.meta(partition),
-        ],
+        keys: recordScriptKeys(
+          keys,
+          partition,
+          member,
+          classified.rule_set_version,
+          last?.version ?? classified.rule_set_version,
+        ),
         args: [
           member,
           state.changes,
@@ -174,8 +165,9 @@ export function createEmitter(options: {
     )
     let results: unknown[]
     try {
+      // Every key of every script is in the partition's hash tag: one slot, one pipeline.
       const pipeline = redis.pipeline()
-      for (const d of due) pipeline.eval(recordScript, 5, ...d.keys, ...d.args)
+      for (const d of due) pipeline.eval(recordScript, d.keys.length, ...d.keys, ...d.args)
       const replies = (await pipeline.exec()) ?? []
       for (const [error] of replies) if (error) throw error
       results = replies.map(([, value]) => value)

@@ -17,6 +17,14 @@ export { classifierRoutes, parseQueryDay, summarizeCounts } from './http.js'
 export { paths, readConversation, readCounts, type CountLine } from './queries.js'
 export { parseRangeBound, reclassify, type ReclassifySummary } from './reclassify.js'
 export {
+  conversationKey,
+  conversationScript,
+  recordScript,
+  recordScriptKeys,
+  rematchScript,
+  rematchScriptKeys,
+} from './scripts.js'
+export {
   createRulesHolder,
   type LoadedRules,
   type ReloadResult,

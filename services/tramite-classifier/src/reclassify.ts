@@ -27,11 +27,10 @@ import {
 } from '@wolkvox-chat-stream/service-kit'
 import { dayWindow, parseQueryTime, wallClockToEpochMs } from '@wolkvox-chat-stream/zoned-time'
 import type { ClassifierConfig } from './config.js'
-import { matchMessage, memberOf, parseMember } from './conversation.js'
+import { matchMessage, memberOf } from './conversation.js'
 import { compileRules, loadRules, type CompiledRules } from './engine/index.js'
 import { createEmitter, type EmitOutcome } from './emitter.js'
-import { paths } from './queries.js'
-import { rematchScript } from './scripts.js'
+import { conversationKey, rematchScript, rematchScriptKeys } from './scripts.js'
 
 /** What reclassify did, printed as its last line. */
 export interface ReclassifySummary {
@@ -301,18 +300,16 @@ async function rematch(
   seen: ReadonlyMap<string, Seen>,
   version: string,
 ): Promise<string[]> {
-  const key = (member: string): string => {
-    const { server, connId } = parseMember(member)
-    return keys.state(partition, paths.conversation(server, connId))
-  }
   let todo = [...members]
   const present = new Set<string>()
   try {
+    // The epoch key is the service's (its own slot on a cluster): read apart from the pipelines,
+    // whose keys all carry the partition's hash tag.
     const epoch = await redis.get(keys.epoch)
     if (epoch === null) return []
     for (let attempt = 0; attempt < 5 && todo.length > 0; attempt++) {
       const read = redis.pipeline()
-      for (const member of todo) read.hgetall(key(member))
+      for (const member of todo) read.hgetall(conversationKey(keys, partition, member))
       const hashes = ((await read.exec()) ?? []).map(([error, value]) => {
         if (error) throw error
         return value as Record<string, string>
@@ -330,8 +327,10 @@ async function rematch(
           writes.push({ member, args: [epoch, hash.n ?? '', version, ...args] })
       })
       const write = redis.pipeline()
-      for (const w of writes)
-        write.eval(rematchScript, 2, key(w.member), keys.meta(partition), ...w.args)
+      for (const w of writes) {
+        const scriptKeys = rematchScriptKeys(keys, partition, w.member)
+        write.eval(rematchScript, scriptKeys.length, ...scriptKeys, ...w.args)
+      }
       const results = ((await write.exec()) ?? []).map(([error, value]) => {
         if (error) throw error
         return Number(value)

@@ -3,6 +3,15 @@
  * partition's offset; the others run on the classifier's own connection, each on keys of one
  * partition (one hash tag), and check before they write. README: How state is kept.
  */
+import type { ServiceKeys } from '@wolkvox-chat-stream/service-kit'
+import { parseMember } from './conversation.js'
+import { paths } from './queries.js'
+
+/** The key of the conversation `member` (`server|conn_id`) in `partition`. */
+export function conversationKey(keys: ServiceKeys, partition: number, member: string): string {
+  const { server, connId } = parseMember(member)
+  return keys.state(partition, paths.conversation(server, connId))
+}
 
 /** Registered as `conversation` (the kit's apply script). */
 export const conversationScript = `--[[
@@ -87,6 +96,32 @@ redis.call('HSET', KEYS[1], 'eh', ARGV[4], 'eat', ARGV[5], 'cv', ARGV[6], 'cf', 
 redis.call('ZREM', KEYS[2], ARGV[1])
 return 1
 `
+
+/**
+ * The KEYS of {@link recordScript} for `member` of `partition`, counted under `version` and so far
+ * under `countedVersion`: every one in the partition's hash tag, so the script runs on a cluster.
+ */
+export function recordScriptKeys(
+  keys: ServiceKeys,
+  partition: number,
+  member: string,
+  version: string,
+  countedVersion: string,
+): string[] {
+  const { server } = parseMember(member)
+  return [
+    conversationKey(keys, partition, member),
+    keys.state(partition, paths.pending),
+    keys.state(partition, paths.counts(server, version)),
+    keys.state(partition, paths.counts(server, countedVersion)),
+    keys.meta(partition),
+  ]
+}
+
+/** The KEYS of {@link rematchScript} for `member` of `partition` (one hash tag). */
+export function rematchScriptKeys(keys: ServiceKeys, partition: number, member: string): string[] {
+  return [conversationKey(keys, partition, member), keys.meta(partition)]
+}
 
 /** Run by reclassify: the matches of the messages it read, found again with the rules in force. */
 export const rematchScript = `--[[

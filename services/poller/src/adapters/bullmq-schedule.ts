@@ -3,7 +3,7 @@
  * used by the poller alone). One queue for every operation, one job scheduler per operation and
  * kind; a job's name is its kind and its data only the operation's server code, never a token.
  */
-import { Queue, Worker } from 'bullmq'
+import { Queue, QueueKeys, Worker } from 'bullmq'
 import type { Redis } from '@wolkvox-chat-stream/redis'
 
 /** What a job asks for: the next due range (`poll`) or a re-read of the last day (`sweep`). */
@@ -56,6 +56,15 @@ export interface Schedule {
 /** BullMQ's keys are `wcs:{bullmq}:<queue>:…`: the project prefix, and one cluster slot. */
 export const SCHEDULE_PREFIX = 'wcs:{bullmq}'
 export const SCHEDULE_QUEUE = 'poller'
+
+/**
+ * BullMQ's keys of the schedule's queue (as BullMQ names them), and those of `ids` (jobs, or
+ * `repeat:<scheduler id>`): every one under `{bullmq}`, since BullMQ's scripts take several at once.
+ */
+export function scheduleKeys(ids: readonly string[] = [], queueName = SCHEDULE_QUEUE): string[] {
+  const keys = new QueueKeys(SCHEDULE_PREFIX)
+  return [...Object.values(keys.getKeys(queueName)), ...ids.map((id) => keys.toKey(queueName, id))]
+}
 
 const schedulerId = (job: ScheduleJob): string => `${job.kind}-${job.server}`
 

@@ -241,8 +241,11 @@ export function createCheckpointLog(options: {
 const num = (text: string | undefined): number | null =>
   text === undefined || text === '' ? null : Number(text)
 
-/** The Redis keys of an operation's binding: where its last checkpoint landed, and a refusal. */
-function bindingKeys(server: string, report: string): { location: string; missing: string } {
+/**
+ * The Redis keys of an operation's binding: where its last checkpoint landed, and a refusal. Both
+ * under the operation's `{server}` hash tag.
+ */
+export function bindingKeys(server: string, report: string): { location: string; missing: string } {
   return {
     location: redisKeys.key(server, 'checkpoint', report),
     missing: redisKeys.key(server, 'checkpoint-missing', report),

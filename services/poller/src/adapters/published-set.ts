@@ -6,6 +6,23 @@ const DAY_MS = 86_400_000
 const BATCH = 5_000
 
 /**
+ * The keys of the published set of `report` on `server`, per UTC day (of `dayMs`): the revisions
+ * hash, and the set of ids of earlier versions. All under the operation's `{server}` hash tag, so
+ * one command (or pipeline) may take them all on a cluster.
+ */
+export function publishedSetKeys(
+  server: string,
+  report: string,
+): { revisions: (dayMs: number) => string; legacy: (dayMs: number) => string } {
+  const day = (dayMs: number): string =>
+    new Date(dayMs).toISOString().slice(0, 10).replaceAll('-', '')
+  return {
+    revisions: (dayMs) => redisKeys.key(server, 'published-revisions', report, day(dayMs)),
+    legacy: (dayMs) => redisKeys.key(server, 'published', report, day(dayMs)),
+  }
+}
+
+/**
  * The revisions of published events in Redis: one hash `event_id -> revision` per UTC day of
  * publication (`wcs:{server}:published-revisions:<report>:<yyyymmdd>`), each expiring `horizonMs`
  * plus a day after its last write. A lookup checks every day within the horizon, newest first: the
@@ -30,12 +47,10 @@ export function createRedisPublishedSet(options: {
 }): PublishedSet {
   const { redis } = options
   const now = options.now ?? Date.now
-  const day = (dayMs: number): string =>
-    new Date(dayMs).toISOString().slice(0, 10).replaceAll('-', '')
-  const revisionsKey = (dayMs: number): string =>
-    redisKeys.key(options.server, 'published-revisions', options.report, day(dayMs))
-  const legacyKey = (dayMs: number): string =>
-    redisKeys.key(options.server, 'published', options.report, day(dayMs))
+  const { revisions: revisionsKey, legacy: legacyKey } = publishedSetKeys(
+    options.server,
+    options.report,
+  )
   /** The days a lookup reads, newest first (`add` writes the first). */
   const days = (): number[] => {
     const today = Math.floor(now() / DAY_MS) * DAY_MS
