@@ -58,6 +58,9 @@ const HOUR = 3_600_000
 const USER = 'wcs'
 const TOKEN = 'canary-redis-cluster-token-3f9d'
 const root = fileURLToPath(new URL('../../', import.meta.url))
+/** How many times a consumer's log says a partition's state went back (a failover lost writes). */
+const behind = (lines: readonly string[]): number =>
+  lines.filter((line) => line.includes('"code":"CONSUMER_STATE_BEHIND"')).length
 const report = (line: string): void => {
   process.stderr.write(`[pipeline-redis-cluster] ${line}\n`)
 }
@@ -155,6 +158,35 @@ describe('the whole pipeline on a Redis Cluster (3 masters, 3 replicas) over TLS
       timeoutMs: 120_000,
     })
 
+    // A backfill (its progress and runner lease in Redis) of the two hours before, for another
+    // operation: its range ends up on the topic exactly.
+    const backfilled = newServerCode()
+    const to = startMs - HOUR
+    const backfill = await runPoller(
+      [
+        'backfill',
+        '--from',
+        new Date(to - 2 * HOUR).toISOString(),
+        '--to',
+        new Date(to).toISOString(),
+        '--window',
+        '1h',
+      ],
+      {
+        ...pollerEnv({
+          server: backfilled,
+          token: TOKEN,
+          simulatorUrl: sim.url,
+          kafkaBrokers: stack.brokers,
+          redisUrl: '',
+          extra: redisEnv,
+        }),
+        POLL_BACKFILL_PAUSE: '0s',
+      },
+    )
+    expect(backfill.code, backfill.stderr).toBe(0)
+    const filled = await expectTopicExact(backfilled, to - 2 * HOUR, to)
+
     // The operator's rebuild, on the cluster: the aggregator replays its input and answers the same.
     const rebuilds = aggregator.status().stats.rebuilds
     const out = await runConsumerCli(['rebuild', aggregator.name], redisEnv)
@@ -166,7 +198,8 @@ describe('the whole pipeline on a Redis Cluster (3 masters, 3 replicas) over TLS
     await expectAnswers(aggregator, server, truthSnapshot(sim, server, startMs, watermark), 120_000)
     report(
       `cluster pipeline: ${topic.expected} messages, ${topic.records} records, missing 0, repeated ${topic.repeated}, ` +
-        `${conversations} conversations classified, rebuilt partitions ${aggregator.status().stats.rebuilds - rebuilds}`,
+        `${conversations} conversations classified, rebuilt partitions ${aggregator.status().stats.rebuilds - rebuilds}; ` +
+        `backfill of 2 h: ${filled.expected} messages, missing 0`,
     )
 
     // The password: in no output, log, topic record, Redis key or value.
@@ -177,6 +210,8 @@ describe('the whole pipeline on a Redis Cluster (3 masters, 3 replicas) over TLS
     const seen = [
       poller.process.stdout(),
       poller.process.stderr(),
+      backfill.stdout,
+      backfill.stderr,
       out,
       loggedLines(aggregator).join(''),
       classifierLines(classifier).join(''),
@@ -252,7 +287,7 @@ describe('the whole pipeline on a Redis Cluster (3 masters, 3 replicas) over TLS
           `watermark moved again ${recoveredMs} ms after the kill (to ${new Date(moved).toISOString()}); ` +
           `${topic.expected} messages, missing 0, repeated ${topic.repeated}, aggregates and ${conversations} conversations exact (double counted 0), ` +
           `${samples.length} watermark readings, none back, ${sim.calls().length} upstream calls, overlapping 0; ` +
-          `aggregator state replays after the failover: ${aggregator.status().stats.rebuilds}`,
+          `partitions whose state went back (CONSUMER_STATE_BEHIND): aggregator ${behind(loggedLines(aggregator))}, classifier ${behind(classifierLines(classifier))}`,
       )
       // The killed node comes back as a replica, and the cluster is whole again.
       await victim.start()

@@ -137,6 +137,16 @@ export function createRedis(address: RedisAddress, options: CreateRedisOptions =
     healthy = false
     logger?.warn('redis connection error; reconnecting', { ...fields, err: connectionError(error) })
   })
+  // A cluster's own error says only that no node answered; each node's says why.
+  redis.on('node error', (error: unknown, node: unknown) => {
+    if (!healthy) return
+    healthy = false
+    logger?.warn('redis connection error; reconnecting', {
+      ...fields,
+      node,
+      err: connectionError(error),
+    })
+  })
   redis.on('ready', () => {
     if (!healthy) logger?.info('redis connection restored', fields)
     healthy = true
@@ -205,6 +215,7 @@ export function waitUntilReady(redis: Redis, options: { timeoutMs?: number } = {
       redis.off('ready', onReady)
       redis.off('end', onEnd)
       redis.off('error', onError)
+      redis.off('node error', onError)
       if (error === undefined) resolve()
       else reject(error)
     }
@@ -229,6 +240,7 @@ export function waitUntilReady(redis: Redis, options: { timeoutMs?: number } = {
     redis.once('ready', onReady)
     redis.once('end', onEnd)
     redis.on('error', onError)
+    redis.on('node error', onError)
   })
 }
 
