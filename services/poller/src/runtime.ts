@@ -176,7 +176,15 @@ export async function createPollerRuntime(
   await producer.connect()
   const lockRedis = createRedis(config.redis, { role: 'lock', name: 'poller-lock', logger })
   const redis = createRedis(config.redis, { name: 'poller', logger })
-  await Promise.all([waitUntilReady(lockRedis), waitUntilReady(redis)])
+  try {
+    await Promise.all([waitUntilReady(lockRedis), waitUntilReady(redis)])
+  } catch (error) {
+    // Refused at start (a password, a CA, no answer): close what was opened, so the process ends.
+    lockRedis.disconnect()
+    redis.disconnect()
+    await producer.disconnect().catch(() => undefined)
+    throw error
+  }
   const metrics = createPollerMetrics(registry, {
     intervalMs: config.intervalMs,
     stuckAfter: config.stuckAfter,
