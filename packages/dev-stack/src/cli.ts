@@ -3,13 +3,27 @@ import { isAppError } from '@wolkvox-chat-stream/errors'
 import { isAlive } from './process-registry.js'
 import { kafkaVersionFromEnv } from './jars.js'
 import { brokersFromArgs, secureFromArgs } from './kafka-cluster.js'
-import { readStackState, stackDown, stackKafkaEnv, stackUp, type StackState } from './stack.js'
+import {
+  readStackState,
+  redisClusterFromArgs,
+  stackDown,
+  stackKafkaEnv,
+  stackRedisEnv,
+  stackUp,
+  STACK_REDIS_USER,
+  type StackState,
+} from './stack.js'
 
 /*
- * `npm run stack:up [-- --brokers N] [--secure]` / `npm run stack:down` / `... cli.ts status`.
+ * `npm run stack:up [-- --brokers N] [--secure] [--redis-cluster [--redis-tls]]` /
+ * `npm run stack:down` / `... cli.ts status`.
  * `--brokers 3` (or `KAFKA_NODES=3`) starts a three-node KRaft cluster instead of one broker;
  * `--secure` (or `KAFKA_SECURE=true`) secures it (TLS, mutual TLS, SCRAM-SHA-512, ACLs) and prints
  * the poller's variables, its password as a file path.
+ * `--redis-cluster` (or `REDIS_CLUSTER=true`) starts a Redis Cluster (3 masters, 3 replicas, ACL
+ * user wcs) instead of using or starting one Redis, and prints REDIS_CLUSTER_NODES, REDIS_USERNAME
+ * and REDIS_PASSWORD_FILE instead of REDIS_URL; `--redis-tls` (or `REDIS_TLS=true`) puts it on TLS
+ * (REDIS_TLS, REDIS_TLS_CA_FILE).
  * The variables go to stdout (so `eval "$(npm run -s stack:up)"` works); progress goes to stderr.
  */
 const progress = (line: string): void => {
@@ -22,7 +36,7 @@ const shellWord = (value: string): string =>
 
 /** The stack's variables for the poller, as `NAME=value` lines. */
 function variables(state: StackState): string {
-  const env = { ...stackKafkaEnv(state, 'poller'), REDIS_URL: state.redisUrl }
+  const env = { ...stackKafkaEnv(state, 'poller'), ...stackRedisEnv(state) }
   return Object.entries(env)
     .map(([name, value]) => `${name}=${shellWord(value)}\n`)
     .join('')
@@ -31,19 +45,31 @@ function variables(state: StackState): string {
 async function main(command: string | undefined, args: readonly string[]): Promise<number> {
   switch (command) {
     case 'up': {
+      const redisCluster = redisClusterFromArgs(args, process.env)
       const state = await stackUp({
         redisUrl: process.env.REDIS_URL,
         kafkaVersion: kafkaVersionFromEnv(),
         brokers: brokersFromArgs(args, process.env),
         secure: secureFromArgs(args, process.env),
+        redisCluster,
         onProgress: progress,
       })
       if (state.reused) progress('The local stack is already running.')
+      if (state.reused && (redisCluster !== undefined) !== (state.redisCluster !== undefined)) {
+        progress(
+          `It runs ${state.redisCluster ? 'a Redis Cluster' : 'no Redis Cluster'}: stack:down first to change that.`,
+        )
+      }
       process.stdout.write(variables(state))
       if (state.kafka.security) {
         progress(
           `Secured: the variables above are the poller's (SCRAM user poller; its password is in KAFKA_SASL_PASSWORD_FILE). ` +
             `Users: ${state.kafka.security.users.join(', ')}; password files in ${dirname(state.kafka.security.passwordFiles.admin ?? '')}.`,
+        )
+      }
+      if (state.redisCluster) {
+        progress(
+          `Redis Cluster: the variables above are user ${STACK_REDIS_USER}'s (its password is in REDIS_PASSWORD_FILE).`,
         )
       }
       progress('Stop it with: npm run stack:down')
@@ -53,7 +79,9 @@ async function main(command: string | undefined, args: readonly string[]): Promi
       try {
         const state = await stackDown()
         progress(
-          `Stopped Kafka${state.kafka.nodes ? ` (${state.kafka.nodes.length} nodes)` : ''} at ${state.kafkaBrokers}${state.redis ? ` and redis-server at ${state.redisUrl}` : ''}.`,
+          `Stopped Kafka${state.kafka.nodes ? ` (${state.kafka.nodes.length} nodes)` : ''} at ${state.kafkaBrokers}` +
+            `${state.redis ? ` and redis-server at ${state.redisUrl}` : ''}` +
+            `${state.redisCluster ? ` and the Redis Cluster (${state.redisCluster.nodes.length} nodes) at ${state.redisCluster.env.REDIS_CLUSTER_NODES ?? ''}` : ''}.`,
         )
       } catch (error) {
         if (!isAppError(error, 'DEV_STACK_NOT_RUNNING')) throw error
@@ -69,19 +97,27 @@ async function main(command: string | undefined, args: readonly string[]): Promi
       }
       const pids = state.kafka.nodes?.map((n) => n.pid) ?? [state.kafka.pid]
       const down = state.kafka.nodes?.filter((n) => !isAlive(n.pid)).map((n) => n.nodeId) ?? []
+      const redisDown =
+        state.redisCluster?.nodes.filter((n) => !isAlive(n.pid)).map((n) => `:${n.port}`) ?? []
       const up = pids.some(isAlive)
+      const downParts = [
+        ...(down.length > 0 ? [`node(s) ${down.join(', ')}`] : []),
+        ...(redisDown.length > 0 ? [`Redis Cluster node(s) ${redisDown.join(', ')}`] : []),
+      ]
       process.stdout.write(variables(state))
       progress(
         !up
           ? 'The recorded broker is not running; run stack:down then stack:up.'
-          : down.length > 0
-            ? `Running since ${state.startedAt}, but node(s) ${down.join(', ')} are down.`
+          : downParts.length > 0
+            ? `Running since ${state.startedAt}, but ${downParts.join(' and ')} are down.`
             : `Running since ${state.startedAt}.`,
       )
       return up ? 0 : 1
     }
     default:
-      progress('Usage: stack up [--brokers N] [--secure] | down | status')
+      progress(
+        'Usage: stack up [--brokers N] [--secure] [--redis-cluster [--redis-tls]] | down | status',
+      )
       return 2
   }
 }

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
+import { readConfig, type Env } from '@wolkvox-chat-stream/config'
 import { AppError } from '@wolkvox-chat-stream/errors'
 import { dlqTopic, productTopics } from '@wolkvox-chat-stream/events'
 import { createKafkaClient, provisionTopics } from '@wolkvox-chat-stream/kafka'
@@ -12,58 +13,153 @@ import { startKafkaCluster, type KafkaCluster, type KafkaClusterOptions } from '
 import { devStackHome } from './paths.js'
 import { isPortFree } from './ports.js'
 import { isAlive, isOurProcess, listProcesses, unregisterProcess } from './process-registry.js'
+import { startRedisCluster, type RedisCluster } from './redis-cluster.js'
 import { startRedisServer, type RedisServer } from './redis-server.js'
 
-/** A Kafka (one broker or a cluster) and a Redis for one test run (private, on free ports, removed by `stop`). */
-export interface PrivateStack {
+/** The product's Redis user in a stack's Redis Cluster (ACL `PRODUCT_REDIS_ACL`). */
+export const STACK_REDIS_USER = 'wcs'
+
+/** A Redis Cluster of 3 masters and 3 replicas with the user {@link STACK_REDIS_USER}. */
+export interface StackRedisClusterOptions {
+  /** TLS on every port, from a private CA (`REDIS_TLS_CA_FILE`). Default false. */
+  tls?: boolean
+}
+
+/**
+ * `--redis-cluster` among `args`, else `REDIS_CLUSTER`: a Redis Cluster instead of one Redis, with
+ * TLS for `--redis-tls`, else `REDIS_TLS`; undefined for one Redis.
+ * @throws AppError `CONFIG_INVALID` for TLS without a cluster, for a cluster while `REDIS_URL`
+ *   names a Redis, or for a flag variable that is not a boolean.
+ */
+export function redisClusterFromArgs(
+  args: readonly string[],
+  env: Env = process.env,
+): StackRedisClusterOptions | undefined {
+  return readConfig(env, (r) => {
+    const cluster = args.includes('--redis-cluster') || r.boolean('REDIS_CLUSTER', false)
+    const tls = args.includes('--redis-tls') || r.boolean('REDIS_TLS', false)
+    if (!cluster) {
+      if (tls) {
+        r.report(
+          args.includes('--redis-tls') ? '--redis-tls' : 'REDIS_TLS',
+          'applies to a Redis Cluster: add --redis-cluster (or REDIS_CLUSTER=true)',
+        )
+      }
+      return { options: undefined }
+    }
+    if (r.string('REDIS_URL') !== undefined) {
+      r.report(
+        'REDIS_URL',
+        'names one Redis, while --redis-cluster (REDIS_CLUSTER) starts a cluster: unset REDIS_URL, or leave out --redis-cluster to use that Redis',
+      )
+    }
+    return { options: { tls } }
+  }).options
+}
+
+/** What {@link startPrivateStack} starts. */
+export interface PrivateStackOptions {
+  kafka?: KafkaBrokerOptions
+  cluster?: KafkaClusterOptions
+  /** A Redis Cluster (3 masters, 3 replicas, user {@link STACK_REDIS_USER}) instead of a redis-server. */
+  redisCluster?: StackRedisClusterOptions
+  home?: string
+}
+
+/** What every {@link startPrivateStack} has: its Kafka, and how a client reaches its Redis. */
+export interface PrivateStackBase {
   kafka: LocalKafka
   /**
    * The same Kafka as a cluster, when it has more than one node or is secured (then
    * `cluster.security` says how to connect).
    */
   cluster?: KafkaCluster
-  redis: RedisServer
   kafkaBrokers: string
-  redisUrl: string
+  /**
+   * The Redis client variables: `REDIS_URL` for the redis-server; for a Redis Cluster those of
+   * `redisCluster.env('wcs')` (REDIS_CLUSTER_NODES, REDIS_USERNAME, REDIS_PASSWORD_FILE, and
+   * REDIS_TLS, REDIS_TLS_CA_FILE with TLS).
+   */
+  redisEnv: Record<string, string>
   stop(): Promise<void>
+}
+
+/** A Kafka (one broker or a cluster) and a redis-server for one test run (private, on free ports, removed by `stop`). */
+export interface PrivateStack extends PrivateStackBase {
+  redis: RedisServer
+  redisUrl: string
+  redisCluster?: undefined
+}
+
+/** A Kafka and a Redis Cluster: no redis-server (`redis` is absent, `redisUrl` is ''). */
+export interface PrivateRedisClusterStack extends PrivateStackBase {
+  redis?: undefined
+  redisUrl: ''
+  redisCluster: RedisCluster
 }
 
 /**
  * Starts a private Kafka and a private redis-server on free ports, both at once: a single broker
  * (`kafka`), or a cluster when `cluster.nodes` is more than 1 or `cluster.secure` is set (a
- * secured Kafka is always a cluster, of one node if asked). Nothing is left running on failure.
+ * secured Kafka is always a cluster, of one node if asked). With `redisCluster`, a Redis Cluster
+ * of 3 masters and 3 replicas (user {@link STACK_REDIS_USER}, TLS if asked) instead of the
+ * redis-server. Nothing is left running on failure.
  */
+export function startPrivateStack(
+  options: PrivateStackOptions & { redisCluster: StackRedisClusterOptions },
+): Promise<PrivateRedisClusterStack>
+export function startPrivateStack(
+  options?: PrivateStackOptions & { redisCluster?: undefined },
+): Promise<PrivateStack>
+export function startPrivateStack(
+  options?: PrivateStackOptions,
+): Promise<PrivateStack | PrivateRedisClusterStack>
 export async function startPrivateStack(
-  options: { kafka?: KafkaBrokerOptions; cluster?: KafkaClusterOptions; home?: string } = {},
-): Promise<PrivateStack> {
+  options: PrivateStackOptions = {},
+): Promise<PrivateStack | PrivateRedisClusterStack> {
   const home = options.home ?? devStackHome()
   const clustered = (options.cluster?.nodes ?? 1) > 1 || options.cluster?.secure === true
   const [kafka, redis] = await Promise.allSettled([
     clustered
       ? startKafkaCluster({ home, ...options.cluster })
       : startKafkaBroker({ home, ...options.kafka }),
-    startRedisServer({ home }),
+    options.redisCluster
+      ? startRedisCluster({
+          home,
+          tls: options.redisCluster.tls ?? false,
+          users: [STACK_REDIS_USER],
+        })
+      : startRedisServer({ home }),
   ])
   if (kafka.status === 'rejected' || redis.status === 'rejected') {
     if (kafka.status === 'fulfilled') await kafka.value.stop()
     if (redis.status === 'fulfilled') await redis.value.stop()
     throw kafka.status === 'rejected' ? kafka.reason : (redis as PromiseRejectedResult).reason
   }
-  return {
+  const base = {
     kafka: kafka.value,
     ...(clustered ? { cluster: kafka.value as KafkaCluster } : {}),
-    redis: redis.value,
     kafkaBrokers: kafka.value.brokers,
-    redisUrl: redis.value.url,
     stop: async () => {
       await Promise.all([kafka.value.stop(), redis.value.stop()])
     },
   }
+  const started = redis.value
+  if ('seeds' in started) {
+    return {
+      ...base,
+      redisUrl: '',
+      redisCluster: started,
+      redisEnv: started.env(STACK_REDIS_USER),
+    }
+  }
+  return { ...base, redis: started, redisUrl: started.url, redisEnv: { REDIS_URL: started.url } }
 }
 
 /** What `stack:up` left running, kept in `<home>/stack.json` for `stack:down`. */
 export interface StackState {
   kafkaBrokers: string
+  /** The Redis to use; '' when the stack runs a Redis Cluster (`redisCluster`). */
   redisUrl: string
   /** `pid` is the first node's; `nodes` lists every node of a cluster (absent for one broker). */
   kafka: {
@@ -76,6 +172,15 @@ export interface StackState {
   }
   /** Present only when stack:up started its own redis-server. */
   redis?: { pid: number; workDir: string }
+  /**
+   * Present only when stack:up started a Redis Cluster (`--redis-cluster`): every node, the
+   * cluster's folder, and the client variables of user {@link STACK_REDIS_USER} (never a password).
+   */
+  redisCluster?: {
+    workDir: string
+    nodes: { port: number; pid: number }[]
+    env: Record<string, string>
+  }
   startedAt: string
 }
 
@@ -111,6 +216,14 @@ export function stackKafkaEnv(state: StackState, user = 'poller'): Record<string
   })
 }
 
+/**
+ * The Redis variables a service exports to use the stack's Redis: `REDIS_URL`, or for a Redis
+ * Cluster REDIS_CLUSTER_NODES, REDIS_USERNAME, REDIS_PASSWORD_FILE (+ REDIS_TLS, REDIS_TLS_CA_FILE).
+ */
+export function stackRedisEnv(state: StackState): Record<string, string> {
+  return state.redisCluster ? { ...state.redisCluster.env } : { REDIS_URL: state.redisUrl }
+}
+
 const stateFile = (home: string): string => join(home, 'stack.json')
 
 export function readStackState(home: string = devStackHome()): StackState | null {
@@ -128,6 +241,12 @@ export interface StackUpOptions {
   home?: string
   /** Redis to use when it answers; otherwise a redis-server is started (default REDIS_URL or 6379). */
   redisUrl?: string
+  /**
+   * A Redis Cluster of 3 masters and 3 replicas (`startRedisCluster`, user
+   * {@link STACK_REDIS_USER}, on free ports) instead of using or starting one Redis; not with
+   * `redisUrl`.
+   */
+  redisCluster?: StackRedisClusterOptions
   kafkaVersion?: string
   /** Kafka nodes: 1 (default) a single broker, more a cluster (see `kafka-cluster.ts`). */
   brokers?: number
@@ -142,24 +261,47 @@ export interface StackUpOptions {
 /**
  * Starts the local Kafka broker (port 9092 when free), or with `brokers` > 1 (or `secure`) a
  * cluster (ports 9092, 9093… when free), and, unless `redisUrl` answers, a redis-server (6379 when
- * free), all detached so they outlive the command. A secured cluster gets the product topics
- * (and the consumer services' dead-letter topics), provisioned as `admin`, and the ACLs of
- * `productAcls()`. Idempotent: a stack already up is reported, not started twice (whatever
- * `brokers` and `secure` say; `stack:down` first to change it).
+ * free), or with `redisCluster` a Redis Cluster (free ports), all detached so they outlive the
+ * command. A secured cluster gets the product topics (and the consumer services' dead-letter
+ * topics), provisioned as `admin`, and the ACLs of `productAcls()`. Idempotent: a stack already up
+ * is reported, not started twice (whatever `brokers`, `secure` and `redisCluster` say;
+ * `stack:down` first to change it).
+ * @throws AppError `CONFIG_INVALID` for `redisCluster` with a `redisUrl`.
  */
 export async function stackUp(
   options: StackUpOptions = {},
 ): Promise<StackState & { reused: boolean }> {
   const home = options.home ?? devStackHome()
   const progress = options.onProgress ?? (() => undefined)
+  if (options.redisCluster && options.redisUrl !== undefined && options.redisUrl !== '') {
+    throw new AppError(
+      'CONFIG_INVALID',
+      'A Redis Cluster was asked for while REDIS_URL names a Redis: unset REDIS_URL, or leave out --redis-cluster to use that Redis',
+      { retriable: false },
+    )
+  }
   const existing = readStackState(home)
   if (existing && isAlive(existing.kafka.pid)) return { ...existing, reused: true }
   if (existing) await stackDown({ home })
 
   const redisUrl = options.redisUrl ?? 'redis://127.0.0.1:6379'
   let redis: RedisServer | undefined
+  let redisCluster: RedisCluster | undefined
   let url = redisUrl
-  if (await pingRedis(redisUrl, { timeoutMs: 1_000 })) {
+  if (options.redisCluster) {
+    const tls = options.redisCluster.tls ?? false
+    progress(`Starting a ${tls ? 'TLS ' : ''}Redis Cluster (3 masters, 3 replicas)…`)
+    redisCluster = await startRedisCluster({
+      home,
+      tls,
+      users: [STACK_REDIS_USER],
+      detached: true,
+    })
+    url = ''
+    progress(
+      `Redis Cluster ready at ${redisCluster.seeds} in ${(redisCluster.readyMs / 1000).toFixed(1)} s (user ${STACK_REDIS_USER}; folder ${redisCluster.workDir})`,
+    )
+  } else if (await pingRedis(redisUrl, { timeoutMs: 1_000 })) {
     progress(`Using the Redis that answers at ${redisUrl}`)
   } else {
     redis = await startRedisServer({
@@ -207,7 +349,7 @@ export async function stackUp(
       const port = (await isPortFree(9092)) ? 9092 : undefined
       const controllerPort = (await isPortFree(9093)) ? 9093 : undefined
       progress(
-        `Starting Kafka ${options.kafkaVersion ?? ''}on ${port ?? 'a free port'} (about 10-30 s)…`.replace(
+        `Starting Kafka ${options.kafkaVersion ?? ''} on ${port ?? 'a free port'} (about 10-30 s)…`.replace(
           '  ',
           ' ',
         ),
@@ -223,6 +365,7 @@ export async function stackUp(
     }
   } catch (error) {
     await redis?.stop()
+    await redisCluster?.stop()
     throw error
   }
   progress(
@@ -260,6 +403,15 @@ export async function stackUp(
         : {}),
     },
     ...(redis ? { redis: { pid: redis.pid(), workDir: redis.workDir } } : {}),
+    ...(redisCluster
+      ? {
+          redisCluster: {
+            workDir: redisCluster.workDir,
+            nodes: redisCluster.nodes.map((n) => ({ port: n.port, pid: n.pid() })),
+            env: redisCluster.env(STACK_REDIS_USER),
+          },
+        }
+      : {}),
     startedAt: new Date().toISOString(),
   }
   mkdirSync(home, { recursive: true })
@@ -289,7 +441,8 @@ async function secureProductSetup(
 }
 
 /**
- * Stops what `stack:up` started (a Redis it only used is left alone) and removes its folders.
+ * Stops what `stack:up` started (every node of a cluster; a Redis it only used is left alone) and
+ * removes its folders.
  * @throws AppError `DEV_STACK_NOT_RUNNING` when there is nothing to stop.
  */
 export async function stackDown(options: { home?: string } = {}): Promise<StackState> {
@@ -309,6 +462,10 @@ export async function stackDown(options: { home?: string } = {}): Promise<StackS
   if (state.redis) {
     await stopPid(state.redis.pid)
     rmSync(state.redis.workDir, { recursive: true, force: true })
+  }
+  if (state.redisCluster) {
+    await Promise.all(state.redisCluster.nodes.map((n) => stopPid(n.pid)))
+    rmSync(state.redisCluster.workDir, { recursive: true, force: true })
   }
   rmSync(stateFile(home), { force: true })
   return state

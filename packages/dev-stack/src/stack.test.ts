@@ -1,0 +1,89 @@
+import { describe, expect, it } from 'vitest'
+import { redisClusterFromArgs, stackRedisEnv, type StackState } from './stack.js'
+
+describe('the Redis Cluster option of stack:up', () => {
+  it('is off unless --redis-cluster or REDIS_CLUSTER=true asks for it', () => {
+    expect(redisClusterFromArgs([], {})).toBeUndefined()
+    expect(redisClusterFromArgs(['--brokers', '3', '--secure'], {})).toBeUndefined()
+    expect(redisClusterFromArgs([], { REDIS_CLUSTER: 'false', REDIS_TLS: 'false' })).toBeUndefined()
+    // A single Redis named by REDIS_URL is used as before.
+    expect(redisClusterFromArgs([], { REDIS_URL: 'redis://127.0.0.1:6390' })).toBeUndefined()
+  })
+
+  it('is a plain cluster for --redis-cluster or REDIS_CLUSTER, on TLS with --redis-tls or REDIS_TLS', () => {
+    expect(redisClusterFromArgs(['--redis-cluster'], {})).toEqual({ tls: false })
+    expect(redisClusterFromArgs([], { REDIS_CLUSTER: 'true' })).toEqual({ tls: false })
+    expect(redisClusterFromArgs(['--brokers', '3', '--redis-cluster', '--redis-tls'], {})).toEqual({
+      tls: true,
+    })
+    expect(redisClusterFromArgs(['--redis-cluster'], { REDIS_TLS: 'true' })).toEqual({ tls: true })
+    expect(redisClusterFromArgs([], { REDIS_CLUSTER: '1', REDIS_TLS: 'yes' })).toEqual({
+      tls: true,
+    })
+    // An empty REDIS_URL is no Redis.
+    expect(redisClusterFromArgs(['--redis-cluster'], { REDIS_URL: '' })).toEqual({ tls: false })
+  })
+
+  it('refuses a cluster while REDIS_URL names a Redis, without showing the URL', () => {
+    const call = (): unknown =>
+      redisClusterFromArgs(['--redis-cluster'], { REDIS_URL: 'redis://u:secret-pw@10.0.0.1:6379' })
+    expect(call).toThrow(/REDIS_URL: names one Redis.*unset REDIS_URL/)
+    expect(call).not.toThrow(/secret-pw/)
+    expect(() =>
+      redisClusterFromArgs([], { REDIS_CLUSTER: 'true', REDIS_URL: 'redis://127.0.0.1:6379' }),
+    ).toThrow(/CONFIG_INVALID|Invalid configuration/)
+  })
+
+  it('refuses TLS without a cluster', () => {
+    expect(() => redisClusterFromArgs(['--redis-tls'], {})).toThrow(
+      /--redis-tls: applies to a Redis Cluster: add --redis-cluster/,
+    )
+    expect(() => redisClusterFromArgs([], { REDIS_TLS: 'true' })).toThrow(
+      /REDIS_TLS: applies to a Redis Cluster/,
+    )
+  })
+
+  it('refuses flag variables that are not booleans', () => {
+    expect(() => redisClusterFromArgs([], { REDIS_CLUSTER: 'maybe' })).toThrow(/REDIS_CLUSTER/)
+    expect(() => redisClusterFromArgs(['--redis-cluster'], { REDIS_TLS: 'sure' })).toThrow(
+      /REDIS_TLS/,
+    )
+  })
+})
+
+describe('the Redis variables of a stack', () => {
+  const base: StackState = {
+    kafkaBrokers: '127.0.0.1:9092',
+    redisUrl: 'redis://127.0.0.1:6379',
+    kafka: { pid: 1, workDir: '/w/k', version: '3.9.2' },
+    startedAt: '2025-01-01T00:00:00.000Z',
+  }
+
+  it('are REDIS_URL for one Redis', () => {
+    expect(stackRedisEnv(base)).toEqual({ REDIS_URL: 'redis://127.0.0.1:6379' })
+  })
+
+  it("are the cluster's client variables, and no REDIS_URL, for a Redis Cluster", () => {
+    const env = {
+      REDIS_CLUSTER_NODES: '127.0.0.1:7000,127.0.0.1:7001',
+      REDIS_USERNAME: 'wcs',
+      REDIS_PASSWORD_FILE: '/w/r/secrets/wcs.password',
+      REDIS_TLS: 'true',
+      REDIS_TLS_CA_FILE: '/w/r/tls/ca.pem',
+    }
+    const state: StackState = {
+      ...base,
+      redisUrl: '',
+      redisCluster: {
+        workDir: '/w/r',
+        nodes: [
+          { port: 7000, pid: 2 },
+          { port: 7001, pid: 3 },
+        ],
+        env,
+      },
+    }
+    expect(stackRedisEnv(state)).toEqual(env)
+    expect(stackRedisEnv(state)).not.toBe(env)
+  })
+})
