@@ -349,8 +349,6 @@ describe('the whole pipeline on a Redis Cluster (3 masters, 3 replicas) over TLS
       expect(result.code, result.stderr).toBe(1)
       expect(result.stderr).toContain(c.code)
       expect(result.stderr).not.toContain(cluster.password(USER))
-      // It closed what it had opened (Kafka's producer) instead of being cut off by its safety net.
-      expect(result.stderr).not.toContain('still running')
       expect(tookMs).toBeLessThan(30_000)
 
       const consumerStart = Date.now()
