@@ -6,16 +6,18 @@ import { brokersFromArgs, secureFromArgs } from './kafka-cluster.js'
 import {
   readStackState,
   redisClusterFromArgs,
+  schemaRegistryFromArgs,
   stackDown,
   stackKafkaEnv,
   stackRedisEnv,
+  stackSchemaRegistryEnv,
   stackUp,
   STACK_REDIS_USER,
   type StackState,
 } from './stack.js'
 
 /*
- * `npm run stack:up [-- --brokers N] [--secure] [--redis-cluster [--redis-tls]]` /
+ * `npm run stack:up [-- --brokers N] [--secure] [--redis-cluster [--redis-tls]] [--registry]` /
  * `npm run stack:down` / `... cli.ts status`.
  * `--brokers 3` (or `KAFKA_NODES=3`) starts a three-node KRaft cluster instead of one broker;
  * `--secure` (or `KAFKA_SECURE=true`) secures it (TLS, mutual TLS, SCRAM-SHA-512, ACLs) and prints
@@ -24,6 +26,8 @@ import {
  * user wcs) instead of using or starting one Redis, and prints REDIS_CLUSTER_NODES, REDIS_USERNAME
  * and REDIS_PASSWORD_FILE instead of REDIS_URL; `--redis-tls` (or `REDIS_TLS=true`) puts it on TLS
  * (REDIS_TLS, REDIS_TLS_CA_FILE).
+ * `--registry` (or `SCHEMA_REGISTRY=true`) also starts an Apicurio Registry (in memory) and prints
+ * SCHEMA_REGISTRY_URL, its Confluent-compatible API (`…/apis/ccompat/v7`).
  * The variables go to stdout (so `eval "$(npm run -s stack:up)"` works); progress goes to stderr.
  */
 const progress = (line: string): void => {
@@ -36,7 +40,11 @@ const shellWord = (value: string): string =>
 
 /** The stack's variables for the poller, as `NAME=value` lines. */
 function variables(state: StackState): string {
-  const env = { ...stackKafkaEnv(state, 'poller'), ...stackRedisEnv(state) }
+  const env = {
+    ...stackKafkaEnv(state, 'poller'),
+    ...stackRedisEnv(state),
+    ...stackSchemaRegistryEnv(state),
+  }
   return Object.entries(env)
     .map(([name, value]) => `${name}=${shellWord(value)}\n`)
     .join('')
@@ -46,12 +54,14 @@ async function main(command: string | undefined, args: readonly string[]): Promi
   switch (command) {
     case 'up': {
       const redisCluster = redisClusterFromArgs(args, process.env)
+      const schemaRegistry = schemaRegistryFromArgs(args, process.env)
       const state = await stackUp({
         redisUrl: process.env.REDIS_URL,
         kafkaVersion: kafkaVersionFromEnv(),
         brokers: brokersFromArgs(args, process.env),
         secure: secureFromArgs(args, process.env),
         redisCluster,
+        schemaRegistry,
         onProgress: progress,
       })
       if (state.reused) progress('The local stack is already running.')
@@ -59,6 +69,9 @@ async function main(command: string | undefined, args: readonly string[]): Promi
         progress(
           `It runs ${state.redisCluster ? 'a Redis Cluster' : 'no Redis Cluster'}: stack:down first to change that.`,
         )
+      }
+      if (state.reused && schemaRegistry && !state.schemaRegistry) {
+        progress('It runs no schema registry: stack:down first, then stack:up --registry.')
       }
       process.stdout.write(variables(state))
       if (state.kafka.security) {
@@ -81,7 +94,8 @@ async function main(command: string | undefined, args: readonly string[]): Promi
         progress(
           `Stopped Kafka${state.kafka.nodes ? ` (${state.kafka.nodes.length} nodes)` : ''} at ${state.kafkaBrokers}` +
             `${state.redis ? ` and redis-server at ${state.redisUrl}` : ''}` +
-            `${state.redisCluster ? ` and the Redis Cluster (${state.redisCluster.nodes.length} nodes) at ${state.redisCluster.env.REDIS_CLUSTER_NODES ?? ''}` : ''}.`,
+            `${state.redisCluster ? ` and the Redis Cluster (${state.redisCluster.nodes.length} nodes) at ${state.redisCluster.env.REDIS_CLUSTER_NODES ?? ''}` : ''}` +
+            `${state.schemaRegistry ? ` and the Apicurio Registry at ${state.schemaRegistry.url}` : ''}.`,
         )
       } catch (error) {
         if (!isAppError(error, 'DEV_STACK_NOT_RUNNING')) throw error
@@ -100,6 +114,7 @@ async function main(command: string | undefined, args: readonly string[]): Promi
       const redisDown =
         state.redisCluster?.nodes.filter((n) => !isAlive(n.pid)).map((n) => `:${n.port}`) ?? []
       const up = pids.some(isAlive)
+      const registryDown = state.schemaRegistry !== undefined && !isAlive(state.schemaRegistry.pid)
       const downParts = [
         ...(down.length > 0 ? [`node(s) ${down.join(', ')}`] : []),
         ...(redisDown.length > 0 ? [`Redis Cluster node(s) ${redisDown.join(', ')}`] : []),
@@ -112,11 +127,16 @@ async function main(command: string | undefined, args: readonly string[]): Promi
             ? `Running since ${state.startedAt}, but ${downParts.join(' and ')} are down.`
             : `Running since ${state.startedAt}.`,
       )
+      if (registryDown) {
+        progress(
+          `The schema registry (pid ${state.schemaRegistry!.pid}) is not running; run stack:down then stack:up --registry.`,
+        )
+      }
       return up ? 0 : 1
     }
     default:
       progress(
-        'Usage: stack up [--brokers N] [--secure] [--redis-cluster [--redis-tls]] | down | status',
+        'Usage: stack up [--brokers N] [--secure] [--redis-cluster [--redis-tls]] [--registry] | down | status',
       )
       return 2
   }

@@ -65,6 +65,20 @@ export {
   type RedisClusterOptions,
 } from './redis-cluster.js'
 export {
+  CCOMPAT_PATH,
+  chooseJava,
+  DEFAULT_SCHEMA_REGISTRY_VERSION,
+  ensureSchemaRegistryDistribution,
+  findJava,
+  javaMajorFromVersionOutput,
+  registryJavaMajor,
+  schemaRegistryVersionFromEnv,
+  startSchemaRegistry,
+  type JavaInstall,
+  type SchemaRegistry,
+  type SchemaRegistryOptions,
+} from './schema-registry.js'
+export {
   cleanupOrphans,
   listProcesses,
   isAlive,
@@ -77,8 +91,10 @@ export {
   stackDown,
   readStackState,
   redisClusterFromArgs,
+  schemaRegistryFromArgs,
   stackKafkaEnv,
   stackRedisEnv,
+  stackSchemaRegistryEnv,
   STACK_REDIS_USER,
   type PrivateRedisClusterStack,
   type PrivateStack,

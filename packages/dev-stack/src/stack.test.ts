@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest'
-import { redisClusterFromArgs, stackRedisEnv, type StackState } from './stack.js'
+import {
+  redisClusterFromArgs,
+  schemaRegistryFromArgs,
+  stackRedisEnv,
+  stackSchemaRegistryEnv,
+  type StackState,
+} from './stack.js'
 
 describe('the Redis Cluster option of stack:up', () => {
   it('is off unless --redis-cluster or REDIS_CLUSTER=true asks for it', () => {
@@ -85,5 +91,66 @@ describe('the Redis variables of a stack', () => {
     }
     expect(stackRedisEnv(state)).toEqual(env)
     expect(stackRedisEnv(state)).not.toBe(env)
+  })
+})
+
+describe('the schema registry option of stack:up', () => {
+  it('is off unless --registry or SCHEMA_REGISTRY=true asks for it', () => {
+    expect(schemaRegistryFromArgs([], {})).toBe(false)
+    expect(schemaRegistryFromArgs(['--brokers', '3', '--redis-cluster'], {})).toBe(false)
+    expect(schemaRegistryFromArgs([], { SCHEMA_REGISTRY: 'false' })).toBe(false)
+    // A registry named by SCHEMA_REGISTRY_URL starts nothing.
+    expect(
+      schemaRegistryFromArgs([], { SCHEMA_REGISTRY_URL: 'http://r:8080/apis/ccompat/v7' }),
+    ).toBe(false)
+  })
+
+  it('is on for --registry, SCHEMA_REGISTRY=true or its other spellings', () => {
+    expect(schemaRegistryFromArgs(['--registry'], {})).toBe(true)
+    expect(schemaRegistryFromArgs(['--brokers', '3', '--registry', '--secure'], {})).toBe(true)
+    expect(schemaRegistryFromArgs([], { SCHEMA_REGISTRY: 'true' })).toBe(true)
+    expect(schemaRegistryFromArgs([], { SCHEMA_REGISTRY: 'yes' })).toBe(true)
+    expect(schemaRegistryFromArgs([], { SCHEMA_REGISTRY: '1' })).toBe(true)
+    // The flag wins over a variable that says no.
+    expect(schemaRegistryFromArgs(['--registry'], { SCHEMA_REGISTRY: 'false' })).toBe(true)
+  })
+
+  it('refuses a SCHEMA_REGISTRY that is not a boolean, even beside --registry', () => {
+    expect(() => schemaRegistryFromArgs([], { SCHEMA_REGISTRY: 'apicurio' })).toThrow(
+      /SCHEMA_REGISTRY: "apicurio" is not true or false/,
+    )
+    expect(() => schemaRegistryFromArgs(['--registry'], { SCHEMA_REGISTRY: 'maybe' })).toThrow(
+      /SCHEMA_REGISTRY/,
+    )
+  })
+})
+
+describe('the schema registry variable of a stack', () => {
+  const base: StackState = {
+    kafkaBrokers: '127.0.0.1:9092',
+    redisUrl: 'redis://127.0.0.1:6379',
+    kafka: { pid: 1, workDir: '/w/k', version: '3.9.2' },
+    startedAt: '2025-01-01T00:00:00.000Z',
+  }
+
+  it('is absent without a registry', () => {
+    expect(stackSchemaRegistryEnv(base)).toEqual({})
+  })
+
+  it("is SCHEMA_REGISTRY_URL, the registry's Confluent-compatible API", () => {
+    const state: StackState = {
+      ...base,
+      schemaRegistry: {
+        pid: 4,
+        workDir: '/w/s',
+        url: 'http://127.0.0.1:40001',
+        ccompatUrl: 'http://127.0.0.1:40001/apis/ccompat/v7',
+        managementPort: 40002,
+        version: '3.3.3',
+      },
+    }
+    expect(stackSchemaRegistryEnv(state)).toEqual({
+      SCHEMA_REGISTRY_URL: 'http://127.0.0.1:40001/apis/ccompat/v7',
+    })
   })
 })

@@ -15,6 +15,13 @@ import { isPortFree } from './ports.js'
 import { isAlive, isOurProcess, listProcesses, unregisterProcess } from './process-registry.js'
 import { startRedisCluster, type RedisCluster } from './redis-cluster.js'
 import { startRedisServer, type RedisServer } from './redis-server.js'
+import {
+  findJava,
+  registryJavaMajor,
+  schemaRegistryVersionFromEnv,
+  startSchemaRegistry,
+  type SchemaRegistry,
+} from './schema-registry.js'
 
 /** The product's Redis user in a stack's Redis Cluster (ACL `PRODUCT_REDIS_ACL`). */
 export const STACK_REDIS_USER = 'wcs'
@@ -55,6 +62,17 @@ export function redisClusterFromArgs(
     }
     return { options: { tls } }
   }).options
+}
+
+/**
+ * `--registry` among `args`, else `SCHEMA_REGISTRY`: whether `stack:up` also starts an Apicurio
+ * Registry (`startSchemaRegistry`) and prints `SCHEMA_REGISTRY_URL`.
+ * @throws AppError `CONFIG_INVALID` for a `SCHEMA_REGISTRY` that is not a boolean.
+ */
+export function schemaRegistryFromArgs(args: readonly string[], env: Env = process.env): boolean {
+  return readConfig(env, (r) => ({
+    on: r.boolean('SCHEMA_REGISTRY', false) || args.includes('--registry'),
+  })).on
 }
 
 /** What {@link startPrivateStack} starts. */
@@ -181,6 +199,17 @@ export interface StackState {
     nodes: { port: number; pid: number }[]
     env: Record<string, string>
   }
+  /** Present only when stack:up started an Apicurio Registry (`--registry`). */
+  schemaRegistry?: {
+    pid: number
+    workDir: string
+    /** `http://127.0.0.1:<port>` */
+    url: string
+    /** The Confluent-compatible API, `<url>/apis/ccompat/v7`: `SCHEMA_REGISTRY_URL`. */
+    ccompatUrl: string
+    managementPort: number
+    version: string
+  }
   startedAt: string
 }
 
@@ -224,6 +253,11 @@ export function stackRedisEnv(state: StackState): Record<string, string> {
   return state.redisCluster ? { ...state.redisCluster.env } : { REDIS_URL: state.redisUrl }
 }
 
+/** `SCHEMA_REGISTRY_URL` (the Confluent-compatible API) when the stack runs a registry; else none. */
+export function stackSchemaRegistryEnv(state: StackState): Record<string, string> {
+  return state.schemaRegistry ? { SCHEMA_REGISTRY_URL: state.schemaRegistry.ccompatUrl } : {}
+}
+
 const stateFile = (home: string): string => join(home, 'stack.json')
 
 export function readStackState(home: string = devStackHome()): StackState | null {
@@ -255,18 +289,23 @@ export interface StackUpOptions {
    * topics are then provisioned as `admin` and the product principals' ACLs granted.
    */
   secure?: boolean
+  /** Also an Apicurio Registry (`startSchemaRegistry`, in memory, free ports), started beside Kafka. */
+  schemaRegistry?: boolean
   onProgress?: (line: string) => void
 }
 
 /**
  * Starts the local Kafka broker (port 9092 when free), or with `brokers` > 1 (or `secure`) a
  * cluster (ports 9092, 9093… when free), and, unless `redisUrl` answers, a redis-server (6379 when
- * free), or with `redisCluster` a Redis Cluster (free ports), all detached so they outlive the
+ * free), or with `redisCluster` a Redis Cluster (free ports), and with `schemaRegistry` an
+ * Apicurio Registry (free ports, started while Kafka starts), all detached so they outlive the
  * command. A secured cluster gets the product topics (and the consumer services' dead-letter
  * topics), provisioned as `admin`, and the ACLs of `productAcls()`. Idempotent: a stack already up
- * is reported, not started twice (whatever `brokers`, `secure` and `redisCluster` say;
- * `stack:down` first to change it).
- * @throws AppError `CONFIG_INVALID` for `redisCluster` with a `redisUrl`.
+ * is reported, not started twice (whatever `brokers`, `secure`, `redisCluster` and
+ * `schemaRegistry` say; `stack:down` first to change it).
+ * @throws AppError `CONFIG_INVALID` for `redisCluster` with a `redisUrl`;
+ *   `DEV_STACK_PREREQUISITE_MISSING` for a registry without a Java it runs on, before anything
+ *   starts; `DEV_STACK_REGISTRY_START_FAILED` (the rest of the stack stopped again).
  */
 export async function stackUp(
   options: StackUpOptions = {},
@@ -282,6 +321,8 @@ export async function stackUp(
   }
   const existing = readStackState(home)
   if (existing && isAlive(existing.kafka.pid)) return { ...existing, reused: true }
+  // The registry's Java (21 for 3.x) is checked before anything starts.
+  if (options.schemaRegistry) findJava(registryJavaMajor(schemaRegistryVersionFromEnv()))
   if (existing) await stackDown({ home })
 
   const redisUrl = options.redisUrl ?? 'redis://127.0.0.1:6379'
@@ -311,6 +352,18 @@ export async function stackUp(
     })
     url = redis.url
     progress(`Started redis-server at ${url}`)
+  }
+  // The registry starts while Kafka does (it needs nothing from Kafka: its storage is in memory).
+  if (options.schemaRegistry) progress('Starting an Apicurio Registry (about 5-10 s)…')
+  const registryStart = options.schemaRegistry
+    ? startSchemaRegistry({ home, detached: true, onProgress: progress }).then(
+        (registry) => ({ registry }),
+        (error: unknown) => ({ error }),
+      )
+    : undefined
+  const stopRegistry = async (): Promise<void> => {
+    const started = await registryStart
+    if (started && 'registry' in started) await started.registry.stop()
   }
   const nodes = options.brokers ?? 1
   const secure = options.secure ?? false
@@ -364,9 +417,24 @@ export async function stackUp(
       })
     }
   } catch (error) {
+    await stopRegistry()
     await redis?.stop()
     await redisCluster?.stop()
     throw error
+  }
+  let registry: SchemaRegistry | undefined
+  const registryStarted = await registryStart
+  if (registryStarted && 'error' in registryStarted) {
+    await kafka.stop()
+    await redis?.stop()
+    await redisCluster?.stop()
+    throw registryStarted.error
+  }
+  if (registryStarted) {
+    registry = registryStarted.registry
+    progress(
+      `Apicurio Registry ${registry.version} (Java ${registry.java.major}) ready at ${registry.url} in ${(registry.readyMs / 1000).toFixed(1)} s; Confluent API ${registry.ccompatUrl} (log: ${registry.logFile})`,
+    )
   }
   progress(
     `Kafka ${kafka.version} ${cluster ? `(${secure ? 'secured, ' : ''}${nodes} node${nodes === 1 ? '' : 's'}, replication factor ${cluster.replicationFactor}, min.insync.replicas ${cluster.minInsyncReplicas}) ` : ''}ready at ${kafka.brokers} in ${(kafka.readyMs() / 1000).toFixed(1)} s (log: ${kafka.logFile})`,
@@ -412,6 +480,18 @@ export async function stackUp(
           },
         }
       : {}),
+    ...(registry
+      ? {
+          schemaRegistry: {
+            pid: registry.pid(),
+            workDir: registry.workDir,
+            url: registry.url,
+            ccompatUrl: registry.ccompatUrl,
+            managementPort: registry.managementPort,
+            version: registry.version,
+          },
+        }
+      : {}),
     startedAt: new Date().toISOString(),
   }
   mkdirSync(home, { recursive: true })
@@ -441,8 +521,8 @@ async function secureProductSetup(
 }
 
 /**
- * Stops what `stack:up` started (every node of a cluster; a Redis it only used is left alone) and
- * removes its folders.
+ * Stops what `stack:up` started (every node of a cluster, the registry; a Redis it only used is
+ * left alone) and removes its folders.
  * @throws AppError `DEV_STACK_NOT_RUNNING` when there is nothing to stop.
  */
 export async function stackDown(options: { home?: string } = {}): Promise<StackState> {
@@ -455,6 +535,10 @@ export async function stackDown(options: { home?: string } = {}): Promise<StackS
     const record = records.find((r) => r.pid === pid)
     if (record ? isOurProcess(record) : isAlive(pid)) await terminate(pid, 30_000)
     if (record) unregisterProcess(home, record)
+  }
+  if (state.schemaRegistry) {
+    await stopPid(state.schemaRegistry.pid)
+    rmSync(state.schemaRegistry.workDir, { recursive: true, force: true })
   }
   // A cluster's nodes at once: one left alone without a quorum cannot finish a controlled shutdown.
   await Promise.all((state.kafka.nodes?.map((n) => n.pid) ?? [state.kafka.pid]).map(stopPid))

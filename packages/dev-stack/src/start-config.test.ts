@@ -76,6 +76,23 @@ describe('npm start configuration', () => {
     )
   })
 
+  it('starts a schema registry only for SCHEMA_REGISTRY=true, and keeps a SCHEMA_REGISTRY_URL', () => {
+    expect(readStartConfig({}).schemaRegistry).toBe(false)
+    expect(readStartConfig({}).schemaRegistryUrl).toBeUndefined()
+    expect(readStartConfig({ SCHEMA_REGISTRY: 'true' })).toMatchObject({ schemaRegistry: true })
+    expect(readStartConfig({ SCHEMA_REGISTRY: 'off' }).schemaRegistry).toBe(false)
+    expect(
+      readStartConfig({
+        SCHEMA_REGISTRY: 'true',
+        SCHEMA_REGISTRY_URL: 'http://registry:8080/apis/ccompat/v7',
+      }),
+    ).toMatchObject({
+      schemaRegistry: true,
+      schemaRegistryUrl: 'http://registry:8080/apis/ccompat/v7',
+    })
+    expect(() => readStartConfig({ SCHEMA_REGISTRY: 'apicurio' })).toThrow(/SCHEMA_REGISTRY/)
+  })
+
   it('passes the user’s poller settings on', () => {
     expect(
       readStartConfig({ POLL_START: '3h', POLL_INTERVAL: '1m', POLL_LOCK_TTL: '20s' }),

@@ -39,6 +39,15 @@ export interface StartConfig {
   redisUrl?: string
   /** `REDIS_PORT` for the private redis-server: as {@link StartConfig.kafkaPort}, 6379 when free. */
   redisPort?: number
+  /**
+   * `SCHEMA_REGISTRY=true`: a private Apicurio Registry (in memory, free ports) is started beside
+   * Kafka and its Confluent-compatible API passed to every service as `SCHEMA_REGISTRY_URL`,
+   * unless `SCHEMA_REGISTRY_URL` names one already (then it is used as is, as `KAFKA_BROKERS`).
+   * Default false.
+   */
+  schemaRegistry: boolean
+  /** `SCHEMA_REGISTRY_URL` when set: a Confluent-compatible registry, passed on as is. */
+  schemaRegistryUrl?: string
   /** `START_RUN_DIR`: where the parts' logs go; default a new folder under the dev-stack home. */
   runDir?: string
   /** Given to the poller: `POLL_START` (default 1d, so a day of history flows at once). */
@@ -97,6 +106,8 @@ export function readStartConfig(env: Env): Readonly<StartConfig> {
     const kafkaPort = optionalPort('KAFKA_PORT')
     const kafkaNodes = r.integer('KAFKA_NODES', 1, { min: 1, max: MAX_CLUSTER_NODES })
     const redisPort = optionalPort('REDIS_PORT')
+    const schemaRegistry = r.boolean('SCHEMA_REGISTRY', false)
+    const schemaRegistryUrl = r.string('SCHEMA_REGISTRY_URL')
     const lockTtl = r.string('POLL_LOCK_TTL') ?? (source ? undefined : '10s')
     return {
       source: source ? 'wolkvox' : 'simulator',
@@ -106,6 +117,8 @@ export function readStartConfig(env: Env): Readonly<StartConfig> {
       kafkaNodes,
       ...(redisUrl === undefined ? {} : { redisUrl }),
       ...(redisPort === undefined ? {} : { redisPort }),
+      schemaRegistry,
+      ...(schemaRegistryUrl === undefined ? {} : { schemaRegistryUrl }),
       ...(runDir === undefined ? {} : { runDir }),
       pollStart: r.string('POLL_START', '1d'),
       pollInterval: r.string('POLL_INTERVAL', source ? '5m' : '30s'),

@@ -1,9 +1,11 @@
 /*
  * `npm start`: the whole pipeline on this machine. A private Kafka broker and redis-server (unless
- * KAFKA_BROKERS / REDIS_URL name others), the simulator (unless a real operation is configured),
+ * KAFKA_BROKERS / REDIS_URL name others), with SCHEMA_REGISTRY=true an Apicurio Registry (its
+ * Confluent API passed to every service as SCHEMA_REGISTRY_URL), the simulator (unless a real operation is configured),
  * the poller starting a day back, the sentiment aggregator, the trámite classifier and the
  * dashboard. Prints where each listens, shows live progress, and on Ctrl-C (SIGINT), SIGTERM or
- * SIGHUP stops the services in reverse order, then the broker and Redis, leaving no process.
+ * SIGHUP stops the services in reverse order, then the broker, Redis and the registry, leaving no
+ * process.
  * Each service runs in a process group of its own, so a terminal's Ctrl-C reaches only this
  * process, which stops them in order; their logs go to files in the run folder.
  */
@@ -20,6 +22,13 @@ import { freePort, isPortFree } from './ports.js'
 import { assertPrerequisites, type Prerequisite } from './prerequisites.js'
 import { cleanupOrphans, isAlive, registerProcess, unregisterProcess } from './process-registry.js'
 import { startRedisServer, type RedisServer } from './redis-server.js'
+import {
+  findJava,
+  registryJavaMajor,
+  schemaRegistryVersionFromEnv,
+  startSchemaRegistry,
+  type SchemaRegistry,
+} from './schema-registry.js'
 import {
   partNames,
   partPorts,
@@ -72,8 +81,11 @@ interface Running {
   parts: Part[]
   kafka?: LocalKafka
   redis?: RedisServer
+  schemaRegistry?: SchemaRegistry
   kafkaBrokers?: string
   redisUrl?: string
+  /** The Confluent-compatible API given to the services as `SCHEMA_REGISTRY_URL`, if any. */
+  schemaRegistryUrl?: string
   firstAggregateMs?: number
 }
 
@@ -155,6 +167,10 @@ function writeRunFile(running: Running, startedAt: number): void {
       ? { pid: running.kafka.pid(), pids: running.kafka.pids(), log: running.kafka.logFile }
       : null,
     redis: running.redis ? { pid: running.redis.pid() } : null,
+    schemaRegistryUrl: running.schemaRegistryUrl ?? null,
+    schemaRegistry: running.schemaRegistry
+      ? { pid: running.schemaRegistry.pid(), log: running.schemaRegistry.logFile }
+      : null,
     parts: running.parts.map((p) => ({ name: p.name, pid: p.pid, url: p.url, log: p.logFile })),
     firstAggregateMs: running.firstAggregateMs ?? null,
   }
@@ -235,6 +251,10 @@ async function waitListening(part: Part, stop: AbortSignal): Promise<void> {
   }
 }
 
+/** Whether `npm start` starts its own registry: SCHEMA_REGISTRY=true without a SCHEMA_REGISTRY_URL. */
+const startsRegistry = (config: Readonly<StartConfig>): boolean =>
+  config.schemaRegistry && config.schemaRegistryUrl === undefined
+
 async function startStores(
   config: Readonly<StartConfig>,
   running: Running,
@@ -252,7 +272,7 @@ async function startStores(
     }
     return ports
   }
-  const [kafka, redis] = await Promise.allSettled([
+  const [kafka, redis, registry] = await Promise.allSettled([
     config.kafkaBrokers !== undefined
       ? Promise.resolve(undefined)
       : config.kafkaNodes > 1
@@ -280,9 +300,18 @@ async function startStores(
           port: redisPort === 0 ? undefined : redisPort,
           ownProcessGroup: true,
         }).then((server) => (running.redis = server)),
+    startsRegistry(config)
+      ? startSchemaRegistry({
+          home,
+          ownProcessGroup: true,
+          onProgress: (line) => say(`  ${line}`),
+        }).then((registryUp) => (running.schemaRegistry = registryUp))
+      : Promise.resolve(undefined),
   ])
   if (kafka.status === 'rejected') throw kafka.reason
   if (redis.status === 'rejected') throw redis.reason
+  if (registry.status === 'rejected') throw registry.reason
+  running.schemaRegistryUrl = running.schemaRegistry?.ccompatUrl ?? config.schemaRegistryUrl
   running.redisUrl = config.redisUrl ?? running.redis!.url
   running.kafkaBrokers = config.kafkaBrokers ?? running.kafka!.brokers
   say(
@@ -291,6 +320,12 @@ async function startStores(
   say(
     `  ${pad('kafka', 11)}${pad(`${running.kafkaBrokers} `, 40)}${running.kafka ? `Kafka ${running.kafka.version}${config.kafkaNodes > 1 ? `, ${config.kafkaNodes} nodes` : ''}, ready in ${seconds(Date.now() - started)}; data thrown away at the end` : 'KAFKA_BROKERS, as given'}`,
   )
+  if (running.schemaRegistryUrl !== undefined) {
+    const own = running.schemaRegistry
+    say(
+      `  ${pad('registry', 11)}${pad(`${running.schemaRegistryUrl} `, 40)}${own ? `Apicurio Registry ${own.version} (Confluent API), ready in ${seconds(own.readyMs)}; schemas thrown away at the end` : 'SCHEMA_REGISTRY_URL, as given'}`,
+    )
+  }
   if (config.kafkaBrokers === undefined && config.redisUrl !== undefined) {
     say(
       '  note: a fresh broker with the Redis at REDIS_URL: state there from an earlier run refers to another broker; use an empty Redis if figures look wrong.',
@@ -309,6 +344,9 @@ function partEnv(
     ...process.env,
     KAFKA_BROKERS: running.kafkaBrokers,
     REDIS_URL: running.redisUrl,
+    ...(running.schemaRegistryUrl === undefined
+      ? {}
+      : { SCHEMA_REGISTRY_URL: running.schemaRegistryUrl }),
     HTTP_PORT: String(ports[name]),
     KAFKAJS_NO_PARTITIONER_WARNING: '1',
   }
@@ -500,7 +538,7 @@ async function runUntilStopped(
 
 // --- stopping -----------------------------------------------------------------------------------
 
-/** Stops the services in reverse start order, then the broker and Redis; never throws. */
+/** Stops the services in reverse start order, then the broker, Redis and the registry; never throws. */
 async function stopAll(running: Running, home: string): Promise<void> {
   for (const part of [...running.parts].reverse()) {
     part.stopping = true
@@ -521,6 +559,7 @@ async function stopAll(running: Running, home: string): Promise<void> {
   for (const [name, store] of [
     ['kafka', running.kafka],
     ['redis', running.redis],
+    ['registry', running.schemaRegistry],
   ] as const) {
     if (store === undefined) continue
     const started = Date.now()
@@ -533,6 +572,7 @@ async function stopAll(running: Running, home: string): Promise<void> {
     ...running.parts.map((p) => p.pid),
     ...(running.kafka ? running.kafka.pids() : []),
     ...(running.redis ? [running.redis.pid()] : []),
+    ...(running.schemaRegistry ? [running.schemaRegistry.pid()] : []),
   ].filter((pid) => pid > 0 && isAlive(pid))
   if (left.length > 0) say(`  still running after the stop: pids ${left.join(', ')}`)
 }
@@ -561,6 +601,8 @@ async function main(): Promise<number> {
     ...(config.redisUrl === undefined ? (['redis-server'] as const) : []),
   ]
   assertPrerequisites(needed)
+  // The registry's Java (21 for 3.x) is checked before anything starts.
+  if (startsRegistry(config)) findJava(registryJavaMajor(schemaRegistryVersionFromEnv()))
   // A killed earlier run's services would hold the ports: they go first.
   cleanupOrphans(home)
   const ports = await choosePorts(

@@ -37,6 +37,11 @@ export const errorCodes = {
     summary:
       "The local Redis Cluster could not be made (a node exited or never answered, the cluster was not created, or it never reached cluster_state:ok); the message has the tail of the node's log.",
   },
+  DEV_STACK_REGISTRY_START_FAILED: {
+    retriable: false,
+    summary:
+      'The local Apicurio Registry exited or never became ready (its Confluent API and health check); the message has the tail of its log.',
+  },
   DEV_STACK_NOT_RUNNING: {
     retriable: false,
     summary: 'stack:down found no stack started by stack:up.',
@@ -375,11 +380,37 @@ export const errorCodes = {
     retriable: true,
     summary: 'The response body is not the expected JSON (truncated, not JSON, data not an array).',
   },
+  // registry mode: a Confluent-compatible schema registry (packages/schema-registry)
+  SCHEMA_REGISTRY_UNAVAILABLE: {
+    retriable: true,
+    summary:
+      'The schema registry at SCHEMA_REGISTRY_URL did not answer, or answered with a server error.',
+  },
+  SCHEMA_REGISTRY_REFUSED: {
+    retriable: false,
+    summary:
+      "The schema registry refused a schema (incompatible with the subject's earlier versions under its compatibility rule, or invalid); the message is the registry's.",
+  },
+  SCHEMA_REGISTRY_AUTH_FAILED: {
+    retriable: false,
+    summary:
+      'The schema registry refused the credentials (HTTP 401 or 403): check SCHEMA_REGISTRY_USERNAME and SCHEMA_REGISTRY_PASSWORD_FILE.',
+  },
+  SCHEMA_REGISTRY_SCHEMA_NOT_FOUND: {
+    retriable: false,
+    summary:
+      'A record names a schema id the schema registry does not have (another registry wrote it, or it was deleted).',
+  },
   // event contract: Avro codecs and the ChatMessage builder (packages/events)
   EVENT_NOT_SINGLE_OBJECT: {
     retriable: false,
     summary:
-      'The bytes are not Avro single-object encoded (shorter than 10 bytes or no C3 01 marker).',
+      'The bytes are in neither Avro encoding the product reads: single-object (C3 01 and a fingerprint) or the Confluent wire format (00 and a schema id).',
+  },
+  EVENT_SCHEMA_ID_UNKNOWN: {
+    retriable: false,
+    summary:
+      'Confluent wire format bytes name a schema id this reader was not told about: set SCHEMA_REGISTRY_URL to the registry that wrote them.',
   },
   EVENT_UNKNOWN_FINGERPRINT: {
     retriable: false,

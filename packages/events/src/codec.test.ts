@@ -137,9 +137,15 @@ describe('decode errors', () => {
     ['empty', Buffer.alloc(0)],
     ['too short', good.subarray(0, 9)],
     ['plain JSON', Buffer.from('{"conn_id":"x"}')],
-    ['Confluent wire format', Buffer.concat([Buffer.from([0, 0, 0, 0, 7]), good.subarray(10)])],
   ])('%s bytes are EVENT_NOT_SINGLE_OBJECT', (_, bytes) => {
     expect(caught(() => decodeChatMessage(bytes)).code).toBe('EVENT_NOT_SINGLE_OBJECT')
+  })
+
+  it('Confluent wire format with a schema id never told is EVENT_SCHEMA_ID_UNKNOWN, naming the id', () => {
+    const bytes = Buffer.concat([Buffer.from([0, 0, 0, 0x30, 0x39]), good.subarray(10)])
+    const error = caught(() => decodeChatMessage(bytes))
+    expect(error.code).toBe('EVENT_SCHEMA_ID_UNKNOWN')
+    expect(error.details.id).toBe(12345)
   })
 
   it('an unknown fingerprint is EVENT_UNKNOWN_FINGERPRINT with the fingerprint in hex', () => {
@@ -346,5 +352,63 @@ describe('schema evolution', () => {
       type: 'string',
       default: '',
     })
+  })
+})
+
+describe('the Confluent wire format (registry mode)', () => {
+  it('writes 00, the schema id big-endian, then the same body as the single-object encoding', () => {
+    const event = chatMessage()
+    const single = encodeChatMessage(event)
+    const framed = encodeChatMessage(event, { registryId: 0x01020304 })
+    expect([...framed.subarray(0, 5)]).toEqual([0, 1, 2, 3, 4])
+    expect(framed.subarray(5).equals(single.subarray(10))).toBe(true)
+  })
+
+  it('reads both formats once told the id, and the same value from each', () => {
+    const codec = createEventCodec<ChatMessage>({ reader: chatMessageV2 })
+    const event = chatMessage()
+    const framed = codec.encode(event, { registryId: 41 })
+    expect(caught(() => codec.decode(framed)).code).toBe('EVENT_SCHEMA_ID_UNKNOWN')
+    codec.addRegistrySchema(41, chatMessageV2.schema)
+    expect(codec.knowsRegistryId(41)).toBe(true)
+    expect(codec.decode(framed)).toEqual(codec.decode(codec.encode(event)))
+    expect(codec.writerVersion(framed)).toBe(2)
+    expect(codec.decodeFields(['conn_id', 'sentiment'])(framed)).toEqual({
+      conn_id: event.conn_id,
+      sentiment: event.sentiment,
+    })
+  })
+
+  it('reads a newer writer schema it does not ship (a new optional field) as its own version', () => {
+    const v3 = {
+      ...chatMessageV2.schema,
+      fields: [
+        ...(chatMessageV2.schema.fields as object[]),
+        { name: 'queue', type: ['null', 'string'], default: null },
+      ],
+    }
+    const writer = createEventCodec<ChatMessage & { queue: string | null }>({
+      reader: { version: 3, schema: v3 },
+    })
+    const event = chatMessage()
+    const framed = writer.encode({ ...event, queue: 'ventas' }, { registryId: 77 })
+    const reader = createEventCodec<ChatMessage>({ reader: chatMessageV2 })
+    reader.addRegistrySchema(77, v3)
+    expect(reader.decode(framed)).toEqual(event)
+    expect(reader.writerVersion(framed)).toBeUndefined()
+  })
+
+  it('refuses a registry schema of another record, or one it cannot read', () => {
+    const reader = createEventCodec<ChatMessage>({ reader: chatMessageV2 })
+    expect(
+      caught(() => reader.addRegistrySchema(5, schemaVersions.agentSentiment[0].schema)).code,
+    ).toBe('EVENT_SCHEMA_INVALID')
+    const noDefault = {
+      ...chatMessageV2.schema,
+      fields: (chatMessageV2.schema.fields as { name: string }[]).filter(
+        (f) => f.name !== 'conn_id',
+      ),
+    }
+    expect(caught(() => reader.addRegistrySchema(6, noDefault)).code).toBe('EVENT_SCHEMA_INVALID')
   })
 })

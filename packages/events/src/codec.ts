@@ -25,6 +25,12 @@ export interface EncodeOptions {
    * that do not ship the newer version yet.
    */
   version?: number
+  /**
+   * Write the Confluent wire format instead of the single-object encoding: `00`, this schema id
+   * (4 bytes, big-endian), then the same Avro body. The id must be the registry's id of the
+   * version written (see `packages/schema-registry`).
+   */
+  registryId?: number
 }
 
 /**
@@ -45,6 +51,8 @@ export interface EventCodec<T> {
   readonly canonicalForm: string
   /** The versions `decode` accepts (and `encode` can write), by fingerprint. */
   readonly writers: ReadonlyMap<bigint, number>
+  /** The schema of each version `encode` can write (what a registry is given for it). */
+  readonly schemas: ReadonlyMap<number, AvroSchema>
   /**
    * The single-object encoding of `value` in `options.version`, else in `writeVersion`. Fields
    * of `value` that the version written lacks are left out.
@@ -68,8 +76,22 @@ export interface EventCodec<T> {
    * @throws AppError `EVENT_SCHEMA_INVALID` when a field is not in the schema.
    */
   decodeFields<K extends keyof T & string>(fields: readonly K[]): (bytes: Uint8Array) => Pick<T, K>
-  /** The writer version of single-object bytes, without decoding the body; `undefined` if unknown. */
+  /**
+   * The writer version of the bytes, without decoding the body; `undefined` when unknown (or a
+   * registry schema that is not a shipped version).
+   */
   writerVersion(bytes: Uint8Array): number | undefined
+  /**
+   * Teaches the codec what registry schema id `id` is, so that `decode` reads the Confluent wire
+   * format with that id: a shipped version (same Parsing Canonical Form), or another writer schema
+   * of this record (a newer version written by someone else) resolved to the reader version.
+   * Idempotent.
+   * @throws AppError `EVENT_SCHEMA_INVALID` when the schema is not this record or cannot be read as
+   * the reader version.
+   */
+  addRegistrySchema(id: number, schema: AvroSchema): void
+  /** Whether {@link EventCodec.addRegistrySchema} was told about `id`. */
+  knowsRegistryId(id: number): boolean
   /** `value` in Avro's JSON encoding (unions wrapped as `{"string": …}`, timestamps as numbers). */
   toAvroJson(value: T): string
   /**
@@ -94,6 +116,24 @@ export interface EventCodecOptions {
 const MAGIC_0 = 0xc3
 const MAGIC_1 = 0x01
 const HEADER_BYTES = 10
+/** The Confluent wire format: `00` and a 4-byte big-endian schema id. */
+const REGISTRY_MAGIC = 0x00
+const REGISTRY_HEADER_BYTES = 5
+
+/** The schema id of Confluent wire format bytes, or undefined for anything else. */
+export function registrySchemaId(bytes: Uint8Array): number | undefined {
+  if (bytes.length < REGISTRY_HEADER_BYTES || bytes[0] !== REGISTRY_MAGIC) return undefined
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).readUInt32BE(1)
+}
+
+const registryHeaderOf = (id: number): Buffer => {
+  if (!Number.isSafeInteger(id) || id < 0 || id > 0xffffffff) {
+    throw new AppError('EVENT_SCHEMA_INVALID', `${id} is not a schema registry id`)
+  }
+  const header = Buffer.alloc(REGISTRY_HEADER_BYTES)
+  header.writeUInt32BE(id, 1)
+  return header
+}
 /** The largest encoding buffer a codec keeps for the next value. */
 const MAX_SCRATCH_BYTES = 1024 * 1024
 
@@ -138,7 +178,8 @@ export function parseSchema(schema: AvroSchema): avsc.Type {
 }
 
 interface Writer {
-  version: number
+  /** The shipped version; undefined for a registry schema that is none of them. */
+  version: number | undefined
   type: avsc.Type
   resolver: avsc.Resolver | undefined
   /** `C3 01` and the version's fingerprint: the first bytes of what it writes. */
@@ -199,7 +240,7 @@ export function createEventCodec<T>(options: EventCodecOptions): EventCodec<T> {
       fingerprint,
     })
   }
-  const byVersion = new Map([...byFingerprint.values()].map((w) => [w.version, w]))
+  const byVersion = new Map([...byFingerprint.values()].map((w) => [w.version!, w]))
   const notWritable = (version: number): AppError =>
     new AppError(
       'EVENT_SCHEMA_INVALID',
@@ -235,11 +276,26 @@ export function createEventCodec<T>(options: EventCodecOptions): EventCodec<T> {
     })
   }
 
+  /** Writers of registry schema ids, learnt with addRegistrySchema. */
+  const byId = new Map<number, Writer>()
+
   const writerOf = (bytes: Uint8Array): Writer => {
+    const id = registrySchemaId(bytes)
+    if (id !== undefined) {
+      const writer = byId.get(id)
+      if (writer === undefined) {
+        throw new AppError(
+          'EVENT_SCHEMA_ID_UNKNOWN',
+          `${label}: registry schema id ${id} is not known to this reader; set SCHEMA_REGISTRY_URL to the registry that wrote it`,
+          { details: { record: name, id } },
+        )
+      }
+      return writer
+    }
     if (bytes.length < HEADER_BYTES || bytes[0] !== MAGIC_0 || bytes[1] !== MAGIC_1) {
       throw new AppError(
         'EVENT_NOT_SINGLE_OBJECT',
-        `${label}: ${bytes.length} bytes that do not start with the single-object marker C3 01 and an 8-byte fingerprint`,
+        `${label}: ${bytes.length} bytes that start with neither the single-object marker C3 01 and an 8-byte fingerprint nor the registry marker 00 and a 4-byte schema id`,
         { details: { record: name, length: bytes.length } },
       )
     }
@@ -268,12 +324,16 @@ export function createEventCodec<T>(options: EventCodecOptions): EventCodec<T> {
   }
 
   let scratch = Buffer.allocUnsafe(16 * 1024)
-  const bodyOf = (bytes: Uint8Array): Buffer =>
-    Buffer.from(bytes.buffer, bytes.byteOffset + HEADER_BYTES, bytes.length - HEADER_BYTES)
+  const bodyOf = (bytes: Uint8Array): Buffer => {
+    const start = bytes[0] === REGISTRY_MAGIC ? REGISTRY_HEADER_BYTES : HEADER_BYTES
+    return Buffer.from(bytes.buffer, bytes.byteOffset + start, bytes.length - start)
+  }
+  const writerLabel = (writer: Writer): string =>
+    writer.version === undefined ? 'a registry schema' : `v${writer.version}`
   const bodyInvalid = (writer: Writer, bytes: Uint8Array, error: unknown): AppError =>
     new AppError(
       'EVENT_BODY_INVALID',
-      `${label}: the body written with v${writer.version} does not decode (${(error as Error).message})`,
+      `${label}: the body written with ${writerLabel(writer)} does not decode (${(error as Error).message})`,
       {
         cause: error,
         details: { record: name, writerVersion: writer.version, length: bytes.length },
@@ -286,27 +346,33 @@ export function createEventCodec<T>(options: EventCodecOptions): EventCodec<T> {
     writeVersion,
     fingerprint: defaultWriter.fingerprint,
     canonicalForm: defaultWriter.canonicalForm,
-    writers: new Map([...byFingerprint].map(([fp, w]) => [fp, w.version])),
+    writers: new Map([...byFingerprint].map(([fp, w]) => [fp, w.version!])),
+    schemas: new Map(versions.map((v) => [v.version, v.schema])),
     encode(value, encodeOptions) {
       const version = encodeOptions?.version
       const writer = version === undefined ? defaultWriter : byVersion.get(version)
       if (writer === undefined) throw notWritable(version as number)
+      const registryId = encodeOptions?.registryId
+      const header = registryId === undefined ? writer.header : registryHeaderOf(registryId)
       // Written once, after the header, into a reused buffer, then copied out: one copy where
       // toBuffer and a concat made two (and re-encoded values over 1 KiB).
       let target = scratch
-      writer.header.copy(target)
+      header.copy(target)
       try {
         for (;;) {
-          const end = writer.type.encode(value, target, HEADER_BYTES)
+          const end = writer.type.encode(value, target, header.length)
           if (end >= 0) return Buffer.from(target.subarray(0, end))
           // A negative end is the bytes missing: grow (a rare large value is not kept).
           const size = 2 * (target.length - end)
           target = Buffer.allocUnsafe(size)
-          writer.header.copy(target)
+          header.copy(target)
           if (size <= MAX_SCRATCH_BYTES) scratch = target
         }
       } catch (error) {
-        throw mismatch(value, 'does not fit its schema', error, writer)
+        throw mismatch(value, 'does not fit its schema', error, {
+          version: writer.version!,
+          type: writer.type,
+        })
       }
     },
     decode(bytes) {
@@ -337,8 +403,14 @@ export function createEventCodec<T>(options: EventCodecOptions): EventCodec<T> {
       }
       return (bytes: Uint8Array): Pick<T, K> => {
         const writer = writerOf(bytes)
+        let resolver = resolvers.get(writer)
+        if (resolver === undefined) {
+          // A registry schema learnt after this decoder was built.
+          resolver = projection.createResolver(writer.type)
+          resolvers.set(writer, resolver)
+        }
         try {
-          return projection.fromBuffer(bodyOf(bytes), resolvers.get(writer)) as Pick<T, K>
+          return projection.fromBuffer(bodyOf(bytes), resolver) as Pick<T, K>
         } catch (error) {
           throw bodyInvalid(writer, bytes, error)
         }
@@ -351,6 +423,43 @@ export function createEventCodec<T>(options: EventCodecOptions): EventCodec<T> {
         return undefined
       }
     },
+    addRegistrySchema(id, schema) {
+      if (byId.has(id)) return
+      const form = parsingCanonicalForm(schema)
+      const shipped = [...byFingerprint.values()].find((w) => w.canonicalForm === form)
+      if (shipped !== undefined) {
+        byId.set(id, shipped)
+        return
+      }
+      const type = parseSchema(schema)
+      if ((type.name ?? type.typeName) !== name) {
+        throw new AppError(
+          'EVENT_SCHEMA_INVALID',
+          `Registry schema ${id} is a ${type.name ?? type.typeName}, not a ${name}`,
+          { details: { record: name, id } },
+        )
+      }
+      let resolver: avsc.Resolver
+      try {
+        resolver = readerType.createResolver(type)
+      } catch (error) {
+        throw new AppError(
+          'EVENT_SCHEMA_INVALID',
+          `${label} cannot read data written with registry schema ${id}: ${(error as Error).message}`,
+          { cause: error, details: { record: name, id } },
+        )
+      }
+      const fingerprint = parsingFingerprint64(schema)
+      byId.set(id, {
+        version: undefined,
+        type,
+        resolver,
+        header: headerOf(fingerprint),
+        canonicalForm: form,
+        fingerprint,
+      })
+    },
+    knowsRegistryId: (id) => byId.has(id),
     toAvroJson(value) {
       try {
         return readerType.toString(value)

@@ -1,6 +1,7 @@
 export {
   createEventCodec,
   parseSchema,
+  registrySchemaId,
   type AvroSchema,
   type EncodeOptions,
   type EventCodec,
@@ -15,6 +16,8 @@ export {
   parsingFingerprint64,
 } from './fingerprint.js'
 export {
+  addRegistrySchema,
+  knowsRegistrySchema,
   agentSentimentCodec,
   chatMessageCodec,
   decodeAgentSentiment,

@@ -1,5 +1,7 @@
+import { AppError } from '@wolkvox-chat-stream/errors'
 import {
   createEventCodec,
+  type AvroSchema,
   type EncodeOptions,
   type EventCodec,
   type SchemaVersion,
@@ -117,20 +119,22 @@ export const encodeChatMessage = (event: ChatMessage, options?: EncodeOptions): 
 export const decodeChatMessage = (bytes: Uint8Array): ChatMessage => chatMessageCodec.decode(bytes)
 
 /** @see encodeChatMessage */
-export const encodePollerCheckpoint = (value: PollerCheckpoint): Buffer =>
-  pollerCheckpointCodec.encode(value)
+export const encodePollerCheckpoint = (value: PollerCheckpoint, options?: EncodeOptions): Buffer =>
+  pollerCheckpointCodec.encode(value, options)
 /** @see decodeChatMessage */
 export const decodePollerCheckpoint = (bytes: Uint8Array): PollerCheckpoint =>
   pollerCheckpointCodec.decode(bytes)
 /** @see encodeChatMessage */
-export const encodeAgentSentiment = (value: AgentSentiment): Buffer =>
-  agentSentimentCodec.encode(value)
+export const encodeAgentSentiment = (value: AgentSentiment, options?: EncodeOptions): Buffer =>
+  agentSentimentCodec.encode(value, options)
 /** @see decodeChatMessage */
 export const decodeAgentSentiment = (bytes: Uint8Array): AgentSentiment =>
   agentSentimentCodec.decode(bytes)
 /** @see encodeChatMessage */
-export const encodeTramiteClassification = (value: TramiteClassification): Buffer =>
-  tramiteClassificationCodec.encode(value)
+export const encodeTramiteClassification = (
+  value: TramiteClassification,
+  options?: EncodeOptions,
+): Buffer => tramiteClassificationCodec.encode(value, options)
 /** @see decodeChatMessage */
 export const decodeTramiteClassification = (bytes: Uint8Array): TramiteClassification =>
   tramiteClassificationCodec.decode(bytes)
@@ -138,4 +142,51 @@ export const decodeTramiteClassification = (bytes: Uint8Array): TramiteClassific
 /** The shipped fingerprints as hex, for logs and the subscriber guide. */
 export function shippedFingerprints(): { record: string; fingerprint: string }[] {
   return [...owners].map(([fp, record]) => ({ record, fingerprint: formatFingerprint(fp) }))
+}
+
+/** Every record's codec, by the record's full name (`com.wolkvoxchatstream.ChatMessage`). */
+const codecsByName = new Map<string, EventCodec<unknown>>(
+  [chatMessageCodec, pollerCheckpointCodec, agentSentimentCodec, tramiteClassificationCodec].map(
+    (codec) => [codec.name, codec as EventCodec<unknown>],
+  ),
+)
+
+/**
+ * Tells the codec of the schema's record what registry schema id `id` is (see
+ * `EventCodec.addRegistrySchema`), so that Confluent wire format bytes with that id decode.
+ * @returns the record's full name.
+ * @throws AppError `EVENT_SCHEMA_INVALID` for a schema that is not JSON, not a record the product
+ * reads, or not readable as its version.
+ */
+export function addRegistrySchema(id: number, schemaText: string): string {
+  let schema: AvroSchema
+  try {
+    schema = JSON.parse(schemaText) as AvroSchema
+  } catch (error) {
+    throw new AppError('EVENT_SCHEMA_INVALID', `Registry schema ${id} is not JSON`, {
+      cause: error,
+      details: { id },
+    })
+  }
+  const full =
+    typeof schema.namespace === 'string' &&
+    typeof schema.name === 'string' &&
+    !schema.name.includes('.')
+      ? `${schema.namespace}.${schema.name}`
+      : String(schema.name)
+  const codec = codecsByName.get(full)
+  if (codec === undefined) {
+    throw new AppError(
+      'EVENT_SCHEMA_INVALID',
+      `Registry schema ${id} is a ${full}, which the product does not read`,
+      { details: { id, record: full } },
+    )
+  }
+  codec.addRegistrySchema(id, schema)
+  return full
+}
+
+/** Whether any codec was told about registry schema id `id`. */
+export function knowsRegistrySchema(id: number): boolean {
+  return [...codecsByName.values()].some((codec) => codec.knowsRegistryId(id))
 }

@@ -2,6 +2,10 @@ import { readConfig, type Env } from '@wolkvox-chat-stream/config'
 import { readKafkaSettings, type KafkaSettings } from '@wolkvox-chat-stream/kafka'
 import { logLevels, type LogThreshold } from '@wolkvox-chat-stream/observability'
 import { readRedisTarget, type RedisTarget } from '@wolkvox-chat-stream/redis'
+import {
+  readSchemaRegistrySettings,
+  type SchemaRegistrySettings,
+} from '@wolkvox-chat-stream/schema-registry'
 
 /** What a consumer service reads from its environment (README: Configuration). */
 export interface ConsumerServiceConfig {
@@ -9,6 +13,11 @@ export interface ConsumerServiceConfig {
   kafka: KafkaSettings
   /** `REDIS_URL` or `REDIS_CLUSTER_NODES` (and credentials, TLS): where the state, the applied offsets and the epoch live. */
   redis: RedisTarget
+  /**
+   * `SCHEMA_REGISTRY_*`: registry mode (its outputs written in the Confluent wire format, every
+   * schema id of the input looked up); undefined: single-object encoding, as without a registry.
+   */
+  schemaRegistry?: SchemaRegistrySettings
   /** `HTTP_PORT`: `/healthz`, `/readyz`, `/metrics` and the service's own routes; 0 picks one. */
   httpPort: number
   /** `LOG_LEVEL`. */
@@ -75,6 +84,7 @@ export function readConsumerConfig(
     return {
       kafka: readKafkaSettings(r, defaults.name),
       redis: readRedisTarget(r),
+      ...optional('schemaRegistry', readSchemaRegistrySettings(r)),
       httpPort: r.integer('HTTP_PORT', defaults.httpPort ?? 8090, { min: 0, max: 65_535 }),
       logLevel: r.oneOf('LOG_LEVEL', [...logLevels, 'silent'] as const, 'info'),
       inputTopic: r.string('CONSUMER_INPUT_TOPIC', defaults.input),
@@ -98,4 +108,9 @@ export function readConsumerConfig(
       retryMaxBackoffMs,
     }
   })
+}
+
+/** `{ [key]: value }`, or nothing when `value` is undefined (exactOptionalPropertyTypes). */
+function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V }
 }

@@ -32,6 +32,7 @@ import {
   waitUntilReady,
   type Redis,
 } from '@wolkvox-chat-stream/redis'
+import { createSchemaRegistry } from '@wolkvox-chat-stream/schema-registry'
 import { buildApplyScript } from './apply-script.js'
 import { readConsumerConfig, type ConsumerServiceConfig } from './config.js'
 import { deadLetterRecord } from './dead-letter.js'
@@ -281,6 +282,9 @@ export function createConsumerService<T>(options: ConsumerServiceOptions<T>): Co
   const abort = new AbortController()
   const signal = abort.signal
   let redis: Redis | undefined
+  /** Registry mode: looks up the schema ids of the input's Confluent wire format records. */
+  const schemaRegistry =
+    config.schemaRegistry === undefined ? undefined : createSchemaRegistry(config.schemaRegistry)
   let store: StateStore | undefined
   let reader: StateReader | undefined
   let admin: Admin | undefined
@@ -1136,6 +1140,14 @@ export function createConsumerService<T>(options: ConsumerServiceOptions<T>): Co
           reportGap(p.partition, low - 1 - storedOffset, low, storedOffset)
       }
       const { messages } = batch
+      if (schemaRegistry !== undefined) {
+        // Every schema id of the batch known before decoding (nothing to do for single-object
+        // records or ids seen before); a registry away is retried like Redis.
+        await retrying(
+          () => schemaRegistry.prepare(messages.map((m) => m.value)),
+          retryOptions(beat),
+        )
+      }
       const chunkAt = (from: number): KafkaMessage[] => messages.slice(from, from + chunkSize)
       let next: Item<T>[] | undefined
       for (let from = 0; from < messages.length; from += chunkSize) {
@@ -1243,6 +1255,7 @@ export function createConsumerService<T>(options: ConsumerServiceOptions<T>): Co
     // QUIT would wait in the offline queue while Redis is away.
     if (redis?.status === 'ready') await redis.quit().catch(() => redis?.disconnect())
     else redis?.disconnect()
+    await schemaRegistry?.close().catch(() => undefined)
     await http.close()
   }
 

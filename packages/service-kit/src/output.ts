@@ -5,7 +5,7 @@
  * trámite classifier both emit this way: the apply script marks what changed in a per-partition
  * "dirty" hash, an emitter publishes it and clears each mark with {@link clearDirtyScript}.
  */
-import type { TopicSpec } from '@wolkvox-chat-stream/events'
+import type { EncodeOptions, EventCodec, TopicSpec } from '@wolkvox-chat-stream/events'
 import {
   createEventProducer,
   createKafkaClient,
@@ -15,28 +15,45 @@ import {
   provisionOptionsOf,
 } from '@wolkvox-chat-stream/kafka'
 import { createRedis, waitUntilReady, type Redis } from '@wolkvox-chat-stream/redis'
+import { registryEncoding, valueSubject } from '@wolkvox-chat-stream/schema-registry'
 import type { ConsumerService } from './consumer-service.js'
 
 export interface ServiceOutput {
   producer: EventProducer
   /** The emitter's own connection (named `<service>-emitter`). */
   redis: Redis
+  /**
+   * How to encode the output's values: `{ registryId }` in registry mode (the Confluent wire
+   * format with the id the registry gave the codec's schema), else `{}` (single-object).
+   */
+  encoding: EncodeOptions
   /** Disconnects both; never throws. */
   close(): Promise<void>
 }
 
 /**
  * Provisions `spec` with the service's Kafka settings (`KAFKA_CREATE_TOPICS=false` only verifies
- * it), then connects a producer and the emitter's Redis connection.
- * @throws AppError `KAFKA_TOPIC_MISMATCH`, `KAFKA_UNAVAILABLE`, `REDIS_UNAVAILABLE` as the packages do.
+ * it); in registry mode registers `codec`'s schema (the version it writes) under `<topic>-value`;
+ * then connects a producer and the emitter's Redis connection.
+ * @throws AppError `KAFKA_TOPIC_MISMATCH`, `KAFKA_UNAVAILABLE`, `REDIS_UNAVAILABLE`,
+ * `SCHEMA_REGISTRY_UNAVAILABLE`, `SCHEMA_REGISTRY_REFUSED` as the packages do.
  */
 export async function openServiceOutput(
   service: ConsumerService,
   spec: TopicSpec,
+  codec?: EventCodec<unknown>,
 ): Promise<ServiceOutput> {
   const { config, logger } = service
   const kafka = createKafkaClient({ ...config.kafka, logger: logger.child({ kafka: true }) })
   await provisionTopics(kafka, [spec], provisionOptionsOf(config.kafka, logger))
+  const encoding = await registryEncoding(config.schemaRegistry, spec.name, codec)
+  if (encoding.registryId !== undefined) {
+    logger.info('registry mode: output written in the Confluent wire format', {
+      topic: spec.name,
+      subject: valueSubject(spec.name),
+      schemaId: encoding.registryId,
+    })
+  }
   // A new idempotent session after a failed send (producer-session.ts): the emitters send again.
   const producer = createSessionProducer(() => createEventProducer(kafka))
   await producer.connect()
@@ -51,6 +68,7 @@ export async function openServiceOutput(
   return {
     producer,
     redis,
+    encoding,
     async close() {
       await producer.disconnect().catch(() => undefined)
       await redis.quit().catch(() => redis.disconnect())

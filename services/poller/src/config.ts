@@ -2,6 +2,10 @@ import { readFileSync } from 'node:fs'
 import { readConfig, type EnvReader, type Env, type Secret } from '@wolkvox-chat-stream/config'
 import { readKafkaSettings, type KafkaSettings } from '@wolkvox-chat-stream/kafka'
 import { readRedisTarget, type RedisTarget } from '@wolkvox-chat-stream/redis'
+import {
+  readSchemaRegistrySettings,
+  type SchemaRegistrySettings,
+} from '@wolkvox-chat-stream/schema-registry'
 import { isValidZone } from './local-time.js'
 import {
   baseUrlProblem,
@@ -74,6 +78,8 @@ export interface PollerConfig {
     redactImages: boolean
   }
   redis: RedisTarget
+  /** `SCHEMA_REGISTRY_*`: registry mode (README: Registry mode); undefined: single-object. */
+  schemaRegistry?: SchemaRegistrySettings
   kafka: KafkaSettings
   logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal'
   httpPort: number
@@ -283,6 +289,9 @@ export function readPollerConfig(
         redactImages: r.boolean('POLL_REDACT_IMAGES', false),
       },
       redis: readRedisTarget(r),
+      ...((settings) => (settings === undefined ? {} : { schemaRegistry: settings }))(
+        readSchemaRegistrySettings(r),
+      ),
       kafka: readKafkaSettings(r, 'wolkvox-poller'),
       logLevel: r.oneOf(
         'LOG_LEVEL',

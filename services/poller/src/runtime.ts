@@ -1,5 +1,11 @@
 import { AppError, isAppError } from '@wolkvox-chat-stream/errors'
-import { pollerTopics } from '@wolkvox-chat-stream/events'
+import {
+  chatMessageCodec,
+  pollerCheckpointCodec,
+  pollerTopics,
+  topics,
+  type EncodeOptions,
+} from '@wolkvox-chat-stream/events'
 import {
   createEventProducer,
   createSessionProducer,
@@ -18,6 +24,11 @@ import {
   waitUntilReady,
   type Redis,
 } from '@wolkvox-chat-stream/redis'
+import {
+  createSchemaRegistry,
+  registryEncoding,
+  type SchemaRegistry,
+} from '@wolkvox-chat-stream/schema-registry'
 import { createTokenLock, type TokenLock } from '@wolkvox-chat-stream/token-lock'
 import { createWolkvoxClient } from '@wolkvox-chat-stream/wolkvox-client'
 import {
@@ -185,12 +196,44 @@ export async function createPollerRuntime(
     await producer.disconnect().catch(() => undefined)
     throw error
   }
+  // Registry mode: both schemas registered once, here, before anything is written.
+  let schemaRegistry: SchemaRegistry | undefined
+  let chatEncoding: EncodeOptions = {}
+  let checkpointEncoding: EncodeOptions = {}
+  try {
+    if (config.schemaRegistry !== undefined) {
+      schemaRegistry = createSchemaRegistry(config.schemaRegistry)
+      chatEncoding = await registryEncoding(
+        config.schemaRegistry,
+        topics.chatMessage.name,
+        chatMessageCodec,
+        config.chatMessageVersion,
+      )
+      checkpointEncoding = await registryEncoding(
+        config.schemaRegistry,
+        topics.pollerCheckpoint.name,
+        pollerCheckpointCodec,
+      )
+      logger.info('registry mode: the Confluent wire format is written', {
+        registry: config.schemaRegistry.url,
+        chatMessageSchemaId: chatEncoding.registryId,
+        checkpointSchemaId: checkpointEncoding.registryId,
+      })
+    }
+  } catch (error) {
+    lockRedis.disconnect()
+    redis.disconnect()
+    await schemaRegistry?.close()
+    await producer.disconnect().catch(() => undefined)
+    throw error
+  }
   const metrics = createPollerMetrics(registry, {
     intervalMs: config.intervalMs,
     stuckAfter: config.stuckAfter,
   })
   const checkpoints = createCheckpointLog({
     kafka,
+    ...(schemaRegistry === undefined ? {} : { registry: schemaRegistry }),
     onRead: (reason) => metrics.checkpointReads.inc({ reason }),
     onRetry: (error) =>
       logger.warn('a read of the checkpoint topic failed; trying once more', { err: error }),
@@ -244,6 +287,7 @@ export async function createPollerRuntime(
           report: config.report,
           zone: operation.timeZone,
           chatMessageVersion: config.chatMessageVersion,
+          ...(chatEncoding.registryId === undefined ? {} : { registryId: chatEncoding.registryId }),
           privacy: {
             ...(config.privacy.hashCustomerIds && config.privacy.hashKey
               ? { hashKey: config.privacy.hashKey.reveal() }
@@ -255,6 +299,7 @@ export async function createPollerRuntime(
           producer,
           server,
           report: config.report,
+          checkpointEncoding,
           onCheckpointLanded: (checkpoint, at) => binding.landed(checkpoint, at),
         }),
         published: createRedisPublishedSet({
@@ -457,6 +502,7 @@ export async function createPollerRuntime(
     },
     close: async () => {
       await checkpoints.close()
+      await schemaRegistry?.close()
       await producer.disconnect().catch(() => undefined)
       lockRedis.disconnect()
       await redis.quit().catch(() => undefined)

@@ -6,7 +6,12 @@
  * instances emit the same window), then clears each dirty mark only if no change landed meanwhile.
  * A crash or a failed produce leaves the marks: the next chunk or the sweep emits them.
  */
-import { encodeAgentSentiment, topicKeys, type AgentSentiment } from '@wolkvox-chat-stream/events'
+import {
+  encodeAgentSentiment,
+  topicKeys,
+  type AgentSentiment,
+  type EncodeOptions,
+} from '@wolkvox-chat-stream/events'
 import type { EventProducer } from '@wolkvox-chat-stream/kafka'
 import type { Redis } from '@wolkvox-chat-stream/redis'
 import type { StateReader } from '@wolkvox-chat-stream/service-kit'
@@ -40,9 +45,12 @@ export function createEmitter(options: {
   reader: StateReader
   redis: Redis
   zone: string
+  /** The output's encoding (registry mode: `{ registryId }`). */
+  encoding?: EncodeOptions
   now?: () => number
 }): Emitter {
   const { topic, producer, reader, redis, zone } = options
+  const encoding = options.encoding ?? {}
   const now = options.now ?? Date.now
 
   const figuresOf = async (
@@ -114,7 +122,11 @@ export function createEmitter(options: {
             conversations_ending_negative: f.conversations_ending_negative,
             updated_at: updatedAt,
           }
-          return { topic, key: topicKeys.agentSentiment(value), value: encodeAgentSentiment(value) }
+          return {
+            topic,
+            key: topicKeys.agentSentiment(value),
+            value: encodeAgentSentiment(value, encoding),
+          }
         }),
       )
       // Read again after the acknowledgement: a window another instance changed meanwhile is sent

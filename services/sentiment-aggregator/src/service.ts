@@ -4,7 +4,12 @@
  * each stored chunk, and the HTTP API.
  */
 import type { Env } from '@wolkvox-chat-stream/config'
-import { chatMessageCodec, topics, type TopicSpec } from '@wolkvox-chat-stream/events'
+import {
+  agentSentimentCodec,
+  chatMessageCodec,
+  topics,
+  type TopicSpec,
+} from '@wolkvox-chat-stream/events'
 import type { Logger } from '@wolkvox-chat-stream/observability'
 import {
   createConsumerService,
@@ -199,8 +204,8 @@ export function createSentimentAggregator(
   }
 
   const start = async (): Promise<void> => {
-    output = await openServiceOutput(service, outputSpec)
-    const { producer, redis } = output
+    output = await openServiceOutput(service, outputSpec, agentSentimentCodec)
+    const { producer, redis, encoding } = output
     await service.start()
     emitter = createEmitter({
       topic: outputSpec.name,
@@ -209,6 +214,7 @@ export function createSentimentAggregator(
       reader: createStateReader({ redis, name: service.name }),
       redis,
       zone: own.zone,
+      encoding,
     })
     sweep()
     sweeper = setInterval(sweep, own.sweepIntervalMs)

@@ -8,7 +8,7 @@
  * changed meanwhile is read and sent again, so the latest record of a key is never older than the
  * state. A crash or a failed produce leaves the marks: the next drain or sweep emits them.
  */
-import { encodeTramiteClassification } from '@wolkvox-chat-stream/events'
+import { encodeTramiteClassification, type EncodeOptions } from '@wolkvox-chat-stream/events'
 import type { EventProducer } from '@wolkvox-chat-stream/kafka'
 import type { Counter } from '@wolkvox-chat-stream/observability'
 import { toRedisError, type Redis } from '@wolkvox-chat-stream/redis'
@@ -70,7 +70,10 @@ export function createEmitter(options: {
   now?: () => number
   /** `wolkvox_classifier_emitted_total{reason}`, when the service counts. */
   emitted?: Counter<'reason'>
+  /** The output's encoding (registry mode: `{ registryId }`). */
+  encoding?: EncodeOptions
 }): Emitter {
+  const encoding = options.encoding ?? {}
   const { redis, producer, topic, zone } = options
   const now = options.now ?? Date.now
   const keys = serviceKeys(options.name)
@@ -161,7 +164,11 @@ export function createEmitter(options: {
     })
     if (due.length === 0) return outcomes
     await producer.send(
-      due.map((d) => ({ topic, key: d.member, value: encodeTramiteClassification(d.record) })),
+      due.map((d) => ({
+        topic,
+        key: d.member,
+        value: encodeTramiteClassification(d.record, encoding),
+      })),
     )
     let results: unknown[]
     try {

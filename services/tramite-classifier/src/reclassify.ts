@@ -7,7 +7,8 @@
  */
 import { randomBytes } from 'node:crypto'
 import { AppError } from '@wolkvox-chat-stream/errors'
-import { decodeChatMessage, topics } from '@wolkvox-chat-stream/events'
+import { decodeChatMessage, topics, tramiteClassificationCodec } from '@wolkvox-chat-stream/events'
+import { createSchemaRegistry, registryEncoding } from '@wolkvox-chat-stream/schema-registry'
 import {
   createConsumer,
   createEventProducer,
@@ -105,6 +106,8 @@ async function readInput(options: {
   const groupId = `${options.name}-reclassify-${randomBytes(4).toString('hex')}`
   const consumer = createConsumer(kafka, { groupId, maxWaitTimeMs: 500 })
   const conversations = new Map<string, Seen>()
+  const schemaRegistry =
+    config.schemaRegistry === undefined ? undefined : createSchemaRegistry(config.schemaRegistry)
   let read = 0
   try {
     try {
@@ -128,9 +131,11 @@ async function readInput(options: {
         onCrash: (error, restart) => {
           if (!restart) reject(error)
         },
-        eachBatch: ({ batch }) => {
+        eachBatch: async ({ batch }) => {
           const end = remaining.get(batch.partition)
-          if (end === undefined) return Promise.resolve()
+          if (end === undefined) return
+          // Registry mode: the batch's schema ids known before decoding.
+          await schemaRegistry?.prepare(batch.messages.map((m) => m.value))
           for (const message of batch.messages) {
             if (Number(message.offset) >= end) break
             read++
@@ -158,13 +163,13 @@ async function readInput(options: {
             options.progress({ event: 'progress', stage: 'read', read, total })
           }
           if (remaining.size === 0) resolve()
-          return Promise.resolve()
         },
       }).catch(reject)
     })
     return { read, conversations }
   } finally {
     await consumer.disconnect().catch(() => undefined)
+    await schemaRegistry?.close()
     await admin.deleteGroups([groupId]).catch(() => undefined)
     await admin.disconnect().catch(() => undefined)
   }
@@ -245,6 +250,11 @@ export async function reclassify(options: {
       producer,
       topic: classifier.outputTopic,
       zone: classifier.zone,
+      encoding: await registryEncoding(
+        config.schemaRegistry,
+        classifier.outputTopic,
+        tramiteClassificationCodec,
+      ),
     })
     const keys = serviceKeys(name)
     const current = new Set(await createStateReader({ redis, name }).partitions())

@@ -5,7 +5,12 @@
  * HTTP API; the rules reloaded on change.
  */
 import type { Env } from '@wolkvox-chat-stream/config'
-import { topics, type ChatMessage, type TopicSpec } from '@wolkvox-chat-stream/events'
+import {
+  topics,
+  tramiteClassificationCodec,
+  type ChatMessage,
+  type TopicSpec,
+} from '@wolkvox-chat-stream/events'
 import type { Logger } from '@wolkvox-chat-stream/observability'
 import {
   createConsumerService,
@@ -221,8 +226,8 @@ export function createTramiteClassifier(options: TramiteClassifierOptions = {}):
   }
 
   const start = async (): Promise<void> => {
-    output = await openServiceOutput(service, outputSpec)
-    const { producer, redis } = output
+    output = await openServiceOutput(service, outputSpec, tramiteClassificationCodec)
+    const { producer, redis, encoding } = output
     const { logger } = service
     if (own.watchRules) holder.watch()
     await service.start()
@@ -233,6 +238,7 @@ export function createTramiteClassifier(options: TramiteClassifierOptions = {}):
       topic: outputSpec.name,
       zone: own.zone,
       emitted,
+      encoding,
     })
     logger.info('classifying', {
       rulesVersion: holder.current.version,

@@ -31,6 +31,7 @@
  */
 import { AppError } from '@wolkvox-chat-stream/errors'
 import { decodePollerCheckpoint, topics } from '@wolkvox-chat-stream/events'
+import type { SchemaRegistry } from '@wolkvox-chat-stream/schema-registry'
 import {
   readTopicToEnd,
   toKafkaError,
@@ -100,6 +101,8 @@ export interface CheckpointLog {
  */
 export function createCheckpointLog(options: {
   kafka: Kafka
+  /** Registry mode: learns the schema ids of checkpoints in the Confluent wire format. */
+  registry?: Pick<SchemaRegistry, 'prepare'>
   onRead?: (reason: CheckpointReadReason) => void
   /** A first try of a full read failed; a second one follows. */
   onRetry?: (error: unknown) => void
@@ -156,6 +159,7 @@ export function createCheckpointLog(options: {
           timeoutMs: Math.max(FIRST_READ_TIMEOUT_MS, options.timeoutMs ?? 60_000),
         })
       }
+      await options.registry?.prepare(records.map((r) => r.value))
       const latest = new Map<string, Omit<CheckpointLocation, 'cluster'>>()
       for (const record of records) {
         const key = record.key?.toString()

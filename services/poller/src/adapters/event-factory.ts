@@ -48,8 +48,13 @@ export function createEventFactory(options: {
   privacy?: PrivacyOptions
   /** The ChatMessage version written; v1 leaves `revision` off the wire. Default 2. */
   chatMessageVersion?: 1 | 2
+  /** Registry mode: the schema id of that version (the Confluent wire format is written). */
+  registryId?: number
 }): EventFactory {
-  const encoding = { version: options.chatMessageVersion ?? 2 }
+  const encoding = {
+    version: options.chatMessageVersion ?? 2,
+    ...(options.registryId === undefined ? {} : { registryId: options.registryId }),
+  }
   const privacy = options.privacy && privacyEnabled(options.privacy) ? options.privacy : undefined
   return (chats, { window, polledAtMs }) => {
     const events: OutgoingEvent[] = []

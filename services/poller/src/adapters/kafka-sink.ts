@@ -1,4 +1,4 @@
-import { encodePollerCheckpoint, topics } from '@wolkvox-chat-stream/events'
+import { encodePollerCheckpoint, topics, type EncodeOptions } from '@wolkvox-chat-stream/events'
 import type { EventProducer, OutgoingRecord } from '@wolkvox-chat-stream/kafka'
 import type { Checkpoint, EventSink } from '../core/ports.js'
 
@@ -11,6 +11,8 @@ export function createKafkaSink(options: {
   producer: EventProducer
   server: string
   report: string
+  /** How checkpoints are encoded (registry mode: `{ registryId }`); default single-object. */
+  checkpointEncoding?: EncodeOptions
   /**
    * Called once the cluster acknowledged a checkpoint, with where it landed; awaited, so it may
    * refuse (throw) before the watermark moves. See adapters/checkpoint-log.ts.
@@ -38,20 +40,23 @@ export function createKafkaSink(options: {
       if (records.length > 0) await options.producer.send(records)
     },
     checkpoint: async (c) => {
-      const value = encodePollerCheckpoint({
-        server: options.server,
-        report: options.report,
-        watermark: new Date(c.watermarkMs),
-        window_start: new Date(c.window.fromMs),
-        window_end: new Date(c.window.toMs),
-        fetched: c.fetched,
-        published: c.published,
-        duplicates: c.duplicates,
-        dead_lettered: c.deadLettered,
-        splits: c.splits,
-        fence: c.fence,
-        checkpointed_at: new Date(c.atMs),
-      })
+      const value = encodePollerCheckpoint(
+        {
+          server: options.server,
+          report: options.report,
+          watermark: new Date(c.watermarkMs),
+          window_start: new Date(c.window.fromMs),
+          window_end: new Date(c.window.toMs),
+          fetched: c.fetched,
+          published: c.published,
+          duplicates: c.duplicates,
+          dead_lettered: c.deadLettered,
+          splits: c.splits,
+          fence: c.fence,
+          checkpointed_at: new Date(c.atMs),
+        },
+        options.checkpointEncoding,
+      )
       const [written] = await options.producer.send([
         { topic: topics.pollerCheckpoint.name, key: `${options.server}|${options.report}`, value },
       ])
