@@ -63,6 +63,21 @@ export const benchmarks: Benchmark[] = [
     target: '≥ 0.8x the raw sendBatch of the same pre-encoded records (QUALITY.md)',
   },
   {
+    // Registry mode's cost on the poller: the Confluent wire format (a registered schema id
+    // instead of the fingerprint header) against the single-object encoding, same window.
+    name: 'poller.window-60k-registry-mode',
+    unit: 'msg',
+    subject: {
+      script: 'poller-window.ts',
+      env: { BENCH_SIDE: 'poller', BENCH_MESSAGES: '60000', BENCH_REGISTRY: '1' },
+    },
+    baseline: {
+      script: 'poller-window.ts',
+      env: { BENCH_SIDE: 'poller', BENCH_MESSAGES: '60000' },
+    },
+    target: 'registry mode stated: the same window in the Confluent wire format vs single-object',
+  },
+  {
     // The kit's overhead: decode, de-duplicate and store state with the offset, against no work.
     name: 'consumer.drain-backlog',
     unit: 'msg',

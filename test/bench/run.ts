@@ -9,7 +9,7 @@ import { cpus, totalmem } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import { startPrivateStack } from '@wolkvox-chat-stream/dev-stack'
+import { startPrivateStack, startSchemaRegistry } from '@wolkvox-chat-stream/dev-stack'
 import { benchmarks, type BenchCase } from './benchmarks.js'
 import type { CaseResult } from './case-support.js'
 
@@ -69,10 +69,18 @@ function latencyOf(results: CaseResult[]): Row['latencyMs'] {
 
 log('Starting a private Kafka broker and redis-server for the benchmarks…')
 const stack = await startPrivateStack()
+// A schema registry only for the rows that use one (a JVM of ~250 MB).
+const registry = selected.some((b) => b.subject.env?.BENCH_REGISTRY === '1')
+  ? await startSchemaRegistry().catch(async (error: unknown) => {
+      await stack.stop()
+      throw error
+    })
+  : undefined
 const env = {
   BENCH_KAFKA_BROKERS: stack.kafkaBrokers,
   BENCH_REDIS_URL: stack.redisUrl,
   BENCH_KAFKA_VERSION: stack.kafka.version,
+  ...(registry === undefined ? {} : { BENCH_SCHEMA_REGISTRY_URL: registry.ccompatUrl }),
 }
 interface Row {
   name: string
@@ -132,6 +140,7 @@ try {
     })
   }
 } finally {
+  await registry?.stop()
   await stack.stop()
 }
 

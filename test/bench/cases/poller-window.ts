@@ -4,7 +4,8 @@
  *                      gzip, idempotent), record as published, checkpoint, fenced watermark
  *   BENCH_SIDE=raw     the baseline: raw kafkajs sendBatch (acks=all, gzip) of the same events,
  *                      encoded before the clock starts
- * Env: BENCH_KAFKA_BROKERS, BENCH_REDIS_URL, BENCH_MESSAGES (60000).
+ * Env: BENCH_KAFKA_BROKERS, BENCH_REDIS_URL, BENCH_MESSAGES (60000); BENCH_REGISTRY=1 runs the
+ * poller in registry mode on BENCH_SCHEMA_REGISTRY_URL (the schemas registered before the clock).
  */
 import { randomBytes } from 'node:crypto'
 import { buildChatMessages, encodeChatMessage, topics } from '@wolkvox-chat-stream/events'
@@ -37,6 +38,9 @@ if (side === 'poller') {
     POLL_MAX_WINDOW: '30d',
     POLL_LOCK_TTL: '5s',
     POLL_MAX_RESPONSE_BYTES: String(512 * 1024 * 1024),
+    ...(process.env.BENCH_REGISTRY === '1'
+      ? { SCHEMA_REGISTRY_URL: process.env.BENCH_SCHEMA_REGISTRY_URL ?? '' }
+      : {}),
   })
   const runtime = await createPollerRuntime(
     config,
