@@ -1,3 +1,4 @@
+import { networkInterfaces } from 'node:os'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createHttpServer, type HttpServer, type HttpServerOptions } from './http-server.js'
 import { createLogger } from './logger.js'
@@ -35,6 +36,33 @@ describe('createHttpServer', () => {
     expect(res.status).toBe(200)
     expect(res.headers.get('content-type')).toMatch(/^application\/json/)
     expect(await res.json()).toEqual({ status: 'ok' })
+  })
+
+  it('binds 127.0.0.1 unless told otherwise, and says where it listens', async () => {
+    const lines: string[] = []
+    const server = createHttpServer({
+      port: 0,
+      registry: createMetricsRegistry({ collectDefaultMetrics: false }),
+      logger: createLogger({
+        name: 'test',
+        level: 'info',
+        stream: { write: (l) => lines.push(l) },
+      }),
+    })
+    servers.push(server)
+    const { port } = await server.listen()
+    const line = JSON.parse(lines.find((l) => l.includes('http server listening'))!) as {
+      host: string
+      port: number
+    }
+    expect(line).toMatchObject({ host: '127.0.0.1', port })
+    // Not on the other interfaces of this machine (when it has one).
+    const other = Object.values(networkInterfaces())
+      .flat()
+      .find((i) => i?.family === 'IPv4' && !i.internal)?.address
+    if (other !== undefined) {
+      await expect(fetch(`http://${other}:${port}/healthz`)).rejects.toThrow()
+    }
   })
 
   it('answers /readyz from the readiness check', async () => {

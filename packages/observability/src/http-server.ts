@@ -21,7 +21,7 @@ export type RouteHandler = (req: IncomingMessage, res: ServerResponse) => boolea
 export interface HttpServerOptions {
   /** 0 picks a free port; {@link HttpServer.listen} reports which. */
   port: number
-  /** Default `0.0.0.0`. */
+  /** Default `127.0.0.1` (this machine only); `0.0.0.0` for every interface. */
   host?: string
   registry: MetricsRegistry
   /** Default: always ready. */
@@ -61,7 +61,7 @@ const json = (res: ServerResponse, status: number, body: unknown): void => {
  * `GET /metrics` (Prometheus text); then `routes`; anything else is a JSON 404.
  */
 export function createHttpServer(options: HttpServerOptions): HttpServer {
-  const host = options.host ?? '0.0.0.0'
+  const host = options.host ?? '127.0.0.1'
   const closeTimeoutMs = options.closeTimeoutMs ?? 5000
   const { registry, logger } = options
   let closing: Promise<void> | undefined

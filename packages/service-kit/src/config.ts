@@ -1,4 +1,4 @@
-import { readConfig, type Env } from '@wolkvox-chat-stream/config'
+import { readConfig, readHttpHost, type Env } from '@wolkvox-chat-stream/config'
 import { readKafkaSettings, type KafkaSettings } from '@wolkvox-chat-stream/kafka'
 import { logLevels, type LogThreshold } from '@wolkvox-chat-stream/observability'
 import { readRedisTarget, type RedisTarget } from '@wolkvox-chat-stream/redis'
@@ -20,6 +20,8 @@ export interface ConsumerServiceConfig {
   schemaRegistry?: SchemaRegistrySettings
   /** `HTTP_PORT`: `/healthz`, `/readyz`, `/metrics` and the service's own routes; 0 picks one. */
   httpPort: number
+  /** `HTTP_HOST`: the address the HTTP server binds (default `127.0.0.1`). */
+  httpHost: string
   /** `LOG_LEVEL`. */
   logLevel: LogThreshold
   /** `CONSUMER_INPUT_TOPIC`: overrides the service's input topic (tests, staging). */
@@ -86,6 +88,7 @@ export function readConsumerConfig(
       redis: readRedisTarget(r),
       ...optional('schemaRegistry', readSchemaRegistrySettings(r)),
       httpPort: r.integer('HTTP_PORT', defaults.httpPort ?? 8090, { min: 0, max: 65_535 }),
+      httpHost: readHttpHost(r),
       logLevel: r.oneOf('LOG_LEVEL', [...logLevels, 'silent'] as const, 'info'),
       inputTopic: r.string('CONSUMER_INPUT_TOPIC', defaults.input),
       maxConsecutiveFailures: r.integer('CONSUMER_MAX_CONSECUTIVE_FAILURES', 10, {

@@ -1235,6 +1235,7 @@ export function createConsumerService<T>(options: ConsumerServiceOptions<T>): Co
 
   const http: HttpServer = createHttpServer({
     port: config.httpPort,
+    host: config.httpHost,
     registry,
     logger,
     readiness,

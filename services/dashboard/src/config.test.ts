@@ -2,9 +2,10 @@ import { describe, expect, it } from 'vitest'
 import { readDashboardConfig } from './config.js'
 
 describe('dashboard configuration', () => {
-  it('defaults to port 8080 and the services on their documented ports', () => {
+  it('defaults to 127.0.0.1:8080 and the services on their documented ports', () => {
     expect(readDashboardConfig({})).toEqual({
       httpPort: 8080,
+      httpHost: '127.0.0.1',
       upstreams: {
         poller: 'http://127.0.0.1:8081',
         sentiment: 'http://127.0.0.1:8082',
@@ -43,5 +44,11 @@ describe('dashboard configuration', () => {
     ).toThrow(
       /5 problems[\s\S]*DASHBOARD_PROXY_TIMEOUT[\s\S]*POLLER_URL[\s\S]*SENTIMENT_URL: must be an http[\s\S]*CLASSIFIER_URL: must not carry credentials[\s\S]*HTTP_PORT/,
     )
+  })
+
+  it('binds HTTP_HOST, and refuses what is neither an address nor a host name', () => {
+    expect(readDashboardConfig({ HTTP_HOST: '0.0.0.0' }).httpHost).toBe('0.0.0.0')
+    expect(readDashboardConfig({ HTTP_HOST: '::' }).httpHost).toBe('::')
+    expect(() => readDashboardConfig({ HTTP_HOST: 'http://x' })).toThrow(/HTTP_HOST/)
   })
 })

@@ -1,4 +1,4 @@
-import { readConfig, type Env, type EnvReader } from '@wolkvox-chat-stream/config'
+import { readConfig, readHttpHost, type Env, type EnvReader } from '@wolkvox-chat-stream/config'
 import { logLevels, type LogThreshold } from '@wolkvox-chat-stream/observability'
 
 /** The services the dashboard reaches, each under `/api/<name>/`. */
@@ -9,6 +9,8 @@ export type UpstreamName = (typeof upstreamNames)[number]
 export interface DashboardConfig {
   /** `HTTP_PORT` (8080): the page, its proxy, `/healthz`, `/readyz`, `/metrics`; 0 picks one. */
   httpPort: number
+  /** `HTTP_HOST`: the address the HTTP server binds (default `127.0.0.1`). */
+  httpHost: string
   /**
    * `POLLER_URL`, `SENTIMENT_URL`, `CLASSIFIER_URL`: base URLs of the services, without a trailing
    * slash (a path prefix is kept).
@@ -66,6 +68,7 @@ export function readDashboardConfig(env: Env = process.env): Readonly<DashboardC
     ) as Record<UpstreamName, string>
     return {
       httpPort: r.integer('HTTP_PORT', 8080, { min: 0, max: 65_535 }),
+      httpHost: readHttpHost(r),
       upstreams,
       proxyTimeoutMs,
       refreshMs,

@@ -32,6 +32,7 @@ export function createDashboard(options: DashboardOptions): HttpServer {
   const page = createStaticFiles({ refreshMs: config.refreshMs })
   return createHttpServer({
     port: config.httpPort,
+    host: config.httpHost,
     registry,
     logger,
     routes: async (req, res) => (await proxy(req, res)) || (await page(req, res)),

@@ -1,5 +1,11 @@
 import { readFileSync } from 'node:fs'
-import { readConfig, type EnvReader, type Env, type Secret } from '@wolkvox-chat-stream/config'
+import {
+  readConfig,
+  readHttpHost,
+  type EnvReader,
+  type Env,
+  type Secret,
+} from '@wolkvox-chat-stream/config'
 import { readKafkaSettings, type KafkaSettings } from '@wolkvox-chat-stream/kafka'
 import { readRedisTarget, type RedisTarget } from '@wolkvox-chat-stream/redis'
 import {
@@ -83,6 +89,8 @@ export interface PollerConfig {
   kafka: KafkaSettings
   logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal'
   httpPort: number
+  /** `HTTP_HOST`: the address the HTTP server binds (default `127.0.0.1`). */
+  httpHost: string
 }
 
 const SERVER = /^[0-9]{1,6}$/
@@ -299,6 +307,7 @@ export function readPollerConfig(
         'info',
       ),
       httpPort: r.integer('HTTP_PORT', 8081, { min: 0, max: 65_535 }),
+      httpHost: readHttpHost(r),
     }
   })
 }

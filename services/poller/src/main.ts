@@ -140,6 +140,7 @@ async function run(config: Readonly<PollerConfig>, logger: Logger): Promise<numb
   const service = createPollerService({ runtime, schedule })
   const http = createHttpServer({
     port: config.httpPort,
+    host: config.httpHost,
     registry,
     logger,
     readiness: () => {
