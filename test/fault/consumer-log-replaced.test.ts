@@ -29,7 +29,7 @@ import {
   shippedRulesFile,
   type TramiteClassifier,
 } from '@wolkvox-chat-stream/tramite-classifier'
-import { datasetEvents, produceEvents } from '../support/chat-events.js'
+import { produceEvents, wholeChats } from '../support/chat-events.js'
 import { expectAnswers, loggedLines, startAggregator } from '../support/fault-pipeline.js'
 import { newServerCode } from '../support/poller-harness.js'
 import { referenceSnapshot } from '../support/sentiment-reference.js'
@@ -44,15 +44,6 @@ import {
 import { uniqueName, waitFor, waitForEqual } from '../support/wait-for.js'
 
 const rules = rulesOf(shippedRulesFile)
-
-/** `count` events of `server`, whole chats only (a cut last chat would wait for its idle time). */
-function wholeChats(count: number, seed: number, server: string): ChatMessage[] {
-  const events = datasetEvents(count, { seed, server })
-  const complete = new Set(
-    events.filter((e) => e.position === e.conversation_length - 1).map((e) => e.conn_id),
-  )
-  return events.filter((e) => complete.has(e.conn_id))
-}
 
 /** Both consumers of one scenario, on one broker and the file's Redis. */
 interface Consumers {

@@ -38,7 +38,7 @@ import {
 } from '@wolkvox-chat-stream/schema-registry'
 import type { ConsumerService } from '@wolkvox-chat-stream/service-kit'
 import { startSimulator, type RunningSimulator } from '@wolkvox-chat-stream/wolkvox-simulator'
-import { datasetEvents, produceRaw } from '../support/chat-events.js'
+import { produceRaw, wholeChats } from '../support/chat-events.js'
 import {
   expectTramiteCounts,
   startClassifier,
@@ -70,15 +70,6 @@ const HOUR = 3_600_000
 const TOKEN = 'registry-mode-token-7c1e'
 const report = (line: string): void => {
   process.stderr.write(`[registry-mode] ${line}\n`)
-}
-
-/** `count` events of `server`, whole chats only. */
-function wholeChats(count: number, seed: number, server: string): ChatMessage[] {
-  const events = datasetEvents(count, { seed, server })
-  const complete = new Set(
-    events.filter((e) => e.position === e.conversation_length - 1).map((e) => e.conn_id),
-  )
-  return events.filter((e) => complete.has(e.conn_id))
 }
 
 describe('registry mode: the Confluent wire format with a real schema registry', () => {

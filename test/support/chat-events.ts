@@ -47,6 +47,15 @@ export function datasetEvents(
   return events.slice(0, count)
 }
 
+/** `count` events of `server`, whole chats only (a cut last chat would wait for its idle time). */
+export function wholeChats(count: number, seed: number, server: string): ChatMessage[] {
+  const events = datasetEvents(count, { seed, server })
+  const complete = new Set(
+    events.filter((e) => e.position === e.conversation_length - 1).map((e) => e.conn_id),
+  )
+  return events.filter((e) => complete.has(e.conn_id))
+}
+
 /** Produces `events` to `topic`, keyed by conn_id like the poller; resolves once acknowledged. */
 export async function produceEvents(
   kafka: Kafka,

@@ -1,4 +1,4 @@
-import { readConfig, readHttpHost, type Env } from '@wolkvox-chat-stream/config'
+import { optional, readConfig, readHttpHost, type Env } from '@wolkvox-chat-stream/config'
 import { readKafkaSettings, type KafkaSettings } from '@wolkvox-chat-stream/kafka'
 import { logLevels, type LogThreshold } from '@wolkvox-chat-stream/observability'
 import { readRedisTarget, type RedisTarget } from '@wolkvox-chat-stream/redis'
@@ -111,9 +111,4 @@ export function readConsumerConfig(
       retryMaxBackoffMs,
     }
   })
-}
-
-/** `{ [key]: value }`, or nothing when `value` is undefined (exactOptionalPropertyTypes). */
-function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
-  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V }
 }

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs'
 import {
+  optional,
   readConfig,
   readHttpHost,
   type EnvReader,
@@ -297,9 +298,7 @@ export function readPollerConfig(
         redactImages: r.boolean('POLL_REDACT_IMAGES', false),
       },
       redis: readRedisTarget(r),
-      ...((settings) => (settings === undefined ? {} : { schemaRegistry: settings }))(
-        readSchemaRegistrySettings(r),
-      ),
+      ...optional('schemaRegistry', readSchemaRegistrySettings(r)),
       kafka: readKafkaSettings(r, 'wolkvox-poller'),
       logLevel: r.oneOf(
         'LOG_LEVEL',
