@@ -2,10 +2,15 @@
  * The dashboard on its own, against stand-in services on real HTTP ports: the same-origin proxy
  * (GET only, three fixed prefixes, the service's answer passed on, a clear 502 or 504 when a
  * service is down or slow), the page's files and health endpoints, and the page in headless
- * Chromium with the classifier down: the other panels still show their figures.
+ * Chromium with the classifier down: the other panels still show their figures. Then the page
+ * behind a token (HTTP_AUTH_TOKEN_FILE, asked as a password) with the services' own token sent by
+ * the proxy only (DASHBOARD_UPSTREAM_TOKEN_FILE).
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer, get, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createDashboard, readDashboardConfig } from '@wolkvox-chat-stream/dashboard'
@@ -175,11 +180,11 @@ describe('the dashboard', () => {
     expect(await huge.json()).toMatchObject({ error: { code: 'DASHBOARD_UPSTREAM_TOO_LARGE' } })
   })
 
-  it('proxies GET only, under the three prefixes only, and no dot segments', async () => {
+  it('proxies GET and HEAD only, under the three prefixes only, and no dot segments', async () => {
     const post = await fetch(`${base}/api/poller/status`, { method: 'POST', body: '{}' })
     expect(post.status).toBe(405)
-    expect(post.headers.get('allow')).toBe('GET')
-    expect(await post.json()).toMatchObject({ error: { code: 'DASHBOARD_PROXY_REFUSED' } })
+    expect(post.headers.get('allow')).toBe('GET, HEAD')
+    expect(await post.json()).toMatchObject({ error: { code: 'HTTP_METHOD_NOT_ALLOWED' } })
     expect((await fetch(`${base}/api/redis/keys`)).status).toBe(404)
     // fetch would resolve the dot segments itself; a raw request sends them as they are.
     for (const path of ['/api/poller/%2e%2e/metrics', '/api/poller/../metrics']) {
@@ -269,5 +274,118 @@ describe('the dashboard', () => {
     expect(shown.sparklines).toBe(2)
     expect(errors).toEqual([])
     await screenshot(page, 'dashboard-classifier-down')
+  })
+})
+
+describe('the dashboard behind a token', () => {
+  const PAGE_TOKEN = 'canary-dashboard-page-token-5b1e'
+  const SERVICE_TOKEN = 'canary-services-token-9d44a7c2'
+  const dir = mkdtempSync(join(tmpdir(), 'wcs-dashboard-auth-'))
+  const seen: (string | undefined)[] = []
+  let poller: Server
+  let dashboard: HttpServer
+  let base: string
+  let browser: Browser | undefined
+
+  beforeAll(async () => {
+    writeFileSync(join(dir, 'page-tokens'), `${PAGE_TOKEN}\n`)
+    writeFileSync(join(dir, 'service-token'), `${SERVICE_TOKEN}\n`)
+    // A service that answers only with the services' token, as one with HTTP_AUTH_TOKEN_FILE does.
+    poller = createServer((req, res) => {
+      seen.push(req.headers.authorization)
+      const ok = req.headers.authorization === `Bearer ${SERVICE_TOKEN}`
+      res.writeHead(ok ? 200 : 401, { 'content-type': 'application/json' })
+      res.end(
+        JSON.stringify(
+          ok
+            ? { generatedAt: new Date().toISOString(), operations: [] }
+            : { error: { code: 'HTTP_UNAUTHORIZED', message: 'token' } },
+        ),
+      )
+    })
+    await new Promise<void>((resolve) => poller.listen(0, '127.0.0.1', resolve))
+    const pollerUrl = `http://127.0.0.1:${(poller.address() as AddressInfo).port}`
+    dashboard = createDashboard({
+      config: readDashboardConfig({
+        HTTP_PORT: '0',
+        POLLER_URL: pollerUrl,
+        SENTIMENT_URL: pollerUrl,
+        CLASSIFIER_URL: pollerUrl,
+        DASHBOARD_REFRESH: '1s',
+        HTTP_AUTH_TOKEN_FILE: join(dir, 'page-tokens'),
+        DASHBOARD_UPSTREAM_TOKEN_FILE: join(dir, 'service-token'),
+      }),
+      registry: createMetricsRegistry({ defaultLabels: { service: 'dashboard' } }),
+      logger: createLogger({ name: 'dashboard-auth-test', level: 'silent' }),
+    })
+    base = `http://127.0.0.1:${(await dashboard.listen()).port}`
+  })
+
+  afterAll(async () => {
+    await browser?.close()
+    await dashboard.close()
+    poller.closeAllConnections()
+    await new Promise((r) => poller.close(r))
+    rmSync(dir, { recursive: true, force: true })
+  })
+
+  const basic = (password: string) => ({
+    authorization: `Basic ${Buffer.from(`ops:${password}`).toString('base64')}`,
+  })
+
+  it('asks for the token before the page, its files and the proxy; the probes stay open', async () => {
+    for (const path of ['/', '/app.js', '/config.json', '/api/poller/status', '/metrics']) {
+      const refused = await fetch(`${base}${path}`)
+      expect(refused.status, path).toBe(401)
+      expect(refused.headers.get('www-authenticate')).toContain('Basic realm="wolkvox-chat-stream"')
+      expect(await refused.json()).toMatchObject({ error: { code: 'HTTP_UNAUTHORIZED' } })
+    }
+    expect((await fetch(`${base}/`, { headers: basic('wrong-password-0000') })).status).toBe(401)
+    expect((await fetch(`${base}/healthz`)).status).toBe(200)
+    expect((await fetch(`${base}/`, { headers: basic(PAGE_TOKEN) })).status).toBe(200)
+  })
+
+  it('sends the services their own token, which the browser never sees', async () => {
+    seen.length = 0
+    const proxied = await fetch(`${base}/api/poller/status`, { headers: basic(PAGE_TOKEN) })
+    expect(proxied.status).toBe(200)
+    expect(seen).toEqual([`Bearer ${SERVICE_TOKEN}`])
+    // The page's own token is not passed on to the services.
+    expect(seen.join()).not.toContain(PAGE_TOKEN)
+
+    browser = await launchChromium()
+    const refusedContext = await browser.newContext()
+    const refused = await (await refusedContext.newPage()).goto(`${base}/`)
+    expect(refused?.status()).toBe(401)
+    await refusedContext.close()
+
+    const context = await browser.newContext({
+      httpCredentials: { username: 'ops', password: PAGE_TOKEN },
+    })
+    const page = await context.newPage()
+    const bodies: string[] = []
+    page.on('response', (response) => {
+      void response.text().then(
+        (text) => bodies.push(`${JSON.stringify(response.headers())}${text}`),
+        () => undefined,
+      )
+    })
+    const answer = await page.goto(`${base}/`)
+    expect(answer?.status()).toBe(200)
+    const shown = await waitFor(
+      async () => {
+        const read = await readPage(page)
+        return read.services.poller === 'ok' ? read : undefined
+      },
+      { timeoutMs: 20_000, what: 'the protected page to show the poller' },
+    )
+    expect(shown.services.poller).toBe('ok')
+    await waitFor(() => Promise.resolve(bodies.length >= 4 || undefined), {
+      timeoutMs: 5_000,
+      what: 'the page to fetch its figures',
+    })
+    expect(bodies.join('\n')).not.toContain(SERVICE_TOKEN)
+    await screenshot(page, 'dashboard-behind-token')
+    await context.close()
   })
 })

@@ -69,7 +69,10 @@ describe('trámite rules: reload and reclassify', () => {
 
   const port = (): number => service!.httpPort()!
   const post = async (path: string): Promise<{ status: number; body: unknown }> => {
-    const response = await fetch(`http://127.0.0.1:${port()}${path}`, { method: 'POST' })
+    const response = await fetch(`http://127.0.0.1:${port()}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+    })
     return { status: response.status, body: await response.json() }
   }
   const metric = async (pattern: RegExp): Promise<number> => {

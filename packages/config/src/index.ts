@@ -2,5 +2,20 @@ export { parseDuration, formatDuration } from './duration.js'
 export { Secret, isSecret, readSecretFile } from './secret.js'
 export { EnvReader, readConfig, type Env, type ConfigProblem } from './env.js'
 export { readPemFile } from './pem.js'
-export { readHttpHost } from './http-host.js'
+export {
+  isLoopbackAddress,
+  MIN_TOKEN_LENGTH,
+  parseTokenFile,
+  readHttpHost,
+  readHttpSecurity,
+  readTokenFile,
+  type HttpAuthSettings,
+  type HttpSecurity,
+} from './http.js'
 export { optional } from './optional.js'
+export {
+  hasControlCharacter,
+  isConnId,
+  MAX_CONN_ID_LENGTH,
+  serverCodePattern,
+} from './identifiers.js'

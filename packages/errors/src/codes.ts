@@ -138,6 +138,16 @@ export const errorCodes = {
     summary:
       'The checkpoint topic holds no checkpoint at or after the watermark (new cluster, re-created topic): the operation stops; `npm run poller -- rebind` resolves it.',
   },
+  POLL_STATUS_QUERY_INVALID: {
+    retriable: false,
+    summary:
+      'HTTP 400: GET /status has an unknown parameter or a server that is not a server code; answered with the reason.',
+  },
+  POLL_OPERATION_NOT_FOUND: {
+    retriable: false,
+    summary:
+      'HTTP 404: GET /status?server=S names an operation this poller is not configured with.',
+  },
   POLL_RANGE_NOT_SETTLED: {
     retriable: false,
     summary:
@@ -233,7 +243,11 @@ export const errorCodes = {
   SENTIMENT_QUERY_INVALID: {
     retriable: false,
     summary:
-      'An HTTP query of the sentiment aggregator has a bad granularity, time or range; answered 400 with the reason.',
+      'An HTTP query of the sentiment aggregator has a bad server code, agent key, granularity, time, range, limit or cursor, or an unknown parameter; answered 400 with the reason.',
+  },
+  SENTIMENT_AGENT_NOT_FOUND: {
+    retriable: false,
+    summary: 'HTTP 404: the sentiment aggregator holds no agent of that key in that operation.',
   },
   // dashboard (services/dashboard): its same-origin proxy to the services
   DASHBOARD_UPSTREAM_UNAVAILABLE: {
@@ -253,7 +267,7 @@ export const errorCodes = {
   DASHBOARD_PROXY_REFUSED: {
     retriable: false,
     summary:
-      'The proxy serves only GET under /api/poller/, /api/sentiment/ and /api/classifier/, without dot segments; answered 404, 405 or 400.',
+      'The proxy serves only paths under /api/poller/, /api/sentiment/ and /api/classifier/, without dot segments; answered 404 or 400.',
   },
   // npm start (packages/dev-stack start.ts)
   START_PORT_IN_USE: {
@@ -275,6 +289,49 @@ export const errorCodes = {
   HTTP_LISTEN_FAILED: {
     retriable: false,
     summary: 'The health/metrics HTTP server could not bind its port (in use, or no permission).',
+  },
+  HTTP_REQUEST_INVALID: {
+    retriable: false,
+    summary:
+      'HTTP 400 (431 for headers over 16 KiB): the request cannot be read (a malformed request line or percent-encoding, a NUL, a path over 2,048 characters).',
+  },
+  HTTP_REQUEST_TIMEOUT: {
+    retriable: true,
+    summary:
+      'HTTP 408: the request did not arrive in time (headers within 10 s, the whole request within 30 s); the connection is closed.',
+  },
+  HTTP_UNAUTHORIZED: {
+    retriable: false,
+    summary:
+      'HTTP 401: the route needs Authorization: Bearer <token> with a token of HTTP_AUTH_TOKEN_FILE; none or another was sent.',
+  },
+  HTTP_CROSS_SITE_REFUSED: {
+    retriable: false,
+    summary:
+      'HTTP 403: a POST without content-type application/json, or from another origin; refused so no web page can trigger it.',
+  },
+  HTTP_NOT_FOUND: {
+    retriable: false,
+    summary: 'HTTP 404: no route answers this path.',
+  },
+  HTTP_METHOD_NOT_ALLOWED: {
+    retriable: false,
+    summary:
+      'HTTP 405: the route does not answer this method; the allow header lists those it does.',
+  },
+  HTTP_BODY_TOO_LARGE: {
+    retriable: false,
+    summary: 'HTTP 413: the request body is larger than the route accepts (4 KiB).',
+  },
+  HTTP_RATE_LIMITED: {
+    retriable: true,
+    summary:
+      'HTTP 429: this client sent more than HTTP_RATE_LIMIT requests a second; retry after the retry-after header.',
+  },
+  HTTP_INTERNAL_ERROR: {
+    retriable: true,
+    summary:
+      "HTTP 500: the route failed inside the service (Redis unavailable, for one); the service's log has the cause.",
   },
   // Wolkvox client (packages/wolkvox-client): one code per row of the upstream error table, plus
   // local validation and transport failures. Retrying is decided by these flags alone.
@@ -463,7 +520,7 @@ export const errorCodes = {
   TRAMITE_QUERY_INVALID: {
     retriable: false,
     summary:
-      'An HTTP query of the trámite classifier has a bad day, time, range or method; answered 400 (405 for the method) with the reason.',
+      'An HTTP query of the trámite classifier has a bad server code, conn_id, day, time, range, channel, limit or cursor, or an unknown parameter; answered 400 with the reason.',
   },
   TRAMITE_CONVERSATION_NOT_FOUND: {
     retriable: false,

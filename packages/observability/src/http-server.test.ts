@@ -118,7 +118,7 @@ describe('createHttpServer', () => {
     const missing = await fetch(url('/nope?x=1'))
     expect(missing.status).toBe(404)
     expect(await missing.json()).toEqual({
-      error: { code: 'NOT_FOUND', message: 'No route for /nope' },
+      error: { code: 'HTTP_NOT_FOUND', message: 'No route for /nope' },
     })
   })
 
@@ -126,7 +126,12 @@ describe('createHttpServer', () => {
     const { url } = await start({ routes: () => Promise.reject(new Error('bug')) })
     const res = await fetch(url('/x'))
     expect(res.status).toBe(500)
-    expect(await res.json()).toEqual({ error: 'internal error' })
+    expect(await res.json()).toEqual({
+      error: {
+        code: 'HTTP_INTERNAL_ERROR',
+        message: "The request failed inside the service; the service's log has the cause",
+      },
+    })
   })
 
   it('fails with HTTP_LISTEN_FAILED when the port is taken', async () => {

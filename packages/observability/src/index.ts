@@ -31,3 +31,20 @@ export {
   type ReadinessCheck,
   type RouteHandler,
 } from './http-server.js'
+export { defaultHttpLimits, type HttpLimits } from './http-server.js'
+export { createTokenAuth, type AuthVerdict, type TokenAuth } from './http-auth.js'
+export { createRateLimiter, type RateLimiter } from './http-rate-limit.js'
+export { HttpError, sendError, sendJson } from './http-respond.js'
+export {
+  createRouter,
+  InputError,
+  pathSegments,
+  route,
+  type Parser,
+  type Route,
+  type RouteAnswer,
+  type RouteInput,
+  type RouterOptions,
+} from './http-router.js'
+export { cursorParser, encodeCursor, limitParser, pageOf } from './http-paging.js'
+export { connIdParser, oneOfParser, serverParser } from './http-params.js'

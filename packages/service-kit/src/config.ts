@@ -1,4 +1,11 @@
-import { optional, readConfig, readHttpHost, type Env } from '@wolkvox-chat-stream/config'
+import {
+  optional,
+  readConfig,
+  readHttpHost,
+  readHttpSecurity,
+  type Env,
+  type HttpSecurity,
+} from '@wolkvox-chat-stream/config'
 import { readKafkaSettings, type KafkaSettings } from '@wolkvox-chat-stream/kafka'
 import { logLevels, type LogThreshold } from '@wolkvox-chat-stream/observability'
 import { readRedisTarget, type RedisTarget } from '@wolkvox-chat-stream/redis'
@@ -22,6 +29,8 @@ export interface ConsumerServiceConfig {
   httpPort: number
   /** `HTTP_HOST`: the address the HTTP server binds (default `127.0.0.1`). */
   httpHost: string
+  /** `HTTP_AUTH_TOKEN_FILE`, `HTTP_METRICS_PUBLIC`, `HTTP_RATE_LIMIT` (README: Security). */
+  httpSecurity: HttpSecurity
   /** `LOG_LEVEL`. */
   logLevel: LogThreshold
   /** `CONSUMER_INPUT_TOPIC`: overrides the service's input topic (tests, staging). */
@@ -89,6 +98,7 @@ export function readConsumerConfig(
       ...optional('schemaRegistry', readSchemaRegistrySettings(r)),
       httpPort: r.integer('HTTP_PORT', defaults.httpPort ?? 8090, { min: 0, max: 65_535 }),
       httpHost: readHttpHost(r),
+      httpSecurity: readHttpSecurity(r),
       logLevel: r.oneOf('LOG_LEVEL', [...logLevels, 'silent'] as const, 'info'),
       inputTopic: r.string('CONSUMER_INPUT_TOPIC', defaults.input),
       maxConsecutiveFailures: r.integer('CONSUMER_MAX_CONSECUTIVE_FAILURES', 10, {

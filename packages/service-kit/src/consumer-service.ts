@@ -1236,6 +1236,7 @@ export function createConsumerService<T>(options: ConsumerServiceOptions<T>): Co
   const http: HttpServer = createHttpServer({
     port: config.httpPort,
     host: config.httpHost,
+    security: config.httpSecurity,
     registry,
     logger,
     readiness,

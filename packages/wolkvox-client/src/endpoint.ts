@@ -1,7 +1,7 @@
+import { serverCodePattern } from '@wolkvox-chat-stream/config'
 import { AppError } from '@wolkvox-chat-stream/errors'
 
-/** What a Wolkvox server code must look like: digits only, as in `0010` or `3211`. */
-export const serverCodePattern = /^[0-9]{1,6}$/
+export { serverCodePattern }
 
 /** The path of the Reports Manager API under the server's origin. */
 export const reportsManagerPath = '/api/v2/reports_manager.php'

@@ -297,7 +297,7 @@ function renderAgents(agents, series, slots, zone) {
 
 async function loadSentiment(server) {
   const base = `/api/sentiment/operations/${encodeURIComponent(server)}`
-  const agents = await get(`${base}/agents`)
+  const agents = await get(`${base}/agents?limit=1000`)
   if (!agents.ok) return { agents }
   const slots = hourSlots()
   const from = new Date(slots[0]).toISOString()

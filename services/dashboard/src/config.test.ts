@@ -6,6 +6,7 @@ describe('dashboard configuration', () => {
     expect(readDashboardConfig({})).toEqual({
       httpPort: 8080,
       httpHost: '127.0.0.1',
+      httpSecurity: { ratePerSecond: 100 },
       upstreams: {
         poller: 'http://127.0.0.1:8081',
         sentiment: 'http://127.0.0.1:8082',

@@ -1,4 +1,13 @@
-import { readConfig, readHttpHost, type Env, type EnvReader } from '@wolkvox-chat-stream/config'
+import {
+  readConfig,
+  readHttpHost,
+  readHttpSecurity,
+  readSecretFile,
+  type Env,
+  type EnvReader,
+  type HttpSecurity,
+  Secret,
+} from '@wolkvox-chat-stream/config'
 import { logLevels, type LogThreshold } from '@wolkvox-chat-stream/observability'
 
 /** The services the dashboard reaches, each under `/api/<name>/`. */
@@ -11,6 +20,16 @@ export interface DashboardConfig {
   httpPort: number
   /** `HTTP_HOST`: the address the HTTP server binds (default `127.0.0.1`). */
   httpHost: string
+  /**
+   * `HTTP_AUTH_TOKEN_FILE` protects the page and the proxy (the browser asks for the token as a
+   * password), `HTTP_METRICS_PUBLIC`, `HTTP_RATE_LIMIT` (README: Security).
+   */
+  httpSecurity: HttpSecurity
+  /**
+   * `DASHBOARD_UPSTREAM_TOKEN_FILE`: the bearer token the proxy sends to the services (their
+   * `HTTP_AUTH_TOKEN_FILE` holds it). The browser never sees it.
+   */
+  upstreamToken?: Secret
   /**
    * `POLLER_URL`, `SENTIMENT_URL`, `CLASSIFIER_URL`: base URLs of the services, without a trailing
    * slash (a path prefix is kept).
@@ -49,6 +68,27 @@ function readBaseUrl(r: EnvReader, variable: string, fallback: string): string {
   return `${url.origin}${url.pathname.replace(/\/+$/u, '')}`
 }
 
+/** `DASHBOARD_UPSTREAM_TOKEN_FILE`: the first token of the file (one a line, as the services read). */
+function upstreamToken(r: EnvReader): { upstreamToken?: Secret } {
+  const path = r.string('DASHBOARD_UPSTREAM_TOKEN_FILE')
+  if (path === undefined) return {}
+  const read = readSecretFile(path)
+  if (typeof read === 'string') {
+    r.report('DASHBOARD_UPSTREAM_TOKEN_FILE', read)
+    return {}
+  }
+  const first = read
+    .reveal()
+    .split(/\r?\n/u)
+    .map((line) => line.trim())
+    .find((line) => line !== '' && !line.startsWith('#'))
+  if (first === undefined || /\s/u.test(first)) {
+    r.report('DASHBOARD_UPSTREAM_TOKEN_FILE', `${path} holds no token on a line of its own`)
+    return {}
+  }
+  return { upstreamToken: new Secret(first) }
+}
+
 /**
  * Reads the dashboard's configuration once, every problem reported together.
  * @throws AppError `CONFIG_INVALID` listing each bad variable.
@@ -69,6 +109,8 @@ export function readDashboardConfig(env: Env = process.env): Readonly<DashboardC
     return {
       httpPort: r.integer('HTTP_PORT', 8080, { min: 0, max: 65_535 }),
       httpHost: readHttpHost(r),
+      httpSecurity: readHttpSecurity(r),
+      ...upstreamToken(r),
       upstreams,
       proxyTimeoutMs,
       refreshMs,

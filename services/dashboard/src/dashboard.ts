@@ -26,6 +26,7 @@ export function createDashboard(options: DashboardOptions): HttpServer {
   const proxy = createProxy({
     upstreams: config.upstreams,
     timeoutMs: config.proxyTimeoutMs,
+    ...(config.upstreamToken === undefined ? {} : { token: config.upstreamToken }),
     registry,
     logger,
   })
@@ -33,6 +34,8 @@ export function createDashboard(options: DashboardOptions): HttpServer {
   return createHttpServer({
     port: config.httpPort,
     host: config.httpHost,
+    security: config.httpSecurity,
+    browserLogin: true,
     registry,
     logger,
     routes: async (req, res) => (await proxy(req, res)) || (await page(req, res)),

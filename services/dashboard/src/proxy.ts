@@ -3,8 +3,9 @@
  * the page needs no CORS and reaches nothing but the three configured services.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { Secret } from '@wolkvox-chat-stream/config'
 import type { ErrorCode } from '@wolkvox-chat-stream/errors'
-import type { Logger, MetricsRegistry } from '@wolkvox-chat-stream/observability'
+import { sendError, type Logger, type MetricsRegistry } from '@wolkvox-chat-stream/observability'
 import { upstreamNames, type UpstreamName } from './config.js'
 
 /** The largest answer the proxy passes on (the services' JSON is a few kB to a few hundred kB). */
@@ -60,21 +61,21 @@ export interface ProxyOptions {
   registry: MetricsRegistry
   logger: Logger
   maxBytes?: number
+  /** Sent to the services as `Authorization: Bearer …`; never passed to the browser. */
+  token?: Secret
 }
 
-const sendError = (
+const refuse = (
   res: ServerResponse,
   status: number,
   code: ErrorCode,
   message: string,
   extra: Record<string, string> = {},
 ): void => {
-  res.writeHead(status, {
-    'content-type': 'application/json; charset=utf-8',
-    'cache-control': 'no-store',
-    ...(status === 405 ? { allow: 'GET' } : {}),
+  sendError(res, status, code, message, {
+    ...(status === 405 ? { headers: { allow: 'GET, HEAD' } } : {}),
+    extra,
   })
-  res.end(JSON.stringify({ error: { code, message, ...extra } }))
 }
 
 /** Reads a body up to `maxBytes`; `null` when it is larger. */
@@ -128,13 +129,13 @@ export function createProxy(
   return async (req, res) => {
     const url = req.url ?? '/'
     if (url !== '/api' && !url.startsWith('/api/') && !url.startsWith('/api?')) return false
-    if (req.method !== 'GET') {
-      sendError(res, 405, 'DASHBOARD_PROXY_REFUSED', 'The proxy answers GET only')
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      refuse(res, 405, 'HTTP_METHOD_NOT_ALLOWED', 'The proxy answers GET and HEAD only')
       return true
     }
     const target = resolveProxyTarget(url, options.upstreams)
     if (target.kind === 'refused') {
-      sendError(res, target.status, 'DASHBOARD_PROXY_REFUSED', target.message)
+      refuse(res, target.status, 'DASHBOARD_PROXY_REFUSED', target.message)
       return true
     }
     const { service } = target
@@ -143,14 +144,19 @@ export function createProxy(
     let outcome = 'answered'
     try {
       const response = await fetch(target.url, {
-        headers: { accept: req.headers.accept ?? 'application/json' },
+        headers: {
+          accept: req.headers.accept ?? 'application/json',
+          ...(options.token === undefined
+            ? {}
+            : { authorization: `Bearer ${options.token.reveal()}` }),
+        },
         redirect: 'manual',
         signal: AbortSignal.timeout(options.timeoutMs),
       })
       const body = await readCapped(response, maxBytes)
       if (body === null) {
         outcome = 'too_large'
-        sendError(
+        refuse(
           res,
           502,
           'DASHBOARD_UPSTREAM_TOO_LARGE',
@@ -173,7 +179,7 @@ export function createProxy(
         reason: describeFailure(error),
       })
       if (timedOut) {
-        sendError(
+        refuse(
           res,
           504,
           'DASHBOARD_UPSTREAM_TIMEOUT',
@@ -181,7 +187,7 @@ export function createProxy(
           { service },
         )
       } else {
-        sendError(
+        refuse(
           res,
           502,
           'DASHBOARD_UPSTREAM_UNAVAILABLE',

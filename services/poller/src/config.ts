@@ -3,6 +3,8 @@ import {
   optional,
   readConfig,
   readHttpHost,
+  readHttpSecurity,
+  type HttpSecurity,
   type EnvReader,
   type Env,
   type Secret,
@@ -92,6 +94,8 @@ export interface PollerConfig {
   httpPort: number
   /** `HTTP_HOST`: the address the HTTP server binds (default `127.0.0.1`). */
   httpHost: string
+  /** `HTTP_AUTH_TOKEN_FILE`, `HTTP_METRICS_PUBLIC`, `HTTP_RATE_LIMIT` (README: Security). */
+  httpSecurity: HttpSecurity
 }
 
 const SERVER = /^[0-9]{1,6}$/
@@ -307,6 +311,7 @@ export function readPollerConfig(
       ),
       httpPort: r.integer('HTTP_PORT', 8081, { min: 0, max: 65_535 }),
       httpHost: readHttpHost(r),
+      httpSecurity: readHttpSecurity(r),
     }
   })
 }

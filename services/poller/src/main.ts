@@ -9,6 +9,10 @@ import {
   createHttpServer,
   createLogger,
   createMetricsRegistry,
+  createRouter,
+  HttpError,
+  route,
+  serverParser,
   type Logger,
 } from '@wolkvox-chat-stream/observability'
 import { createRedis, waitUntilReady } from '@wolkvox-chat-stream/redis'
@@ -138,9 +142,30 @@ async function run(config: Readonly<PollerConfig>, logger: Logger): Promise<numb
     onError: (error) => logger.warn('bullmq reported an error', { err: error }),
   })
   const service = createPollerService({ runtime, schedule })
+  const statusRoute = createRouter<undefined>(
+    [
+      route<undefined, Record<string, never>, { server: string }>({
+        method: 'GET',
+        path: '/status',
+        query: { server: serverParser },
+        async handle({ query: { server } }) {
+          const operations = await service.status(server)
+          if (server !== undefined && operations.length === 0)
+            throw new HttpError(
+              404,
+              'POLL_OPERATION_NOT_FOUND',
+              `This poller has no operation ${server}`,
+            )
+          return { status: 200, body: { generatedAt: new Date().toISOString(), operations } }
+        },
+      }),
+    ],
+    { invalidCode: 'POLL_STATUS_QUERY_INVALID' },
+  )
   const http = createHttpServer({
     port: config.httpPort,
     host: config.httpHost,
+    security: config.httpSecurity,
     registry,
     logger,
     readiness: () => {
@@ -149,19 +174,7 @@ async function run(config: Readonly<PollerConfig>, logger: Logger): Promise<numb
         return { ready: false, reason: 'redis unavailable' }
       return true
     },
-    routes: async (req, res) => {
-      const url = new URL(req.url ?? '/', 'http://localhost')
-      if (req.method !== 'GET' || url.pathname !== '/status') return false
-      const server = url.searchParams.get('server') ?? undefined
-      const operations = await service.status(server)
-      const status = server !== undefined && operations.length === 0 ? 404 : 200
-      res.writeHead(status, {
-        'content-type': 'application/json; charset=utf-8',
-        'cache-control': 'no-store',
-      })
-      res.end(JSON.stringify({ generatedAt: new Date().toISOString(), operations }))
-      return true
-    },
+    routes: (req, res) => statusRoute(req, res, undefined),
   })
   let release = (): void => undefined
   const stopped = new Promise<void>((resolve) => {

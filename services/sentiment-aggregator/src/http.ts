@@ -1,118 +1,182 @@
 /*
  * The HTTP API (README: HTTP API): agents of an operation with their totals, an agent's windows,
- * an agent's summary. JSON; errors as `{ error: { code, message } }`.
+ * an agent's summary. JSON; errors as `{ error: { code, message } }`. Every path and query
+ * parameter is checked by the router against its one definition before a handler runs.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http'
-import { sendJson, type RouteContext, type ServiceRoute } from '@wolkvox-chat-stream/service-kit'
+import {
+  createRouter,
+  cursorParser,
+  HttpError,
+  InputError,
+  limitParser,
+  oneOfParser,
+  pageOf,
+  route,
+  serverParser,
+  type Parser,
+} from '@wolkvox-chat-stream/observability'
+import type { RouteContext, ServiceRoute } from '@wolkvox-chat-stream/service-kit'
 import { parseQueryTime as parseTimeText } from '@wolkvox-chat-stream/zoned-time'
+import { agentKeyOf } from './aggregation.js'
 import { readAgentName, readAgents, readFigures, readWindows } from './queries.js'
 import type { Granularity } from './windows.js'
 
-class QueryError extends Error {}
+/** Agents per page: `limit` defaults to this… */
+export const DEFAULT_AGENTS_LIMIT = 500
+/** …and may not exceed this. */
+export const MAX_AGENTS_LIMIT = 1000
+/** Windows per page: `limit` defaults to this (a month of hours)… */
+export const DEFAULT_WINDOWS_LIMIT = 744
+/** …and may not exceed this (a year of days, or seven months of hours). */
+export const MAX_WINDOWS_LIMIT = 5000
+/** The longest agent key a request may name. */
+export const MAX_AGENT_KEY_LENGTH = 256
 
 /** Reads a query time: ISO 8601 with an offset, or `YYYYmmddHHiiss` / ISO without one in `zone`. */
 export function parseQueryTime(text: string, zone: string): number {
   const ms = parseTimeText(text, zone)
   if (ms !== undefined) return ms
-  throw new QueryError(
-    `${JSON.stringify(text)} is not a time: use ISO 8601 or YYYYmmddHHiiss (without an offset, in ${zone})`,
+  throw new InputError(
+    `${JSON.stringify(text.slice(0, 64))} is not a time: use ISO 8601 or YYYYmmddHHiiss (without an offset, in ${zone})`,
   )
 }
 
-const segment = (part: string): string => {
-  try {
-    return decodeURIComponent(part)
-  } catch {
-    throw new QueryError(`${JSON.stringify(part)} is not a valid path segment`)
-  }
+/** An agent key as the aggregator writes it (`agentKeyOf`): a key it could never hold is refused. */
+export const agentKeyParser: Parser<string> = (text) => {
+  if (text === '' || text.length > MAX_AGENT_KEY_LENGTH || agentKeyOf(text) !== text)
+    throw new InputError(
+      `agent key ${JSON.stringify(text.slice(0, 64))} is not an agent key: the agent's name trimmed, lower-cased, spaces collapsed (as agent_key is answered), at most ${MAX_AGENT_KEY_LENGTH} characters`,
+    )
+  return text
 }
+
+const granularityParser = oneOfParser<Granularity>('granularity', ['hour', 'day'])
+
+const isoOrNull = (ms: number): string | null =>
+  Number.isFinite(ms) ? new Date(ms).toISOString() : null
 
 /** The aggregator's routes, for `createConsumerService({ routes })`. */
 export function sentimentRoutes(zone: string): ServiceRoute {
-  return async (req: IncomingMessage, res: ServerResponse, kit: RouteContext) => {
-    const url = new URL(req.url ?? '/', 'http://localhost')
-    const parts = url.pathname.split('/').filter((p) => p !== '')
-    if (parts[0] !== 'operations' || parts[2] !== 'agents' || parts.length < 3) return false
-    if (parts.length !== 3 && parts.length !== 5) return false
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      sendJson(res, 405, { error: { code: 'METHOD_NOT_ALLOWED', message: 'GET only' } })
-      return true
-    }
-    try {
-      const server = segment(parts[1]!)
-      if (parts.length === 3) {
-        const agents = await readAgents(kit.state, server)
-        const totals = await Promise.all(
-          agents.map(
-            async (a) =>
-              (await readFigures(kit.state, server, a.agentKey, [{ tag: 't', startMs: 0 }]))[0]!,
-          ),
-        )
-        sendJson(res, 200, {
-          server,
-          agents: agents.map((a, i) => ({
-            agent_key: a.agentKey,
-            agent_name: a.agentName,
-            totals: totals[i],
-          })),
-        })
-        return true
-      }
-      const agentKey = segment(parts[3]!)
-      const agentName = await readAgentName(kit.state, server, agentKey)
-      if (parts[4] !== 'sentiment' && parts[4] !== 'summary') return false
-      if (agentName === undefined) {
-        sendJson(res, 404, {
-          error: { code: 'NOT_FOUND', message: `No agent ${agentKey} in operation ${server}` },
-        })
-        return true
-      }
-      if (parts[4] === 'sentiment') {
-        const g = url.searchParams.get('granularity') ?? 'hour'
-        if (g !== 'hour' && g !== 'day') throw new QueryError('granularity must be hour or day')
-        const from = url.searchParams.get('from')
-        const to = url.searchParams.get('to')
-        const fromMs = from === null ? -Infinity : parseQueryTime(from, zone)
-        const toMs = to === null ? Infinity : parseQueryTime(to, zone)
-        if (fromMs > toMs) throw new QueryError('from is after to')
-        const granularity: Granularity = g
-        const windows = await readWindows(
-          kit.state,
-          server,
-          agentKey,
-          granularity,
-          zone,
-          fromMs,
-          toMs,
-        )
-        sendJson(res, 200, {
-          server,
-          agent_key: agentKey,
-          agent_name: agentName,
-          granularity,
-          from: Number.isFinite(fromMs) ? new Date(fromMs).toISOString() : null,
-          to: Number.isFinite(toMs) ? new Date(toMs).toISOString() : null,
-          windows,
-        })
-        return true
-      }
-      const [totals] = await readFigures(kit.state, server, agentKey, [{ tag: 't', startMs: 0 }])
-      const days = await readWindows(kit.state, server, agentKey, 'day', zone)
-      sendJson(res, 200, {
-        server,
-        agent_key: agentKey,
-        agent_name: agentName,
-        totals,
-        first_day: days[0]?.window_start ?? null,
-        last_day: days[days.length - 1]?.window_start ?? null,
-        active_days: days.length,
-        last_day_figures: days[days.length - 1] ?? null,
-      })
-      return true
-    } catch (error) {
-      if (!(error instanceof QueryError)) throw error
-      sendJson(res, 400, { error: { code: 'SENTIMENT_QUERY_INVALID', message: error.message } })
-      return true
-    }
+  const time: Parser<number> = (text) => parseQueryTime(text, zone)
+  const knownAgent = async (kit: RouteContext, server: string, agentKey: string) => {
+    const name = await readAgentName(kit.state, server, agentKey)
+    if (name === undefined)
+      throw new HttpError(
+        404,
+        'SENTIMENT_AGENT_NOT_FOUND',
+        `No agent ${agentKey} in operation ${server}`,
+      )
+    return name
   }
+
+  return createRouter<RouteContext>(
+    [
+      route<RouteContext, { server: string }, { limit: number; cursor: string }>({
+        method: 'GET',
+        path: '/operations/:server/agents',
+        params: { server: serverParser },
+        query: { limit: limitParser(MAX_AGENTS_LIMIT), cursor: cursorParser },
+        async handle({ params: { server }, query }, kit) {
+          const all = await readAgents(kit.state, server)
+          const page = pageOf(all, (a) => a.agentKey, {
+            limit: query.limit ?? DEFAULT_AGENTS_LIMIT,
+            after: query.cursor,
+          })
+          const totals = await Promise.all(
+            page.items.map(
+              async (a) =>
+                (await readFigures(kit.state, server, a.agentKey, [{ tag: 't', startMs: 0 }]))[0]!,
+            ),
+          )
+          return {
+            status: 200,
+            body: {
+              server,
+              agents: page.items.map((a, i) => ({
+                agent_key: a.agentKey,
+                agent_name: a.agentName,
+                totals: totals[i],
+              })),
+              next_cursor: page.next_cursor,
+            },
+          }
+        },
+      }),
+      route<
+        RouteContext,
+        { server: string; agentKey: string },
+        { granularity: Granularity; from: number; to: number; limit: number; cursor: string }
+      >({
+        method: 'GET',
+        path: '/operations/:server/agents/:agentKey/sentiment',
+        params: { server: serverParser, agentKey: agentKeyParser },
+        query: {
+          granularity: granularityParser,
+          from: time,
+          to: time,
+          limit: limitParser(MAX_WINDOWS_LIMIT),
+          cursor: cursorParser,
+        },
+        async handle({ params: { server, agentKey }, query }, kit) {
+          const agentName = await knownAgent(kit, server, agentKey)
+          const granularity = query.granularity ?? 'hour'
+          const fromMs = query.from ?? -Infinity
+          const toMs = query.to ?? Infinity
+          if (fromMs > toMs) throw new InputError('from is after to')
+          const windows = await readWindows(
+            kit.state,
+            server,
+            agentKey,
+            granularity,
+            zone,
+            fromMs,
+            toMs,
+          )
+          const page = pageOf(windows, (w) => w.window_start, {
+            limit: query.limit ?? DEFAULT_WINDOWS_LIMIT,
+            after: query.cursor,
+          })
+          return {
+            status: 200,
+            body: {
+              server,
+              agent_key: agentKey,
+              agent_name: agentName,
+              granularity,
+              from: isoOrNull(fromMs),
+              to: isoOrNull(toMs),
+              windows: page.items,
+              next_cursor: page.next_cursor,
+            },
+          }
+        },
+      }),
+      route<RouteContext, { server: string; agentKey: string }>({
+        method: 'GET',
+        path: '/operations/:server/agents/:agentKey/summary',
+        params: { server: serverParser, agentKey: agentKeyParser },
+        async handle({ params: { server, agentKey } }, kit) {
+          const agentName = await knownAgent(kit, server, agentKey)
+          const [totals] = await readFigures(kit.state, server, agentKey, [
+            { tag: 't', startMs: 0 },
+          ])
+          const days = await readWindows(kit.state, server, agentKey, 'day', zone)
+          return {
+            status: 200,
+            body: {
+              server,
+              agent_key: agentKey,
+              agent_name: agentName,
+              totals,
+              first_day: days[0]?.window_start ?? null,
+              last_day: days[days.length - 1]?.window_start ?? null,
+              active_days: days.length,
+              last_day_figures: days[days.length - 1] ?? null,
+            },
+          }
+        },
+      }),
+    ],
+    { invalidCode: 'SENTIMENT_QUERY_INVALID' },
+  )
 }

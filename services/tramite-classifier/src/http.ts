@@ -2,20 +2,30 @@
  * The HTTP API (README: HTTP API): counts per day, channel and trámite; one conversation's
  * classification; the rules in force and their reload. JSON; errors as `{ error: { code, message } }`.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http'
-import { isAppError, type ErrorCode } from '@wolkvox-chat-stream/errors'
-import { sendJson, type RouteContext, type ServiceRoute } from '@wolkvox-chat-stream/service-kit'
+import { hasControlCharacter } from '@wolkvox-chat-stream/config'
+import { isAppError } from '@wolkvox-chat-stream/errors'
+import {
+  connIdParser,
+  createRouter,
+  cursorParser,
+  HttpError,
+  InputError,
+  limitParser,
+  pageOf,
+  route,
+  serverParser,
+  type Parser,
+} from '@wolkvox-chat-stream/observability'
+import type { RouteContext, ServiceRoute } from '@wolkvox-chat-stream/service-kit'
 import { localDate, parseQueryTime, parseWallClock } from '@wolkvox-chat-stream/zoned-time'
 import { classify, fingerprint } from './conversation.js'
 import { readConversation, readCounts, type CountLine } from './queries.js'
 import type { RulesHolder } from './rules-holder.js'
 
-class QueryError extends Error {}
-
-const fail = (res: ServerResponse, status: number, code: ErrorCode, message: string): true => {
-  sendJson(res, status, { error: { code, message } })
-  return true
-}
+/** Count lines per page: `limit` defaults to this… */
+export const DEFAULT_COUNTS_LIMIT = 1000
+/** …and may not exceed this. */
+export const MAX_COUNTS_LIMIT = 10_000
 
 /**
  * A query day: `YYYY-MM-DD` as it is, or a time (as the sentiment API reads them: ISO 8601, or
@@ -25,23 +35,15 @@ export function parseQueryDay(text: string, zone: string): string {
   const trimmed = text.trim()
   if (/^\d{4}-\d\d-\d\d$/u.test(trimmed)) {
     if (parseWallClock(`${trimmed} 00:00:00`) === undefined)
-      throw new QueryError(`${JSON.stringify(text)} is not a day`)
+      throw new InputError(`${JSON.stringify(text)} is not a day`)
     return trimmed
   }
   const ms = parseQueryTime(trimmed, zone)
   if (ms === undefined)
-    throw new QueryError(
-      `${JSON.stringify(text)} is not a day or a time: use YYYY-MM-DD, ISO 8601 or YYYYmmddHHiiss (without an offset, in ${zone})`,
+    throw new InputError(
+      `${JSON.stringify(text.slice(0, 64))} is not a day or a time: use YYYY-MM-DD, ISO 8601 or YYYYmmddHHiiss (without an offset, in ${zone})`,
     )
   return localDate(ms, zone)
-}
-
-const segment = (part: string): string => {
-  try {
-    return decodeURIComponent(part)
-  } catch {
-    throw new QueryError(`${JSON.stringify(part)} is not a valid path segment`)
-  }
 }
 
 /** Orders trámites with unclassified (null) last. */
@@ -90,108 +92,150 @@ export function summarizeCounts(lines: readonly CountLine[]): {
   }
 }
 
+/** A channel as the counts hold it: lower-case, at most 64 characters. */
+const channelParser: Parser<string> = (text) => {
+  const channel = text.trim().toLowerCase()
+  if (channel.length > 64 || hasControlCharacter(channel))
+    throw new InputError('channel must be at most 64 characters with no control character')
+  return channel
+}
+
+/** A rule set version as the rules file names it. */
+const versionParser: Parser<string> = (text) => {
+  if (text.length > 128 || hasControlCharacter(text))
+    throw new InputError('rules_version must be at most 128 characters with no control character')
+  return text
+}
+
+/** The sort key of a count line, for its cursor: day, channel, then trámite (unclassified last). */
+const countKey = (line: CountLine): string =>
+  `${line.day}\u0000${line.channel}\u0000${line.tramite === null ? '\uffff' : `\u0001${line.tramite}`}`
+
 /** The classifier's routes, for `createConsumerService({ routes })`. */
 export function classifierRoutes(options: { rules: RulesHolder; zone: string }): ServiceRoute {
   const { rules, zone } = options
-  const reading = (req: IncomingMessage): boolean => req.method === 'GET' || req.method === 'HEAD'
+  const day: Parser<string> = (text) => parseQueryDay(text, zone)
 
-  return async (req: IncomingMessage, res: ServerResponse, kit: RouteContext) => {
-    const url = new URL(req.url ?? '/', 'http://localhost')
-    const parts = url.pathname.split('/').filter((p) => p !== '')
-    try {
-      if (parts[0] === 'rules' && parts.length === 1) {
-        if (!reading(req)) return fail(res, 405, 'TRAMITE_QUERY_INVALID', 'GET only')
-        const { version, file, loadedAt, ruleSet } = rules.current
-        sendJson(res, 200, {
-          version,
-          file,
-          loaded_at: loadedAt.toISOString(),
-          tramites: ruleSet.tramites,
-        })
-        return true
-      }
-      if (parts[0] === 'rules' && parts[1] === 'reload' && parts.length === 2) {
-        if (req.method !== 'POST') return fail(res, 405, 'TRAMITE_QUERY_INVALID', 'POST only')
-        try {
-          const { version, previous_version } = rules.reload('http')
-          sendJson(res, 200, { version, previous_version })
-        } catch (error) {
-          if (!isAppError(error)) throw error
-          fail(res, 400, error.code, error.message)
+  return createRouter<RouteContext>(
+    [
+      route<RouteContext>({
+        method: 'GET',
+        path: '/rules',
+        handle() {
+          const { version, file, loadedAt, ruleSet } = rules.current
+          return {
+            status: 200,
+            body: { version, file, loaded_at: loadedAt.toISOString(), tramites: ruleSet.tramites },
+          }
+        },
+      }),
+      route<RouteContext>({
+        method: 'POST',
+        path: '/rules/reload',
+        handle() {
+          try {
+            const { version, previous_version } = rules.reload('http')
+            return { status: 200, body: { version, previous_version } }
+          } catch (error) {
+            if (!isAppError(error)) throw error
+            throw new HttpError(400, error.code, error.message)
+          }
+        },
+      }),
+      route<RouteContext, { server: string; connId: string }>({
+        method: 'GET',
+        path: '/operations/:server/conversations/:connId/tramite',
+        params: { server: serverParser, connId: connIdParser },
+        async handle({ params: { server, connId } }, kit) {
+          const state = await readConversation(kit.state, server, connId)
+          if (state === undefined)
+            throw new HttpError(
+              404,
+              'TRAMITE_CONVERSATION_NOT_FOUND',
+              `No conversation ${connId} in operation ${server}`,
+            )
+          const classified = classify(state)
+          const emitted =
+            state.emitted !== undefined &&
+            state.emitted.fingerprint === fingerprint(classified) &&
+            state.emitted.version === classified.rule_set_version
+          return {
+            status: 200,
+            body: {
+              server,
+              conn_id: connId,
+              channel: classified.channel,
+              started_at: new Date(classified.started_at).toISOString(),
+              primary_tramite: classified.primary_tramite,
+              labels: classified.labels,
+              explanations: classified.explanations,
+              rule_set_version: classified.rule_set_version,
+              complete: classified.complete,
+              emitted,
+              classified_at: new Date(
+                emitted ? state.emitted!.classifiedAtMs : Date.now(),
+              ).toISOString(),
+            },
+          }
+        },
+      }),
+      route<
+        RouteContext,
+        { server: string },
+        {
+          from: string
+          to: string
+          channel: string
+          rules_version: string
+          limit: number
+          cursor: string
         }
-        return true
-      }
-      if (parts[0] !== 'operations' || parts.length < 3) return false
-      const tramites = parts.length === 3 && parts[2] === 'tramites'
-      const conversation =
-        parts.length === 5 && parts[2] === 'conversations' && parts[4] === 'tramite'
-      if (!tramites && !conversation) return false
-      if (!reading(req)) return fail(res, 405, 'TRAMITE_QUERY_INVALID', 'GET only')
-      const server = segment(parts[1]!)
-
-      if (conversation) {
-        const connId = segment(parts[3]!)
-        const state = await readConversation(kit.state, server, connId)
-        if (state === undefined)
-          return fail(
-            res,
-            404,
-            'TRAMITE_CONVERSATION_NOT_FOUND',
-            `No conversation ${connId} in operation ${server}`,
+      >({
+        method: 'GET',
+        path: '/operations/:server/tramites',
+        params: { server: serverParser },
+        query: {
+          from: day,
+          to: day,
+          channel: channelParser,
+          rules_version: versionParser,
+          limit: limitParser(MAX_COUNTS_LIMIT),
+          cursor: cursorParser,
+        },
+        async handle({ params: { server }, query }, kit) {
+          const from = query.from ?? null
+          const to = query.to ?? null
+          if (from !== null && to !== null && from > to)
+            throw new InputError(`from (${from}) is after to (${to})`)
+          const channel = query.channel ?? null
+          const version = query.rules_version ?? rules.current.version
+          const lines = (await readCounts(kit.state, server, version)).filter(
+            (l) =>
+              (from === null || l.day >= from) &&
+              (to === null || l.day <= to) &&
+              (channel === null || l.channel === channel),
           )
-        const classified = classify(state)
-        const emitted =
-          state.emitted !== undefined &&
-          state.emitted.fingerprint === fingerprint(classified) &&
-          state.emitted.version === classified.rule_set_version
-        sendJson(res, 200, {
-          server,
-          conn_id: connId,
-          channel: classified.channel,
-          started_at: new Date(classified.started_at).toISOString(),
-          primary_tramite: classified.primary_tramite,
-          labels: classified.labels,
-          explanations: classified.explanations,
-          rule_set_version: classified.rule_set_version,
-          complete: classified.complete,
-          emitted,
-          classified_at: new Date(
-            emitted ? state.emitted!.classifiedAtMs : Date.now(),
-          ).toISOString(),
-        })
-        return true
-      }
-
-      const param = (name: string): string | undefined => {
-        const value = url.searchParams.get(name)
-        return value === null || value.trim() === '' ? undefined : value
-      }
-      const fromText = param('from')
-      const toText = param('to')
-      const from = fromText === undefined ? null : parseQueryDay(fromText, zone)
-      const to = toText === undefined ? null : parseQueryDay(toText, zone)
-      if (from !== null && to !== null && from > to)
-        throw new QueryError(`from (${from}) is after to (${to})`)
-      const channel = param('channel')?.trim().toLowerCase() ?? null
-      const version = param('rules_version') ?? rules.current.version
-      const lines = (await readCounts(kit.state, server, version)).filter(
-        (l) =>
-          (from === null || l.day >= from) &&
-          (to === null || l.day <= to) &&
-          (channel === null || l.channel === channel),
-      )
-      sendJson(res, 200, {
-        server,
-        rules_version: version,
-        from,
-        to,
-        channel,
-        ...summarizeCounts(lines),
-      })
-      return true
-    } catch (error) {
-      if (!(error instanceof QueryError)) throw error
-      return fail(res, 400, 'TRAMITE_QUERY_INVALID', error.message)
-    }
-  }
+          const summary = summarizeCounts(lines)
+          const page = pageOf(summary.counts, countKey, {
+            limit: query.limit ?? DEFAULT_COUNTS_LIMIT,
+            after: query.cursor,
+          })
+          return {
+            status: 200,
+            body: {
+              server,
+              rules_version: version,
+              from,
+              to,
+              channel,
+              ...summary,
+              counts: page.items,
+              next_cursor: page.next_cursor,
+            },
+          }
+        },
+      }),
+    ],
+    { invalidCode: 'TRAMITE_QUERY_INVALID' },
+  )
 }
