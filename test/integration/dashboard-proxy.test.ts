@@ -354,10 +354,17 @@ describe('the dashboard behind a token', () => {
     expect(seen.join()).not.toContain(PAGE_TOKEN)
 
     browser = await launchChromium()
-    const refusedContext = await browser.newContext()
-    const refused = await (await refusedContext.newPage()).goto(`${base}/`)
-    expect(refused?.status()).toBe(401)
-    await refusedContext.close()
+    // Without a login the browser gives up at its prompt; with a wrong one it gets the 401.
+    const noLogin = await browser.newContext()
+    await expect((await noLogin.newPage()).goto(`${base}/`)).rejects.toThrow(
+      /ERR_INVALID_AUTH_CREDENTIALS/,
+    )
+    await noLogin.close()
+    const wrongLogin = await browser.newContext({
+      httpCredentials: { username: 'ops', password: 'wrong-token-00000000' },
+    })
+    expect((await (await wrongLogin.newPage()).goto(`${base}/`))?.status()).toBe(401)
+    await wrongLogin.close()
 
     const context = await browser.newContext({
       httpCredentials: { username: 'ops', password: PAGE_TOKEN },

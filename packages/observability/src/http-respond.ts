@@ -1,4 +1,4 @@
-import type { ServerResponse } from 'node:http'
+import type { OutgoingHttpHeaders, ServerResponse } from 'node:http'
 import type { ErrorCode } from '@wolkvox-chat-stream/errors'
 
 /** Answers with JSON, never cached. */
@@ -6,7 +6,7 @@ export function sendJson(
   res: ServerResponse,
   status: number,
   body: unknown,
-  headers: Readonly<Record<string, string>> = {},
+  headers: Readonly<OutgoingHttpHeaders> = {},
 ): void {
   res.writeHead(status, {
     'content-type': 'application/json; charset=utf-8',
@@ -25,7 +25,7 @@ export function sendError(
   status: number,
   code: ErrorCode,
   message: string,
-  options: { headers?: Readonly<Record<string, string>>; extra?: Record<string, unknown> } = {},
+  options: { headers?: Readonly<OutgoingHttpHeaders>; extra?: Record<string, unknown> } = {},
 ): void {
   sendJson(res, status, { error: { code, message, ...options.extra } }, options.headers)
 }
@@ -39,7 +39,7 @@ export class HttpError extends Error {
     readonly status: number,
     readonly code: ErrorCode,
     message: string,
-    readonly headers: Readonly<Record<string, string>> = {},
+    readonly headers: Readonly<OutgoingHttpHeaders> = {},
   ) {
     super(message)
     this.name = 'HttpError'

@@ -159,13 +159,13 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   })
   const limiter = createRateLimiter(security.ratePerSecond)
   /** RFC 6750 and, for a page, RFC 7617: what a client must send, and why this one failed. */
-  const challengeOf = (verdict: 'missing' | 'wrong'): string =>
-    [
-      `Bearer realm="wolkvox-chat-stream"${verdict === 'wrong' ? ', error="invalid_token"' : ''}`,
-      ...(options.browserLogin === true
-        ? ['Basic realm="wolkvox-chat-stream", charset="UTF-8"']
-        : []),
-    ].join(', ')
+  /** One header line per scheme: a browser reads the Basic line, a client the Bearer one. */
+  const challengeOf = (verdict: 'missing' | 'wrong'): string | string[] => {
+    const bearer = `Bearer realm="wolkvox-chat-stream"${verdict === 'wrong' ? ', error="invalid_token"' : ''}`
+    return options.browserLogin === true
+      ? ['Basic realm="wolkvox-chat-stream", charset="UTF-8"', bearer]
+      : bearer
+  }
 
   const builtIn = async (path: string, res: ServerResponse): Promise<boolean> => {
     switch (path) {
