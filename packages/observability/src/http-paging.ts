@@ -14,17 +14,21 @@ export function limitParser(max: number): Parser<number> {
   }
 }
 
-/** The cursor that follows the item whose sort key is `key`. */
+/**
+ * The cursor that follows the item whose sort key is `key`: `c` and the key in base64url. The
+ * letter keeps the cursor of an empty key from being empty (an empty parameter counts as absent,
+ * which would restart the walk).
+ */
 export function encodeCursor(key: string): string {
-  return Buffer.from(key, 'utf8').toString('base64url')
+  return `c${Buffer.from(key, 'utf8').toString('base64url')}`
 }
 
 /** A `cursor` parameter: what {@link encodeCursor} wrote, back to the sort key. */
 export const cursorParser: Parser<string> = (text) => {
   const trimmed = text.trim()
-  if (trimmed.length > 1024 || !/^[A-Za-z0-9_-]+$/u.test(trimmed))
+  if (trimmed.length > 1024 || !/^c[A-Za-z0-9_-]*$/u.test(trimmed))
     throw new InputError('cursor is not one this service gave (use next_cursor as it was answered)')
-  const key = Buffer.from(trimmed, 'base64url').toString('utf8')
+  const key = Buffer.from(trimmed.slice(1), 'base64url').toString('utf8')
   if (encodeCursor(key) !== trimmed)
     throw new InputError('cursor is not one this service gave (use next_cursor as it was answered)')
   return key
