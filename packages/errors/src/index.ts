@@ -7,3 +7,12 @@ export {
 } from './app-error.js'
 export { errorCodes, type ErrorCode } from './codes.js'
 export { renderErrorCodeTable } from './table.js'
+export {
+  deeplyNested,
+  describeInput,
+  expectOnlyAppErrors,
+  FUZZ_TIME_LIMIT_MS,
+  hostileStrings,
+  withinMs,
+  type ParseOutcome,
+} from './fuzz-helpers.js'

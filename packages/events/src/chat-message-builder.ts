@@ -84,6 +84,46 @@ function asText(value: unknown): string {
 const isObject = (value: unknown): value is Record<string, unknown> =>
   value !== null && typeof value === 'object' && !Array.isArray(value)
 
+/**
+ * The deepest a chat may nest arrays and objects: the chat is level 1, a message level 3. Deeper
+ * rows are refused: `JSON.stringify`, which turns values into text here and rows into dead letters
+ * in the poller, overflows the stack near 4,000 levels, which a 10 KB response reaches.
+ */
+const MAX_DEPTH = 64
+
+/** Whether `value` nests arrays and objects more than `levels` deep (itself being level 1). */
+function nestedDeeperThan(value: unknown, levels: number): boolean {
+  const pending: unknown[] = [value]
+  const depths: number[] = [1]
+  while (pending.length > 0) {
+    const node = pending.pop()
+    const depth = depths.pop()!
+    if (typeof node !== 'object' || node === null) continue
+    if (depth > levels) return true
+    for (const child of Array.isArray(node) ? node : Object.values(node)) {
+      if (typeof child === 'object' && child !== null) {
+        pending.push(child)
+        depths.push(depth + 1)
+      }
+    }
+  }
+  return false
+}
+
+/** `value` with what nests deeper than `levels` replaced by a note: JSON that can be written. */
+function clipped(value: unknown, levels: number): unknown {
+  if (typeof value !== 'object' || value === null) return value
+  if (levels <= 0) return `[nested more than ${MAX_DEPTH} levels deep]`
+  if (Array.isArray(value)) return value.map((item) => clipped(item, levels - 1))
+  return Object.fromEntries(
+    Object.entries(value).map(([key, item]) => [key, clipped(item, levels - 1)]),
+  )
+}
+
+/** A rejected row's `raw`: the value itself, or {@link clipped} when it nests too deeply. */
+const rawOf = (value: unknown, levels: number): unknown =>
+  nestedDeeperThan(value, levels) ? clipped(value, levels) : value
+
 const optionalText = (value: unknown): string | null =>
   value === undefined || value === null ? null : asText(value)
 
@@ -187,8 +227,10 @@ function invalid(why: string, field: string, conn_id: string | null, position: n
  * `to_name`, `date`, `message`, `customer_id`) is absent or null, since the event could not hold
  * it exactly, or when `date` is not a real `YYYY-MM-DD HH:MM:SS`. A whole chat is rejected (one row,
  * the chat's JSON) when it is not an object or its `conn_id`, `agent_name`, `customer_name` or
- * `conversation` array is absent or null. `occurrence` counts every earlier message of the chat,
- * rejected ones included. `revision` is {@link chatMessageRevision} of the event's fields.
+ * `conversation` array is absent or null, or when the chat nests arrays and objects more than 64
+ * levels deep (a message: that message only; its `raw` is then cut at that depth). `occurrence`
+ * counts every earlier message of the chat, rejected ones included (but for one nested too deeply).
+ * `revision` is {@link chatMessageRevision} of the event's fields.
  *
  * @throws AppError `EVENT_TIME_ZONE_INVALID` when `context.zone` is unknown (a configuration bug).
  */
@@ -200,14 +242,29 @@ export function buildChatMessages(chat: unknown, context: PollContext): ChatBuil
 
   if (!isObject(chat)) {
     const error = invalid('A chat is not a JSON object', 'chat', null, null)
-    return { events, rejected: [{ conn_id: null, position: null, raw: chat, error }] }
+    const raw = rawOf(chat, MAX_DEPTH)
+    return { events, rejected: [{ conn_id: null, position: null, raw, error }] }
+  }
+  const deepField = Object.keys(chat).find(
+    (key) => key !== 'conversation' && nestedDeeperThan(chat[key], MAX_DEPTH - 1),
+  )
+  if (deepField !== undefined) {
+    const connId =
+      deepField === 'conn_id' || chat.conn_id === undefined || chat.conn_id === null
+        ? null
+        : asText(chat.conn_id)
+    const why = `Chat ${connId ?? '(no conn_id)'}: ${deepField} nests more than ${MAX_DEPTH} levels`
+    const error = invalid(why, deepField, connId, null)
+    const raw = rawOf(chat, MAX_DEPTH)
+    return { events, rejected: [{ conn_id: connId, position: null, raw, error }] }
   }
   const connId = chat.conn_id === undefined || chat.conn_id === null ? null : asText(chat.conn_id)
   const problem = chatProblem(chat, connId)
   if (problem !== undefined || connId === null || !Array.isArray(chat.conversation)) {
     const [field, why] = problem ?? ['chat', 'A chat is broken']
     const error = invalid(why, field, connId, null)
-    return { events, rejected: [{ conn_id: connId, position: null, raw: chat, error }] }
+    const raw = rawOf(chat, MAX_DEPTH)
+    return { events, rejected: [{ conn_id: connId, position: null, raw, error }] }
   }
   const agentName = asText(chat.agent_name)
   const customerName = asText(chat.customer_name)
@@ -224,7 +281,7 @@ export function buildChatMessages(chat: unknown, context: PollContext): ChatBuil
     rejected.push({
       conn_id: connId,
       position,
-      raw,
+      raw: rawOf(raw, MAX_DEPTH - 2),
       error: invalid(`Chat ${connId}, message ${position}: ${why}`, field, connId, position),
     })
   }
@@ -233,6 +290,11 @@ export function buildChatMessages(chat: unknown, context: PollContext): ChatBuil
     const message = conversation[position]
     if (!isObject(message)) {
       reject(position, message, 'not a JSON object', 'conversation')
+      continue
+    }
+    if (nestedDeeperThan(message, MAX_DEPTH - 2)) {
+      // Not counted for occurrences: its fields have no text to compare.
+      reject(position, message, `nests more than ${MAX_DEPTH} levels`, 'conversation')
       continue
     }
     // Counted over every message, rejected or not, so that an occurrence never depends on

@@ -55,7 +55,8 @@ export interface EventCodec<T> {
   readonly schemas: ReadonlyMap<number, AvroSchema>
   /**
    * The single-object encoding of `value` in `options.version`, else in `writeVersion`. Fields
-   * of `value` that the version written lacks are left out.
+   * of `value` that the version written lacks are left out. Strings are UTF-8, so a lone UTF-16
+   * surrogate is written as U+FFFD; a long or a time must be within ±(2^52 - 1) (ms for a time).
    * @throws AppError `EVENT_SCHEMA_MISMATCH` naming each field path that does not fit the schema
    * written (a symbol an older version lacks included); `EVENT_SCHEMA_INVALID` when the version
    * asked for is not one of `writers`.
@@ -64,6 +65,8 @@ export interface EventCodec<T> {
   /**
    * Decodes bytes written with any known version, resolved to this codec's version (fields the
    * writer lacks take their defaults; enum symbols the reader lacks become the enum's default).
+   * Bounded by the bytes' length whatever counts they hold; an int beyond 32 bits, a long or a
+   * time beyond ±(2^52 - 1) is a body that does not decode.
    * @throws AppError `EVENT_NOT_SINGLE_OBJECT`, `EVENT_UNKNOWN_FINGERPRINT` or `EVENT_BODY_INVALID`.
    */
   decode(bytes: Uint8Array): T
@@ -137,16 +140,30 @@ const registryHeaderOf = (id: number): Buffer => {
 /** The largest encoding buffer a codec keeps for the next value. */
 const MAX_SCRATCH_BYTES = 1024 * 1024
 
+/**
+ * The largest magnitude of a long (and of a `timestamp-millis`, 142,000 years around 1970) this
+ * codec writes and reads. avsc computes the zig-zag form of a negative long, 2|n| - 1, in doubles,
+ * which are inexact past 2^53: -(2^52 + 1) was written and read back as +2^52. Beyond it, encoding
+ * throws EVENT_SCHEMA_MISMATCH and decoding EVENT_BODY_INVALID (where every such misread lands).
+ */
+const MAX_EXACT_LONG = 2 ** 52 - 1
+const isExactLong = (value: unknown): value is number =>
+  typeof value === 'number' && Number.isInteger(value) && Math.abs(value) <= MAX_EXACT_LONG
+
 /** `timestamp-millis` as a JavaScript `Date` (UTC instant; milliseconds since the epoch). */
 class TimestampMillisType extends avsc.types.LogicalType {
-  protected override _fromValue(value: number): Date {
-    return new Date(value)
+  protected override _fromValue(value: number | Date): Date {
+    // A Date when resolving from another version's timestamp-millis. Refused (EVENT_BODY_INVALID
+    // when decoding) rather than read as an Invalid Date or as a long avsc may have misread.
+    const ms = value instanceof Date ? value.getTime() : value
+    if (!isExactLong(ms)) throw new Error(`${String(value)} is not a time this codec reads exactly`)
+    return new Date(ms)
   }
 
   protected override _toValue(value: unknown): number | undefined {
     // undefined (not NaN) for an invalid Date, so that the error names the logical type.
     const ms = value instanceof Date ? value.getTime() : Number.NaN
-    return Number.isNaN(ms) ? undefined : ms
+    return isExactLong(ms) ? ms : undefined
   }
 
   protected override _resolve(type: avsc.Type): ((value: number) => Date) | undefined {
@@ -169,11 +186,226 @@ export function parseSchema(schema: AvroSchema): avsc.Type {
     return avsc.Type.forSchema(schema as avsc.Schema, {
       logicalTypes: { 'timestamp-millis': TimestampMillisType },
       wrapUnions: 'auto',
+      typeHook: guardedTypes,
     })
   } catch (error) {
     throw new AppError('EVENT_SCHEMA_INVALID', `Invalid Avro schema: ${(error as Error).message}`, {
       cause: error,
     })
+  }
+}
+
+// Guarded avsc types. avsc trusts the bytes it reads and the values it writes more than a decoder
+// of a shared topic can: each class below changes one internal method of an avsc type (avsc calls
+// them by name, and copies `_read` to the resolvers it builds), and `guardedTypes`, avsc's
+// `typeHook`, puts them in every schema this codec parses. Each fixes a defect its fuzz test found.
+
+/** The part of avsc's internal reader and writer (`Tap`) these methods use. */
+interface Tap {
+  buf: Buffer
+  pos: number
+  readLong(): number
+  skipLong(): void
+  readString(): string
+  skipString(): void
+  writeLong(n: number): void
+  writeString(s: string): void
+}
+
+/** An avsc type's (or resolver's) internal methods. */
+interface Internals {
+  _read(tap: Tap): unknown
+  _skip(tap: Tap): void
+  _write(tap: Tap, value: unknown): void
+  _copy(value: unknown, opts: unknown): unknown
+}
+type CheckHook = (value: unknown, type: avsc.Type) => void
+
+const avscMap = avsc.types.MapType.prototype as unknown as Internals
+const avscString = avsc.types.StringType.prototype as unknown as Internals
+
+const pastEnd = (tap: Tap): boolean => tap.pos > tap.buf.length
+const invalidate = (tap: Tap): void => {
+  tap.pos = tap.buf.length + 1
+}
+
+/** A block's item count; a negative count is followed by the block's size in bytes (skipped). */
+function blockCount(tap: Tap): number {
+  const n = tap.readLong()
+  if (n >= 0) return n
+  tap.skipLong()
+  return -n
+}
+
+/**
+ * Reads the items of an array's or map's blocks. avsc itself loops as many times as a block count
+ * says, past the end of the buffer if need be (it looks at the end only after the whole value), so
+ * 20 forged bytes with a count of 2^50 held a decoder for days. This loop stops once the position
+ * passes the end (the bytes are then refused as truncated, as before) and never preallocates a
+ * forged count; items that take no bytes (null, an empty record) cannot be bounded by the end, so
+ * a block of more of them than the buffer has bytes is refused.
+ */
+function readBlocks(tap: Tap, readItem: () => void): void {
+  for (let n = blockCount(tap); n !== 0 && !pastEnd(tap); n = blockCount(tap)) {
+    for (; n > 0 && !pastEnd(tap); n--) {
+      const before = tap.pos
+      readItem()
+      if (tap.pos === before && n > tap.buf.length) {
+        throw new Error(`a block of ${n} items that take no bytes`)
+      }
+    }
+  }
+}
+
+/** Skips an array's or map's blocks, bounded as {@link readBlocks}; a negative size ends them. */
+function skipBlocks(tap: Tap, skipItem: () => void): void {
+  for (let n = tap.readLong(); n !== 0 && !pastEnd(tap); n = tap.readLong()) {
+    if (n < 0) {
+      const size = tap.readLong()
+      // A negative size moved back, to read the same block forever.
+      if (size < 0) invalidate(tap)
+      else tap.pos += size
+      continue
+    }
+    for (; n > 0 && !pastEnd(tap); n--) {
+      const before = tap.pos
+      skipItem()
+      if (tap.pos === before && n > tap.buf.length) invalidate(tap)
+    }
+  }
+}
+
+/**
+ * A string with every lone UTF-16 surrogate (which UTF-8 cannot hold) replaced by U+FFFD. avsc
+ * wrote one as the bytes ED A0 80 and the like (not UTF-8) in strings of up to 64 bytes, which read
+ * back as three U+FFFD here and fail strict UTF-8 readers; longer strings already got one U+FFFD.
+ */
+function wellFormedText(text: string): string {
+  const es2024 = text as unknown as { isWellFormed(): boolean; toWellFormed(): string }
+  return es2024.isWellFormed() ? text : es2024.toWellFormed()
+}
+
+/** A map entry defined, not assigned, so that a key "__proto__" stays a key (avsc dropped it). */
+function setEntry(map: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(map, key, { value, enumerable: true, writable: true, configurable: true })
+}
+
+const isMap = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value)
+
+/** Maps: bounded reads and skips, "__proto__" kept as a key, keys written well-formed. */
+class GuardedMapType extends avsc.types.MapType {}
+Object.assign(GuardedMapType.prototype, {
+  _read(this: { valuesType: Internals }, tap: Tap): Record<string, unknown> {
+    const map: Record<string, unknown> = {}
+    readBlocks(tap, () => {
+      const key = tap.readString()
+      setEntry(map, key, this.valuesType._read(tap))
+    })
+    return map
+  },
+  _skip(this: { valuesType: Internals }, tap: Tap): void {
+    skipBlocks(tap, () => {
+      tap.skipString()
+      this.valuesType._skip(tap)
+    })
+  },
+  _write(this: { valuesType: Internals }, tap: Tap, value: unknown): void {
+    // Anything but a map: avsc's own write throws its "invalid map" error.
+    if (!isMap(value)) return avscMap._write.call(this, tap, value)
+    const keys = Object.keys(value)
+    if (keys.length > 0) {
+      tap.writeLong(keys.length)
+      for (const key of keys) {
+        tap.writeString(wellFormedText(key))
+        this.valuesType._write(tap, value[key])
+      }
+    }
+    tap.writeLong(0)
+  },
+  // Avro JSON in and out (fromAvroJson, toAvroJson).
+  _copy(this: { valuesType: Internals }, value: unknown, opts: unknown): unknown {
+    if (!isMap(value)) return avscMap._copy.call(this, value, opts)
+    const copy: Record<string, unknown> = {}
+    for (const [key, item] of Object.entries(value)) {
+      setEntry(copy, key, this.valuesType._copy(item, opts))
+    }
+    return copy
+  },
+})
+
+/** Arrays: bounded reads and skips. */
+class GuardedArrayType extends avsc.types.ArrayType {}
+Object.assign(GuardedArrayType.prototype, {
+  _read(this: { itemsType: Internals }, tap: Tap): unknown[] {
+    const items: unknown[] = []
+    readBlocks(tap, () => items.push(this.itemsType._read(tap)))
+    return items
+  },
+  _skip(this: { itemsType: Internals }, tap: Tap): void {
+    skipBlocks(tap, () => this.itemsType._skip(tap))
+  },
+})
+
+/** Strings: written well-formed ({@link wellFormedText}). */
+class WellFormedStringType extends avsc.types.StringType {}
+Object.assign(WellFormedStringType.prototype, {
+  _write(this: unknown, tap: Tap, value: unknown): void {
+    avscString._write.call(this, tap, typeof value === 'string' ? wellFormedText(value) : value)
+  },
+})
+
+/** Longs: only {@link isExactLong} values, read or written. */
+class ExactLongType extends avsc.types.LongType {}
+Object.assign(ExactLongType.prototype, {
+  _read(tap: Tap): number {
+    const n = tap.readLong()
+    if (Math.abs(n) > MAX_EXACT_LONG) throw new Error(`the long ${n} is beyond ±(2^52 - 1)`)
+    return n
+  },
+  _check(this: avsc.Type, value: unknown, _flags: unknown, hook?: CheckHook): boolean {
+    const exact = isExactLong(value)
+    if (!exact && hook !== undefined) hook(value, this)
+    return exact
+  },
+  _write(tap: Tap, value: unknown): void {
+    if (!isExactLong(value)) throw new Error(`invalid "long": ${String(value)}`)
+    tap.writeLong(value)
+  },
+})
+
+/** Ints: a varint beyond 32 bits is refused (avsc read it as a long). */
+class ExactIntType extends avsc.types.IntType {}
+Object.assign(ExactIntType.prototype, {
+  _read(tap: Tap): number {
+    const n = tap.readLong()
+    if (n !== (n | 0)) throw new Error(`the int ${n} is beyond 32 bits`)
+    return n
+  },
+})
+
+/** avsc's `typeHook`: the types above for each string, int, long (not a logical's), map, array. */
+function guardedTypes(schema: avsc.Schema, opts: avsc.ForSchemaOptions): avsc.Type | undefined {
+  const { type, logicalType } =
+    typeof schema === 'string'
+      ? { type: schema, logicalType: undefined }
+      : isMap(schema)
+        ? (schema as { type?: unknown; logicalType?: unknown })
+        : {}
+  if (logicalType !== undefined) return undefined
+  switch (type) {
+    case 'string':
+      return new WellFormedStringType()
+    case 'int':
+      return new ExactIntType()
+    case 'long':
+      return new ExactLongType()
+    case 'map':
+      return new GuardedMapType(schema, opts)
+    case 'array':
+      return new GuardedArrayType(schema, opts)
+    default:
+      return undefined
   }
 }
 

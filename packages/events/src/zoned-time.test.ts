@@ -33,7 +33,7 @@ describe('upstream dates read in the operation zone', () => {
     '2025-02-11 10:22',
     ' 2025-02-11 10:22:33',
     '20250211102233',
-    '0099-01-01 00:00:00',
+    '0000-01-01 00:00:00',
     '',
   ])('refuses %j', (text) => {
     expect(upstreamDateToEpochMs(text, 'America/Bogota')).toBeUndefined()

@@ -72,11 +72,49 @@ export function asText(value: unknown): string | null {
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value)
 
+/**
+ * The deepest a `data` item may nest arrays and objects (the item itself is level 1; a chat with
+ * its messages is 3). Deeper items are refused: `JSON.stringify` overflows the stack near 4,000
+ * levels, which a 10 KB body reaches, and every reader of a row turns its values into JSON text.
+ */
+export const MAX_ITEM_DEPTH = 64
+
+/** Whether `value` nests arrays and objects more than `limit` levels deep; any depth is safe. */
+function nestedDeeperThan(value: unknown, limit: number): boolean {
+  const pending: unknown[] = [value]
+  const depths: number[] = [1]
+  while (pending.length > 0) {
+    const node = pending.pop()
+    const depth = depths.pop()!
+    if (typeof node !== 'object' || node === null) continue
+    if (depth > limit) return true
+    for (const child of Array.isArray(node) ? node : Object.values(node)) {
+      if (typeof child === 'object' && child !== null) {
+        pending.push(child)
+        depths.push(depth + 1)
+      }
+    }
+  }
+  return false
+}
+
+/**
+ * A `data` item's JSON text, for the dead-letter topic; never throws. An item nested too deeply to
+ * be written (see {@link MAX_ITEM_DEPTH}) is a JSON string saying so instead.
+ */
+export function itemJsonText(item: unknown): string {
+  if (nestedDeeperThan(item, MAX_ITEM_DEPTH)) {
+    return JSON.stringify(`[an item nested more than ${MAX_ITEM_DEPTH} levels deep]`)
+  }
+  return JSON.stringify(item) ?? 'undefined'
+}
+
 function extraOf(
   item: Record<string, unknown>,
   known: ReadonlySet<string>,
 ): Record<string, string> {
-  const extra: Record<string, string> = {}
+  // A null prototype, so that an upstream key such as "__proto__" stays a plain key.
+  const extra: Record<string, string> = Object.create(null) as Record<string, string>
   for (const [key, value] of Object.entries(item)) {
     if (!known.has(key)) extra[key] = typeof value === 'string' ? value : JSON.stringify(value)
   }
@@ -85,10 +123,14 @@ function extraOf(
 
 /**
  * Checks one `chat_2` `data` item as {@link parseChat2Row} does, without building anything: a chat
- * needs a non-empty `conn_id` and a `conversation` array of objects.
+ * needs a non-empty `conn_id` and a `conversation` array of objects, and may nest at most
+ * {@link MAX_ITEM_DEPTH} levels.
  */
 export function checkChat2Row(item: unknown): RowCheck {
   if (!isRecord(item)) return { ok: false, reason: 'item is not an object' }
+  if (nestedDeeperThan(item, MAX_ITEM_DEPTH)) {
+    return { ok: false, reason: `item nests more than ${MAX_ITEM_DEPTH} levels deep` }
+  }
   const connId = item.conn_id
   if (connId === undefined || connId === null || connId === '') {
     return { ok: false, reason: 'conn_id is missing or empty' }
@@ -105,8 +147,8 @@ export function checkChat2Row(item: unknown): RowCheck {
 }
 
 /**
- * Reads one `chat_2` `data` item. A chat needs a non-empty `conn_id` and a `conversation` array of
- * objects; everything else is optional and kept.
+ * Reads one `chat_2` `data` item. A chat needs a non-empty `conn_id`, a `conversation` array of
+ * objects and at most {@link MAX_ITEM_DEPTH} levels; everything else is optional and kept.
  */
 export function parseChat2Row(item: unknown): RowParse<ChatRow> {
   const check = checkChat2Row(item)

@@ -4,6 +4,7 @@ import { AppError, type ErrorCode } from '@wolkvox-chat-stream/errors'
 import type { Secret } from '@wolkvox-chat-stream/config'
 import {
   checkChat2Row,
+  itemJsonText,
   parseChat2Row,
   type ChatRow,
   type InvalidRow,
@@ -487,7 +488,7 @@ export function createWolkvoxClient(options: WolkvoxClientOptions): WolkvoxClien
           invalidRows.push({
             index,
             reason: parsed.reason,
-            raw: JSON.stringify(item) ?? 'undefined',
+            raw: itemJsonText(item),
           })
         }
       }

@@ -69,9 +69,21 @@ export function wallFields(epochMs: number, zone: string): WallFields {
   }
 }
 
+/**
+ * `Date.UTC` for every year: `Date.UTC` itself reads the years 0 to 99 as 1900 to 1999, which made
+ * `0050-01-01 00:00:00` unreadable and its wall value that of 1950. Out-of-range fields roll over
+ * as in `Date.UTC`.
+ */
+function utcMs(year: number, month: number, day: number, hour = 0, minute = 0, second = 0): number {
+  const date = new Date(0)
+  date.setUTCFullYear(year, month - 1, day)
+  date.setUTCHours(hour, minute, second, 0)
+  return date.getTime()
+}
+
 /** The wall value of fields: their epoch milliseconds read as UTC. */
 export const wallOf = (f: WallFields): number =>
-  Date.UTC(f.year, f.month - 1, f.day, f.hour, f.minute, f.second)
+  utcMs(f.year, f.month, f.day, f.hour, f.minute, f.second)
 
 /** The wall value of the instant `epochMs` in `zone`. */
 export function wallAt(epochMs: number, zone: string): number {
@@ -159,7 +171,7 @@ export function parseWallClock(text: string): WallFields | undefined {
     number,
     number,
   ]
-  const check = new Date(Date.UTC(year, month - 1, day, hour, minute, second))
+  const check = new Date(utcMs(year, month, day, hour, minute, second))
   const valid =
     year >= 1 &&
     check.getUTCFullYear() === year &&
@@ -200,7 +212,7 @@ export function hourWindow(ms: number): Window {
  */
 export function dayStart(ms: number, zone: string): number {
   const f = wallFields(ms, zone)
-  const midnight = Date.UTC(f.year, f.month - 1, f.day)
+  const midnight = utcMs(f.year, f.month, f.day)
   return instantsOfWall(midnight, zone)[0] ?? wallTimeToEpochMs(midnight, zone)
 }
 
@@ -233,10 +245,19 @@ export function localDate(ms: number, zone: string): string {
 /**
  * A time as the services' HTTP queries take it: ISO 8601 with an offset, or, read in `zone`,
  * `YYYYmmddHHiiss`, `YYYYmmdd`, ISO without an offset, `YYYY-MM-DD` (its midnight) or
- * `YYYY-MM-DD HH:MM`. `undefined` for anything else.
+ * `YYYY-MM-DD HH:MM`. `undefined` for anything else, and for a time whose local year in `zone` is
+ * not 1 to 9999.
  */
 export function parseQueryTime(text: string, zone: string): number | undefined {
-  const trimmed = text.trim()
+  const ms = queryInstant(text.trim(), zone)
+  if (ms === undefined) return undefined
+  // An offset can carry an ISO time out of the years 1 to 9999 the other forms are limited to
+  // (0000-01-01T00:00:00+14:00 is in the year -1, whose local date read "00-1-12-31"): refused.
+  const { year } = wallFields(ms, zone)
+  return year >= 1 && year <= 9999 ? ms : undefined
+}
+
+function queryInstant(trimmed: string, zone: string): number | undefined {
   if (/(?:Z|[+-]\d\d:?\d\d)$/iu.test(trimmed) && /^\d{4}-\d\d-\d\dT/u.test(trimmed)) {
     const ms = Date.parse(trimmed)
     return Number.isFinite(ms) ? ms : undefined

@@ -3,13 +3,16 @@
  * the page needs no CORS and reaches nothing but the three configured services.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { Secret } from '@wolkvox-chat-stream/config'
+import { hasControlCharacter, type Secret } from '@wolkvox-chat-stream/config'
 import type { ErrorCode } from '@wolkvox-chat-stream/errors'
 import { sendError, type Logger, type MetricsRegistry } from '@wolkvox-chat-stream/observability'
 import { upstreamNames, type UpstreamName } from './config.js'
 
 /** The largest answer the proxy passes on (the services' JSON is a few kB to a few hundred kB). */
 export const MAX_PROXIED_BYTES = 8 * 1024 * 1024
+
+/** The headers of a service's answer the proxy passes on, besides its content type. */
+const PASSED_HEADERS = ['allow', 'retry-after'] as const
 
 /** Where a request to the dashboard goes. */
 export type ProxyTarget =
@@ -48,8 +51,14 @@ export function resolveProxyTarget(
     }
     return decoded === '.' || decoded === '..'
   })
-  if (dotted || rest.includes('\\') || rest.startsWith('//')) {
-    return { kind: 'refused', status: 400, message: 'The path has a dot segment or a backslash' }
+  // A control character (a raw TAB, CR or LF) is refused: a URL parser drops it, so `.\t.` would
+  // become `..` after the check above.
+  if (dotted || rest.includes('\\') || rest.startsWith('//') || hasControlCharacter(rest)) {
+    return {
+      kind: 'refused',
+      status: 400,
+      message: 'The path has a dot segment, a backslash or a control character',
+    }
   }
   return { kind: 'forward', service, url: `${upstreams[service]}${rest}${query}` }
 }
@@ -165,9 +174,18 @@ export function createProxy(
         )
         return true
       }
+      // The service's own `allow` (405) and `retry-after` (429) are passed on; its
+      // `www-authenticate` never is, so a browser is not asked for a service's token.
+      const passed = Object.fromEntries(
+        PASSED_HEADERS.flatMap((name) => {
+          const value = response.headers.get(name)
+          return value === null ? [] : [[name, value]]
+        }),
+      )
       res.writeHead(response.status, {
         'content-type': response.headers.get('content-type') ?? 'application/octet-stream',
         'cache-control': 'no-store',
+        ...passed,
       })
       res.end(body)
     } catch (error) {

@@ -109,8 +109,9 @@ export function parseOperationsFile(
     if (tokenEnv !== undefined && tokenFile !== undefined) {
       problems.push(`${at} has both tokenEnv and tokenFile; set only one`)
     } else if (tokenEnv !== undefined) {
-      const value = env[tokenEnv]
-      if (value === undefined || value.trim() === '')
+      // A name such as "constructor" or "__proto__" reaches Object.prototype, not a variable.
+      const value: unknown = env[tokenEnv]
+      if (typeof value !== 'string' || value.trim() === '')
         problems.push(`${at}.tokenEnv names ${tokenEnv}, which is not set`)
       else token = new Secret(value.trim())
     } else if (tokenFile !== undefined) {

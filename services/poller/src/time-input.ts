@@ -1,6 +1,9 @@
 import { parseDuration } from '@wolkvox-chat-stream/config'
 import { instantsOf, parseLocal } from './local-time.js'
 
+/** The farthest from the epoch a `Date` reaches (100,000,000 days). */
+const MAX_DATE_MS = 8.64e15
+
 /**
  * Reads a time as operators write it: `YYYYmmddHHiiss`, `YYYY-MM-DD HH:MM:SS` or ISO 8601. Without
  * an offset it is a wall-clock time in `zone` (the first occurrence when it is ambiguous). A
@@ -8,7 +11,17 @@ import { instantsOf, parseLocal } from './local-time.js'
  */
 export function parseTimeInput(text: string, zone: string, nowMs: number): number | string {
   const trimmed = text.trim()
-  if (/^\d+(ms|s|m|h|d)$/.test(trimmed)) return nowMs - parseDuration(trimmed)
+  if (/^\d+(ms|s|m|h|d)$/.test(trimmed)) {
+    // A duration past Number.MAX_SAFE_INTEGER ms, or reaching before the first time a Date holds,
+    // is refused here as text: parseDuration throws for the first, and the second is no instant.
+    let ms = Number.NaN
+    try {
+      ms = nowMs - parseDuration(trimmed)
+    } catch {
+      // left NaN
+    }
+    return Math.abs(ms) <= MAX_DATE_MS ? ms : `"${text}" is too long ago to be a time`
+  }
   if (/(Z|[+-]\d{2}:?\d{2})$/i.test(trimmed) && /^\d{4}-\d{2}-\d{2}T/.test(trimmed)) {
     const ms = Date.parse(trimmed)
     return Number.isNaN(ms) ? `"${text}" is not a valid ISO 8601 time` : ms

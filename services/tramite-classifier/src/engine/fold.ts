@@ -31,6 +31,7 @@ const clauseBreaks = new Set([
 const markOrFormat = /^[\p{M}\p{Cf}]$/u
 const combiningMarks = /\p{M}/gu
 const lettersAndDigits = /^[\p{L}\p{N}]+$/u
+const astral = /[\uD800-\uDFFF]/
 
 const cache = new Map<number, FoldedUnit>()
 
@@ -44,6 +45,9 @@ function computeFold(code: number): FoldedUnit {
   // Lower-case between two decompositions: `İ` lower-cases to `i` plus a combining dot.
   const folded = char.normalize('NFD').toLowerCase().normalize('NFD').replace(combiningMarks, '')
   if (folded === '') return IGNORABLE
+  // Seven CJK compatibility ideographs (U+FA6C …) decompose outside the BMP: separators too, as
+  // their decomposition is, so that folding folded text changes nothing.
+  if (astral.test(folded)) return SEPARATOR
   return lettersAndDigits.test(folded) ? folded : SEPARATOR
 }
 

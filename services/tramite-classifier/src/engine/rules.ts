@@ -34,6 +34,14 @@ const isObject = (value: unknown): value is Record<string, unknown> =>
 const describe = (value: unknown): string =>
   value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`
 
+/** A value as JSON when a string, number or boolean, else described (deep JSON overflowed). */
+const shown = (value: unknown): string =>
+  value === undefined
+    ? 'nothing'
+    : typeof value === 'object' && value !== null
+      ? describe(value)
+      : JSON.stringify(value)
+
 /**
  * Validates a parsed rules document and fills in defaults (`senders: ['customer']`,
  * `priority: 0`, empty lists). Every problem is collected before throwing.
@@ -93,7 +101,7 @@ function parseRule(raw: unknown, at: string, problem: Report): TramiteRule | und
   if (id === undefined)
     report(
       `${at}.id`,
-      `must be a string of lower-case letters, digits, "-" or "_", got ${JSON.stringify(raw.id) ?? 'nothing'}`,
+      `must be a string of lower-case letters, digits, "-" or "_", got ${shown(raw.id)}`,
     )
   for (const key of Object.keys(raw)) {
     if (!ruleFields.includes(key))
