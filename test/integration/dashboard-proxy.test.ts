@@ -35,6 +35,15 @@ async function standIn(routes: Record<string, unknown>): Promise<{ url: string; 
       res.end(Buffer.alloc(9 * 1024 * 1024, 0x20))
       return
     }
+    if (path === '/busy') {
+      res.writeHead(429, {
+        'content-type': 'application/json',
+        'retry-after': '3',
+        'www-authenticate': 'Bearer realm="x"',
+      })
+      res.end(JSON.stringify({ error: { code: 'HTTP_RATE_LIMITED', message: 'slow down' } }))
+      return
+    }
     const body = routes[path]
     res.writeHead(body === undefined ? 404 : 200, { 'content-type': 'application/json' })
     res.end(JSON.stringify(body ?? { error: { code: 'NOT_FOUND', message: `no ${path}` } }))
@@ -186,6 +195,11 @@ describe('the dashboard', () => {
     expect(post.headers.get('allow')).toBe('GET, HEAD')
     expect(await post.json()).toMatchObject({ error: { code: 'HTTP_METHOD_NOT_ALLOWED' } })
     expect((await fetch(`${base}/api/redis/keys`)).status).toBe(404)
+    // A service's retry-after is passed on, its www-authenticate never.
+    const busy = await fetch(`${base}/api/poller/busy`)
+    expect(busy.status).toBe(429)
+    expect(busy.headers.get('retry-after')).toBe('3')
+    expect(busy.headers.get('www-authenticate')).toBeNull()
     // fetch would resolve the dot segments itself; a raw request sends them as they are.
     for (const path of ['/api/poller/%2e%2e/metrics', '/api/poller/../metrics']) {
       expect(await rawStatus(`${base}${path}`)).toBe(400)

@@ -1,17 +1,22 @@
 /*
  * The contract of schemas/openapi.yaml, against the real services: the poller (`run`, as a
  * process, on the simulator), the sentiment aggregator and the trámite classifier (in this
- * process, on events of their own input topic) and the dashboard in front of them. Every operation
+ * process, on events of their own input topic) and the dashboard in front of them, every one with
+ * HTTP_AUTH_TOKEN_FILE (the dashboard's proxy with DASHBOARD_UPSTREAM_TOKEN_FILE). Every operation
  * of the document is called, for its success and for each error it documents (bad parameters,
- * another method, a Redis that is gone, a service down or hung behind the dashboard); requests the
- * document has no operation for must get its `x-unmatched-request` answer. Each answer's status
- * must be documented for its operation, its content type listed, its body valid (Ajv, JSON Schema
- * 2020-12) against the schema of that operation and status, and its required headers present.
- * At the end, every documented (operation, status) must have been seen.
+ * paging to the last page, another method, a cross-site POST, a Redis that is gone, a service down
+ * or hung behind the dashboard); every secured operation is also called without a token (401),
+ * and each server once with a wrong one. Requests the document has no operation for must get its
+ * `x-unmatched-request` answers, and the refusals of every server (a NUL, a long path, a body too
+ * large, too many requests, headers too large, a request that is not HTTP or comes too slowly) its
+ * `x-server-refusals` answers. Each answer's status must be documented, its content type listed,
+ * its body valid (Ajv, JSON Schema 2020-12) against the schema of that operation and status, and
+ * its required headers present and valid. At the end, every documented (operation, status) must
+ * have been seen, and neither the Wolkvox token nor the HTTP token may be in an answer or a log.
  */
 import { mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs'
 import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { connect, type AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -36,17 +41,29 @@ import {
 } from '@wolkvox-chat-stream/tramite-classifier'
 import { startSimulator, type RunningSimulator } from '@wolkvox-chat-stream/wolkvox-simulator'
 import { datasetEvents, produceEvents } from '../support/chat-events.js'
-import { startAggregator, startPollerRun, type RunningPoller } from '../support/fault-pipeline.js'
+import {
+  loggedLines,
+  startAggregator,
+  startPollerRun,
+  type RunningPoller,
+} from '../support/fault-pipeline.js'
 import { newServerCode } from '../support/poller-harness.js'
-import { runPoller } from '../support/poller-service-harness.js'
+import { runPoller, type StatusDocument } from '../support/poller-service-harness.js'
 import { createTopic } from '../support/topics.js'
 import { uniqueName, waitFor } from '../support/wait-for.js'
 
 const documentFile = fileURLToPath(new URL('../../schemas/openapi.yaml', import.meta.url))
 const brokers = inject('kafkaBrokers')
+/** The Wolkvox token of the simulator and the poller: never in an answer or a log. */
 const TOKEN = 'canary-openapi-contract-token-7c3e'
+/** The HTTP token of every service (HTTP_AUTH_TOKEN_FILE): never in an answer or a log either. */
+const HTTP_TOKEN = 'canary-openapi-http-token-51d0c3e8'
+/** A token of the right shape that no file holds. */
+const WRONG_TOKEN = 'openapi-contract-wrong-token-0b7e'
 const methods = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const
 type Method = (typeof methods)[number]
+/** The template of a call answered by a refusal of the server (`x-server-refusals`). */
+const REFUSAL = 'x-server-refusals'
 
 /** The services of the document's servers, by their default port. */
 type Service = 'dashboard' | 'poller' | 'sentiment' | 'classifier'
@@ -67,14 +84,19 @@ interface ResponseObject {
 }
 interface Operation {
   operationId: string
+  security?: Record<string, string[]>[]
   responses: Record<string, ResponseObject>
 }
 type PathItem = { servers?: { url: string }[] } & Partial<Record<Method, Operation>>
 interface Document {
   servers: { url: string }[]
   paths: Record<string, PathItem>
-  'x-unmatched-request': { response: ResponseObject }
+  'x-unmatched-request': { responses: Record<string, ResponseObject> }
+  'x-server-refusals': { responses: Record<string, ResponseObject> }
 }
+
+/** The credentials a call is sent with; `bearer` (the right token) unless told. */
+type Credentials = 'bearer' | 'none' | 'wrong' | 'basic' | 'basic-wrong'
 
 /** One request and what the test expects of it. */
 interface Call {
@@ -82,9 +104,19 @@ interface Call {
   method: Uppercase<Method>
   /** Sent exactly as written (percent-encoding and dot segments kept). */
   path: string
-  /** The document's path template it belongs to; null for a request the document does not list. */
+  /**
+   * The document's path template it belongs to; null for a request the document does not list,
+   * {@link REFUSAL} for one a server refuses before any operation.
+   */
   template: string | null
   status: number
+  credentials?: Credentials
+  headers?: Record<string, string>
+  body?: string
+  /** Sent as it is on a socket of its own instead (what Node cannot read as a request). */
+  raw?: string
+  /** The error code the answer must carry. */
+  code?: string
 }
 
 interface Answer {
@@ -93,6 +125,24 @@ interface Answer {
   text: string
   json: unknown
 }
+
+const authorization = (credentials: Credentials): Record<string, string> => {
+  const basic = (password: string) => `Basic ${Buffer.from(`ops:${password}`).toString('base64')}`
+  switch (credentials) {
+    case 'bearer':
+      return { authorization: `Bearer ${HTTP_TOKEN}` }
+    case 'wrong':
+      return { authorization: `Bearer ${WRONG_TOKEN}` }
+    case 'basic':
+      return { authorization: basic(HTTP_TOKEN) }
+    case 'basic-wrong':
+      return { authorization: basic(WRONG_TOKEN) }
+    case 'none':
+      return {}
+  }
+}
+/** For the requests the test makes outside the contract (waiting for the services). */
+const withToken = { headers: authorization('bearer') }
 
 /** `/operations/{server}/agents` as a regular expression of request paths. */
 const templatePattern = (template: string): RegExp =>
@@ -107,11 +157,28 @@ const templatePattern = (template: string): RegExp =>
   )
 
 /** A request sent with node:http, so that its path goes out byte for byte. */
-function send(base: string, method: string, path: string): Promise<Omit<Answer, 'json'>> {
+function send(
+  base: string,
+  method: string,
+  path: string,
+  headers: Record<string, string> = {},
+  body?: string,
+): Promise<Omit<Answer, 'json'>> {
   const { hostname, port } = new URL(base)
   return new Promise((resolve, reject) => {
     const req = request(
-      { hostname, port, path, method, agent: false, headers: { accept: 'application/json' } },
+      {
+        hostname,
+        port,
+        path,
+        method,
+        agent: false,
+        headers: {
+          accept: 'application/json',
+          ...headers,
+          ...(body === undefined ? {} : { 'content-length': String(Buffer.byteLength(body)) }),
+        },
+      },
       (res) => {
         const chunks: Buffer[] = []
         res.on('data', (chunk: Buffer) => chunks.push(chunk))
@@ -126,7 +193,34 @@ function send(base: string, method: string, path: string): Promise<Omit<Answer, 
       },
     )
     req.on('error', reject)
-    req.end()
+    req.end(body)
+  })
+}
+
+/** Writes `text` on a new connection and reads the answer until the server closes it. */
+function sendRaw(base: string, text: string): Promise<Omit<Answer, 'json'>> {
+  const { hostname, port } = new URL(base)
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    const socket = connect(Number(port), hostname, () => socket.write(text))
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk))
+    // The server may reset a connection whose request it did not read to the end.
+    socket.on('error', () => undefined)
+    socket.on('close', () => {
+      const all = Buffer.concat(chunks).toString('utf8')
+      const end = all.indexOf('\r\n\r\n')
+      if (end === -1) {
+        reject(new Error(`no answer to ${JSON.stringify(text.slice(0, 40))}: ${all}`))
+        return
+      }
+      const [statusLine, ...lines] = all.slice(0, end).split('\r\n')
+      const headers: IncomingHttpHeaders = {}
+      for (const line of lines) {
+        const colon = line.indexOf(':')
+        headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim()
+      }
+      resolve({ status: Number(statusLine!.split(' ')[1]), headers, text: all.slice(end + 4) })
+    })
   })
 }
 
@@ -146,8 +240,10 @@ describe('the HTTP APIs answer as schemas/openapi.yaml says', () => {
   const ajv = new Ajv2020({ strict: true, allErrors: true, allowUnionTypes: true })
   formats.default(ajv)
   const validators = new Map<Schema, ValidateFunction>()
-  /** `get /status 200`, … and `unmatched 404`: what the answers covered. */
+  /** `get /status 200`, …, `unmatched 404` and `refusal 429`: what the answers covered. */
   const seen = new Set<string>()
+  /** The (service, operation) pairs already called without a token. */
+  const probed = new Set<string>()
   const bases = {} as Record<Service, string>
 
   const code = newServerCode()
@@ -158,7 +254,13 @@ describe('the HTTP APIs answer as schemas/openapi.yaml says', () => {
   const admin = kafka.admin()
   const rulesDir = mkdtempSync(join(tmpdir(), 'openapi-rules-'))
   const rulesFile = join(rulesDir, 'tramites.json')
+  const tokenFile = join(rulesDir, 'http-tokens')
   const shippedRules = readFileSync(shippedRulesFile, 'utf8')
+  /** Every service with the token file; no rate limit but on the one server that shows it. */
+  const security = { HTTP_AUTH_TOKEN_FILE: tokenFile, HTTP_RATE_LIMIT: '0' }
+  /** What the classifier and the dashboards logged (the aggregator's and the poller's: their own). */
+  const logs: string[] = []
+  const logStream = { write: (line: string) => logs.push(line) }
   let redis: RedisServer
   let sim: RunningSimulator
   let poller: RunningPoller | undefined
@@ -169,6 +271,8 @@ describe('the HTTP APIs answer as schemas/openapi.yaml says', () => {
   let hung: Awaited<ReturnType<typeof standIn>> | undefined
   let downBase: string
   let hungBase: string
+  /** A dashboard with HTTP_RATE_LIMIT=1 and HTTP_METRICS_PUBLIC=true. */
+  let limitedBase: string
 
   const serversOf = (item: PathItem): Service[] =>
     (item.servers ?? doc.servers).map((s) => serviceOfPort[new URL(s.url).port]!)
@@ -182,14 +286,21 @@ describe('the HTTP APIs answer as schemas/openapi.yaml says', () => {
     return validate
   }
 
-  /** Sends `call` to `base` (default: the service's own) and checks the answer on the document. */
-  async function check(call: Call, base = bases[call.service]): Promise<Answer> {
-    const sent = await send(base, call.method, call.path)
-    const where = `${call.method} ${call.path} (${call.service}, ${base})`
-    const method = call.method.toLowerCase() as Method
+  /** The document's method of a request: HEAD is answered as GET wherever GET is. */
+  const methodOf = (call: Call): Method =>
+    call.method === 'HEAD' ? 'get' : (call.method.toLowerCase() as Method)
+
+  /** Checks one answer on the document: status, content type, body, headers, no token. */
+  function verify(call: Call, sent: Omit<Answer, 'json'>, base: string): Answer {
+    const where = `${call.method} ${call.path.slice(0, 120)} (${call.service}, ${base})`
+    const method = methodOf(call)
     const path = call.path.split('?', 1)[0]!
     let response: ResponseObject | undefined
-    if (call.template === null) {
+    if (call.template === REFUSAL) {
+      response = doc['x-server-refusals'].responses[String(sent.status)]
+      expect(response, `${where}: ${sent.status} is not a documented refusal`).toBeDefined()
+      seen.add(`refusal ${sent.status}`)
+    } else if (call.template === null) {
       const listed = Object.entries(doc.paths).filter(
         ([template, item]) =>
           item[method] !== undefined &&
@@ -200,7 +311,11 @@ describe('the HTTP APIs answer as schemas/openapi.yaml says', () => {
         listed.map(([t]) => t),
         `${where} is an operation of the document`,
       ).toEqual([])
-      response = doc['x-unmatched-request'].response
+      response = doc['x-unmatched-request'].responses[String(sent.status)]
+      expect(
+        response,
+        `${where}: ${sent.status} is not documented for an unmatched request`,
+      ).toBeDefined()
       seen.add(`unmatched ${sent.status}`)
     } else {
       const item = doc.paths[call.template]
@@ -219,6 +334,9 @@ describe('the HTTP APIs answer as schemas/openapi.yaml says', () => {
       seen.add(`${method} ${call.template} ${sent.status}`)
     }
     expect(sent.status, `${where}: ${sent.text.slice(0, 300)}`).toBe(call.status)
+    const everything = `${JSON.stringify(sent.headers)}${sent.text}`
+    expect(everything, `${where}: the Wolkvox token`).not.toContain(TOKEN)
+    expect(everything, `${where}: the HTTP token`).not.toContain(HTTP_TOKEN)
 
     let json: unknown
     const contentType = String(sent.headers['content-type'] ?? '')
@@ -263,17 +381,89 @@ describe('the HTTP APIs answer as schemas/openapi.yaml says', () => {
           )
       }
     }
+    if (call.code !== undefined)
+      expect((json as { error?: { code?: string } }).error?.code, where).toBe(call.code)
+    if (sent.status === 401) {
+      // The challenge says why: a wrong token, or none; the dashboard also asks for a password.
+      const challenge = String(sent.headers['www-authenticate'])
+      const wrong = call.credentials === 'wrong' || call.credentials === 'basic-wrong'
+      expect(challenge.includes('error="invalid_token"'), `${where}: ${challenge}`).toBe(wrong)
+      expect(challenge.includes('Basic realm='), `${where}: ${challenge}`).toBe(
+        call.service === 'dashboard',
+      )
+    }
     return { ...sent, json }
+  }
+
+  /** Whether the document (or, for an unmatched request, its path) asks for a token. */
+  const secured = (call: Call): boolean => {
+    if (call.template === REFUSAL) return false
+    const path = call.path.split('?', 1)[0]!
+    if (call.template === null) return path !== '/healthz' && path !== '/readyz'
+    const security = doc.paths[call.template]?.[methodOf(call)]?.security ?? []
+    return security.some((requirement) => Object.keys(requirement).length > 0)
+  }
+
+  /**
+   * Sends `call` to `base` (default: the service's own) and checks the answer on the document.
+   * The first time an operation of a service is called with the token (as a bearer token or a
+   * password), it is also called without one: a 401, before the operation runs.
+   */
+  async function check(call: Call, base = bases[call.service]): Promise<Answer> {
+    const credentials = call.credentials ?? 'bearer'
+    const sent =
+      call.raw === undefined
+        ? await send(
+            base,
+            call.method,
+            call.path,
+            { ...authorization(credentials), ...call.headers },
+            call.body,
+          )
+        : await sendRaw(base, call.raw)
+    const answer = verify(call, sent, base)
+    const key = `${call.service} ${methodOf(call)} ${call.template ?? 'unmatched'}`
+    const withCredentials = credentials === 'bearer' || credentials === 'basic'
+    if (withCredentials && call.raw === undefined && secured(call) && !probed.has(key)) {
+      probed.add(key)
+      await check({ ...call, credentials: 'none', status: 401, code: 'HTTP_UNAUTHORIZED' }, base)
+    }
+    return answer
   }
 
   const checkAll = async (calls: Call[], base?: string): Promise<void> => {
     for (const call of calls) await check(call, base)
   }
 
+  /** Calls `call` with `limit=1`, following `next_cursor` until null; the items of every page. */
+  async function everyPage(
+    call: Call,
+    items: string,
+  ): Promise<{ items: unknown[]; pages: Record<string, unknown>[] }> {
+    const pages: Record<string, unknown>[] = []
+    let cursor: string | null = null
+    do {
+      const path = `${call.path}${call.path.includes('?') ? '&' : '?'}limit=1${
+        cursor === null ? '' : `&cursor=${encodeURIComponent(cursor)}`
+      }`
+      const page = (await check({ ...call, path })).json as Record<string, unknown>
+      expect((page[items] as unknown[]).length).toBe(1)
+      pages.push(page)
+      cursor = page.next_cursor as string | null
+      expect(pages.length, `${call.path}: pages`).toBeLessThan(500)
+    } while (cursor !== null)
+    return { items: pages.flatMap((page) => page[items] as unknown[]), pages }
+  }
+
+  const statusOf = async (): Promise<StatusDocument['operations'][number]> =>
+    ((await (await fetch(`${bases.poller}/status`, withToken)).json()) as StatusDocument)
+      .operations[0]!
+
   beforeAll(async () => {
     const written: unknown = parse(readFileSync(documentFile, 'utf8'))
     doc = (await dereference(written as Parameters<typeof dereference>[0])) as unknown as Document
     writeFileSync(rulesFile, shippedRules)
+    writeFileSync(tokenFile, `# the contract test's services\n${HTTP_TOKEN}\n`)
     ;[redis, sim] = await Promise.all([
       startRedisServer(),
       startSimulator({ tokens: [TOKEN], chatsPerHour: 30, seed: 29 }),
@@ -290,19 +480,19 @@ describe('the HTTP APIs answer as schemas/openapi.yaml says', () => {
       sim,
       token: TOKEN,
       startMs,
-      extra: { POLL_DAILY_QUOTA: '1000000' },
+      extra: { POLL_DAILY_QUOTA: '1000000', LOG_LEVEL: 'info', ...security },
     })
     bases.poller = `http://127.0.0.1:${poller.env.HTTP_PORT}`
 
     // The classifier is not ready while it starts: its port answers before it joins its group.
     classifier = createTramiteClassifier({
       name: uniqueName('openapi-tramite'),
-      logger: createLogger({ name: 'openapi-tramite', level: 'silent' }),
+      logger: createLogger({ name: 'openapi-tramite', level: 'info', stream: logStream }),
       env: {
         KAFKA_BROKERS: brokers,
         REDIS_URL: redis.url,
         HTTP_PORT: '0',
-        LOG_LEVEL: 'silent',
+        LOG_LEVEL: 'info',
         CONSUMER_INPUT_TOPIC: input,
         CONSUMER_SESSION_TIMEOUT: '6s',
         CONSUMER_HEARTBEAT_INTERVAL: '1s',
@@ -310,6 +500,7 @@ describe('the HTTP APIs answer as schemas/openapi.yaml says', () => {
         CLASSIFIER_RULES_FILE: rulesFile,
         CLASSIFIER_RULES_WATCH: 'false',
         CLASSIFIER_SWEEP_INTERVAL: '500ms',
+        ...security,
       },
     })
     classifierStarted = classifier.start()
@@ -328,14 +519,18 @@ describe('the HTTP APIs answer as schemas/openapi.yaml says', () => {
     const [started] = await Promise.all([
       startAggregator(stack, {
         outputTopic: uniqueName('openapi-sentiment-output'),
-        env: { CONSUMER_INPUT_TOPIC: input },
+        env: { CONSUMER_INPUT_TOPIC: input, ...security },
       }),
       classifierStarted,
     ])
     aggregator = started
     bases.sentiment = `http://127.0.0.1:${aggregator.httpPort()!}`
 
-    const dashboardOf = async (upstreams: Record<string, string>, timeout: string) => {
+    const dashboardOf = async (
+      upstreams: Record<string, string>,
+      timeout: string,
+      env: Record<string, string> = {},
+    ) => {
       const dashboard = createDashboard({
         config: readDashboardConfig({
           HTTP_PORT: '0',
@@ -343,9 +538,12 @@ describe('the HTTP APIs answer as schemas/openapi.yaml says', () => {
           SENTIMENT_URL: upstreams.sentiment,
           CLASSIFIER_URL: upstreams.classifier,
           DASHBOARD_PROXY_TIMEOUT: timeout,
+          DASHBOARD_UPSTREAM_TOKEN_FILE: tokenFile,
+          ...security,
+          ...env,
         }),
         registry: createMetricsRegistry({ defaultLabels: { service: 'dashboard' } }),
-        logger: createLogger({ name: 'openapi-dashboard', level: 'silent' }),
+        logger: createLogger({ name: 'openapi-dashboard', level: 'info', stream: logStream }),
       })
       dashboards.push(dashboard)
       return `http://127.0.0.1:${(await dashboard.listen()).port}`
@@ -360,6 +558,10 @@ describe('the HTTP APIs answer as schemas/openapi.yaml says', () => {
       { poller: hung.url, sentiment: hung.url, classifier: hung.url },
       '300ms',
     )
+    limitedBase = await dashboardOf(bases, '5s', {
+      HTTP_RATE_LIMIT: '1',
+      HTTP_METRICS_PUBLIC: 'true',
+    })
 
     // Traffic: a live poll and a backfill on the poller; the events in both consumers.
     const backfill = runPoller(
@@ -376,7 +578,7 @@ describe('the HTTP APIs answer as schemas/openapi.yaml says', () => {
       ],
       poller.env,
     )
-    await waitFor(async () => (await poller!.status()).lastSuccess.live !== undefined, {
+    await waitFor(async () => (await statusOf()).lastSuccess.live !== undefined, {
       what: 'the first live poll',
       timeoutMs: 30_000,
       intervalMs: 250,
@@ -385,7 +587,7 @@ describe('the HTTP APIs answer as schemas/openapi.yaml says', () => {
     expect(done.code, done.stderr).toBe(0)
     await waitFor(
       async () => {
-        const answer = await fetch(`${bases.sentiment}/operations/${code}/agents`)
+        const answer = await fetch(`${bases.sentiment}/operations/${code}/agents`, withToken)
         const body = (await answer.json()) as { agents: { totals: { messages: number } }[] }
         const ready = await fetch(`${bases.sentiment}/readyz`)
         return ready.ok && body.agents.reduce((n, a) => n + a.totals.messages, 0) === events.length
@@ -394,9 +596,10 @@ describe('the HTTP APIs answer as schemas/openapi.yaml says', () => {
     )
     await waitFor(
       async () => {
-        const counts = await fetch(`${bases.classifier}/operations/${code}/tramites`)
+        const counts = await fetch(`${bases.classifier}/operations/${code}/tramites`, withToken)
         const conversation = await fetch(
           `${bases.classifier}/operations/${code}/conversations/${encodeURIComponent(connId)}/tramite`,
+          withToken,
         )
         const ready = await fetch(`${bases.classifier}/readyz`)
         const { counts: lines } = (await counts.json()) as { counts: unknown[] }
@@ -430,43 +633,70 @@ describe('the HTTP APIs answer as schemas/openapi.yaml says', () => {
     rmSync(rulesDir, { recursive: true, force: true })
   })
 
+  /** What every server answers alike, a wrong token included. */
   const common = (service: Service): Call[] => [
     { service, method: 'GET', path: '/healthz', template: '/healthz', status: 200 },
-    { service, method: 'GET', path: '/readyz', template: '/readyz', status: 200 },
+    { service, method: 'HEAD', path: '/healthz', template: '/healthz', status: 200 },
+    {
+      service,
+      method: 'GET',
+      path: '/readyz',
+      template: '/readyz',
+      status: 200,
+      credentials: 'none',
+    },
     { service, method: 'GET', path: '/metrics', template: '/metrics', status: 200 },
+    {
+      service,
+      method: 'GET',
+      path: '/metrics',
+      template: '/metrics',
+      status: 401,
+      credentials: 'wrong',
+      code: 'HTTP_UNAUTHORIZED',
+    },
     { service, method: 'GET', path: '/nothing', template: null, status: 404 },
+    { service, method: 'HEAD', path: '/nothing', template: null, status: 404 },
+    // The probes' paths need no token, whatever the method: no route, so a 404 either way.
     { service, method: 'POST', path: '/healthz', template: null, status: 404 },
+    {
+      service,
+      method: 'POST',
+      path: '/healthz',
+      template: null,
+      status: 404,
+      credentials: 'none',
+    },
   ]
 
   it('the poller', async () => {
     const { server } = poller!
+    const p = (
+      method: Call['method'],
+      path: string,
+      template: string | null,
+      status: number,
+      more: Partial<Call> = {},
+    ): Call => ({ service: 'poller', method, path, template, status, ...more })
     await checkAll([
       ...common('poller'),
-      { service: 'poller', method: 'GET', path: '/status', template: '/status', status: 200 },
-      {
-        service: 'poller',
-        method: 'GET',
-        path: `/status?server=${server}`,
-        template: '/status',
-        status: 200,
-      },
-      {
-        service: 'poller',
-        method: 'GET',
-        path: '/status?server=nope',
-        template: '/status',
-        status: 404,
-      },
-      { service: 'poller', method: 'POST', path: '/status', template: null, status: 404 },
-      { service: 'poller', method: 'HEAD', path: '/status', template: null, status: 404 },
+      p('GET', '/status', '/status', 200),
+      p('HEAD', '/status', '/status', 200),
+      p('GET', `/status?server=${server}`, '/status', 200),
+      p('GET', '/status?server=', '/status', 200),
+      p('GET', '/status?server=0', '/status', 404, { code: 'POLL_OPERATION_NOT_FOUND' }),
+      p('GET', '/status?server=nope', '/status', 400, { code: 'POLL_STATUS_QUERY_INVALID' }),
+      p('GET', '/status?server=1234567', '/status', 400),
+      p('GET', `/status?server=${server}&server=${server}`, '/status', 400),
+      p('GET', '/status?verbose=1', '/status', 400, { code: 'POLL_STATUS_QUERY_INVALID' }),
+      p('GET', '/status/%ZZ', null, 400, { code: 'HTTP_REQUEST_INVALID' }),
+      p('POST', '/status', '/status', 405, { code: 'HTTP_METHOD_NOT_ALLOWED' }),
     ])
-    const status = await check({
-      service: 'poller',
-      method: 'GET',
-      path: `/status?server=${server}`,
-      template: '/status',
-      status: 200,
-    })
+    // Another method than POST answers the same as POST (the document's `post` stands for all).
+    const deleted = await send(bases.poller, 'DELETE', '/status', authorization('bearer'))
+    expect(deleted.status).toBe(405)
+    expect(deleted.headers.allow).toBe('GET, HEAD')
+    const status = await check(p('GET', `/status?server=${server}`, '/status', 200))
     // The answer carries what the schemas describe, not only empty defaults.
     const [operation] = (status.json as { operations: Record<string, unknown>[] }).operations
     expect(operation).toMatchObject({ server, backfills: [{ state: 'done' }] })
@@ -474,28 +704,41 @@ describe('the HTTP APIs answer as schemas/openapi.yaml says', () => {
   })
 
   it('the sentiment aggregator', async () => {
-    const agents = await check({
-      service: 'sentiment',
-      method: 'GET',
-      path: `/operations/${code}/agents`,
-      template: '/operations/{server}/agents',
-      status: 200,
-    })
-    const key = encodeURIComponent(
-      (agents.json as { agents: { agent_key: string }[] }).agents[0]!.agent_key,
-    )
-    const agent = `/operations/${code}/agents/${key}`
+    const list = '/operations/{server}/agents'
     const windows = '/operations/{server}/agents/{agentKey}/sentiment'
     const summary = '/operations/{server}/agents/{agentKey}/summary'
-    const list = '/operations/{server}/agents'
-    const s = (method: Call['method'], path: string, template: string | null, status: number) =>
-      ({ service: 'sentiment', method, path, template, status }) as const
+    const s = (
+      method: Call['method'],
+      path: string,
+      template: string | null,
+      status: number,
+      more: Partial<Call> = {},
+    ): Call => ({ service: 'sentiment', method, path, template, status, ...more })
+    const agents = await check(s('GET', `/operations/${code}/agents`, list, 200))
+    const all = agents.json as { agents: { agent_key: string }[]; next_cursor: string | null }
+    expect(all.next_cursor).toBeNull()
+    const key = encodeURIComponent(all.agents[0]!.agent_key)
+    const agent = `/operations/${code}/agents/${key}`
+    const invalid = { code: 'SENTIMENT_QUERY_INVALID' }
     await checkAll([
       ...common('sentiment'),
+      s('HEAD', `/operations/${code}/agents`, list, 200),
       s('GET', '/operations/0/agents', list, 200),
-      s('GET', '/operations/%E0%A4%A/agents', list, 400),
-      s('POST', `/operations/${code}/agents`, list, 405),
+      s('GET', `/operations/${code}/agents?limit=1000`, list, 200),
+      s('GET', `/operations/${code}/agents?limit=&cursor=`, list, 200),
+      s('GET', '/operations/%E0%A4%A/agents', list, 400, { code: 'HTTP_REQUEST_INVALID' }),
+      s('GET', '/operations/abc/agents', list, 400, invalid),
+      s('GET', '/operations/1234567/agents', list, 400, invalid),
+      s('GET', `/operations/${code}/agents?limit=0`, list, 400, invalid),
+      s('GET', `/operations/${code}/agents?limit=1001`, list, 400, invalid),
+      s('GET', `/operations/${code}/agents?limit=ten`, list, 400, invalid),
+      s('GET', `/operations/${code}/agents?cursor=%21%21`, list, 400, invalid),
+      s('GET', `/operations/${code}/agents?cursor=abc`, list, 400, invalid),
+      s('GET', `/operations/${code}/agents?limit=1&limit=2`, list, 400, invalid),
+      s('GET', `/operations/${code}/agents?sort=name`, list, 400, invalid),
+      s('POST', `/operations/${code}/agents`, list, 405, { code: 'HTTP_METHOD_NOT_ALLOWED' }),
       s('GET', `${agent}/sentiment`, windows, 200),
+      s('HEAD', `${agent}/sentiment`, windows, 200),
       s(
         'GET',
         `${agent}/sentiment?granularity=day&from=2025-02-10&to=20250212000000`,
@@ -508,36 +751,84 @@ describe('the HTTP APIs answer as schemas/openapi.yaml says', () => {
         windows,
         200,
       ),
-      s('GET', `${agent}/sentiment?granularity=week`, windows, 400),
-      s('GET', `${agent}/sentiment?from=yesterday`, windows, 400),
+      s('GET', `${agent}/sentiment?granularity=day&limit=5000`, windows, 200),
+      s('GET', `${agent}/sentiment?granularity=week`, windows, 400, invalid),
+      s('GET', `${agent}/sentiment?from=yesterday`, windows, 400, invalid),
       s(
         'GET',
         `${agent}/sentiment?from=2025-02-12T00:00:00Z&to=2025-02-10T00:00:00Z`,
         windows,
         400,
+        invalid,
       ),
-      s('GET', `/operations/${code}/agents/%ZZ/sentiment`, windows, 400),
-      s('GET', `/operations/${code}/agents/nobody/sentiment`, windows, 404),
+      s('GET', `${agent}/sentiment?limit=5001`, windows, 400, invalid),
+      s('GET', `${agent}/sentiment?cursor=not%20one`, windows, 400, invalid),
+      s('GET', `${agent}/sentiment?granularity=day&granularity=hour`, windows, 400, invalid),
+      s('GET', `${agent}/sentiment?team=1`, windows, 400, invalid),
+      s('GET', `/operations/${code}/agents/%ZZ/sentiment`, windows, 400, {
+        code: 'HTTP_REQUEST_INVALID',
+      }),
+      // Keys the aggregator could never write: capitals, a surrounding or a double space, too long.
+      s('GET', `/operations/${code}/agents/Nobody/sentiment`, windows, 400, invalid),
+      s('GET', `/operations/${code}/agents/%20nobody/sentiment`, windows, 400, invalid),
+      s('GET', `/operations/${code}/agents/no%20%20body/sentiment`, windows, 400, invalid),
+      s('GET', `/operations/${code}/agents/${'a'.repeat(257)}/sentiment`, windows, 400, invalid),
+      s('GET', '/operations/x/agents/nobody/sentiment', windows, 400, invalid),
+      s('GET', `/operations/${code}/agents/nobody/sentiment`, windows, 404, {
+        code: 'SENTIMENT_AGENT_NOT_FOUND',
+      }),
+      s('GET', `/operations/${code}/agents/${'a'.repeat(256)}/sentiment`, windows, 404),
       s('POST', `${agent}/sentiment`, windows, 405),
       s('GET', `${agent}/summary`, summary, 200),
+      s('HEAD', `${agent}/summary`, summary, 200),
+      s('GET', `${agent}/summary?granularity=day`, summary, 400, invalid),
       s('GET', `/operations/${code}/agents/%ZZ/summary`, summary, 400),
-      s('GET', `/operations/${code}/agents/nobody/summary`, summary, 404),
+      s('GET', `/operations/${code}/agents/NOBODY/summary`, summary, 400, invalid),
+      s('GET', `/operations/${code}/agents/nobody/summary`, summary, 404, {
+        code: 'SENTIMENT_AGENT_NOT_FOUND',
+      }),
       s('POST', `${agent}/summary`, summary, 405),
-      s('GET', `${agent}/other`, null, 404),
+      s('GET', `${agent}/other`, null, 404, { code: 'HTTP_NOT_FOUND' }),
       s('GET', `/operations/${code}`, null, 404),
+      s('GET', '/nothing/%ZZ', null, 400, { code: 'HTTP_REQUEST_INVALID' }),
     ])
+
+    // Paging: one agent, then one window, a page at a time, to the last page.
+    const paged = await everyPage(s('GET', `/operations/${code}/agents`, list, 200), 'agents')
+    expect(paged.pages.length).toBeGreaterThanOrEqual(2)
+    expect(paged.items).toEqual(all.agents)
+    const hours = (await check(s('GET', `${agent}/sentiment`, windows, 200))).json as {
+      windows: unknown[]
+    }
+    const pagedWindows = await everyPage(s('GET', `${agent}/sentiment`, windows, 200), 'windows')
+    expect(pagedWindows.items).toEqual(hours.windows)
   })
 
   it('the trámite classifier, its rules and their reload', async () => {
     const counts = '/operations/{server}/tramites'
     const conversation = '/operations/{server}/conversations/{connId}/tramite'
-    const c = (method: Call['method'], path: string, template: string | null, status: number) =>
-      ({ service: 'classifier', method, path, template, status }) as const
+    const c = (
+      method: Call['method'],
+      path: string,
+      template: string | null,
+      status: number,
+      more: Partial<Call> = {},
+    ): Call => ({ service: 'classifier', method, path, template, status, ...more })
+    const invalid = { code: 'TRAMITE_QUERY_INVALID' }
+    const json = { 'content-type': 'application/json' }
     const chat = `/operations/${code}/conversations/${encodeURIComponent(connId)}/tramite`
     const all = await check(c('GET', `/operations/${code}/tramites`, counts, 200))
-    const channel = (all.json as { counts: { channel: string }[] }).counts[0]!.channel
+    const whole = all.json as {
+      counts: { channel: string }[]
+      totals: unknown[]
+      by_channel: unknown[]
+      next_cursor: string | null
+    }
+    expect(whole.next_cursor).toBeNull()
+    const channel = whole.counts[0]!.channel
     await checkAll([
       ...common('classifier'),
+      c('HEAD', `/operations/${code}/tramites`, counts, 200),
       c(
         'GET',
         `/operations/${code}/tramites?from=2025-02-10&to=2025-02-11T23:00:00-05:00&channel=${encodeURIComponent(` ${channel.toUpperCase()}`)}`,
@@ -545,26 +836,89 @@ describe('the HTTP APIs answer as schemas/openapi.yaml says', () => {
         200,
       ),
       c('GET', `/operations/${code}/tramites?from=&to=%20&rules_version=never`, counts, 200),
-      c('GET', `/operations/${code}/tramites?from=nope`, counts, 400),
-      c('GET', `/operations/${code}/tramites?from=2025-02-30`, counts, 400),
-      c('GET', `/operations/${code}/tramites?from=2025-02-12&to=2025-02-10`, counts, 400),
-      c('GET', '/operations/%ZZ/tramites', counts, 400),
-      c('POST', `/operations/${code}/tramites`, counts, 405),
+      c('GET', `/operations/${code}/tramites?limit=10000`, counts, 200),
+      c('GET', `/operations/${code}/tramites?from=nope`, counts, 400, invalid),
+      c('GET', `/operations/${code}/tramites?from=2025-02-30`, counts, 400, invalid),
+      c('GET', `/operations/${code}/tramites?from=2025-02-12&to=2025-02-10`, counts, 400, invalid),
+      c('GET', `/operations/${code}/tramites?limit=10001`, counts, 400, invalid),
+      c('GET', `/operations/${code}/tramites?limit=-1`, counts, 400, invalid),
+      c('GET', `/operations/${code}/tramites?cursor=%3D%3D`, counts, 400, invalid),
+      c('GET', `/operations/${code}/tramites?channel=${'x'.repeat(65)}`, counts, 400, invalid),
+      c('GET', `/operations/${code}/tramites?rules_version=a%01b`, counts, 400, invalid),
+      c('GET', `/operations/${code}/tramites?day=2025-02-10`, counts, 400, invalid),
+      c(
+        'GET',
+        `/operations/${code}/tramites?from=2025-02-10&from=2025-02-11`,
+        counts,
+        400,
+        invalid,
+      ),
+      c('GET', '/operations/%ZZ/tramites', counts, 400, { code: 'HTTP_REQUEST_INVALID' }),
+      c('GET', '/operations/code/tramites', counts, 400, invalid),
+      c('POST', `/operations/${code}/tramites`, counts, 405, { code: 'HTTP_METHOD_NOT_ALLOWED' }),
       c('GET', chat, conversation, 200),
-      c('GET', `/operations/${code}/conversations/nobody/tramite`, conversation, 404),
-      c('GET', `/operations/${code}/conversations/%ZZ/tramite`, conversation, 400),
+      c('HEAD', chat, conversation, 200),
+      c('GET', `/operations/${code}/conversations/nobody/tramite`, conversation, 404, {
+        code: 'TRAMITE_CONVERSATION_NOT_FOUND',
+      }),
+      c('GET', `/operations/${code}/conversations/${'c'.repeat(128)}/tramite`, conversation, 404),
+      c('GET', `/operations/${code}/conversations/%ZZ/tramite`, conversation, 400, {
+        code: 'HTTP_REQUEST_INVALID',
+      }),
+      // conn_ids no request may name: a surrounding space, a control character, too long.
+      c('GET', `/operations/${code}/conversations/%20nobody/tramite`, conversation, 400, invalid),
+      c('GET', `/operations/${code}/conversations/no%01body/tramite`, conversation, 400, invalid),
+      c(
+        'GET',
+        `/operations/${code}/conversations/${'c'.repeat(129)}/tramite`,
+        conversation,
+        400,
+        invalid,
+      ),
+      c('GET', '/operations/0x10/conversations/nobody/tramite', conversation, 400, invalid),
+      c('GET', `${chat}?explain=1`, conversation, 400, invalid),
       c('POST', chat, conversation, 405),
       c('GET', `/operations/${code}/other`, null, 404),
       c('GET', '/rules/other', null, 404),
       c('GET', '/rules', '/rules', 200),
-      c('POST', '/rules', '/rules', 405),
-      c('GET', '/rules/reload', '/rules/reload', 405),
+      c('HEAD', '/rules', '/rules', 200),
+      c('GET', '/rules?version=1', '/rules', 400, invalid),
+      c('POST', '/rules', '/rules', 405, { headers: json }),
+      c('GET', '/rules/reload', '/rules/reload', 405, { code: 'HTTP_METHOD_NOT_ALLOWED' }),
+      c('HEAD', '/rules/reload', '/rules/reload', 405),
+      // What a web page could send: no JSON content type, or another origin.
+      c('POST', '/rules/reload', '/rules/reload', 403, { code: 'HTTP_CROSS_SITE_REFUSED' }),
+      c('POST', '/rules/reload', '/rules/reload', 403, {
+        headers: { 'content-type': 'text/plain' },
+        body: '{}',
+      }),
+      c('POST', '/rules/reload', '/rules/reload', 403, {
+        headers: { ...json, origin: 'https://elsewhere.example' },
+      }),
+      c('POST', '/rules/reload', '/rules/reload', 403, { headers: { ...json, origin: 'null' } }),
+      c('POST', '/rules/reload?force=1', '/rules/reload', 400, { headers: json, ...invalid }),
       // The file holds the rules in force: the same version twice.
-      c('POST', '/rules/reload', '/rules/reload', 200),
+      c('POST', '/rules/reload', '/rules/reload', 200, {
+        headers: {
+          'content-type': 'application/json; charset=utf-8',
+          origin: bases.classifier,
+        },
+        body: '{}',
+      }),
     ])
+    // Paging the count lines (of the rules in force, before a reload puts others in force): totals and by_channel cover the whole selection on every page.
+    const paged = await everyPage(c('GET', `/operations/${code}/tramites`, counts, 200), 'counts')
+    expect(paged.pages.length).toBeGreaterThanOrEqual(2)
+    expect(paged.items).toEqual(whole.counts)
+    for (const page of paged.pages) {
+      expect(page.totals).toEqual(whole.totals)
+      expect(page.by_channel).toEqual(whole.by_channel)
+    }
+
+    const reload = c('POST', '/rules/reload', '/rules/reload', 200, { headers: json })
     const rules = JSON.parse(shippedRules) as { version: string; tramites: { label: string }[] }
     writeFileSync(rulesFile, JSON.stringify({ ...rules, version: `${rules.version}-contract` }))
-    const reloaded = await check(c('POST', '/rules/reload', '/rules/reload', 200))
+    const reloaded = await check(reload)
     expect(reloaded.json).toEqual({
       version: `${rules.version}-contract`,
       previous_version: rules.version,
@@ -572,13 +926,15 @@ describe('the HTTP APIs answer as schemas/openapi.yaml says', () => {
     // Other rules under the version in force, an invalid file, no file: each refused.
     rules.tramites[0]!.label = 'Otro nombre'
     writeFileSync(rulesFile, JSON.stringify({ ...rules, version: `${rules.version}-contract` }))
-    const refused = await check(c('POST', '/rules/reload', '/rules/reload', 400))
+    const refused = await check({ ...reload, status: 400 })
     writeFileSync(rulesFile, '{"version": ""}')
-    const invalid = await check(c('POST', '/rules/reload', '/rules/reload', 400))
+    const invalidFile = await check({ ...reload, status: 400 })
     unlinkSync(rulesFile)
-    const unreadable = await check(c('POST', '/rules/reload', '/rules/reload', 400))
+    const unreadable = await check({ ...reload, status: 400 })
     expect(
-      [refused, invalid, unreadable].map((a) => (a.json as { error: { code: string } }).error.code),
+      [refused, invalidFile, unreadable].map(
+        (a) => (a.json as { error: { code: string } }).error.code,
+      ),
     ).toEqual([
       'TRAMITE_RULES_VERSION_UNCHANGED',
       'TRAMITE_RULES_INVALID',
@@ -588,13 +944,20 @@ describe('the HTTP APIs answer as schemas/openapi.yaml says', () => {
   })
 
   it('the dashboard: its page, its proxy, and a service down or hung behind it', async () => {
-    const agents = (await (await fetch(`${bases.sentiment}/operations/${code}/agents`)).json()) as {
+    const agents = (await (
+      await fetch(`${bases.sentiment}/operations/${code}/agents`, withToken)
+    ).json()) as {
       agents: { agent_key: string }[]
     }
     const key = encodeURIComponent(agents.agents[0]!.agent_key)
     const chat = encodeURIComponent(connId)
-    const d = (method: Call['method'], path: string, template: string | null, status: number) =>
-      ({ service: 'dashboard', method, path, template, status }) as const
+    const d = (
+      method: Call['method'],
+      path: string,
+      template: string | null,
+      status: number,
+      more: Partial<Call> = {},
+    ): Call => ({ service: 'dashboard', method, path, template, status, ...more })
     const proxied = {
       status: '/api/poller/status',
       agents: '/api/sentiment/operations/{server}/agents',
@@ -606,30 +969,49 @@ describe('the HTTP APIs answer as schemas/openapi.yaml says', () => {
     }
     const kit = ['healthz', 'readyz', 'metrics'] as const
     const upstreams = ['poller', 'sentiment', 'classifier'] as const
+    const refused = { code: 'DASHBOARD_PROXY_REFUSED' }
     await checkAll([
       ...common('dashboard'),
       d('GET', '/', '/', 200),
+      // A browser's login: any user name, the token as the password.
+      d('GET', '/', '/', 200, { credentials: 'basic' }),
+      d('GET', '/', '/', 401, { credentials: 'basic-wrong', code: 'HTTP_UNAUTHORIZED' }),
+      d('HEAD', '/', '/', 200),
       d('GET', '/index.html', '/index.html', 200),
-      d('GET', '/app.js', '/app.js', 200),
+      d('GET', '/app.js', '/app.js', 200, { credentials: 'basic' }),
       d('GET', '/chart.js', '/chart.js', 200),
       d('GET', '/style.css', '/style.css', 200),
       d('GET', '/config.json', '/config.json', 200),
+      d('GET', '/config.json', '/config.json', 401, { credentials: 'wrong' }),
       d('POST', '/', null, 404),
-      d('GET', '/api', '/api', 404),
-      d('POST', '/api', '/api', 405),
+      d('GET', '/nothing/%ZZ', null, 404),
+      d('GET', '/api', '/api', 404, refused),
+      d('POST', '/api', '/api', 405, { code: 'HTTP_METHOD_NOT_ALLOWED' }),
       ...kit.flatMap((route) => [
         ...upstreams.map((s) => d('GET', `/api/${s}/${route}`, `/api/{service}/${route}`, 200)),
-        d('GET', `/api/nobody/${route}`, `/api/{service}/${route}`, 404),
+        d('GET', `/api/nobody/${route}`, `/api/{service}/${route}`, 404, refused),
         d('POST', `/api/poller/${route}`, `/api/{service}/${route}`, 405),
       ]),
+      d('HEAD', '/api/sentiment/metrics', '/api/{service}/metrics', 200),
       d('GET', '/api/poller/status', proxied.status, 200),
+      d('HEAD', '/api/poller/status', proxied.status, 200),
       d('GET', `/api/poller/status?server=${poller!.server}`, proxied.status, 200),
-      d('GET', '/api/poller/status?server=nope', proxied.status, 404),
+      d('GET', '/api/poller/status?server=0', proxied.status, 404, {
+        code: 'POLL_OPERATION_NOT_FOUND',
+      }),
+      d('GET', '/api/poller/status?server=nope', proxied.status, 400, {
+        code: 'POLL_STATUS_QUERY_INVALID',
+      }),
       d('POST', '/api/poller/status', proxied.status, 405),
       d('GET', '/api/poller/nothing', null, 404),
       d('GET', `/api/sentiment/operations/${code}/agents`, proxied.agents, 200),
-      d('GET', '/api/sentiment/operations/%2e%2e/agents', proxied.agents, 400),
-      d('GET', '/api/sentiment/operations/%E0%A4%A/agents', proxied.agents, 400),
+      d('GET', `/api/sentiment/operations/${code}/agents?limit=1`, proxied.agents, 200),
+      d('GET', '/api/sentiment/operations/%2e%2e/agents', proxied.agents, 400, refused),
+      d('GET', '/api/sentiment/operations/%E0%A4%A/agents', proxied.agents, 400, refused),
+      d('GET', '/api/sentiment/operations/abc/agents', proxied.agents, 400, {
+        code: 'SENTIMENT_QUERY_INVALID',
+      }),
+      d('GET', `/api/sentiment/operations/${code}/agents?limit=0`, proxied.agents, 400),
       d('POST', `/api/sentiment/operations/${code}/agents`, proxied.agents, 405),
       d(
         'GET',
@@ -650,7 +1032,9 @@ describe('the HTTP APIs answer as schemas/openapi.yaml says', () => {
       d('GET', `/api/sentiment/operations/${code}/agents/nobody/summary`, proxied.summary, 404),
       d('POST', `/api/sentiment/operations/${code}/agents/${key}/summary`, proxied.summary, 405),
       d('GET', `/api/classifier/operations/${code}/tramites?from=2025-02-10`, proxied.counts, 200),
+      d('GET', `/api/classifier/operations/${code}/tramites?limit=1`, proxied.counts, 200),
       d('GET', `/api/classifier/operations/${code}/tramites?from=nope`, proxied.counts, 400),
+      d('GET', `/api/classifier/operations/${code}/tramites?cursor=%21`, proxied.counts, 400),
       d('POST', `/api/classifier/operations/${code}/tramites`, proxied.counts, 405),
       d(
         'GET',
@@ -663,6 +1047,14 @@ describe('the HTTP APIs answer as schemas/openapi.yaml says', () => {
         `/api/classifier/operations/${code}/conversations/%ZZ/tramite`,
         proxied.conversation,
         400,
+        refused,
+      ),
+      d(
+        'GET',
+        `/api/classifier/operations/${code}/conversations/%20nobody/tramite`,
+        proxied.conversation,
+        400,
+        { code: 'TRAMITE_QUERY_INVALID' },
       ),
       d(
         'GET',
@@ -677,9 +1069,26 @@ describe('the HTTP APIs answer as schemas/openapi.yaml says', () => {
         405,
       ),
       d('GET', '/api/classifier/rules', proxied.rules, 200),
+      d('GET', '/api/classifier/rules?version=1', proxied.rules, 400),
       d('POST', '/api/classifier/rules', proxied.rules, 405),
-      d('POST', '/api/classifier/rules/reload', '/api/classifier/rules/reload', 405),
+      d('POST', '/api/classifier/rules/reload', '/api/classifier/rules/reload', 405, {
+        headers: { 'content-type': 'application/json' },
+      }),
     ])
+    // The first page through the proxy has the aggregator's cursor.
+    const first = await check(
+      d('GET', `/api/sentiment/operations/${code}/agents?limit=1`, proxied.agents, 200),
+    )
+    const cursor = (first.json as { next_cursor: string | null }).next_cursor
+    expect(cursor).not.toBeNull()
+    await check(
+      d(
+        'GET',
+        `/api/sentiment/operations/${code}/agents?limit=1&cursor=${cursor}`,
+        proxied.agents,
+        200,
+      ),
+    )
 
     // Every proxied GET with nothing listening behind it (502), and with a hung service (504).
     const forwarded = (status: number): Call[] => [
@@ -714,6 +1123,70 @@ describe('the HTTP APIs answer as schemas/openapi.yaml says', () => {
     )
   })
 
+  it('every server refuses before any operation: a bad path, too much, too fast, too slow', async () => {
+    const r = (
+      service: Service,
+      method: Call['method'],
+      path: string,
+      status: number,
+      more: Partial<Call> = {},
+    ): Call => ({ service, method, path, template: REFUSAL, status, ...more })
+    // Headers that never end: answered once the 10 s header timeout is over.
+    const slow = check(
+      r('sentiment', 'GET', '/healthz', 408, {
+        raw: 'GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n',
+        code: 'HTTP_REQUEST_TIMEOUT',
+      }),
+    )
+    const invalid = { code: 'HTTP_REQUEST_INVALID' }
+    await checkAll([
+      r('sentiment', 'GET', `/operations/%00/agents`, 400, invalid),
+      // Before the token: no token needed to be told.
+      r('dashboard', 'GET', '/api/poller/%00', 400, { ...invalid, credentials: 'none' }),
+      r('poller', 'GET', `/${'a'.repeat(2049)}`, 400, invalid),
+      r('classifier', 'OPTIONS', '*', 400, invalid),
+      r('classifier', 'GET', '/rules', 400, { ...invalid, raw: 'NOT HTTP AT ALL\r\n\r\n' }),
+      r('poller', 'GET', '/status', 431, {
+        ...invalid,
+        raw: `GET /status HTTP/1.1\r\nHost: x\r\nx-padding: ${'p'.repeat(17 * 1024)}\r\n\r\n`,
+      }),
+      r('classifier', 'POST', '/rules/reload', 413, {
+        code: 'HTTP_BODY_TOO_LARGE',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ padding: 'p'.repeat(5000) }),
+      }),
+    ])
+    // One request a second (two at once): the third is refused; the probes are not limited.
+    // HTTP_METRICS_PUBLIC=true there: /metrics answers without a token.
+    const d = (path: string, status: number, more: Partial<Call> = {}): Call => ({
+      service: 'dashboard',
+      method: 'GET',
+      path,
+      template: path,
+      status,
+      ...more,
+    })
+    await check(d('/metrics', 200, { credentials: 'none' }), limitedBase)
+    await check(d('/config.json', 200, { credentials: 'basic' }), limitedBase)
+    // The next one is refused, unless the machine was so slow that a second went by: then soon.
+    let sent = await send(limitedBase, 'GET', '/config.json', authorization('basic'))
+    for (let more = 0; sent.status === 200 && more < 10; more += 1)
+      sent = await send(limitedBase, 'GET', '/config.json', authorization('basic'))
+    const tooMany = verify(
+      d('/config.json', 429, {
+        template: REFUSAL,
+        credentials: 'basic',
+        code: 'HTTP_RATE_LIMITED',
+      }),
+      sent,
+      limitedBase,
+    )
+    expect(tooMany.headers['retry-after']).toBe('1')
+    await check(d('/healthz', 200, { credentials: 'none' }), limitedBase)
+    const timedOut = await slow
+    expect(timedOut.headers.connection).toBe('close')
+  })
+
   it('with Redis gone: 503 from /readyz, 500 from every route that reads it', async () => {
     await redis.stopProcess()
     try {
@@ -724,16 +1197,25 @@ describe('the HTTP APIs answer as schemas/openapi.yaml says', () => {
       })
       const key = 'nobody'
       const chat = encodeURIComponent(connId)
+      const internal = { code: 'HTTP_INTERNAL_ERROR' }
       // All at once: each read fails after the client's third reconnection, later ones slower.
       const calls: Call[] = [
         { service: 'poller', method: 'GET', path: '/readyz', template: '/readyz', status: 503 },
-        { service: 'poller', method: 'GET', path: '/status', template: '/status', status: 500 },
+        {
+          service: 'poller',
+          method: 'GET',
+          path: '/status',
+          template: '/status',
+          status: 500,
+          ...internal,
+        },
         {
           service: 'sentiment',
           method: 'GET',
           path: `/operations/${code}/agents`,
           template: '/operations/{server}/agents',
           status: 500,
+          ...internal,
         },
         {
           service: 'sentiment',
@@ -755,6 +1237,7 @@ describe('the HTTP APIs answer as schemas/openapi.yaml says', () => {
           path: `/operations/${code}/tramites`,
           template: '/operations/{server}/tramites',
           status: 500,
+          ...internal,
         },
         {
           service: 'classifier',
@@ -815,7 +1298,10 @@ describe('the HTTP APIs answer as schemas/openapi.yaml says', () => {
   })
 
   it('saw every answer the document describes', () => {
-    const documented = new Set<string>(['unmatched 404'])
+    const documented = new Set<string>([
+      ...Object.keys(doc['x-unmatched-request'].responses).map((s) => `unmatched ${s}`),
+      ...Object.keys(doc['x-server-refusals'].responses).map((s) => `refusal ${s}`),
+    ])
     for (const [template, item] of Object.entries(doc.paths)) {
       for (const method of methods) {
         for (const status of Object.keys(item[method]?.responses ?? {}))
@@ -824,5 +1310,18 @@ describe('the HTTP APIs answer as schemas/openapi.yaml says', () => {
     }
     expect([...documented].filter((answer) => !seen.has(answer))).toEqual([])
     expect([...seen].filter((answer) => !documented.has(answer))).toEqual([])
+  })
+
+  it('never shows a token: not in an answer (checked on each), not in a log', () => {
+    const logged = [
+      ...logs,
+      ...loggedLines(aggregator!),
+      poller!.process.stdout(),
+      poller!.process.stderr(),
+    ].join('\n')
+    // The services did log (the dashboards and the classifier at info).
+    expect(logs.length).toBeGreaterThan(0)
+    expect(logged).not.toContain(TOKEN)
+    expect(logged).not.toContain(HTTP_TOKEN)
   })
 })

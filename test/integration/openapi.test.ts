@@ -1,8 +1,10 @@
 /*
  * schemas/openapi.yaml describes every HTTP API of the product. It must be a valid OpenAPI 3.1
  * document for @readme/openapi-parser (no error, no warning), and its components must be JSON
- * Schema 2020-12 that Ajv compiles in strict mode, each example matching its schema. That the
- * document says what the services answer is openapi-contract.test.ts's job.
+ * Schema 2020-12 that Ajv compiles in strict mode, each example matching its schema. Every
+ * operation says who may call it (`security`) and documents its 401 exactly when a token is
+ * needed; the answers outside any operation (`x-unmatched-request`, `x-server-refusals`) are
+ * components. That the document says what the services answer is openapi-contract.test.ts's job.
  */
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
@@ -15,12 +17,26 @@ import { parse } from 'yaml'
 const documentFile = fileURLToPath(new URL('../../schemas/openapi.yaml', import.meta.url))
 const methods = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const
 
+interface ResponseObject {
+  $ref?: string
+  headers?: Record<string, { required?: boolean }>
+}
+interface Operation {
+  security?: Record<string, string[]>[]
+  responses: Record<string, ResponseObject>
+}
 interface Document {
   openapi: string
   jsonSchemaDialect?: string
   servers: { url: string }[]
   paths: Record<string, Record<string, unknown> & { servers?: { url: string }[] }>
-  components: { schemas: Record<string, { examples?: unknown[] }> }
+  components: {
+    schemas: Record<string, { examples?: unknown[] }>
+    responses: Record<string, ResponseObject>
+    securitySchemes: Record<string, { type: string; scheme?: string }>
+  }
+  'x-unmatched-request': { responses: Record<string, ResponseObject> }
+  'x-server-refusals': { responses: Record<string, ResponseObject> }
 }
 
 /** The document as written, parsed afresh (the parser dereferences what it is given in place). */
@@ -46,6 +62,48 @@ describe('schemas/openapi.yaml', () => {
       const check = ajv.compile(schema)
       for (const example of schema.examples ?? []) {
         if (!check(example)) expect.fail(`${name} example: ${ajv.errorsText(check.errors)}`)
+      }
+    }
+  })
+
+  it('says who may call each operation, and answers every refusal from the components', () => {
+    const document = read()
+    expect(document.components.securitySchemes).toMatchObject({
+      bearerAuth: { type: 'http', scheme: 'bearer' },
+      basicAuth: { type: 'http', scheme: 'basic' },
+    })
+    /** A response as written, or the component it refers to. */
+    const resolved = (response: ResponseObject): ResponseObject =>
+      response.$ref === undefined
+        ? response
+        : document.components.responses[response.$ref.replace('#/components/responses/', '')]!
+    // The answers outside the operations (x- extensions) are shared components.
+    for (const name of ['x-unmatched-request', 'x-server-refusals'] as const) {
+      for (const [status, response] of Object.entries(document[name].responses)) {
+        expect(response.$ref, `${name} ${status}`).toMatch(/^#\/components\/responses\/\w+$/u)
+        expect(resolved(response), `${name} ${status}`).toBeDefined()
+      }
+    }
+    expect(Object.keys(document['x-server-refusals'].responses)).toEqual(
+      expect.arrayContaining(['400', '413', '429']),
+    )
+    for (const [path, item] of Object.entries(document.paths)) {
+      for (const method of methods) {
+        const operation = item[method] as Operation | undefined
+        if (operation === undefined) continue
+        const where = `${method} ${path}`
+        // Explicit on every operation: `[]` for the probes, a scheme for everything else.
+        expect(operation.security, where).toBeDefined()
+        const secured = operation.security!.some((r) => Object.keys(r).length > 0)
+        expect(secured, where).toBe(path !== '/healthz' && path !== '/readyz')
+        // A 401 exactly where a token is needed, with the challenge.
+        const unauthorized = operation.responses['401']
+        expect(unauthorized !== undefined, `${where} 401`).toBe(secured)
+        if (unauthorized !== undefined)
+          expect(resolved(unauthorized).headers?.['WWW-Authenticate']?.required, where).toBe(true)
+        const refused = operation.responses['405']
+        if (refused !== undefined)
+          expect(resolved(refused).headers?.Allow?.required, `${where} 405`).toBe(true)
       }
     }
   })
