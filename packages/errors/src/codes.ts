@@ -497,7 +497,7 @@ export const errorCodes = {
     retriable: false,
     summary: 'The time zone given to read upstream dates is not an IANA zone this runtime knows.',
   },
-  // trámite classifier: rules file and evaluation set (services/tramite-classifier/src/engine)
+  // trámite classifier: rules file and evaluation set (packages/keyword-rules)
   TRAMITE_RULES_FILE_UNREADABLE: {
     retriable: false,
     summary: 'The trámite rules file cannot be read (missing, a directory, or no permission).',

@@ -19,7 +19,7 @@ import {
   loadRules,
   type EvaluationReport,
   type Scores,
-} from './engine/index.js'
+} from '@wolkvox-chat-stream/keyword-rules'
 import { reclassify } from './reclassify.js'
 
 interface Command {

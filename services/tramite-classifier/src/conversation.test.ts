@@ -10,7 +10,7 @@ import {
   parseConversation,
   parseCountField,
 } from './conversation.js'
-import { classifyConversation, compileRules, parseRules } from './engine/index.js'
+import { classifyConversation, compileRules, parseRules } from '@wolkvox-chat-stream/keyword-rules'
 import { recordBatch } from './service.js'
 import type { LoadedRules } from './rules-holder.js'
 

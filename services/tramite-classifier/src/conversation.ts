@@ -12,7 +12,7 @@ import {
   mergeMessageMatches,
   type CompiledRules,
   type TermKind,
-} from './engine/index.js'
+} from '@wolkvox-chat-stream/keyword-rules'
 
 /** One match as kept: trámite id, kind, term, matched text, start, end, the trámite's priority. */
 export type StoredMatch = [string, TermKind, string, string, number, number, number]

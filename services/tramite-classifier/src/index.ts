@@ -1,4 +1,4 @@
-export * from './engine/index.js'
+export * from '@wolkvox-chat-stream/keyword-rules'
 export { readClassifierConfig, shippedRulesFile, type ClassifierConfig } from './config.js'
 export {
   classify,

@@ -29,7 +29,7 @@ import {
 import { dayWindow, parseQueryTime, wallClockToEpochMs } from '@wolkvox-chat-stream/zoned-time'
 import type { ClassifierConfig } from './config.js'
 import { matchMessage, memberOf } from './conversation.js'
-import { compileRules, loadRules, type CompiledRules } from './engine/index.js'
+import { compileRules, loadRules, type CompiledRules } from '@wolkvox-chat-stream/keyword-rules'
 import { createEmitter, type EmitOutcome } from './emitter.js'
 import { conversationKey, rematchScript, rematchScriptKeys } from './scripts.js'
 

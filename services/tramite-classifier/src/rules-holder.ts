@@ -6,7 +6,12 @@ import { watch, type FSWatcher } from 'node:fs'
 import { basename, dirname } from 'node:path'
 import { AppError, isAppError } from '@wolkvox-chat-stream/errors'
 import type { Logger, MetricsRegistry } from '@wolkvox-chat-stream/observability'
-import { compileRules, loadRules, type CompiledRules, type RuleSet } from './engine/index.js'
+import {
+  compileRules,
+  loadRules,
+  type CompiledRules,
+  type RuleSet,
+} from '@wolkvox-chat-stream/keyword-rules'
 
 /** One loaded rule set. */
 export interface LoadedRules {

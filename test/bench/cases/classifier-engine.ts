@@ -3,10 +3,7 @@
  * rule set) classifying each message with labels, scores and explanations, accent and case
  * folding included. Env: BENCH_MESSAGES (500000).
  */
-import {
-  classifyMessage,
-  compileRules,
-} from '../../../services/tramite-classifier/src/engine/index.js'
+import { classifyMessage, compileRules } from '@wolkvox-chat-stream/keyword-rules'
 import { reportResult } from '../case-support.js'
 import { benchMessages, messageCount, ruleSet, warmUpCount } from './classifier-messages.js'
 

@@ -8,7 +8,7 @@ import {
   loadRules,
   type RuleSet,
   type Sender,
-} from '../../../services/tramite-classifier/src/engine/index.js'
+} from '@wolkvox-chat-stream/keyword-rules'
 import { numberFromEnv } from '../case-support.js'
 
 const serviceDir = new URL('../../../services/tramite-classifier/', import.meta.url)

@@ -8,9 +8,17 @@ import { loadRules } from './rules.js'
 import type { ConversationMessage } from './types.js'
 
 const shipped = compileRules(
-  loadRules(fileURLToPath(new URL('../../rules/tramites.es.json', import.meta.url))),
+  loadRules(
+    fileURLToPath(
+      new URL('../../../services/tramite-classifier/rules/tramites.es.json', import.meta.url),
+    ),
+  ),
 )
-const lines = loadEvalSet(fileURLToPath(new URL('../../eval/labelled.es.jsonl', import.meta.url)))
+const lines = loadEvalSet(
+  fileURLToPath(
+    new URL('../../../services/tramite-classifier/eval/labelled.es.jsonl', import.meta.url),
+  ),
+)
 const info = (id: string) => {
   const rule = shipped.tramites.find((t) => t.id === id)!
   return { label: rule.label, priority: rule.priority }

@@ -224,7 +224,11 @@ describe('classifyConversation', () => {
 
 describe('the shipped rule set', () => {
   const shipped = compileRules(
-    loadRules(fileURLToPath(new URL('../../rules/tramites.es.json', import.meta.url))),
+    loadRules(
+      fileURLToPath(
+        new URL('../../../services/tramite-classifier/rules/tramites.es.json', import.meta.url),
+      ),
+    ),
   )
 
   it('classifies typical lines with explanations (golden)', () => {

@@ -99,8 +99,10 @@ describe('evaluate', () => {
 
 describe('the shipped rule set on the shipped evaluation set', () => {
   const here = (path: string): string => fileURLToPath(new URL(path, import.meta.url))
-  const rules = compileRules(loadRules(here('../../rules/tramites.es.json')))
-  const messages = loadEvalSet(here('../../eval/labelled.es.jsonl'))
+  const rules = compileRules(
+    loadRules(here('../../../services/tramite-classifier/rules/tramites.es.json')),
+  )
+  const messages = loadEvalSet(here('../../../services/tramite-classifier/eval/labelled.es.jsonl'))
 
   it('is a labelled set of the required size and variety', () => {
     expect(messages.length).toBeGreaterThanOrEqual(200)

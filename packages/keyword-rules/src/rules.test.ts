@@ -6,7 +6,9 @@ import { isAppError, type AppError } from '@wolkvox-chat-stream/errors'
 import { afterAll, describe, expect, it } from 'vitest'
 import { loadRules, parseRules, type RulesProblem } from './rules.js'
 
-const shippedRules = fileURLToPath(new URL('../../rules/tramites.es.json', import.meta.url))
+const shippedRules = fileURLToPath(
+  new URL('../../../services/tramite-classifier/rules/tramites.es.json', import.meta.url),
+)
 
 function problemsOf(json: unknown): { error: AppError; problems: RulesProblem[] } {
   try {
