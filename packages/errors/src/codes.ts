@@ -293,7 +293,7 @@ export const errorCodes = {
   HTTP_REQUEST_INVALID: {
     retriable: false,
     summary:
-      'HTTP 400 (431 for headers over 16 KiB): the request cannot be read (a malformed request line or percent-encoding, a NUL, a path over 2,048 characters).',
+      'HTTP 400 (431 for headers over 16 KiB, 417 for an Expect other than 100-continue): the request cannot be read (a malformed request line or percent-encoding, a NUL, a path over 2,048 characters).',
   },
   HTTP_REQUEST_TIMEOUT: {
     retriable: true,

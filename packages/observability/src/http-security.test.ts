@@ -123,7 +123,7 @@ describe('bearer tokens', () => {
     expect(await status(OTHER)).toBe(401)
 
     writeFileSync(file, `${OTHER}\n`)
-    const deadline = Date.now() + 5_000
+    const deadline = Date.now() + 10_000
     while ((await status(OTHER)) !== 200 && Date.now() < deadline)
       await new Promise((r) => setTimeout(r, 100))
     expect(await status(OTHER)).toBe(200)
@@ -139,7 +139,7 @@ describe('bearer tokens', () => {
     writeFileSync(file, `${TOKEN}\n`)
     process.emit('SIGHUP')
     expect(await status(TOKEN)).toBe(200)
-  })
+  }, 20_000)
 
   it('warns once when it listens beyond loopback with no token', async () => {
     const { lines } = await start({ host: '0.0.0.0' })
@@ -224,6 +224,29 @@ describe('limits', () => {
     const slow = await raw('GET /data HTTP/1.1\r\nhost: x\r\nx-a: 1\r\n', 10_000)
     expect(Date.now() - started).toBeLessThan(5_000)
     expect(slow).toMatch(/^HTTP\/1\.1 408/)
+  })
+
+  it('answers CONNECT, a missing Host and an unknown Expect in the error shape', async () => {
+    const { port } = await start()
+    const raw = (text: string) =>
+      new Promise<string>((resolve) => {
+        const socket = connect(port, '127.0.0.1', () => socket.write(text))
+        let answer = ''
+        socket.on('data', (c: Buffer) => (answer += c.toString()))
+        socket.on('close', () => resolve(answer))
+      })
+    const body = (answer: string) =>
+      JSON.parse(answer.slice(answer.indexOf('{'), answer.lastIndexOf('}') + 1)) as unknown
+    const tunnel = await raw('CONNECT example.com:443 HTTP/1.1\r\nhost: example.com\r\n\r\n')
+    expect(tunnel).toMatch(/^HTTP\/1\.1 405 /)
+    expect(body(tunnel)).toMatchObject({ error: { code: 'HTTP_METHOD_NOT_ALLOWED' } })
+    const hostless = await raw('GET /data HTTP/1.1\r\nconnection: close\r\n\r\n')
+    expect(hostless).toMatch(/^HTTP\/1\.1 200 /)
+    const expectation = await raw(
+      'GET /data HTTP/1.1\r\nhost: x\r\nexpect: foo\r\nconnection: close\r\n\r\n',
+    )
+    expect(expectation).toMatch(/^HTTP\/1\.1 417 /)
+    expect(body(expectation)).toMatchObject({ error: { code: 'HTTP_REQUEST_INVALID' } })
   })
 
   it('refuses a NUL or an overlong path with 400', async () => {
