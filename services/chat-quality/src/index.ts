@@ -1,2 +1,3 @@
 export * from './timings.js'
 export * from './protocol.js'
+export * from './fcr.js'
