@@ -95,27 +95,6 @@ export interface HttpServer {
   close(): Promise<void>
 }
 
-/** Reads and drops a request body, up to `max` bytes; false when it is larger. */
-function drainBody(req: IncomingMessage, max: number): Promise<boolean> {
-  const declared = req.headers['content-length']
-  if (declared !== undefined && Number(declared) > max) return Promise.resolve(false)
-  if (declared === undefined && req.headers['transfer-encoding'] === undefined)
-    return Promise.resolve(true)
-  return new Promise((resolve) => {
-    let size = 0
-    const onData = (chunk: Buffer): void => {
-      size += chunk.length
-      if (size > max) {
-        req.off('data', onData)
-        resolve(false)
-      }
-    }
-    req.on('data', onData)
-    req.once('end', () => resolve(size <= max))
-    req.once('error', () => resolve(false))
-  })
-}
-
 /** The answer to a request Node's parser refused before any handler saw it. */
 function clientErrorAnswer(error: Error & { code?: string }): string {
   return error.code === 'HPE_HEADER_OVERFLOW'
@@ -198,7 +177,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   }
 
   /** Throws the answer of a request that must be refused before any route runs. */
-  const refuse = async (req: IncomingMessage, res: ServerResponse, path: string): Promise<void> => {
+  const refuse = (req: IncomingMessage, res: ServerResponse, path: string): void => {
     if (
       !path.startsWith('/') ||
       path.length > limits.maxPathLength ||
@@ -240,7 +219,11 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
         )
       }
     }
-    if (!(await drainBody(req, limits.maxBodyBytes))) {
+    // The server never reads a body itself (a route that wants one reads it): a declared length
+    // over the limit is refused at once; a body of no declared length (chunked) is left unread
+    // and the connection closed after the answer, so it costs neither memory nor a read loop.
+    const declared = req.headers['content-length']
+    if (declared !== undefined && Number(declared) > limits.maxBodyBytes) {
       refusals.inc({ reason: 'body_too_large' })
       res.setHeader('connection', 'close')
       throw new HttpError(
@@ -249,6 +232,8 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
         `The request body is larger than ${limits.maxBodyBytes} bytes`,
       )
     }
+    if (declared === undefined && req.headers['transfer-encoding'] !== undefined)
+      res.setHeader('connection', 'close')
   }
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -256,7 +241,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     const path = (req.url ?? '/').split('?', 1)[0] ?? '/'
     const isRead = req.method === 'GET' || req.method === 'HEAD'
     try {
-      await refuse(req, res, path)
+      refuse(req, res, path)
       if (isRead && (await builtIn(path, res))) return
       if (options.routes !== undefined && (await options.routes(req, res))) return
       sendError(res, 404, 'HTTP_NOT_FOUND', `No route for ${path.slice(0, 200)}`)
