@@ -25,6 +25,7 @@ import {
   pollerCheckpointCodec,
   schemaVersions,
   tramiteClassificationCodec,
+  chatQualityCodec,
   upstreamDateToEpochMs,
   type ChatMessage,
   type EventCodec,
@@ -70,6 +71,7 @@ const shipped: Record<string, { codec: EventCodec<unknown>; version: SchemaVersi
     codec: tramiteClassificationCodec,
     version: schemaVersions.tramiteClassification[0],
   },
+  'chat-quality.v1': { codec: chatQualityCodec, version: schemaVersions.chatQuality[0] },
 }
 // A test-only v3 (never shipped): v2 plus an optional field and an enum symbol.
 const v3Text = read(join(fixtures, 'evolution/chat-message.v3.avsc'))

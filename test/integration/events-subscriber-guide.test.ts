@@ -83,6 +83,7 @@ describe('the subscriber guide', () => {
       'PollerCheckpoint v1',
       'AgentSentiment v1',
       'TramiteClassification v1',
+      'ChatQuality v1',
     ])
     for (const { record, fingerprint } of shipped) {
       const header = [
@@ -105,6 +106,7 @@ describe('the subscriber guide', () => {
       pollerCheckpoint: 'PollerCheckpoint v1',
       agentSentiment: 'AgentSentiment v1',
       tramiteClassification: 'TramiteClassification v1',
+      chatQuality: 'ChatQuality v1',
     } as const
     for (const [key, versions] of Object.entries(schemaVersions)) {
       const text = section(titles[key as keyof typeof titles])

@@ -13,6 +13,7 @@ import {
   pollerCheckpointCodec,
   schemaVersions,
   tramiteClassificationCodec,
+  chatQualityCodec,
   type ChatMessage,
 } from './records.js'
 
@@ -26,6 +27,7 @@ const codecs: Record<string, EventCodec<unknown>> = {
   'poller-checkpoint.v1': pollerCheckpointCodec,
   'agent-sentiment.v1': agentSentimentCodec,
   'tramite-classification.v1': tramiteClassificationCodec,
+  'chat-quality.v1': chatQualityCodec,
 }
 
 const fixture = (name: string, ext: 'json' | 'bin'): Buffer =>

@@ -10,11 +10,17 @@ import { formatFingerprint, parsingFingerprint64 } from './fingerprint.js'
 import {
   agentSentimentV1,
   chatMessageV1,
+  chatQualityV1,
   chatMessageV2,
   pollerCheckpointV1,
   tramiteClassificationV1,
   type AgentSentimentV1,
   type ChatMessageV2,
+  type ChatQualityV1,
+  type QualityCheckKindV1,
+  type QualityCheckV1,
+  type QualityExplanationV1,
+  type QualitySenderCountsV1,
   type GranularityV1,
   type PollerCheckpointV1,
   type SenderCountsV1,
@@ -51,6 +57,16 @@ export type TramiteClassification = TramiteClassificationV1
 export type TramiteLabel = TramiteLabelV1
 /** `TramiteClassification.explanations[]`. */
 export type TramiteExplanation = TramiteExplanationV1
+/** A chat's service quality, as on `wolkvox.chat.quality.v1`. */
+export type ChatQuality = ChatQualityV1
+/** `ChatQuality.messages`. */
+export type QualitySenderCounts = QualitySenderCountsV1
+/** `ChatQuality.checks[]`. */
+export type QualityCheck = QualityCheckV1
+/** `ChatQuality.checks[].kind`. */
+export type QualityCheckKind = QualityCheckKindV1
+/** `ChatQuality.checks[].explanations[]`. */
+export type QualityExplanation = QualityExplanationV1
 
 /**
  * Every shipped version of every record, oldest first per record. A new version is added here
@@ -62,6 +78,7 @@ export const schemaVersions = {
   pollerCheckpoint: [pollerCheckpointV1],
   agentSentiment: [agentSentimentV1],
   tramiteClassification: [tramiteClassificationV1],
+  chatQuality: [chatQualityV1],
 } as const satisfies Record<string, readonly SchemaVersion[]>
 
 const owners = new Map<bigint, string>()
@@ -101,6 +118,9 @@ export const agentSentimentCodec: EventCodec<AgentSentiment> = codecOf(
 export const tramiteClassificationCodec: EventCodec<TramiteClassification> = codecOf(
   schemaVersions.tramiteClassification,
 )
+
+/** Codec of `ChatQuality`. */
+export const chatQualityCodec: EventCodec<ChatQuality> = codecOf(schemaVersions.chatQuality)
 
 /**
  * The single-object encoding of a ChatMessage, in v2 by default. `{ version: 1 }` writes v1 (no
@@ -146,9 +166,13 @@ export function shippedFingerprints(): { record: string; fingerprint: string }[]
 
 /** Every record's codec, by the record's full name (`com.wolkvoxchatstream.ChatMessage`). */
 const codecsByName = new Map<string, EventCodec<unknown>>(
-  [chatMessageCodec, pollerCheckpointCodec, agentSentimentCodec, tramiteClassificationCodec].map(
-    (codec) => [codec.name, codec as EventCodec<unknown>],
-  ),
+  [
+    chatMessageCodec,
+    pollerCheckpointCodec,
+    agentSentimentCodec,
+    tramiteClassificationCodec,
+    chatQualityCodec,
+  ].map((codec) => [codec.name, codec as EventCodec<unknown>]),
 )
 
 /**

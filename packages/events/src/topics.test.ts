@@ -9,13 +9,14 @@ import {
 } from './topics.js'
 
 describe('topics of the contract', () => {
-  it('names and policies match ARCHITECTURE.md', () => {
+  it('names and policies match ARCHITECTURE.md (and wolkvox.chat.quality.v1, issue 21)', () => {
     expect(
       productTopics.map((t) => [t.name, t.cleanupPolicy, t.retentionMs ?? null, t.partitions]),
     ).toEqual([
       ['wolkvox.chat.message.v1', 'delete', 30 * 86_400_000, 6],
       ['wolkvox.agent.sentiment.v1', 'compact', null, 6],
       ['wolkvox.chat.tramite.v1', 'compact', null, 6],
+      ['wolkvox.chat.quality.v1', 'compact', null, 6],
       ['wolkvox.poller.checkpoint.v1', 'compact', null, 1],
       ['wolkvox.poller.dlq.v1', 'delete', 30 * 86_400_000, 1],
     ])

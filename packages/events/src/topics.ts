@@ -50,6 +50,14 @@ export const topics = {
     key: 'server|conn_id',
     value: 'TramiteClassification (Avro single-object encoding)',
   },
+  chatQuality: {
+    name: 'wolkvox.chat.quality.v1',
+    partitions: 6,
+    cleanupPolicy: 'compact',
+    maxMessageBytes: TOPIC_MAX_MESSAGE_BYTES,
+    key: 'server|conn_id',
+    value: 'ChatQuality (Avro single-object encoding)',
+  },
   pollerCheckpoint: {
     name: 'wolkvox.poller.checkpoint.v1',
     partitions: 1,
@@ -133,7 +141,7 @@ export const topicKeys = {
     window_start: Date
   }): string =>
     `${value.server}|${value.agent_key}|${value.granularity}|${value.window_start.toISOString()}`,
-  /** `wolkvox.chat.tramite.v1` and `wolkvox.poller.dlq.v1`: `server|conn_id`. */
+  /** `wolkvox.chat.tramite.v1`, `wolkvox.chat.quality.v1` and `wolkvox.poller.dlq.v1`: `server|conn_id`. */
   serverConnId: (value: { server: string; conn_id: string }): string =>
     `${value.server}|${value.conn_id}`,
   /** `wolkvox.poller.checkpoint.v1`: `server|report`. */

@@ -36,6 +36,7 @@ describe('src/generated/records.ts', () => {
       'agent-sentiment.v1.avsc',
       'chat-message.v1.avsc',
       'chat-message.v2.avsc',
+      'chat-quality.v1.avsc',
       'poller-checkpoint.v1.avsc',
       'tramite-classification.v1.avsc',
     ])

@@ -595,6 +595,296 @@ export const chatMessageV2: SchemaVersion = {
   },
 }
 
+/** Messages of the chat per sender. (`com.wolkvoxchatstream.QualitySenderCounts`, schemas/chat-quality.v1.avsc) */
+export interface QualitySenderCountsV1 {
+  /** Messages whose sender is customer. */
+  customer: number
+  /** Messages whose sender is agent. */
+  agent: number
+  /** Messages whose sender is bot. */
+  bot: number
+  /** Messages of any other sender. */
+  other: number
+}
+
+/** required: passes when a term matches; forbidden (an id starting with no-): passes when none does. (`com.wolkvoxchatstream.QualityCheckKind`, schemas/chat-quality.v1.avsc) */
+export type QualityCheckKindV1 = 'required' | 'forbidden'
+
+/** One occurrence of a term of the check in an agent message. (`com.wolkvoxchatstream.QualityExplanation`, schemas/chat-quality.v1.avsc) */
+export interface QualityExplanationV1 {
+  /** The term as written in the rules file. */
+  term: string
+  /** How the term counted: phrase, keyword or allOf. */
+  kind: string
+  /** event_id of the ChatMessage the term was found in. */
+  event_id: string
+  /** The matched text, exact as in the message. */
+  matched_text: string
+  /** Offset of the match in the message, in UTF-16 code units, inclusive. */
+  start: number
+  /** Offset of the end of the match, in UTF-16 code units, exclusive. */
+  end: number
+}
+
+/** One protocol check of the chat: a rule of the protocol rules file. (`com.wolkvoxchatstream.QualityCheck`, schemas/chat-quality.v1.avsc) */
+export interface QualityCheckV1 {
+  /** The rule's id ("saludo"). */
+  check: string
+  /** How the check reads its matches. */
+  kind: QualityCheckKindV1
+  /** Whether the chat passes the check. */
+  passed: boolean
+  /** The matches that decided the check, in message order (position), then text order. */
+  explanations: QualityExplanationV1[]
+}
+
+/** The service quality of one chat: response timings, the operation's standards met, and protocol checks of the agent's messages by keyword rules. Topic wolkvox.chat.quality.v1 (compacted), key server|conn_id: the latest record per key is the chat's current figures. Written when the chat is complete or idle, and again only when later messages or a rules change alter it. Definitions: services/chat-quality/README.md. (`com.wolkvoxchatstream.ChatQuality`, schemas/chat-quality.v1.avsc) */
+export interface ChatQualityV1 {
+  /** The Wolkvox operation's server code, exact ("0010"). */
+  server: string
+  /** Upstream chat id, as in ChatMessage.conn_id. */
+  conn_id: string
+  /** The agent's identity: agent_name of the chat's first message in Unicode NFC, trimmed, inner whitespace collapsed to one space, lower-cased (as AgentSentiment.agent_key). */
+  agent_key: string
+  /** agent_name of the chat's first message, exact. */
+  agent_name: string
+  /** channel_normalized of the chat's first message (smallest position). */
+  channel: string
+  /** The earliest sent_at of the chat's messages; its local day and hour are where the chat is counted. */
+  started_at: Date
+  /** The latest sent_at of the chat's messages. */
+  ended_at: Date
+  /** True when a message with position = conversation_length - 1 was seen; false for a chat written after the idle timeout. */
+  complete: boolean
+  /** From the first customer message to the first agent message after it (a bot message is not a response); null when no agent answered. */
+  first_response_ms: null | number
+  /** From the last bot message before the first agent message to that agent message; null when no bot spoke before the first agent. */
+  handoff_ms: null | number
+  /** One gap per customer turn an agent answered, in order: from the turn's first customer message (the first after the previous agent message) to the next agent message. The first is first_response_ms. */
+  response_gaps_ms: number[]
+  /** The largest of response_gaps_ms; null when there is none. */
+  longest_wait_ms: null | number
+  /** True when the customer wrote last: no agent message followed the last customer turn. */
+  last_turn_unanswered: boolean
+  /** From the first message to the last (ended_at - started_at). */
+  duration_ms: number
+  /** Messages per sender. */
+  messages: QualitySenderCountsV1
+  /** The first-response standard the chat was held to (QUALITY_FIRST_RESPONSE_TARGET). */
+  first_response_target_ms: number
+  /** The response-gap standard the chat was held to (QUALITY_RESPONSE_GAP_TARGET). */
+  response_gap_target_ms: number
+  /** first_response_ms within its target; false when no agent answered; null when the customer never wrote. */
+  meets_first_response: null | boolean
+  /** Every customer turn answered within its target (an unanswered last turn fails it); null when the customer never wrote. */
+  meets_response_gaps: null | boolean
+  /** Every check of the rules file, in the file's order. */
+  checks: QualityCheckV1[]
+  /** The version of the protocol rules that checked the chat's messages. */
+  rule_set_version: string
+  /** When these figures were computed. */
+  computed_at: Date
+}
+
+/** ChatQualityV1 as schemas/chat-quality.v1.avsc defines it. */
+export const chatQualityV1: SchemaVersion = {
+  version: 1,
+  schema: {
+    type: 'record',
+    name: 'ChatQuality',
+    namespace: 'com.wolkvoxchatstream',
+    doc: "The service quality of one chat: response timings, the operation's standards met, and protocol checks of the agent's messages by keyword rules. Topic wolkvox.chat.quality.v1 (compacted), key server|conn_id: the latest record per key is the chat's current figures. Written when the chat is complete or idle, and again only when later messages or a rules change alter it. Definitions: services/chat-quality/README.md.",
+    fields: [
+      {
+        name: 'server',
+        type: 'string',
+        doc: 'The Wolkvox operation\'s server code, exact ("0010").',
+      },
+      { name: 'conn_id', type: 'string', doc: 'Upstream chat id, as in ChatMessage.conn_id.' },
+      {
+        name: 'agent_key',
+        type: 'string',
+        doc: "The agent's identity: agent_name of the chat's first message in Unicode NFC, trimmed, inner whitespace collapsed to one space, lower-cased (as AgentSentiment.agent_key).",
+      },
+      { name: 'agent_name', type: 'string', doc: "agent_name of the chat's first message, exact." },
+      {
+        name: 'channel',
+        type: 'string',
+        doc: "channel_normalized of the chat's first message (smallest position).",
+      },
+      {
+        name: 'started_at',
+        type: { type: 'long', logicalType: 'timestamp-millis' },
+        doc: "The earliest sent_at of the chat's messages; its local day and hour are where the chat is counted.",
+      },
+      {
+        name: 'ended_at',
+        type: { type: 'long', logicalType: 'timestamp-millis' },
+        doc: "The latest sent_at of the chat's messages.",
+      },
+      {
+        name: 'complete',
+        type: 'boolean',
+        doc: 'True when a message with position = conversation_length - 1 was seen; false for a chat written after the idle timeout.',
+      },
+      {
+        name: 'first_response_ms',
+        type: ['null', 'long'],
+        default: null,
+        doc: 'From the first customer message to the first agent message after it (a bot message is not a response); null when no agent answered.',
+      },
+      {
+        name: 'handoff_ms',
+        type: ['null', 'long'],
+        default: null,
+        doc: 'From the last bot message before the first agent message to that agent message; null when no bot spoke before the first agent.',
+      },
+      {
+        name: 'response_gaps_ms',
+        type: { type: 'array', items: 'long' },
+        default: [],
+        doc: "One gap per customer turn an agent answered, in order: from the turn's first customer message (the first after the previous agent message) to the next agent message. The first is first_response_ms.",
+      },
+      {
+        name: 'longest_wait_ms',
+        type: ['null', 'long'],
+        default: null,
+        doc: 'The largest of response_gaps_ms; null when there is none.',
+      },
+      {
+        name: 'last_turn_unanswered',
+        type: 'boolean',
+        doc: 'True when the customer wrote last: no agent message followed the last customer turn.',
+      },
+      {
+        name: 'duration_ms',
+        type: 'long',
+        doc: 'From the first message to the last (ended_at - started_at).',
+      },
+      {
+        name: 'messages',
+        type: {
+          type: 'record',
+          name: 'QualitySenderCounts',
+          doc: 'Messages of the chat per sender.',
+          fields: [
+            { name: 'customer', type: 'int', doc: 'Messages whose sender is customer.' },
+            { name: 'agent', type: 'int', doc: 'Messages whose sender is agent.' },
+            { name: 'bot', type: 'int', doc: 'Messages whose sender is bot.' },
+            { name: 'other', type: 'int', doc: 'Messages of any other sender.' },
+          ],
+        },
+        doc: 'Messages per sender.',
+      },
+      {
+        name: 'first_response_target_ms',
+        type: 'long',
+        doc: 'The first-response standard the chat was held to (QUALITY_FIRST_RESPONSE_TARGET).',
+      },
+      {
+        name: 'response_gap_target_ms',
+        type: 'long',
+        doc: 'The response-gap standard the chat was held to (QUALITY_RESPONSE_GAP_TARGET).',
+      },
+      {
+        name: 'meets_first_response',
+        type: ['null', 'boolean'],
+        default: null,
+        doc: 'first_response_ms within its target; false when no agent answered; null when the customer never wrote.',
+      },
+      {
+        name: 'meets_response_gaps',
+        type: ['null', 'boolean'],
+        default: null,
+        doc: 'Every customer turn answered within its target (an unanswered last turn fails it); null when the customer never wrote.',
+      },
+      {
+        name: 'checks',
+        type: {
+          type: 'array',
+          items: {
+            type: 'record',
+            name: 'QualityCheck',
+            doc: 'One protocol check of the chat: a rule of the protocol rules file.',
+            fields: [
+              { name: 'check', type: 'string', doc: 'The rule\'s id ("saludo").' },
+              {
+                name: 'kind',
+                type: {
+                  type: 'enum',
+                  name: 'QualityCheckKind',
+                  doc: 'required: passes when a term matches; forbidden (an id starting with no-): passes when none does.',
+                  symbols: ['required', 'forbidden'],
+                  default: 'required',
+                },
+                doc: 'How the check reads its matches.',
+              },
+              { name: 'passed', type: 'boolean', doc: 'Whether the chat passes the check.' },
+              {
+                name: 'explanations',
+                type: {
+                  type: 'array',
+                  items: {
+                    type: 'record',
+                    name: 'QualityExplanation',
+                    doc: 'One occurrence of a term of the check in an agent message.',
+                    fields: [
+                      {
+                        name: 'term',
+                        type: 'string',
+                        doc: 'The term as written in the rules file.',
+                      },
+                      {
+                        name: 'kind',
+                        type: 'string',
+                        doc: 'How the term counted: phrase, keyword or allOf.',
+                      },
+                      {
+                        name: 'event_id',
+                        type: 'string',
+                        doc: 'event_id of the ChatMessage the term was found in.',
+                      },
+                      {
+                        name: 'matched_text',
+                        type: 'string',
+                        doc: 'The matched text, exact as in the message.',
+                      },
+                      {
+                        name: 'start',
+                        type: 'int',
+                        doc: 'Offset of the match in the message, in UTF-16 code units, inclusive.',
+                      },
+                      {
+                        name: 'end',
+                        type: 'int',
+                        doc: 'Offset of the end of the match, in UTF-16 code units, exclusive.',
+                      },
+                    ],
+                  },
+                },
+                default: [],
+                doc: 'The matches that decided the check, in message order (position), then text order.',
+              },
+            ],
+          },
+        },
+        default: [],
+        doc: "Every check of the rules file, in the file's order.",
+      },
+      {
+        name: 'rule_set_version',
+        type: 'string',
+        doc: "The version of the protocol rules that checked the chat's messages.",
+      },
+      {
+        name: 'computed_at',
+        type: { type: 'long', logicalType: 'timestamp-millis' },
+        doc: 'When these figures were computed.',
+      },
+    ],
+  },
+}
+
 /** Written by the poller after Kafka acknowledged every event of a window, before it advances the watermark in Redis. Topic wolkvox.poller.checkpoint.v1 (compacted), key server|report: the latest record per key is the operation's watermark, from which the poller recovers when Redis lost its data. (`com.wolkvoxchatstream.PollerCheckpoint`, schemas/poller-checkpoint.v1.avsc) */
 export interface PollerCheckpointV1 {
   /** The Wolkvox operation's server code, exact ("0010"). */
