@@ -228,8 +228,11 @@ function sendRaw(base: string, text: string): Promise<Omit<Answer, 'json'>> {
 async function standIn(): Promise<{ url: string; server: Server }> {
   const server = createServer((req, res) => {
     if (!(req.url ?? '').includes('huge=1')) return // never answers
-    res.writeHead(200, { 'content-type': 'application/json' })
-    res.end(Buffer.alloc(9 * 1024 * 1024, 0x20))
+    // Its length declared: the proxy refuses it before reading, well within the short timeout
+    // this stand-in's dashboard has for the hung case (reading 9 MB could outlast it on a busy CI).
+    const body = Buffer.alloc(9 * 1024 * 1024, 0x20)
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length })
+    res.end(body)
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server }
