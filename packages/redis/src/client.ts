@@ -2,6 +2,7 @@ import { Cluster, Redis as SingleRedis } from 'ioredis'
 import type { ClusterOptions, RedisOptions } from 'ioredis'
 import { AppError } from '@wolkvox-chat-stream/errors'
 import { describeRedis, redisTarget, type RedisAddress } from './target.js'
+import { ListenedTlsConnector } from './tls-connector.js'
 
 /** A connection to one node or to a cluster. */
 export type Redis = SingleRedis | Cluster
@@ -52,7 +53,12 @@ export function redisOptions(
     ...(target.cluster ? {} : { db: target.db }),
     ...(target.username === undefined ? {} : { username: target.username }),
     ...(target.password === undefined ? {} : { password: target.password.reveal() }),
-    ...(target.tls ? { tls: target.ca === undefined ? {} : { ca: target.ca } } : {}),
+    ...(target.tls
+      ? {
+          tls: target.ca === undefined ? {} : { ca: target.ca },
+          Connector: ListenedTlsConnector as unknown as RedisOptions['Connector'],
+        }
+      : {}),
     connectionName: (options.name ?? `wcs-${role}`).replace(/[^\w.:-]/g, '_'),
     lazyConnect: false,
     enableReadyCheck: true,
