@@ -169,38 +169,37 @@ export function createOperationHandle(input: {
 }
 
 /**
- * Connects to Kafka and Redis, provisions (or verifies) the topics, and returns the poller's
- * parts. Clients per operation are built once and reused.
+ * Connects to Redis, the registry (in registry mode) and Kafka, in that order, provisions (or
+ * verifies) the topics, and returns the poller's parts. Clients per operation are built once and
+ * reused.
  */
 export async function createPollerRuntime(
   config: Readonly<PollerConfig>,
   logger: Logger,
   registry: MetricsRegistry,
 ): Promise<PollerRuntime> {
+  // Redis and the registry first: they refuse a wrong password or CA at once, while Kafka's
+  // provisioning may take its retries; nothing is opened on Kafka for a start that cannot work.
+  const lockRedis = createRedis(config.redis, { role: 'lock', name: 'poller-lock', logger })
+  const redis = createRedis(config.redis, { name: 'poller', logger })
+  let schemaRegistry: SchemaRegistry | undefined
+  let producer: ReturnType<typeof createSessionProducer> | undefined
+  /** Closes what was opened, so a process refused at start ends by itself. */
+  const closeOpened = async (): Promise<void> => {
+    lockRedis.disconnect()
+    redis.disconnect()
+    await schemaRegistry?.close()
+    await producer?.disconnect().catch(() => undefined)
+  }
+  // Registry mode: both schemas registered once, here, before anything is written.
+  let chatEncoding: EncodeOptions = {}
+  let checkpointEncoding: EncodeOptions = {}
   const kafka = createKafkaClient({
     ...config.kafka,
     log: kafkaLogToLogger(logger.child({ component: 'kafkajs' })),
   })
-  await provisionTopics(kafka, pollerTopics, provisionOptionsOf(config.kafka, logger))
-  // A new idempotent session after a failed send (producer-session.ts); the window is sent again.
-  const producer = createSessionProducer(() => createEventProducer(kafka))
-  await producer.connect()
-  const lockRedis = createRedis(config.redis, { role: 'lock', name: 'poller-lock', logger })
-  const redis = createRedis(config.redis, { name: 'poller', logger })
   try {
     await Promise.all([waitUntilReady(lockRedis), waitUntilReady(redis)])
-  } catch (error) {
-    // Refused at start (a password, a CA, no answer): close what was opened, so the process ends.
-    lockRedis.disconnect()
-    redis.disconnect()
-    await producer.disconnect().catch(() => undefined)
-    throw error
-  }
-  // Registry mode: both schemas registered once, here, before anything is written.
-  let schemaRegistry: SchemaRegistry | undefined
-  let chatEncoding: EncodeOptions = {}
-  let checkpointEncoding: EncodeOptions = {}
-  try {
     if (config.schemaRegistry !== undefined) {
       schemaRegistry = createSchemaRegistry(config.schemaRegistry)
       chatEncoding = await registryEncoding(
@@ -220,11 +219,12 @@ export async function createPollerRuntime(
         checkpointSchemaId: checkpointEncoding.registryId,
       })
     }
+    await provisionTopics(kafka, pollerTopics, provisionOptionsOf(config.kafka, logger))
+    // A new idempotent session after a failed send (producer-session.ts); the window is sent again.
+    producer = createSessionProducer(() => createEventProducer(kafka))
+    await producer.connect()
   } catch (error) {
-    lockRedis.disconnect()
-    redis.disconnect()
-    await schemaRegistry?.close()
-    await producer.disconnect().catch(() => undefined)
+    await closeOpened()
     throw error
   }
   const metrics = createPollerMetrics(registry, {
