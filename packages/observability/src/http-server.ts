@@ -178,6 +178,13 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
 
   /** Throws the answer of a request that must be refused before any route runs. */
   const refuse = (req: IncomingMessage, res: ServerResponse, path: string): void => {
+    // A body of no declared length (chunked) is never read here: whatever the answer, the
+    // connection closes after it, so the body costs neither memory nor a read loop.
+    if (
+      req.headers['content-length'] === undefined &&
+      req.headers['transfer-encoding'] !== undefined
+    )
+      res.setHeader('connection', 'close')
     if (
       !path.startsWith('/') ||
       path.length > limits.maxPathLength ||
@@ -220,8 +227,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       }
     }
     // The server never reads a body itself (a route that wants one reads it): a declared length
-    // over the limit is refused at once; a body of no declared length (chunked) is left unread
-    // and the connection closed after the answer, so it costs neither memory nor a read loop.
+    // over the limit is refused at once.
     const declared = req.headers['content-length']
     if (declared !== undefined && Number(declared) > limits.maxBodyBytes) {
       refusals.inc({ reason: 'body_too_large' })
@@ -232,8 +238,6 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
         `The request body is larger than ${limits.maxBodyBytes} bytes`,
       )
     }
-    if (declared === undefined && req.headers['transfer-encoding'] !== undefined)
-      res.setHeader('connection', 'close')
   }
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
