@@ -35,6 +35,8 @@ export default defineConfig({
           sequence: { groupOrder: 0 },
           include: ['packages/*/src/**/*.test.ts', 'services/*/src/**/*.test.ts'],
           environment: 'node',
+          // fast-check's seed: fixed by FUZZ_SEED or in CI, new on every other run.
+          setupFiles: ['test/support/fast-check-seed.ts'],
         },
       },
       {

@@ -224,6 +224,19 @@ describe('regressions found by the properties above', () => {
     )
   })
 
+  it('refuses a chat whose conn_id and another field both nest too deep (it threw a RangeError)', () => {
+    // Found by the property above in CI: the other field was found first, and the conn_id was
+    // then turned into text for the message.
+    const chat = JSON.parse(
+      `{"__proto__":${'['.repeat(64)}${']'.repeat(64)},"conn_id":${'['.repeat(4095)}${']'.repeat(4095)}}`,
+    ) as unknown
+    const { rejected } = buildChatMessages(chat, context)
+    expect(rejected).toHaveLength(1)
+    expect(rejected[0]!.conn_id).toBeNull()
+    expect(rejected[0]!.error.code).toBe('EVENT_UPSTREAM_ROW_INVALID')
+    expect(() => JSON.stringify(rejected[0]!.raw)).not.toThrow()
+  })
+
   it('keeps an extra key "__proto__" through encode and decode (decoding dropped it)', () => {
     const message = JSON.parse(`{"__proto__":"x",${JSON.stringify(good).slice(1)}`) as object
     const chat = {

@@ -249,8 +249,11 @@ export function buildChatMessages(chat: unknown, context: PollContext): ChatBuil
     (key) => key !== 'conversation' && nestedDeeperThan(chat[key], MAX_DEPTH - 1),
   )
   if (deepField !== undefined) {
+    // conn_id may nest too deep as well, even when another field was found first.
     const connId =
-      deepField === 'conn_id' || chat.conn_id === undefined || chat.conn_id === null
+      chat.conn_id === undefined ||
+      chat.conn_id === null ||
+      nestedDeeperThan(chat.conn_id, MAX_DEPTH - 1)
         ? null
         : asText(chat.conn_id)
     const why = `Chat ${connId ?? '(no conn_id)'}: ${deepField} nests more than ${MAX_DEPTH} levels`
