@@ -5,7 +5,7 @@
  * is hashed (SHA-256) and compared with every token's hash by timingSafeEqual, with no early exit.
  */
 import { createHash, timingSafeEqual } from 'node:crypto'
-import { unwatchFile, watchFile, type Stats } from 'node:fs'
+import { unwatchFile, watchFile } from 'node:fs'
 import type { IncomingMessage } from 'node:http'
 import { readTokenFile, type HttpAuthSettings } from '@wolkvox-chat-stream/config'
 import type { Logger } from './logger.js'
@@ -73,8 +73,9 @@ export function createTokenAuth(options: TokenAuthOptions): TokenAuth {
   }
   if (!reload()) digests = []
 
-  const onChange = (current: Stats, previous: Stats): void => {
-    if (current.mtimeMs === previous.mtimeMs && current.size === previous.size) return
+  // Node calls this when the file's stat changed (or it appeared or went). A rewrite of the same
+  // size within the file system's timestamp granularity is not seen: SIGHUP is the sure way.
+  const onChange = (): void => {
     const taken = reload()
     options.onReload?.(taken ? 'loaded' : 'refused')
     if (taken) logger?.info('token file reloaded', { tokens: digests.length, reason: 'changed' })

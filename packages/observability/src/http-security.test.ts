@@ -122,7 +122,9 @@ describe('bearer tokens', () => {
       (await fetch(url('/data'), { headers: bearer(token) })).status
     expect(await status(OTHER)).toBe(401)
 
-    writeFileSync(file, `${OTHER}\n`)
+    // A size of its own: a same-size rewrite within the file system's timestamp granularity is
+    // invisible to a stat poll (SIGHUP covers that case, below).
+    writeFileSync(file, `${OTHER}\n# rotated\n`)
     const deadline = Date.now() + 10_000
     while ((await status(OTHER)) !== 200 && Date.now() < deadline)
       await new Promise((r) => setTimeout(r, 100))
