@@ -75,3 +75,4 @@ export {
   topics,
   type TopicSpec,
 } from './topics.js'
+export { agentKeyOf } from './agent-key.js'

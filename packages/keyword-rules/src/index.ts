@@ -32,3 +32,10 @@ export {
   type TramiteLabel,
   type TramiteRule,
 } from './types.js'
+export {
+  createRulesHolder,
+  type LoadedRules,
+  type ReloadResult,
+  type RulesHolder,
+} from './holder.js'
+export { rulesRoutes } from './holder-routes.js'

@@ -55,3 +55,23 @@ export { scaffoldConsumerService, type ScaffoldOptions } from './scaffold.js'
 export { createTestContext } from './testing.js'
 export { sendJson } from './http.js'
 export { clearDirtyScript, openServiceOutput, type ServiceOutput } from './output.js'
+export {
+  createConversationEmitter,
+  type ConversationEmitter,
+  type ConversationEmitterOptions,
+  type EmitAction,
+  type EmitChange,
+  type EmitOutcome,
+  type Plan,
+  type PlanContext,
+  type PlannedRecord,
+} from './conversation-emitter.js'
+export { createEmitLoop, type EmitLoop } from './emit-loop.js'
+export {
+  conversationScript,
+  memberOf,
+  parseMember,
+  recordConversations,
+  type ConversationEvent,
+  type ConversationKeeping,
+} from './conversation-state.js'

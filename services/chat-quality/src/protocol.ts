@@ -20,6 +20,10 @@ export type CheckKind = 'required' | 'forbidden'
 export const checkKindOf = (id: string): CheckKind =>
   id.startsWith('no-') ? 'forbidden' : 'required'
 
+/** Whether a check passes: a required one when something matched, a forbidden one when nothing did. */
+export const checkPassed = (kind: CheckKind, matched: boolean): boolean =>
+  kind === 'required' ? matched : !matched
+
 /** One check of one conversation. */
 export interface ProtocolCheck {
   id: string
@@ -48,7 +52,7 @@ export function protocolChecks(
       id: rule.id,
       label: rule.label,
       kind,
-      passed: kind === 'required' ? hit : !hit,
+      passed: checkPassed(kind, hit),
       explanations: found.explanations.filter((e) => e.rule === rule.id),
     }
   })

@@ -3,7 +3,7 @@
  * the state fields a message changes, and how a batch is reduced per conversation before the
  * conversation script decides, with the stored state, what moves. README: Semantics.
  */
-import type { ChatMessage } from '@wolkvox-chat-stream/events'
+import { agentKeyOf, type ChatMessage } from '@wolkvox-chat-stream/events'
 import { dayWindow, hourWindow, type Granularity } from './windows.js'
 
 /** The fields of a ChatMessage the aggregator reads; the kit decodes only these. */
@@ -93,10 +93,7 @@ export function scoreOf(sentiment: string): number | undefined {
 export const isNegative = (sentiment: string): boolean =>
   sentiment === 'negative' || sentiment === 'very_negative'
 
-/** `agent_key`: NFC, trimmed, inner whitespace collapsed to one space, lower-cased. */
-export function agentKeyOf(agentName: string): string {
-  return agentName.normalize('NFC').trim().replace(/\s+/gu, ' ').toLowerCase()
-}
+export { agentKeyOf }
 
 const agentKeys = new Map<string, string>()
 

@@ -12,7 +12,7 @@ import {
 } from './conversation.js'
 import { classifyConversation, compileRules, parseRules } from '@wolkvox-chat-stream/keyword-rules'
 import { recordBatch } from './service.js'
-import type { LoadedRules } from './rules-holder.js'
+import type { LoadedRules } from '@wolkvox-chat-stream/keyword-rules'
 
 const ruleSet = parseRules(
   {

@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto'
 import type { ChatMessage, TramiteClassification } from '@wolkvox-chat-stream/events'
+import { parseMember } from '@wolkvox-chat-stream/service-kit'
 import { localDate } from '@wolkvox-chat-stream/zoned-time'
 import {
   classifyMessage,
@@ -51,14 +52,7 @@ export function matchMessage(rules: CompiledRules, event: ChatMessage): StoredMa
   }
 }
 
-/** The record key and state member of a conversation: `server|conn_id`. */
-export const memberOf = (server: string, connId: string): string => `${server}|${connId}`
-
-/** Splits a member at its first `|` (a server code is digits). */
-export function parseMember(member: string): { server: string; connId: string } {
-  const bar = member.indexOf('|')
-  return { server: member.slice(0, bar), connId: member.slice(bar + 1) }
-}
+export { memberOf, parseMember } from '@wolkvox-chat-stream/service-kit'
 
 /** What was last emitted (and counted) for a conversation. */
 export interface Emitted {

@@ -3,7 +3,6 @@
  * classification; the rules in force and their reload. JSON; errors as `{ error: { code, message } }`.
  */
 import { hasControlCharacter } from '@wolkvox-chat-stream/config'
-import { isAppError } from '@wolkvox-chat-stream/errors'
 import {
   connIdParser,
   createRouter,
@@ -20,7 +19,7 @@ import type { RouteContext, ServiceRoute } from '@wolkvox-chat-stream/service-ki
 import { localDate, parseQueryTime, parseWallClock } from '@wolkvox-chat-stream/zoned-time'
 import { classify, fingerprint } from './conversation.js'
 import { readConversation, readCounts, type CountLine } from './queries.js'
-import type { RulesHolder } from './rules-holder.js'
+import { rulesRoutes, type RulesHolder } from '@wolkvox-chat-stream/keyword-rules'
 
 /** Count lines per page: `limit` defaults to this… */
 export const DEFAULT_COUNTS_LIMIT = 1000
@@ -118,30 +117,7 @@ export function classifierRoutes(options: { rules: RulesHolder; zone: string }):
 
   return createRouter<RouteContext>(
     [
-      route<RouteContext>({
-        method: 'GET',
-        path: '/rules',
-        handle() {
-          const { version, file, loadedAt, ruleSet } = rules.current
-          return {
-            status: 200,
-            body: { version, file, loaded_at: loadedAt.toISOString(), tramites: ruleSet.tramites },
-          }
-        },
-      }),
-      route<RouteContext>({
-        method: 'POST',
-        path: '/rules/reload',
-        handle() {
-          try {
-            const { version, previous_version } = rules.reload('http')
-            return { status: 200, body: { version, previous_version } }
-          } catch (error) {
-            if (!isAppError(error)) throw error
-            throw new HttpError(400, error.code, error.message)
-          }
-        },
-      }),
+      ...rulesRoutes<RouteContext>(rules, 'tramites'),
       route<RouteContext, { server: string; connId: string }>({
         method: 'GET',
         path: '/operations/:server/conversations/:connId/tramite',

@@ -25,12 +25,6 @@ export {
   rematchScriptKeys,
 } from './scripts.js'
 export {
-  createRulesHolder,
-  type LoadedRules,
-  type ReloadResult,
-  type RulesHolder,
-} from './rules-holder.js'
-export {
   SERVICE_NAME,
   createTramiteClassifier,
   recordBatch,

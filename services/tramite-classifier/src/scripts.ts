@@ -13,57 +13,11 @@ export function conversationKey(keys: ServiceKeys, partition: number, member: st
   return keys.state(partition, paths.conversation(server, connId))
 }
 
-/** Registered as `conversation` (the kit's apply script). */
-export const conversationScript = `--[[
-conversation (tramite-classifier): merges one conversation's messages of a batch into its state.
-
-KEYS[1]  the conversation hash: first, fpos, ch (the first message's sent_at ms, position and
-         channel), pub (latest publish ms), done ('1' once complete), v (the rules version of the
-         latest batch), n (changes), 'm:<event_id>' (a message's matches, JSON); the emitter's
-         eh, eat, cv, cf
-KEYS[2]  the partition's dirty hash: 'server|conn_id' -> batches the emitter has not looked at
-KEYS[3]  the partition's pending sorted set: chats neither complete nor emitted, by publish ms
-ARGV[1]  'server|conn_id'
-ARGV[2]  the batch's first message: sent_at ms; ARGV[3] its position; ARGV[4] its channel
-ARGV[5]  the latest record timestamp (publish ms) among the batch's messages
-ARGV[6]  '1' when the batch holds a message with position = conversation_length - 1
-ARGV[7]  the rules version that matched the batch's messages
-ARGV[8]  '1' when the batch's first message is a newer revision of one applied before: the same
-         message (same sent_at and position) then gives the conversation its channel again
-ARGV[9…] pairs: 'm:<event_id>', the message's matches (JSON)
-Returns nothing; writes only after every read.
-]]
-local c = redis.call('HMGET', KEYS[1], 'first', 'fpos', 'pub', 'done', 'eh')
-local fields = {'v', ARGV[7]}
-local function add(field, value)
-  fields[#fields + 1] = field
-  fields[#fields + 1] = value
-end
-local first, fpos = tonumber(c[1]), tonumber(c[2])
-local ms, pos = tonumber(ARGV[2]), tonumber(ARGV[3])
-if first == nil or ms < first or (ms == first and pos < fpos)
-  or (ARGV[8] == '1' and ms == first and pos == fpos) then
-  add('first', ARGV[2])
-  add('fpos', ARGV[3])
-  add('ch', ARGV[4])
-end
-local pub = c[3]
-if pub == false or tonumber(ARGV[5]) > tonumber(pub) then
-  pub = ARGV[5]
-  add('pub', pub)
-end
-local done = c[4] == '1' or ARGV[6] == '1'
-if done then add('done', '1') end
-for i = 9, #ARGV, 2 do add(ARGV[i], ARGV[i + 1]) end
-redis.call('HSET', KEYS[1], unpack(fields))
-redis.call('HINCRBY', KEYS[1], 'n', 1)
-if done then
-  redis.call('ZREM', KEYS[3], ARGV[1])
-elseif not c[5] then
-  redis.call('ZADD', KEYS[3], pub, ARGV[1])
-end
-redis.call('HINCRBY', KEYS[2], ARGV[1], 1)
-`
+/**
+ * Registered as `conversation` (the kit's apply script): the kit's conversation state script, with
+ * the first message's channel as its `ch`.
+ */
+export { conversationScript } from '@wolkvox-chat-stream/service-kit'
 
 /** Run by the emitter once a classification is on the output topic. */
 export const recordScript = `--[[

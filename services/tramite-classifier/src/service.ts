@@ -14,6 +14,8 @@ import {
 import type { Logger } from '@wolkvox-chat-stream/observability'
 import {
   createConsumerService,
+  createEmitLoop,
+  recordConversations,
   type BatchContext,
   type ConsumerHooks,
   type ConsumerService,
@@ -23,11 +25,15 @@ import {
   type ServiceOutput,
 } from '@wolkvox-chat-stream/service-kit'
 import { readClassifierConfig, type ClassifierConfig } from './config.js'
-import { matchMessage, memberOf } from './conversation.js'
-import { createEmitter, type Emitter } from './emitter.js'
+import { matchMessage } from './conversation.js'
+import { createEmitter } from './emitter.js'
 import { classifierRoutes } from './http.js'
 import { paths } from './queries.js'
-import { createRulesHolder, type LoadedRules, type RulesHolder } from './rules-holder.js'
+import {
+  createRulesHolder,
+  type LoadedRules,
+  type RulesHolder,
+} from '@wolkvox-chat-stream/keyword-rules'
 import { conversationScript } from './scripts.js'
 
 /** The consumer group, DLQ prefix and Redis hash tag of the classifier. */
@@ -60,66 +66,14 @@ export function recordBatch(
   ctx: Pick<BatchContext, 'state'>,
   rules: LoadedRules,
 ): void {
-  const conversations = new Map<
-    string,
-    {
-      server: string
-      connId: string
-      firstMs: number
-      firstPosition: number
-      channel: string
-      /** The first message is a newer revision of one applied before: its channel replaces. */
-      firstCorrected: boolean
-      publishedMs: number
-      complete: boolean
-      matches: string[]
-    }
-  >()
-  for (const { event, timestamp, previous } of events) {
-    const member = memberOf(event.server, event.conn_id)
-    const ms = event.sent_at.getTime()
-    let c = conversations.get(member)
-    if (c === undefined) {
-      c = {
-        server: event.server,
-        connId: event.conn_id,
-        firstMs: ms,
-        firstPosition: event.position,
-        channel: event.channel_normalized,
-        firstCorrected: previous !== undefined,
-        publishedMs: 0,
-        complete: false,
-        matches: [],
-      }
-      conversations.set(member, c)
-    } else if (ms < c.firstMs || (ms === c.firstMs && event.position < c.firstPosition)) {
-      c.firstMs = ms
-      c.firstPosition = event.position
-      c.channel = event.channel_normalized
-      c.firstCorrected = previous !== undefined
-    }
-    c.publishedMs = Math.max(c.publishedMs, Number(timestamp) || 0)
-    if (event.position === event.conversation_length - 1) c.complete = true
-    const found = matchMessage(rules.compiled, event)
-    if (found !== undefined) c.matches.push(`m:${event.event_id}`, JSON.stringify(found))
-  }
-  for (const [member, c] of conversations) {
-    ctx.state.lua(
-      'conversation',
-      [paths.conversation(c.server, c.connId), paths.dirty, paths.pending],
-      [
-        member,
-        c.firstMs,
-        c.firstPosition,
-        c.channel,
-        c.publishedMs,
-        c.complete ? '1' : '0',
-        rules.version,
-        c.firstCorrected ? '1' : '0',
-        ...c.matches,
-      ],
-    )
-  }
+  recordConversations(events, ctx.state, paths, {
+    first: (event) => event.channel_normalized,
+    message(event) {
+      const found = matchMessage(rules.compiled, event)
+      return found === undefined ? undefined : JSON.stringify(found)
+    },
+    version: rules.version,
+  })
 }
 
 /**
@@ -138,9 +92,7 @@ export function createTramiteClassifier(options: TramiteClassifierOptions = {}):
     ...options.classifier,
   }
   const outputSpec: TopicSpec = { ...topics.chatTramite, name: own.outputTopic }
-  let emitter: Emitter | undefined
   let output: ServiceOutput | undefined
-  let sweeper: NodeJS.Timeout | undefined
 
   const service = createConsumerService({
     name: options.name ?? own.name,
@@ -164,8 +116,7 @@ export function createTramiteClassifier(options: TramiteClassifierOptions = {}):
       async afterStateStored(info) {
         await options.hooks?.afterStateStored?.(info)
         // Not awaited: emitting runs beside consumption; the dirty marks make it crash-safe.
-        if (!owned.includes(info.partition)) owned = [...owned, info.partition]
-        schedule([info.partition], false)
+        loop.stored(info.partition)
       },
     },
   })
@@ -183,47 +134,12 @@ export function createTramiteClassifier(options: TramiteClassifierOptions = {}):
   for (const reason of ['complete', 'idle', 'content', 'version', 'resend'])
     emitted.inc({ reason }, 0)
 
-  // Emitting: at most one loop at a time over the partitions asked for; chunks stored meanwhile
-  // join the next round.
-  const wanted = new Set<number>()
-  let idleWanted = false
-  let loop: Promise<void> | undefined
-  let owned: number[] = []
-  const run = async (): Promise<void> => {
-    while (emitter !== undefined && (wanted.size > 0 || idleWanted)) {
-      const targets = [...wanted]
-      const idle = idleWanted
-      wanted.clear()
-      idleWanted = false
-      const rebuilding = new Set(service.status().rebuilding)
-      for (const partition of targets) {
-        // Half-replayed state is not emitted: the end of the rebuild emits it.
-        if (rebuilding.has(partition)) continue
-        try {
-          await emitter.drain(partition)
-          if (idle) await emitter.sweepIdle(partition, Date.now() - own.idleTimeoutMs)
-        } catch (error) {
-          service.logger.warn('emitting classifications failed; retried by the next sweep', {
-            err: error,
-            partition,
-          })
-        }
-      }
-    }
-  }
-  const schedule = (partitions: Iterable<number>, idle: boolean): void => {
-    for (const partition of partitions) wanted.add(partition)
-    if (idle) idleWanted = true
-    loop ??= run().finally(() => {
-      loop = undefined
-      if (emitter !== undefined && (wanted.size > 0 || idleWanted)) schedule([], false)
-    })
-  }
-  const sweep = (): void => {
-    const { assigned } = service.status()
-    if (assigned.length > 0) owned = assigned
-    schedule(owned, true)
-  }
+  const loop = createEmitLoop({
+    service,
+    idleTimeoutMs: own.idleTimeoutMs,
+    sweepIntervalMs: own.sweepIntervalMs,
+    what: 'classifications',
+  })
 
   const start = async (): Promise<void> => {
     output = await openServiceOutput(service, outputSpec, tramiteClassificationCodec)
@@ -231,7 +147,7 @@ export function createTramiteClassifier(options: TramiteClassifierOptions = {}):
     const { logger } = service
     if (own.watchRules) holder.watch()
     await service.start()
-    emitter = createEmitter({
+    const emitter = createEmitter({
       name: service.name,
       redis,
       producer,
@@ -246,21 +162,17 @@ export function createTramiteClassifier(options: TramiteClassifierOptions = {}):
       output: outputSpec.name,
       idleTimeoutMs: own.idleTimeoutMs,
     })
-    sweep()
-    sweeper = setInterval(sweep, own.sweepIntervalMs)
+    loop.start(emitter)
   }
 
   const stop = async (): Promise<void> => {
-    clearInterval(sweeper)
+    loop.pause()
     holder.close()
     try {
       await service.stop()
     } finally {
-      const last = emitter
-      await loop
-      emitter = undefined
       // What the last chunks made due; marks left (a failure) are emitted after the next start.
-      for (const partition of owned) await last?.drain(partition).catch(() => undefined)
+      await loop.finish()
       await output?.close()
       output = undefined
     }

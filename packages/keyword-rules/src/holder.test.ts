@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { createLogger, createMetricsRegistry } from '@wolkvox-chat-stream/observability'
-import { createRulesHolder } from './rules-holder.js'
+import { createRulesHolder } from './holder.js'
 
 const rules = (version: string, keyword = 'certificad*') =>
   JSON.stringify({

@@ -1,17 +1,15 @@
 /*
- * The rules in force: loaded at start, reloaded on `POST /rules/reload` or when the file changes.
- * A bad file is refused (the previous rules stay) and logged; an edit must carry a new version.
+ * The rules in force for a service (the trámite classifier, chat quality): loaded at start,
+ * reloaded on `POST /rules/reload` or when the file changes. A bad file is refused (the previous
+ * rules stay) and logged; an edit must carry a new version.
  */
 import { watch, type FSWatcher } from 'node:fs'
 import { basename, dirname } from 'node:path'
 import { AppError, isAppError } from '@wolkvox-chat-stream/errors'
 import type { Logger, MetricsRegistry } from '@wolkvox-chat-stream/observability'
-import {
-  compileRules,
-  loadRules,
-  type CompiledRules,
-  type RuleSet,
-} from '@wolkvox-chat-stream/keyword-rules'
+import { compileRules, type CompiledRules } from './compile.js'
+import { loadRules } from './rules.js'
+import type { RuleSet } from './types.js'
 
 /** One loaded rule set. */
 export interface LoadedRules {
@@ -50,13 +48,15 @@ const canonical = (ruleSet: RuleSet): string => JSON.stringify(ruleSet)
 
 /**
  * Loads `file` now (throwing its AppError when it is unreadable or invalid) and keeps it in force.
- * With `metrics`, declares `wolkvox_classifier_rules_info{version}` and
- * `wolkvox_classifier_rules_reloads_total{outcome}` (`loaded`, `unchanged`, `refused`).
+ * With `metrics`, declares `<metricPrefix>_rules_info{version}` and
+ * `<metricPrefix>_rules_reloads_total{outcome}` (`loaded`, `unchanged`, `refused`).
  */
 export function createRulesHolder(options: {
   file: string
   logger: Logger
   metrics?: MetricsRegistry
+  /** The metrics' name prefix. Default `wolkvox_classifier`. */
+  metricPrefix?: string
   /** How long the file must stay quiet after a change before it is read. Default 200 ms. */
   settleMs?: number
 }): RulesHolder {
@@ -71,15 +71,16 @@ export function createRulesHolder(options: {
       loadedAt: new Date(),
     }
   }
+  const prefix = options.metricPrefix ?? 'wolkvox_classifier'
   let current = load()
   let currentCanonical = canonical(current.ruleSet)
   const info = options.metrics?.gauge({
-    name: 'wolkvox_classifier_rules_info',
+    name: `${prefix}_rules_info`,
     help: 'Always 1, labelled with the version of the rules in force.',
     labelNames: ['version'],
   })
   const reloads = options.metrics?.counter({
-    name: 'wolkvox_classifier_rules_reloads_total',
+    name: `${prefix}_rules_reloads_total`,
     help: 'Rule reloads by outcome: loaded (a new version in force), unchanged, refused (bad file; the previous rules stay).',
     labelNames: ['outcome'],
   })
