@@ -27,3 +27,14 @@ export function hasControlCharacter(text: string): boolean {
   // eslint-disable-next-line no-control-regex
   return /[\u0000-\u001f\u007f-\u009f]/u.test(text)
 }
+
+/**
+ * An agent's identity in the aggregates (`AgentSentiment.agent_key`, `ChatQuality.agent_key`):
+ * the display name in Unicode NFC, trimmed, inner whitespace collapsed to one space, lower-cased.
+ */
+export function agentKeyOf(agentName: string): string {
+  return agentName.normalize('NFC').trim().replace(/\s+/gu, ' ').toLowerCase()
+}
+
+/** The longest agent key an HTTP request may name. */
+export const MAX_AGENT_KEY_LENGTH = 256

@@ -14,8 +14,10 @@ export {
 } from './http.js'
 export { optional } from './optional.js'
 export {
+  agentKeyOf,
   hasControlCharacter,
   isConnId,
+  MAX_AGENT_KEY_LENGTH,
   MAX_CONN_ID_LENGTH,
   serverCodePattern,
 } from './identifiers.js'

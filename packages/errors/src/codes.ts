@@ -532,6 +532,22 @@ export const errorCodes = {
     summary:
       'A classifier command (`npm run classifier -- reclassify`) is missing an option or has a bad one; the usage is printed.',
   },
+  // chat quality (services/chat-quality); its protocol rules file gives the TRAMITE_RULES_* codes
+  // (the same keyword rules format and loader)
+  QUALITY_QUERY_INVALID: {
+    retriable: false,
+    summary:
+      'An HTTP query of the chat-quality service has a bad server code, conn_id, agent key, granularity, time, range, limit or cursor, or an unknown parameter; answered 400 with the reason.',
+  },
+  QUALITY_AGENT_NOT_FOUND: {
+    retriable: false,
+    summary: 'HTTP 404: the chat-quality service holds no agent of that key in that operation.',
+  },
+  QUALITY_CONVERSATION_NOT_FOUND: {
+    retriable: false,
+    summary:
+      'HTTP 404: the chat-quality service holds no conversation with that server and conn_id.',
+  },
 } as const satisfies Record<string, { retriable: boolean; summary: string }>
 
 /** A code from the project's registry. */

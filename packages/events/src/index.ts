@@ -75,4 +75,4 @@ export {
   topics,
   type TopicSpec,
 } from './topics.js'
-export { agentKeyOf } from './agent-key.js'
+export { agentKeyOf, MAX_AGENT_KEY_LENGTH } from './agent-key.js'

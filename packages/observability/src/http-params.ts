@@ -3,7 +3,14 @@
  * of what it names (packages/config identifiers), so the HTTP APIs and the poller's configuration
  * accept the same values.
  */
-import { isConnId, MAX_CONN_ID_LENGTH, serverCodePattern } from '@wolkvox-chat-stream/config'
+import {
+  agentKeyOf,
+  isConnId,
+  MAX_AGENT_KEY_LENGTH,
+  MAX_CONN_ID_LENGTH,
+  serverCodePattern,
+} from '@wolkvox-chat-stream/config'
+import { parseQueryTime } from '@wolkvox-chat-stream/zoned-time'
 import { InputError, type Parser } from './http-router.js'
 
 const quote = (text: string): string => JSON.stringify(text.slice(0, 64))
@@ -30,5 +37,25 @@ export function oneOfParser<T extends string>(name: string, values: readonly T[]
     if (!(values as readonly string[]).includes(text))
       throw new InputError(`${name} must be ${values.join(' or ')}`)
     return text as T
+  }
+}
+
+/** An agent key as the aggregates write it (`agentKeyOf`): a key they could never hold is refused. */
+export const agentKeyParser: Parser<string> = (text) => {
+  if (text === '' || text.length > MAX_AGENT_KEY_LENGTH || agentKeyOf(text) !== text)
+    throw new InputError(
+      `agent key ${quote(text)} is not an agent key: the agent's name trimmed, lower-cased, spaces collapsed (as agent_key is answered), at most ${MAX_AGENT_KEY_LENGTH} characters`,
+    )
+  return text
+}
+
+/** A query time: ISO 8601 with an offset, or `YYYYmmddHHiiss` / ISO without one in `zone`. */
+export function queryTimeParser(zone: string): Parser<number> {
+  return (text) => {
+    const ms = parseQueryTime(text, zone)
+    if (ms !== undefined) return ms
+    throw new InputError(
+      `${quote(text)} is not a time: use ISO 8601 or YYYYmmddHHiiss (without an offset, in ${zone})`,
+    )
   }
 }

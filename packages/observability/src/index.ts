@@ -47,4 +47,10 @@ export {
   type RouterOptions,
 } from './http-router.js'
 export { cursorParser, encodeCursor, limitParser, pageOf } from './http-paging.js'
-export { connIdParser, oneOfParser, serverParser } from './http-params.js'
+export {
+  agentKeyParser,
+  connIdParser,
+  oneOfParser,
+  queryTimeParser,
+  serverParser,
+} from './http-params.js'

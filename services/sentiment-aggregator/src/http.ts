@@ -4,6 +4,7 @@
  * parameter is checked by the router against its one definition before a handler runs.
  */
 import {
+  agentKeyParser,
   createRouter,
   cursorParser,
   HttpError,
@@ -11,13 +12,12 @@ import {
   limitParser,
   oneOfParser,
   pageOf,
+  queryTimeParser,
   route,
   serverParser,
   type Parser,
 } from '@wolkvox-chat-stream/observability'
 import type { RouteContext, ServiceRoute } from '@wolkvox-chat-stream/service-kit'
-import { parseQueryTime as parseTimeText } from '@wolkvox-chat-stream/zoned-time'
-import { agentKeyOf } from './aggregation.js'
 import { readAgentName, readAgents, readFigures, readWindows } from './queries.js'
 import type { Granularity } from './windows.js'
 
@@ -29,26 +29,10 @@ export const MAX_AGENTS_LIMIT = 1000
 export const DEFAULT_WINDOWS_LIMIT = 744
 /** …and may not exceed this (a year of days, or seven months of hours). */
 export const MAX_WINDOWS_LIMIT = 5000
-/** The longest agent key a request may name. */
-export const MAX_AGENT_KEY_LENGTH = 256
-
 /** Reads a query time: ISO 8601 with an offset, or `YYYYmmddHHiiss` / ISO without one in `zone`. */
-export function parseQueryTime(text: string, zone: string): number {
-  const ms = parseTimeText(text, zone)
-  if (ms !== undefined) return ms
-  throw new InputError(
-    `${JSON.stringify(text.slice(0, 64))} is not a time: use ISO 8601 or YYYYmmddHHiiss (without an offset, in ${zone})`,
-  )
-}
+export const parseQueryTime = (text: string, zone: string): number => queryTimeParser(zone)(text)
 
-/** An agent key as the aggregator writes it (`agentKeyOf`): a key it could never hold is refused. */
-export const agentKeyParser: Parser<string> = (text) => {
-  if (text === '' || text.length > MAX_AGENT_KEY_LENGTH || agentKeyOf(text) !== text)
-    throw new InputError(
-      `agent key ${JSON.stringify(text.slice(0, 64))} is not an agent key: the agent's name trimmed, lower-cased, spaces collapsed (as agent_key is answered), at most ${MAX_AGENT_KEY_LENGTH} characters`,
-    )
-  return text
-}
+export { agentKeyParser }
 
 const granularityParser = oneOfParser<Granularity>('granularity', ['hour', 'day'])
 
@@ -57,7 +41,7 @@ const isoOrNull = (ms: number): string | null =>
 
 /** The aggregator's routes, for `createConsumerService({ routes })`. */
 export function sentimentRoutes(zone: string): ServiceRoute {
-  const time: Parser<number> = (text) => parseQueryTime(text, zone)
+  const time: Parser<number> = queryTimeParser(zone)
   const knownAgent = async (kit: RouteContext, server: string, agentKey: string) => {
     const name = await readAgentName(kit.state, server, agentKey)
     if (name === undefined)

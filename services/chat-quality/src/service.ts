@@ -1,0 +1,195 @@
+/*
+ * The chat-quality service on the service kit: each message kept with its conversation (time,
+ * position, sender, the protocol matches of the rules in force), atomically with the partition's
+ * offset (idempotent by offset and event_id); due ChatQuality records emitted to the output topic
+ * beside consumption, each moving its conversation's counters in its agent's hour, day and totals;
+ * the HTTP API; the rules reloaded on change.
+ */
+import type { Env } from '@wolkvox-chat-stream/config'
+import {
+  chatMessageCodec,
+  chatQualityCodec,
+  topics,
+  type TopicSpec,
+} from '@wolkvox-chat-stream/events'
+import {
+  createRulesHolder,
+  type LoadedRules,
+  type RulesHolder,
+} from '@wolkvox-chat-stream/keyword-rules'
+import type { Logger } from '@wolkvox-chat-stream/observability'
+import {
+  createConsumerService,
+  createEmitLoop,
+  openServiceOutput,
+  recordConversations,
+  type BatchContext,
+  type ConsumerHooks,
+  type ConsumerService,
+  type ConsumerServiceConfig,
+  type Delivered,
+  type ServiceOutput,
+} from '@wolkvox-chat-stream/service-kit'
+import { readQualityConfig, type QualityConfig } from './config.js'
+import { eventFields, keepFirst, keepMessage, type QualityEvent } from './conversation.js'
+import { createQualityEmitter } from './emitter.js'
+import { qualityRoutes } from './http.js'
+import { paths } from './queries.js'
+import { conversationScript } from './scripts.js'
+
+/** The consumer group, DLQ prefix and Redis hash tag of the service. */
+export const SERVICE_NAME = 'chat-quality'
+
+export interface ChatQualityOptions {
+  /** Default `QUALITY_NAME` (`chat-quality`); tests give a unique one. */
+  name?: string
+  /** Default `process.env`. */
+  env?: Env
+  /** Overrides of the kit's configuration (tests). */
+  config?: Partial<ConsumerServiceConfig>
+  /** Overrides of the service's own configuration. */
+  quality?: Partial<QualityConfig>
+  logger?: Logger
+  hooks?: ConsumerHooks
+  maxEventsPerScript?: number
+}
+
+/** The quality service: a consumer service with its rules and output topic. */
+export interface ChatQualityService extends ConsumerService {
+  readonly outputTopic: string
+  readonly rules: RulesHolder
+  readonly qualityConfig: Readonly<QualityConfig>
+}
+
+/** Records what a batch of fresh events changes, per conversation (pure apart from `ctx.state`). */
+export function recordBatch(
+  events: readonly Delivered<QualityEvent>[],
+  ctx: Pick<BatchContext, 'state'>,
+  rules: LoadedRules,
+): void {
+  recordConversations(events, ctx.state, paths, {
+    first: keepFirst,
+    message: (event) => keepMessage(rules.compiled, event),
+    version: rules.version,
+  })
+}
+
+/**
+ * Creates the quality service: a {@link ConsumerService} whose start also connects the output
+ * producer (provisioning the output topic) and starts watching the rules, and whose stop emits
+ * what is due and closes them.
+ *
+ * @throws AppError `CONFIG_INVALID` for bad variables, `TRAMITE_RULES_FILE_UNREADABLE` or
+ * `TRAMITE_RULES_INVALID` for a bad rules file.
+ */
+export function createChatQuality(options: ChatQualityOptions = {}): ChatQualityService {
+  const env = options.env ?? process.env
+  // A relative rules path is read from where npm was run.
+  const own: Readonly<QualityConfig> = {
+    ...readQualityConfig(env, env.INIT_CWD ?? process.cwd()),
+    ...options.quality,
+  }
+  const standards = {
+    firstResponseTargetMs: own.firstResponseTargetMs,
+    responseGapTargetMs: own.responseGapTargetMs,
+  }
+  const outputSpec: TopicSpec = { ...topics.chatQuality, name: own.outputTopic }
+  let output: ServiceOutput | undefined
+
+  const service = createConsumerService<QualityEvent>({
+    name: options.name ?? own.name,
+    input: topics.chatMessage,
+    env,
+    httpPort: 8084,
+    ...(options.config ? { config: options.config } : {}),
+    ...(options.logger ? { logger: options.logger } : {}),
+    ...(options.maxEventsPerScript ? { maxEventsPerScript: options.maxEventsPerScript } : {}),
+    // Only the fields the service reads: the others are skipped, not decoded.
+    decode: chatMessageCodec.decodeFields(eventFields),
+    scripts: { conversation: conversationScript },
+    // Time, sender and text are part of the identity, so a newer revision keeps its matches; what
+    // it may change is the channel or agent of the conversation's first message.
+    revisions: {
+      of: (event) => ({ revision: event.revision, order: event.polled_at.getTime() }),
+      summary: () => '',
+    },
+    // One rules reference per batch: a reload between batches never splits one.
+    handleBatch: (events, ctx) => recordBatch(events, ctx, holder.current),
+    routes: (req, res, kit) => routes(req, res, kit),
+    hooks: {
+      async afterStateStored(info) {
+        await options.hooks?.afterStateStored?.(info)
+        // Not awaited: emitting runs beside consumption; the dirty marks make it crash-safe.
+        loop.stored(info.partition)
+      },
+    },
+  })
+  const holder: RulesHolder = createRulesHolder({
+    file: own.rulesFile,
+    logger: service.logger,
+    metrics: service.metrics,
+    metricPrefix: 'wolkvox_quality',
+  })
+  const routes = qualityRoutes({ rules: holder, zone: own.zone, standards })
+  const emitted = service.metrics.counter({
+    name: 'wolkvox_quality_emitted_total',
+    help: 'ChatQuality records written to the output topic, by reason: complete, idle (first record), content, version (changed later), resend (after a race).',
+    labelNames: ['reason'],
+  })
+  for (const reason of ['complete', 'idle', 'content', 'version', 'resend'])
+    emitted.inc({ reason }, 0)
+  const loop = createEmitLoop({
+    service,
+    idleTimeoutMs: own.idleTimeoutMs,
+    sweepIntervalMs: own.sweepIntervalMs,
+    what: 'quality records',
+  })
+
+  const start = async (): Promise<void> => {
+    output = await openServiceOutput(service, outputSpec, chatQualityCodec)
+    const { producer, redis, encoding } = output
+    if (own.watchRules) holder.watch()
+    await service.start()
+    const emitter = createQualityEmitter({
+      name: service.name,
+      redis,
+      producer,
+      topic: outputSpec.name,
+      zone: own.zone,
+      standards,
+      checks: () => holder.current.ruleSet.tramites,
+      emitted,
+      encoding,
+    })
+    service.logger.info('checking quality', {
+      rulesVersion: holder.current.version,
+      rulesFile: own.rulesFile,
+      output: outputSpec.name,
+      idleTimeoutMs: own.idleTimeoutMs,
+      firstResponseTargetMs: own.firstResponseTargetMs,
+      responseGapTargetMs: own.responseGapTargetMs,
+    })
+    loop.start(emitter)
+  }
+
+  const stop = async (): Promise<void> => {
+    loop.pause()
+    holder.close()
+    try {
+      await service.stop()
+    } finally {
+      // What the last chunks made due; marks left (a failure) are emitted after the next start.
+      await loop.finish()
+      await output?.close()
+      output = undefined
+    }
+  }
+
+  return Object.create(service, {
+    start: { value: start },
+    stop: { value: stop },
+    outputTopic: { value: outputSpec.name },
+    rules: { value: holder },
+    qualityConfig: { value: own },
+  }) as ChatQualityService
+}
