@@ -109,10 +109,13 @@ describe('standardsMet', () => {
       firstResponse: true,
       responseGaps: false,
     })
+    // A last turn left unanswered (a closing "gracias") is not a gap…
     expect(met(['customer', 0], ['agent', 30], ['customer', 40])).toEqual({
       firstResponse: true,
-      responseGaps: false,
+      responseGaps: true,
     })
+    // …but a customer no agent ever answered fails both.
+    expect(met(['customer', 0], ['bot', 1])).toEqual({ firstResponse: false, responseGaps: false })
     expect(met(['agent', 0], ['bot', 5])).toEqual({ firstResponse: null, responseGaps: null })
   })
 })

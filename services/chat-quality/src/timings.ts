@@ -106,7 +106,7 @@ export function conversationTimings(messages: readonly TimedMessage[]): Conversa
 export interface QualityStandards {
   /** The first response must come within this. */
   firstResponseTargetMs: number
-  /** Every customer turn must be answered within this. */
+  /** Every answered customer turn must be answered within this. */
   responseGapTargetMs: number
 }
 
@@ -114,7 +114,10 @@ export interface QualityStandards {
 export interface StandardsMet {
   /** `null` when the customer never wrote. */
   firstResponse: boolean | null
-  /** `null` when the customer never wrote; false when a turn was left unanswered. */
+  /**
+   * `null` when the customer never wrote; false when no agent answered at all. A last turn left
+   * unanswered (a customer's closing "gracias") is not a gap: `lastTurnUnanswered` reports it.
+   */
   responseGaps: boolean | null
 }
 
@@ -129,7 +132,7 @@ export function standardsMet(
       timings.firstResponseMs !== null &&
       timings.firstResponseMs <= standards.firstResponseTargetMs,
     responseGaps:
-      !timings.lastTurnUnanswered &&
+      timings.responseGapsMs.length > 0 &&
       timings.responseGapsMs.every((gap) => gap <= standards.responseGapTargetMs),
   }
 }

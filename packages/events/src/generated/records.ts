@@ -676,7 +676,7 @@ export interface ChatQualityV1 {
   response_gap_target_ms: number
   /** first_response_ms within its target; false when no agent answered; null when the customer never wrote. */
   meets_first_response: null | boolean
-  /** Every customer turn answered within its target (an unanswered last turn fails it); null when the customer never wrote. */
+  /** Every answered customer turn answered within its target; false when no agent answered at all; null when the customer never wrote. A last turn left unanswered is not a gap (last_turn_unanswered reports it). */
   meets_response_gaps: null | boolean
   /** Every check of the rules file, in the file's order. */
   checks: QualityCheckV1[]
@@ -796,7 +796,7 @@ export const chatQualityV1: SchemaVersion = {
         name: 'meets_response_gaps',
         type: ['null', 'boolean'],
         default: null,
-        doc: 'Every customer turn answered within its target (an unanswered last turn fails it); null when the customer never wrote.',
+        doc: 'Every answered customer turn answered within its target; false when no agent answered at all; null when the customer never wrote. A last turn left unanswered is not a gap (last_turn_unanswered reports it).',
       },
       {
         name: 'checks',
