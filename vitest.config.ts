@@ -35,6 +35,9 @@ export default defineConfig({
           sequence: { groupOrder: 0 },
           include: ['packages/*/src/**/*.test.ts', 'services/*/src/**/*.test.ts'],
           environment: 'node',
+          // Property tests run hundreds of cases: 5 s (the default) is too short on a loaded
+          // two-core machine. Each case's own time bound is checked by the test (withinMs).
+          testTimeout: 30_000,
           // fast-check's seed: fixed by FUZZ_SEED or in CI, new on every other run.
           setupFiles: ['test/support/fast-check-seed.ts'],
         },
