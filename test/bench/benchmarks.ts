@@ -106,6 +106,20 @@ export const benchmarks: Benchmark[] = [
     target: '≥ 0.7x a raw kafkajs eachBatch consumer on the same topic (QUALITY.md)',
   },
   {
+    // Runs after consumer.drain-backlog, whose case fills the topic both sides read.
+    name: 'quality.drain-backlog',
+    unit: 'msg',
+    subject: {
+      script: 'quality-drain.ts',
+      env: { BENCH_EVENTS: process.env.BENCH_CONSUMER_EVENTS ?? '1000000' },
+    },
+    baseline: {
+      script: 'consumer-drain.ts',
+      env: { BENCH_SIDE: 'raw', BENCH_EVENTS: process.env.BENCH_CONSUMER_EVENTS ?? '1000000' },
+    },
+    target: 'stated beside the sentiment row: the same events, raw kafkajs eachBatch as baseline',
+  },
+  {
     // Absolute, stated with the machine: no baseline measures the same thing.
     name: 'e2e.window-to-http',
     unit: 'msg',
