@@ -8,7 +8,7 @@
 #
 # Arguments:
 #   WORKSPACE    the folder under services/ (poller, sentiment-aggregator, tramite-classifier,
-#                dashboard, wolkvox-simulator)
+#                chat-quality, dashboard, wolkvox-simulator)
 #   ENTRY        the compiled entry point under its dist/, without .js (main; cli for the classifier)
 #   PORT         the service's default HTTP_PORT, exposed and health-checked
 #   HEALTH_PATH  /healthz, or /readyz where "not ready" is a reason to restart (the poller). The

@@ -112,6 +112,7 @@ describe('a secured three-node KRaft cluster (TLS, mutual TLS, SCRAM-SHA-512, AC
       'poller',
       'sentiment-aggregator',
       'tramite-classifier',
+      'chat-quality',
       'secure-test-extra',
     ])
     for (const user of security().users) {

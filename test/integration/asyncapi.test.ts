@@ -35,6 +35,7 @@ import {
   type SchemaVersion,
   type TopicSpec,
 } from '@wolkvox-chat-stream/events'
+import { SERVICE_NAME as qualityGroup } from '@wolkvox-chat-stream/chat-quality'
 import { SERVICE_NAME as aggregatorGroup } from '@wolkvox-chat-stream/sentiment-aggregator'
 import { SERVICE_NAME as classifierGroup } from '@wolkvox-chat-stream/tramite-classifier'
 
@@ -44,7 +45,7 @@ const schemasDir = dirname(documentFile)
 const AVRO_FORMAT = 'application/vnd.apache.avro;version=1.9.0'
 
 /** The consumer groups the product runs with the service kit: each has its dead-letter topic. */
-const consumerGroups = [aggregatorGroup, classifierGroup]
+const consumerGroups = [aggregatorGroup, classifierGroup, qualityGroup]
 
 /** `wolkvox.{group}.dlq`: the dead-letter naming of any consumer, as an AsyncAPI address. */
 const dlqTemplate: TopicSpec = (() => {

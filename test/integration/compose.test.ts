@@ -75,6 +75,7 @@ describe('docker-compose.yml runs the whole product', () => {
   it('has every service of the product', () => {
     expect(Object.keys(compose.services).sort()).toEqual(
       [
+        'chat-quality',
         'dashboard',
         'grafana',
         'kafka',
@@ -99,6 +100,7 @@ describe('docker-compose.yml runs the whole product', () => {
   it('builds each of its services from a Dockerfile that exists, runs code that exists and checks its own port', () => {
     expect(built.map(([name]) => name).sort()).toEqual(
       [
+        'chat-quality',
         'dashboard',
         'poller',
         'sentiment-aggregator',
@@ -250,6 +252,7 @@ describe('docker-compose.yml runs the whole product', () => {
       POLLER_URL: at('poller'),
       SENTIMENT_URL: at('sentiment-aggregator'),
       CLASSIFIER_URL: at('tramite-classifier'),
+      QUALITY_URL: at('chat-quality'),
     })
   })
 })

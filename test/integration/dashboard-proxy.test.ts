@@ -2,7 +2,8 @@
  * The dashboard on its own, against stand-in services on real HTTP ports: the same-origin proxy
  * (GET only, three fixed prefixes, the service's answer passed on, a clear 502 or 504 when a
  * service is down or slow), the page's files and health endpoints, and the page in headless
- * Chromium with the classifier down: the other panels still show their figures. Then the page
+ * Chromium with the classifier down: the other panels still show their figures; the chat quality
+ * panel shows a stand-in's answer, then a clear empty state once it stops answering. Then the page
  * behind a token (HTTP_AUTH_TOKEN_FILE, asked as a password) with the services' own token sent by
  * the proxy only (DASHBOARD_UPSTREAM_TOKEN_FILE).
  */
@@ -13,6 +14,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { figuresOf } from '@wolkvox-chat-stream/chat-quality'
 import { createDashboard, readDashboardConfig } from '@wolkvox-chat-stream/dashboard'
 import { freePort } from '@wolkvox-chat-stream/dev-stack'
 import {
@@ -20,7 +22,14 @@ import {
   createMetricsRegistry,
   type HttpServer,
 } from '@wolkvox-chat-stream/observability'
-import { launchChromium, readPage, screenshot } from '../support/dashboard-browser.js'
+import {
+  expectedQuality,
+  launchChromium,
+  readPage,
+  screenshot,
+  withoutStandards,
+  type QualityAnswer,
+} from '../support/dashboard-browser.js'
 import { waitFor } from '../support/wait-for.js'
 
 const HOUR = 3_600_000
@@ -80,9 +89,64 @@ const figures = (messages: number, conversations: number, negative: number, mean
   conversations_ending_negative: negative,
 })
 
+/** An agent's quality totals as chat quality computes them from its counters (queries.ts). */
+const qualityTotals = (counters: Record<string, number>) =>
+  figuresOf(new Map(Object.entries(counters)))
+
+/**
+ * Chat quality's answer for two agents. Ana María: 36 of 40 chats with a customer message, first
+ * responses 10 within 5 s, 8 within 15 s, 9 within 60 s, 6 within 2 min, 3 over an hour. Luis: 3
+ * of 4, one within 45 s and two over an hour (his percentiles are past the last bound), and a
+ * check Ana María was never checked for.
+ */
+const qualityAnswer: QualityAnswer = {
+  standards: { first_response_target_ms: 60_000, response_gap_target_ms: 120_000 },
+  agents: [
+    {
+      agent_key: 'ana maría',
+      agent_name: 'Ana María',
+      totals: qualityTotals({
+        n: 40,
+        fr: 36,
+        'fr.ok': 27,
+        rg: 36,
+        'rg.ok': 20,
+        'frb.0': 10,
+        'frb.2': 8,
+        'frb.6': 9,
+        'frb.8': 6,
+        'frb.14': 3,
+        'c.saludo': 40,
+        'c.saludo.ok': 38,
+        'c.despedida': 40,
+        'c.despedida.ok': 30,
+      }),
+    },
+    {
+      agent_key: 'luis',
+      agent_name: 'LUIS',
+      totals: qualityTotals({
+        n: 4,
+        fr: 3,
+        'fr.ok': 1,
+        rg: 3,
+        'rg.ok': 1,
+        'frb.5': 1,
+        'frb.14': 2,
+        'c.saludo': 4,
+        'c.saludo.ok': 4,
+        'c.identificacion': 4,
+        'c.identificacion.ok': 1,
+        'c.despedida': 4,
+      }),
+    },
+  ],
+}
+
 describe('the dashboard', () => {
   let poller: Awaited<ReturnType<typeof standIn>>
   let sentiment: Awaited<ReturnType<typeof standIn>>
+  let quality: Awaited<ReturnType<typeof standIn>>
   let classifierUrl: string
   let dashboard: HttpServer
   let base: string
@@ -136,12 +200,16 @@ describe('the dashboard', () => {
       '/operations/0010/agents/ana%20mar%C3%ADa/sentiment': windows(1),
       '/operations/0010/agents/luis/sentiment': windows(2),
     })
+    quality = await standIn({
+      '/operations/0010/quality/agents': { server: '0010', ...qualityAnswer, next_cursor: null },
+    })
     classifierUrl = `http://127.0.0.1:${await freePort()}` // nothing listens there
     const config = readDashboardConfig({
       HTTP_PORT: '0',
       POLLER_URL: poller.url,
       SENTIMENT_URL: sentiment.url,
       CLASSIFIER_URL: classifierUrl,
+      QUALITY_URL: quality.url,
       DASHBOARD_PROXY_TIMEOUT: '500ms',
       DASHBOARD_REFRESH: '1s',
     })
@@ -156,8 +224,11 @@ describe('the dashboard', () => {
   afterAll(async () => {
     await browser?.close()
     await dashboard.close()
-    for (const s of [poller, sentiment]) s.server.closeAllConnections()
-    await Promise.all([poller, sentiment].map((s) => new Promise((r) => s.server.close(r))))
+    for (const s of [poller, sentiment, quality]) s.server.closeAllConnections()
+    // The quality stand-in may be closed already (its test stops it): close answers an error then.
+    await Promise.all(
+      [poller, sentiment, quality].map((s) => new Promise((r) => s.server.close(r))),
+    )
   })
 
   it("passes a service's answer on, status and JSON as they are", async () => {
@@ -240,12 +311,18 @@ describe('the dashboard', () => {
       },
       { timeoutMs: 20_000, what: 'the page to render' },
     )
-    expect(shown.services).toEqual({ poller: 'ok', sentiment: 'ok', classifier: 'down' })
+    expect(shown.services).toEqual({
+      poller: 'ok',
+      sentiment: 'ok',
+      classifier: 'down',
+      quality: 'ok',
+    })
     expect(shown.unavailable).toEqual({
       poller: null,
       negative: null,
       sentiment: null,
       tramites: `Classifier unavailable: The classifier at ${classifierUrl} is unavailable (ECONNREFUSED)`,
+      quality: null,
     })
     expect(shown.negative).toEqual({
       share: String(10 / 44),
@@ -288,6 +365,105 @@ describe('the dashboard', () => {
     expect(shown.sparklines).toBe(2)
     expect(errors).toEqual([])
     await screenshot(page, 'dashboard-classifier-down')
+  })
+
+  it('shows chat quality per agent as the service answers it, and a clear empty state without it', async () => {
+    const page = await browser!.newPage({ viewport: { width: 1400, height: 1200 } })
+    const errors: string[] = []
+    page.on('pageerror', (error) => errors.push(error.message))
+    await page.goto(`${base}/`)
+    const shown = await waitFor(
+      async () => {
+        const read = await readPage(page)
+        return read.quality.agents.length === 2 ? read : undefined
+      },
+      { timeoutMs: 20_000, what: 'the quality panel to render' },
+    )
+    // Every figure is the service's (each agent's totals), or computed from its answer (all agents).
+    const answered = (await (
+      await fetch(`${base}/api/quality/operations/0010/quality/agents?limit=1000`)
+    ).json()) as QualityAnswer
+    expect(answered.agents).toEqual(qualityAnswer.agents)
+    expect(withoutStandards(shown.quality)).toEqual(expectedQuality(answered))
+    // The same, written out: shares met/applicable, percentiles the bound of their bucket.
+    expect(shown.quality.agents[0]).toEqual({
+      key: 'ana maría',
+      name: 'Ana María',
+      conversations: 40,
+      p50Ms: '15000',
+      p90Ms: '120000',
+      firstResponseShare: String(27 / 36),
+      responseGapShare: String(20 / 36),
+      checks: { despedida: String(30 / 40), identificacion: null, saludo: String(38 / 40) },
+    })
+    expect(shown.quality.all).toEqual({
+      key: '',
+      name: 'all agents',
+      conversations: 44,
+      // 39 first responses: the 20th is within 60 s; the 36th is over the last bound (an hour).
+      p50Ms: '60000',
+      p90Ms: null,
+      firstResponseShare: String(28 / 39),
+      responseGapShare: String(21 / 39),
+      checks: {
+        despedida: String(30 / 44),
+        identificacion: String(1 / 4),
+        saludo: String(42 / 44),
+      },
+    })
+    expect(shown.quality.standards).toEqual({
+      firstResponse: 'First response within 1 min',
+      responseGap: 'Every turn answered within 2 min',
+    })
+    const text = async (selector: string) => (await page.locator(selector).textContent())?.trim()
+    expect(await text('#quality-first-response-share')).toBe('71.8 %')
+    expect(await text('#quality-first-response-p50')).toBe('≤ 1 min')
+    expect(await text('#quality-first-response-p90')).toBe('> 1 h')
+    expect(
+      await text(
+        '#quality-agents tbody tr[data-agent-key="luis"] [data-field="first_response_p50_ms"]',
+      ),
+    ).toBe('> 1 h')
+    expect(
+      await text(
+        '#quality-agents tbody tr[data-agent-key="ana maría"] [data-field="first_response_p50_ms"]',
+      ),
+    ).toBe('≤ 15 s')
+    expect(
+      await text(
+        '#quality-agents tbody tr[data-agent-key="ana maría"] [data-check="identificacion"]',
+      ),
+    ).toBe('—')
+    await screenshot(page, 'dashboard-quality')
+
+    // The service stops answering: the panel says so and keeps no stale figure; the rest stays.
+    quality.server.closeAllConnections()
+    await new Promise((resolve) => quality.server.close(resolve))
+    const down = await waitFor(
+      async () => {
+        const read = await readPage(page)
+        return read.unavailable.quality !== null ? read : undefined
+      },
+      { timeoutMs: 20_000, what: 'the quality panel to show the service down' },
+    )
+    expect(down.services.quality).toBe('down')
+    expect(down.unavailable.quality).toBe(
+      `Chat quality unavailable: The quality at ${quality.url} is unavailable (ECONNREFUSED)`,
+    )
+    expect(withoutStandards(down.quality)).toEqual({
+      conversations: null,
+      firstResponseShare: null,
+      responseGapShare: null,
+      p50Ms: null,
+      p90Ms: null,
+      agents: [],
+      all: null,
+      empty: 'No quality figures while the chat quality service does not answer.',
+    })
+    expect(down.agents).toHaveLength(2)
+    expect(down.unavailable.sentiment).toBeNull()
+    expect(errors).toEqual([])
+    await screenshot(page, 'dashboard-quality-down')
   })
 })
 

@@ -1,7 +1,8 @@
 /*
  * `npm start` end to end, as a newcomer runs it: the orchestrator starts its own private Kafka and
- * Redis, the simulator, the poller, both consumers and the dashboard on free ports; the page, in
- * headless Chromium, shows the same numbers as the services' HTTP answers; Ctrl-C (SIGINT) stops
+ * Redis, the simulator, the poller, the three consumers (sentiment, trámites, chat quality) and the
+ * dashboard on free ports; the page, in headless Chromium, shows the same numbers as the services'
+ * HTTP answers; Ctrl-C (SIGINT) stops
  * everything and leaves no process behind.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -55,6 +56,7 @@ describe('npm start and the live page', () => {
       'poller',
       'sentiment',
       'classifier',
+      'quality',
       'dashboard',
     ])
     for (const part of record.parts) {
@@ -84,9 +86,11 @@ describe('npm start and the live page', () => {
     const poller = pipeline.url('poller')
     const sentiment = pipeline.url('sentiment')
     const classifier = pipeline.url('classifier')
+    const quality = pipeline.url('quality')
     const answers = async (): Promise<ServiceAnswers & { status: StatusDocument }> => ({
       agents: await getJson(`${sentiment}/operations/${SERVER}/agents`),
       tramites: await getJson(`${classifier}/operations/${SERVER}/tramites`),
+      quality: await getJson(`${quality}/operations/${SERVER}/quality/agents?limit=1000`),
       status: await getJson(`${poller}/status`),
     })
     // Consumers catch up within seconds; wait until the page, refreshed since, agrees with them.
@@ -104,6 +108,7 @@ describe('npm start and the live page', () => {
           settled &&
           shown.updatedAt !== null &&
           after.tramites.by_channel.length > 0 &&
+          after.quality.agents.length > 0 &&
           isDeepStrictEqual(last.shown, last.expected)
         return agree ? shown : undefined
       },
@@ -137,8 +142,24 @@ describe('npm start and the live page', () => {
     // Sentiment over time: the selected agent's hourly columns and a sparkline per agent.
     expect(shown.chartBars).toBeGreaterThan(0)
     expect(shown.sparklines).toBe(shown.agents.length)
-    expect(Object.values(shown.services)).toEqual(['ok', 'ok', 'ok'])
-    expect(Object.values(shown.unavailable)).toEqual([null, null, null, null])
+    // Chat quality: each agent's totals and all agents' together, as the service answers them
+    // (compared above); the standards in force are its defaults.
+    expect(shown.quality.agents.length).toBeGreaterThan(0)
+    expect(shown.quality.conversations).toBeGreaterThan(0)
+    expect(shown.quality.firstResponseShare).not.toBeNull()
+    expect(Object.keys(shown.quality.all!.checks).length).toBeGreaterThan(0)
+    expect(shown.quality.standards).toEqual({
+      firstResponse: 'First response within 1 min',
+      responseGap: 'Every turn answered within 2 min',
+    })
+    expect(shown.quality.empty).toBeNull()
+    expect(shown.services).toEqual({
+      poller: 'ok',
+      sentiment: 'ok',
+      classifier: 'ok',
+      quality: 'ok',
+    })
+    expect(Object.values(shown.unavailable)).toEqual([null, null, null, null, null])
     expect(errors).toEqual([])
     const file = await screenshot(page, 'dashboard')
     const ownMeasure = pipeline.record().firstAggregateMs
@@ -156,8 +177,8 @@ describe('npm start and the live page', () => {
       ...(record.kafka ? [record.kafka.pid] : []),
       ...(record.redis ? [record.redis.pid] : []),
     ]
-    expect(pids.length).toBe(8)
-    expect(leftovers(pids).length).toBeGreaterThanOrEqual(8)
+    expect(pids.length).toBe(9)
+    expect(leftovers(pids).length).toBeGreaterThanOrEqual(9)
     pipeline.process.kill('SIGINT')
     const { code } = await pipeline.exited
     expect(code).toBe(0)
@@ -168,6 +189,7 @@ describe('npm start and the live page', () => {
       .filter((l) => /^ {2}stopped /u.test(l))
     expect(stopped.map((l) => l.trim().split(/\s+/u)[1])).toEqual([
       'dashboard',
+      'quality',
       'classifier',
       'sentiment',
       'poller',

@@ -10,6 +10,10 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { parse } from 'yaml'
+import {
+  createChatQuality,
+  shippedRulesFile as qualityRulesFile,
+} from '@wolkvox-chat-stream/chat-quality'
 import { upstreamNames } from '@wolkvox-chat-stream/dashboard'
 import { freePort, startRedisServer, type RedisServer } from '@wolkvox-chat-stream/dev-stack'
 import { errorCodes } from '@wolkvox-chat-stream/errors'
@@ -172,6 +176,36 @@ const services: ServiceUnderTest[] = [
     ],
   },
   {
+    job: 'chat-quality',
+    // In-process under a unique consumer group, like the classifier.
+    start: async ({ redisUrl, serviceLabels }) => {
+      const name = uniqueName('chat-quality')
+      serviceLabels.add(name)
+      const service = createChatQuality({
+        name,
+        logger: silent,
+        env: {
+          KAFKA_BROKERS: kafkaBrokers,
+          REDIS_URL: redisUrl,
+          HTTP_PORT: '0',
+          LOG_LEVEL: 'silent',
+          CONSUMER_SESSION_TIMEOUT: '6s',
+          CONSUMER_HEARTBEAT_INTERVAL: '1s',
+          QUALITY_OUTPUT_TOPIC: uniqueName('observability-quality'),
+          QUALITY_SWEEP_INTERVAL: '1s',
+        },
+      })
+      await service.start()
+      return { port: service.httpPort()!, stop: () => service.stop() }
+    },
+    keySeries: [
+      'wolkvox_consumer_messages_total{outcome="applied"} > 0',
+      'wolkvox_consumer_lag_messages',
+      'wolkvox_quality_rules_info',
+      'wolkvox_quality_emitted_total{reason="complete"} > 0',
+    ],
+  },
+  {
     job: 'dashboard',
     start: async ({ urlOf }) => {
       const port = await freePort()
@@ -182,6 +216,7 @@ const services: ServiceUnderTest[] = [
           POLLER_URL: urlOf('poller'),
           SENTIMENT_URL: urlOf('sentiment-aggregator'),
           CLASSIFIER_URL: urlOf('tramite-classifier'),
+          QUALITY_URL: urlOf('chat-quality'),
           LOG_LEVEL: 'warn',
         },
         port,
@@ -191,6 +226,7 @@ const services: ServiceUnderTest[] = [
         '/api/poller/status',
         `/api/sentiment/operations/${server}/agents`,
         '/api/classifier/rules',
+        '/api/quality/rules',
       ]) {
         const response = await fetch(`http://127.0.0.1:${port}${path}`)
         expect(response.status, path).toBe(200)
@@ -462,8 +498,9 @@ describe('observability: Prometheus scraping every service', () => {
     expect(needles.length).toBeGreaterThan(100)
 
     const codes = new Set(Object.keys(errorCodes))
-    const rulesVersion = (JSON.parse(readFileSync(shippedRulesFile, 'utf8')) as { version: string })
-      .version
+    const rulesVersions = [shippedRulesFile, qualityRulesFile].map(
+      (file) => (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version,
+    )
     const numeric = (v: string): boolean => v === '+Inf' || Number.isFinite(Number(v))
     /** Each label name and the bounded set its values come from. */
     const bounded: Record<string, (value: string) => boolean> = {
@@ -471,16 +508,18 @@ describe('observability: Prometheus scraping every service', () => {
       server: (v) => v === server,
       outcome: (v) =>
         codes.has(v) ||
-        // Poller calls; consumed messages; rule reloads; requests the page's proxy forwarded.
+        // Poller calls; consumed messages; rule reloads; requests the page's proxy forwarded;
+        // quality standards met.
         ['ok', 'applied', 'corrected', 'duplicate', 'dead_lettered'].includes(v) ||
         ['loaded', 'unchanged', 'refused'].includes(v) ||
+        ['met', 'missed', 'none'].includes(v) ||
         ['answered', 'unavailable', 'timeout', 'too_large'].includes(v),
       code: (v) => codes.has(v),
       reason: (v) =>
         codes.has(v) ||
         (leaseLostReasons as readonly string[]).includes(v) ||
         // Consumer rebuilds (Redis lost the state, or it came from another log); full reads of
-        // the poller's checkpoint topic; classifications emitted.
+        // the poller's checkpoint topic; classifications and quality records emitted.
         ['epoch_missing', 'state_missing', 'stale_state'].includes(v) ||
         ['other_cluster', 'other_topic', 'log_truncated', 'log_replaced'].includes(v) ||
         ['startup', 'suspicious', 'recovery'].includes(v) ||
@@ -497,7 +536,8 @@ describe('observability: Prometheus scraping every service', () => {
       // Node's own: heap spaces, resource types, its version; and the rules' version.
       space: (v) => /^[a-z_]+$/.test(v),
       type: (v) => /^[A-Za-z]+$/.test(v),
-      version: (v) => v === process.version || v === rulesVersion,
+      // Node's version, and the versions of the trámite and protocol rules in force.
+      version: (v) => v === process.version || rulesVersions.includes(v),
       major: (v) => v === String(process.versions.node.split('.')[0]),
       minor: (v) => v === String(process.versions.node.split('.')[1]),
       patch: (v) => v === String(process.versions.node.split('.')[2]),

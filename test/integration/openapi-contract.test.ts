@@ -1,7 +1,8 @@
 /*
  * The contract of schemas/openapi.yaml, against the real services: the poller (`run`, as a
- * process, on the simulator), the sentiment aggregator and the trámite classifier (in this
- * process, on events of their own input topic) and the dashboard in front of them, every one with
+ * process, on the simulator), the sentiment aggregator, the trámite classifier and the chat
+ * quality service (in this process, on events of their own input topic) and the dashboard in
+ * front of them, every one with
  * HTTP_AUTH_TOKEN_FILE (the dashboard's proxy with DASHBOARD_UPSTREAM_TOKEN_FILE). Every operation
  * of the document is called, for its success and for each error it documents (bad parameters,
  * paging to the last page, another method, a cross-site POST, a Redis that is gone, a service down
@@ -33,6 +34,11 @@ import {
   createMetricsRegistry,
   type HttpServer,
 } from '@wolkvox-chat-stream/observability'
+import {
+  createChatQuality,
+  shippedRulesFile as shippedProtocolFile,
+  type ChatQualityService,
+} from '@wolkvox-chat-stream/chat-quality'
 import type { ConsumerService } from '@wolkvox-chat-stream/service-kit'
 import {
   createTramiteClassifier,
@@ -66,12 +72,13 @@ type Method = (typeof methods)[number]
 const REFUSAL = 'x-server-refusals'
 
 /** The services of the document's servers, by their default port. */
-type Service = 'dashboard' | 'poller' | 'sentiment' | 'classifier'
+type Service = 'dashboard' | 'poller' | 'sentiment' | 'classifier' | 'quality'
 const serviceOfPort: Readonly<Record<string, Service>> = {
   '8080': 'dashboard',
   '8081': 'poller',
   '8082': 'sentiment',
   '8083': 'classifier',
+  '8084': 'quality',
 }
 
 interface Schema {
@@ -257,11 +264,20 @@ describe('the HTTP APIs answer as schemas/openapi.yaml says', () => {
   const admin = kafka.admin()
   const rulesDir = mkdtempSync(join(tmpdir(), 'openapi-rules-'))
   const rulesFile = join(rulesDir, 'tramites.json')
+  const protocolFile = join(rulesDir, 'protocol.json')
   const tokenFile = join(rulesDir, 'http-tokens')
   const shippedRules = readFileSync(shippedRulesFile, 'utf8')
+  const shippedProtocol = readFileSync(shippedProtocolFile, 'utf8')
+  /** The chats of the events whose last message is among them: the ones written (complete). */
+  const completeChats = new Set(
+    events.filter((e) => e.position === e.conversation_length - 1).map((e) => e.conn_id),
+  )
   /** Every service with the token file; no rate limit but on the one server that shows it. */
   const security = { HTTP_AUTH_TOKEN_FILE: tokenFile, HTTP_RATE_LIMIT: '0' }
-  /** What the classifier and the dashboards logged (the aggregator's and the poller's: their own). */
+  /**
+   * What the classifier, the chat quality service and the dashboards logged (the aggregator's and
+   * the poller's: their own).
+   */
   const logs: string[] = []
   const logStream = { write: (line: string) => logs.push(line) }
   let redis: RedisServer
@@ -270,6 +286,8 @@ describe('the HTTP APIs answer as schemas/openapi.yaml says', () => {
   let aggregator: ConsumerService | undefined
   let classifier: TramiteClassifier | undefined
   let classifierStarted: Promise<void> | undefined
+  let quality: ChatQualityService | undefined
+  let qualityStarted: Promise<void> | undefined
   const dashboards: HttpServer[] = []
   let hung: Awaited<ReturnType<typeof standIn>> | undefined
   let downBase: string
@@ -466,6 +484,7 @@ describe('the HTTP APIs answer as schemas/openapi.yaml says', () => {
     const written: unknown = parse(readFileSync(documentFile, 'utf8'))
     doc = (await dereference(written as Parameters<typeof dereference>[0])) as unknown as Document
     writeFileSync(rulesFile, shippedRules)
+    writeFileSync(protocolFile, shippedProtocol)
     writeFileSync(tokenFile, `# the contract test's services\n${HTTP_TOKEN}\n`)
     ;[redis, sim] = await Promise.all([
       startRedisServer(),
@@ -519,12 +538,45 @@ describe('the HTTP APIs answer as schemas/openapi.yaml says', () => {
       status: 503,
     })
 
+    // The chat quality service, the same way.
+    quality = createChatQuality({
+      name: uniqueName('openapi-quality'),
+      logger: createLogger({ name: 'openapi-quality', level: 'info', stream: logStream }),
+      env: {
+        KAFKA_BROKERS: brokers,
+        REDIS_URL: redis.url,
+        HTTP_PORT: '0',
+        LOG_LEVEL: 'info',
+        CONSUMER_INPUT_TOPIC: input,
+        CONSUMER_SESSION_TIMEOUT: '6s',
+        CONSUMER_HEARTBEAT_INTERVAL: '1s',
+        QUALITY_OUTPUT_TOPIC: uniqueName('openapi-quality-output'),
+        QUALITY_RULES_FILE: protocolFile,
+        QUALITY_RULES_WATCH: 'false',
+        QUALITY_SWEEP_INTERVAL: '500ms',
+        ...security,
+      },
+    })
+    qualityStarted = quality.start()
+    const qualityPort = await waitFor(() => quality!.httpPort(), {
+      what: "the quality service's port",
+    })
+    bases.quality = `http://127.0.0.1:${qualityPort}`
+    await check({
+      service: 'quality',
+      method: 'GET',
+      path: '/readyz',
+      template: '/readyz',
+      status: 503,
+    })
+
     const [started] = await Promise.all([
       startAggregator(stack, {
         outputTopic: uniqueName('openapi-sentiment-output'),
         env: { CONSUMER_INPUT_TOPIC: input, ...security },
       }),
       classifierStarted,
+      qualityStarted,
     ])
     aggregator = started
     bases.sentiment = `http://127.0.0.1:${aggregator.httpPort()!}`
@@ -540,6 +592,7 @@ describe('the HTTP APIs answer as schemas/openapi.yaml says', () => {
           POLLER_URL: upstreams.poller,
           SENTIMENT_URL: upstreams.sentiment,
           CLASSIFIER_URL: upstreams.classifier,
+          QUALITY_URL: upstreams.quality,
           DASHBOARD_PROXY_TIMEOUT: timeout,
           DASHBOARD_UPSTREAM_TOKEN_FILE: tokenFile,
           ...security,
@@ -555,10 +608,13 @@ describe('the HTTP APIs answer as schemas/openapi.yaml says', () => {
     bases.dashboard = await dashboardOf(bases, '20s')
     // Behind these two: nothing listening, and a service that never answers.
     const nobody = `http://127.0.0.1:${await freePort()}`
-    downBase = await dashboardOf({ poller: nobody, sentiment: nobody, classifier: nobody }, '1s')
+    downBase = await dashboardOf(
+      { poller: nobody, sentiment: nobody, classifier: nobody, quality: nobody },
+      '1s',
+    )
     hung = await standIn()
     hungBase = await dashboardOf(
-      { poller: hung.url, sentiment: hung.url, classifier: hung.url },
+      { poller: hung.url, sentiment: hung.url, classifier: hung.url, quality: hung.url },
       '300ms',
     )
     limitedBase = await dashboardOf(bases, '5s', {
@@ -610,6 +666,26 @@ describe('the HTTP APIs answer as schemas/openapi.yaml says', () => {
       },
       { what: 'the classifier to count the chats', timeoutMs: 30_000, intervalMs: 250 },
     )
+    await waitFor(
+      async () => {
+        const answer = await fetch(`${bases.quality}/operations/${code}/quality/agents`, withToken)
+        const conversation = await fetch(
+          `${bases.quality}/operations/${code}/quality/conversations/${encodeURIComponent(connId)}`,
+          withToken,
+        )
+        const ready = await fetch(`${bases.quality}/readyz`)
+        const { agents } = (await answer.json()) as {
+          agents: { totals: { conversations: number } }[]
+        }
+        const counted = agents.reduce((n, a) => n + a.totals.conversations, 0)
+        return ready.ok && conversation.ok && counted === completeChats.size
+      },
+      {
+        what: 'the quality service to count every complete chat',
+        timeoutMs: 30_000,
+        intervalMs: 250,
+      },
+    )
   })
 
   afterAll(async () => {
@@ -627,9 +703,11 @@ describe('the HTTP APIs answer as schemas/openapi.yaml says', () => {
       if (!exited) poller.process.kill('SIGKILL')
     }
     await classifierStarted?.catch(() => undefined)
+    await qualityStarted?.catch(() => undefined)
     await Promise.all([
       aggregator?.stop().catch(() => undefined),
       classifier?.stop().catch(() => undefined),
+      quality?.stop().catch(() => undefined),
     ])
     await sim?.close()
     await redis?.stop()
@@ -946,6 +1024,180 @@ describe('the HTTP APIs answer as schemas/openapi.yaml says', () => {
     await check(c('GET', '/rules', '/rules', 200))
   })
 
+  it('the chat quality service, its rules and their reload', async () => {
+    const list = '/operations/{server}/quality/agents'
+    const windows = '/operations/{server}/quality/agents/{agentKey}'
+    const conversation = '/operations/{server}/quality/conversations/{connId}'
+    const q = (
+      method: Call['method'],
+      path: string,
+      template: string | null,
+      status: number,
+      more: Partial<Call> = {},
+    ): Call => ({ service: 'quality', method, path, template, status, ...more })
+    const invalid = { code: 'QUALITY_QUERY_INVALID' }
+    const json = { 'content-type': 'application/json' }
+    const agents = await check(q('GET', `/operations/${code}/quality/agents`, list, 200))
+    const all = agents.json as {
+      agents: { agent_key: string; totals: { conversations: number } }[]
+      next_cursor: string | null
+    }
+    expect(all.next_cursor).toBeNull()
+    // The answers carry figures, not only empty defaults.
+    expect(all.agents.length).toBeGreaterThanOrEqual(2)
+    const busiest = [...all.agents]
+      .filter((a) => a.agent_key !== '')
+      .sort((a, b) => b.totals.conversations - a.totals.conversations)[0]!
+    expect(busiest.totals.conversations).toBeGreaterThan(0)
+    const agent = `/operations/${code}/quality/agents/${encodeURIComponent(busiest.agent_key)}`
+    const chat = `/operations/${code}/quality/conversations/${encodeURIComponent(connId)}`
+    await checkAll([
+      ...common('quality'),
+      q('HEAD', `/operations/${code}/quality/agents`, list, 200),
+      q('GET', '/operations/0/quality/agents', list, 200),
+      q('GET', `/operations/${code}/quality/agents?limit=1000`, list, 200),
+      q('GET', `/operations/${code}/quality/agents?limit=&cursor=`, list, 200),
+      q('GET', '/operations/%E0%A4%A/quality/agents', list, 400, {
+        code: 'HTTP_REQUEST_INVALID',
+      }),
+      q('GET', '/operations/abc/quality/agents', list, 400, invalid),
+      q('GET', '/operations/1234567/quality/agents', list, 400, invalid),
+      q('GET', `/operations/${code}/quality/agents?limit=0`, list, 400, invalid),
+      q('GET', `/operations/${code}/quality/agents?limit=1001`, list, 400, invalid),
+      q('GET', `/operations/${code}/quality/agents?cursor=abc`, list, 400, invalid),
+      q('GET', `/operations/${code}/quality/agents?limit=1&limit=2`, list, 400, invalid),
+      q('GET', `/operations/${code}/quality/agents?sort=name`, list, 400, invalid),
+      q('POST', `/operations/${code}/quality/agents`, list, 405, {
+        code: 'HTTP_METHOD_NOT_ALLOWED',
+      }),
+      q('GET', agent, windows, 200),
+      q('HEAD', agent, windows, 200),
+      q('GET', `${agent}?granularity=hour`, windows, 200),
+      q('GET', `${agent}?granularity=day&from=2025-02-10&to=20250212000000`, windows, 200),
+      q('GET', `${agent}?from=2025-02-10T05:00:00Z&to=2025-02-10T09:00:00-05:00`, windows, 200),
+      q('GET', `${agent}?granularity=hour&limit=5000`, windows, 200),
+      q('GET', `${agent}?granularity=week`, windows, 400, invalid),
+      q('GET', `${agent}?from=yesterday`, windows, 400, invalid),
+      q('GET', `${agent}?from=2025-02-12T00:00:00Z&to=2025-02-10T00:00:00Z`, windows, 400, invalid),
+      q('GET', `${agent}?limit=5001`, windows, 400, invalid),
+      q('GET', `${agent}?cursor=not%20one`, windows, 400, invalid),
+      q('GET', `${agent}?granularity=day&granularity=hour`, windows, 400, invalid),
+      q('GET', `${agent}?team=1`, windows, 400, invalid),
+      q('GET', `/operations/${code}/quality/agents/%ZZ`, windows, 400, {
+        code: 'HTTP_REQUEST_INVALID',
+      }),
+      // Keys no service could write: capitals, a surrounding or a double space, too long.
+      q('GET', `/operations/${code}/quality/agents/Nobody`, windows, 400, invalid),
+      q('GET', `/operations/${code}/quality/agents/%20nobody`, windows, 400, invalid),
+      q('GET', `/operations/${code}/quality/agents/no%20%20body`, windows, 400, invalid),
+      q('GET', `/operations/${code}/quality/agents/${'a'.repeat(257)}`, windows, 400, invalid),
+      q('GET', '/operations/x/quality/agents/nobody', windows, 400, invalid),
+      q('GET', `/operations/${code}/quality/agents/nobody`, windows, 404, {
+        code: 'QUALITY_AGENT_NOT_FOUND',
+      }),
+      q('GET', `/operations/${code}/quality/agents/${'a'.repeat(256)}`, windows, 404),
+      q('POST', agent, windows, 405),
+      q('GET', chat, conversation, 200),
+      q('HEAD', chat, conversation, 200),
+      q('GET', `/operations/${code}/quality/conversations/nobody`, conversation, 404, {
+        code: 'QUALITY_CONVERSATION_NOT_FOUND',
+      }),
+      q('GET', `/operations/${code}/quality/conversations/${'c'.repeat(128)}`, conversation, 404),
+      q('GET', `/operations/${code}/quality/conversations/%ZZ`, conversation, 400, {
+        code: 'HTTP_REQUEST_INVALID',
+      }),
+      // conn_ids no request may name: a surrounding space, a control character, too long.
+      q('GET', `/operations/${code}/quality/conversations/%20nobody`, conversation, 400, invalid),
+      q('GET', `/operations/${code}/quality/conversations/no%01body`, conversation, 400, invalid),
+      q(
+        'GET',
+        `/operations/${code}/quality/conversations/${'c'.repeat(129)}`,
+        conversation,
+        400,
+        invalid,
+      ),
+      q('GET', '/operations/0x10/quality/conversations/nobody', conversation, 400, invalid),
+      q('GET', `${chat}?explain=1`, conversation, 400, invalid),
+      q('POST', chat, conversation, 405),
+      q('GET', `/operations/${code}/quality/other`, null, 404),
+      q('GET', `/operations/${code}/quality`, null, 404),
+      q('GET', `/operations/${code}/tramites`, null, 404, { code: 'HTTP_NOT_FOUND' }),
+      q('GET', '/nothing/%ZZ', null, 400, { code: 'HTTP_REQUEST_INVALID' }),
+      q('GET', '/rules/other', null, 404),
+      q('GET', '/rules', '/rules', 200),
+      q('HEAD', '/rules', '/rules', 200),
+      q('GET', '/rules?version=1', '/rules', 400, invalid),
+      q('POST', '/rules', '/rules', 405, { headers: json }),
+      q('GET', '/rules/reload', '/rules/reload', 405, { code: 'HTTP_METHOD_NOT_ALLOWED' }),
+      q('HEAD', '/rules/reload', '/rules/reload', 405),
+      q('POST', '/rules/reload', '/rules/reload', 403, { code: 'HTTP_CROSS_SITE_REFUSED' }),
+      q('POST', '/rules/reload', '/rules/reload', 403, {
+        headers: { ...json, origin: 'https://elsewhere.example' },
+      }),
+      q('POST', '/rules/reload?force=1', '/rules/reload', 400, { headers: json, ...invalid }),
+      // The file holds the rules in force: the same version twice.
+      q('POST', '/rules/reload', '/rules/reload', 200, {
+        headers: { ...json, origin: bases.quality },
+        body: '{}',
+      }),
+    ])
+
+    // The answers hold what the service counted: every complete chat once, with its figures.
+    const totals = all.agents.reduce((n, a) => n + a.totals.conversations, 0)
+    expect(totals).toBe(completeChats.size)
+    const byDay = (await check(q('GET', agent, windows, 200))).json as {
+      granularity: string
+      totals: { conversations: number }
+      windows: { conversations: number }[]
+    }
+    expect(byDay.granularity).toBe('day')
+    expect(byDay.totals.conversations).toBe(busiest.totals.conversations)
+    expect(byDay.windows.reduce((n, w) => n + w.conversations, 0)).toBe(
+      busiest.totals.conversations,
+    )
+    const one = (await check(q('GET', chat, conversation, 200))).json as {
+      conn_id: string
+      checks: { check: string }[]
+      emitted: boolean
+    }
+    const protocol = JSON.parse(shippedProtocol) as { version: string; tramites: { id: string }[] }
+    expect(one.conn_id).toBe(connId)
+    expect(one.checks.map((c) => c.check)).toEqual(protocol.tramites.map((r) => r.id))
+    expect(one.emitted).toBe(completeChats.has(connId))
+
+    // Paging: one agent, then one window, a page at a time, to the last page.
+    const paged = await everyPage(
+      q('GET', `/operations/${code}/quality/agents`, list, 200),
+      'agents',
+    )
+    expect(paged.pages.length).toBeGreaterThanOrEqual(2)
+    expect(paged.items).toEqual(all.agents)
+    const hours = (await check(q('GET', `${agent}?granularity=hour`, windows, 200))).json as {
+      windows: unknown[]
+    }
+    const pagedWindows = await everyPage(
+      q('GET', `${agent}?granularity=hour`, windows, 200),
+      'windows',
+    )
+    expect(pagedWindows.items).toEqual(hours.windows)
+
+    // A new version is put in force; an invalid file is refused and the rules in force stay.
+    const reload = q('POST', '/rules/reload', '/rules/reload', 200, { headers: json })
+    writeFileSync(
+      protocolFile,
+      JSON.stringify({ ...protocol, version: `${protocol.version}-contract` }),
+    )
+    expect((await check(reload)).json).toEqual({
+      version: `${protocol.version}-contract`,
+      previous_version: protocol.version,
+    })
+    writeFileSync(protocolFile, '{"version": ""}')
+    const refused = await check({ ...reload, status: 400 })
+    expect((refused.json as { error: { code: string } }).error.code).toBe('TRAMITE_RULES_INVALID')
+    const rules = await check(q('GET', '/rules', '/rules', 200))
+    expect(rules.json).toMatchObject({ version: `${protocol.version}-contract` })
+  })
+
   it('the dashboard: its page, its proxy, and a service down or hung behind it', async () => {
     const agents = (await (
       await fetch(`${bases.sentiment}/operations/${code}/agents`, withToken)
@@ -971,7 +1223,7 @@ describe('the HTTP APIs answer as schemas/openapi.yaml says', () => {
       rules: '/api/classifier/rules',
     }
     const kit = ['healthz', 'readyz', 'metrics'] as const
-    const upstreams = ['poller', 'sentiment', 'classifier'] as const
+    const upstreams = ['poller', 'sentiment', 'classifier', 'quality'] as const
     const refused = { code: 'DASHBOARD_PROXY_REFUSED' }
     await checkAll([
       ...common('dashboard'),
@@ -1249,6 +1501,28 @@ describe('the HTTP APIs answer as schemas/openapi.yaml says', () => {
           template: '/operations/{server}/conversations/{connId}/tramite',
           status: 500,
         },
+        {
+          service: 'quality',
+          method: 'GET',
+          path: `/operations/${code}/quality/agents`,
+          template: '/operations/{server}/quality/agents',
+          status: 500,
+          ...internal,
+        },
+        {
+          service: 'quality',
+          method: 'GET',
+          path: `/operations/${code}/quality/agents/${key}`,
+          template: '/operations/{server}/quality/agents/{agentKey}',
+          status: 500,
+        },
+        {
+          service: 'quality',
+          method: 'GET',
+          path: `/operations/${code}/quality/conversations/${chat}`,
+          template: '/operations/{server}/quality/conversations/{connId}',
+          status: 500,
+        },
         ...(
           [
             ['/api/poller/readyz', '/api/{service}/readyz', 503],
@@ -1322,7 +1596,7 @@ describe('the HTTP APIs answer as schemas/openapi.yaml says', () => {
       poller!.process.stdout(),
       poller!.process.stderr(),
     ].join('\n')
-    // The services did log (the dashboards and the classifier at info).
+    // The services did log (the dashboards, the classifier and the quality service at info).
     expect(logs.length).toBeGreaterThan(0)
     expect(logged).not.toContain(TOKEN)
     expect(logged).not.toContain(HTTP_TOKEN)

@@ -111,7 +111,7 @@ describe('schemas/openapi.yaml', () => {
   it('names the servers of every path among the services, and unique operation ids', () => {
     const document = read()
     const services = new Set(document.servers.map((s) => s.url))
-    expect(services.size).toBe(4)
+    expect(services.size).toBe(5)
     const ids: string[] = []
     for (const [path, item] of Object.entries(document.paths)) {
       for (const server of item.servers ?? []) expect(services, path).toContain(server.url)

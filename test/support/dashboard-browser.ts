@@ -62,6 +62,37 @@ export interface PageFigures {
   /** Columns drawn in the selected agent's chart, and sparklines in the agents table. */
   chartBars: number
   sparklines: number
+  quality: QualityShown
+}
+
+/** One row of the quality table: the `data-value` of each figure (null where it has none). */
+export interface QualityRowShown {
+  /** `data-agent-key`; '' for the all-agents row. */
+  key: string
+  name: string
+  conversations: number
+  p50Ms: string | null
+  p90Ms: string | null
+  firstResponseShare: string | null
+  responseGapShare: string | null
+  /** Per check column: the share passed, null where the agent has no figure for it. */
+  checks: Record<string, string | null>
+}
+
+/** The quality panel as shown: all agents' figures, a row per agent, the empty state's text. */
+export interface QualityShown {
+  conversations: number | null
+  firstResponseShare: string | null
+  responseGapShare: string | null
+  p50Ms: string | null
+  p90Ms: string | null
+  /** The headings naming the standards (their targets, as text). */
+  standards: { firstResponse: string; responseGap: string }
+  agents: QualityRowShown[]
+  /** The all-agents row; null when there is none (no agent, or the service did not answer). */
+  all: QualityRowShown | null
+  /** The text of the table's empty state, or null when it shows rows. */
+  empty: string | null
 }
 
 /** The little of the DOM that {@link readPage} uses (the test project has no DOM types). */
@@ -87,9 +118,41 @@ export async function readPage(page: Page): Promise<PageFigures> {
     const field = (row: Element, name: string): Element | null =>
       row.querySelector(`[data-field="${name}"]`)
     const unavailable: Record<string, string | null> = {}
-    for (const panel of ['poller', 'negative', 'sentiment', 'tramites']) {
+    for (const panel of ['poller', 'negative', 'sentiment', 'tramites', 'quality']) {
       const el = document.querySelector(`#${panel} .unavailable`)
       unavailable[panel] = el && el.hidden !== true ? (el.textContent ?? '') : null
+    }
+    const qualityRow = (row: Element): QualityRowShown => ({
+      key: row.getAttribute('data-agent-key') ?? '',
+      name: field(row, 'agent_name')?.textContent ?? '',
+      conversations: num(field(row, 'conversations')),
+      p50Ms: value(field(row, 'first_response_p50_ms')),
+      p90Ms: value(field(row, 'first_response_p90_ms')),
+      firstResponseShare: value(field(row, 'first_response_share')),
+      responseGapShare: value(field(row, 'response_gap_share')),
+      checks: Object.fromEntries(
+        all('td[data-check]', row).map((cell) => [
+          cell.getAttribute('data-check') ?? '',
+          value(cell),
+        ]),
+      ),
+    })
+    const byId = (id: string): Element | null => document.querySelector(`#${id}`)
+    const total = document.querySelector('#quality-agents tfoot tr')
+    const conversations = value(byId('quality-conversations'))
+    const quality: QualityShown = {
+      conversations: conversations === null ? null : Number(conversations),
+      firstResponseShare: value(byId('quality-first-response-share')),
+      responseGapShare: value(byId('quality-response-gap-share')),
+      p50Ms: value(byId('quality-first-response-p50')),
+      p90Ms: value(byId('quality-first-response-p90')),
+      standards: {
+        firstResponse: byId('quality-first-response-standard')?.textContent ?? '',
+        responseGap: byId('quality-response-gap-standard')?.textContent ?? '',
+      },
+      agents: all('#quality-agents tbody tr[data-agent-key]').map(qualityRow),
+      all: total === null ? null : qualityRow(total),
+      empty: document.querySelector('#quality-agents tbody td.empty')?.textContent ?? null,
     }
     const channelTotals: Record<string, number> = {}
     for (const row of all('#tramite-table tbody tr')) {
@@ -139,6 +202,7 @@ export async function readPage(page: Page): Promise<PageFigures> {
       },
       chartBars: all('#agent-chart svg rect').length,
       sparklines: all('#agents tbody svg.sparkline polyline').length,
+      quality,
     }
   })
 }
@@ -160,6 +224,113 @@ export interface ServiceAnswers {
   tramites: {
     by_channel: { channel: string; tramite: string | null; conversations: number }[]
   }
+  /** `GET /operations/:server/quality/agents` of chat quality. */
+  quality: QualityAnswer
+}
+
+/** An agent's totals in chat quality's answer (its `QualityFigures`). */
+export interface QualityTotals {
+  conversations: number
+  first_response: {
+    applicable: number
+    met: number
+    share: number | null
+    p50_ms: number | null
+    p90_ms: number | null
+    histogram: { le_ms: number | null; conversations: number }[]
+  }
+  response_gaps: { applicable: number; met: number; share: number | null }
+  checks: { check: string; checked: number; passed: number; share: number | null }[]
+}
+
+/** Chat quality's answer to `GET /operations/:server/quality/agents`. */
+export interface QualityAnswer {
+  standards: { first_response_target_ms: number; response_gap_target_ms: number }
+  agents: { agent_key: string; agent_name: string; totals: QualityTotals }[]
+}
+
+const shown = (v: number | null): string | null => (v === null ? null : String(v))
+const ratio = (part: number, whole: number): number | null => (whole > 0 ? part / whole : null)
+
+/**
+ * The upper bound of the bucket holding the `q` quantile, computed here on its own from the
+ * definition (chat-quality's README: the smallest bound with at least ⌈q·total⌉ values at or
+ * below it; null with none, or over the last bound).
+ */
+function quantileOf(histogram: QualityTotals['first_response']['histogram'], q: number) {
+  const total = histogram.reduce((s, b) => s + b.conversations, 0)
+  if (total === 0) return null
+  const rank = Math.max(1, Math.ceil(q * total))
+  let seen = 0
+  for (const b of histogram) {
+    seen += b.conversations
+    if (seen >= rank) return b.le_ms
+  }
+  return null
+}
+
+/**
+ * The quality panel the page must show for chat quality's answer: each agent's totals as
+ * answered, every agent's added up (the shares and percentiles of the sums).
+ */
+export function expectedQuality(answer: QualityAnswer): Omit<QualityShown, 'standards'> {
+  const agents = answer.agents
+  const names = [...new Set(agents.flatMap((a) => a.totals.checks.map((c) => c.check)))]
+  const row = (key: string, name: string, t: QualityTotals): QualityRowShown => ({
+    key,
+    name,
+    conversations: t.conversations,
+    p50Ms: shown(t.first_response.p50_ms),
+    p90Ms: shown(t.first_response.p90_ms),
+    firstResponseShare: shown(t.first_response.share),
+    responseGapShare: shown(t.response_gaps.share),
+    checks: Object.fromEntries(
+      names.map((n) => [n, shown(t.checks.find((c) => c.check === n)?.share ?? null)]),
+    ),
+  })
+  const sum = (f: (t: QualityTotals) => number): number =>
+    agents.reduce((s, a) => s + f(a.totals), 0)
+  const bounds = agents[0]?.totals.first_response.histogram.map((b) => b.le_ms) ?? []
+  const histogram = bounds.map((le_ms, i) => ({
+    le_ms,
+    conversations: sum((t) => t.first_response.histogram[i]?.conversations ?? 0),
+  }))
+  const frMet = sum((t) => t.first_response.met)
+  const frOf = sum((t) => t.first_response.applicable)
+  const rgMet = sum((t) => t.response_gaps.met)
+  const rgOf = sum((t) => t.response_gaps.applicable)
+  const all: QualityTotals = {
+    conversations: sum((t) => t.conversations),
+    first_response: {
+      applicable: frOf,
+      met: frMet,
+      share: ratio(frMet, frOf),
+      p50_ms: quantileOf(histogram, 0.5),
+      p90_ms: quantileOf(histogram, 0.9),
+      histogram,
+    },
+    response_gaps: { applicable: rgOf, met: rgMet, share: ratio(rgMet, rgOf) },
+    checks: names.map((check) => {
+      const of = (t: QualityTotals) => t.checks.find((c) => c.check === check)
+      const checked = sum((t) => of(t)?.checked ?? 0)
+      const passed = sum((t) => of(t)?.passed ?? 0)
+      return { check, checked, passed, share: ratio(passed, checked) }
+    }),
+  }
+  const total = agents.length === 0 ? null : row('', 'all agents', all)
+  return {
+    conversations: all.conversations,
+    firstResponseShare: shown(all.first_response.share),
+    responseGapShare: shown(all.response_gaps.share),
+    p50Ms: shown(all.first_response.p50_ms),
+    p90Ms: shown(all.first_response.p90_ms),
+    agents: agents.map((a) => row(a.agent_key, a.agent_name, a.totals)),
+    all: total,
+    empty:
+      agents.length === 0
+        ? 'No conversation written yet: the figures appear once chats are complete or idle.'
+        : null,
+  }
 }
 
 /**
@@ -171,6 +342,7 @@ export function expectedFigures(answers: ServiceAnswers): Pick<
   'agents' | 'tramites' | 'channelTotals'
 > & {
   negative: { share: string | null; negative: number; conversations: number }
+  quality: Omit<QualityShown, 'standards'>
 } {
   const agents = answers.agents.agents
   const negative = agents.reduce((s, a) => s + a.totals.conversations_ending_negative, 0)
@@ -201,6 +373,7 @@ export function expectedFigures(answers: ServiceAnswers): Pick<
       .map((r) => ({ channel: r.channel, tramite: r.tramite, conversations: r.conversations }))
       .sort(byCell),
     channelTotals,
+    quality: expectedQuality(answers.quality),
   }
 }
 
@@ -218,5 +391,12 @@ export function comparable(shown: PageFigures): ReturnType<typeof expectedFigure
         a.channel.localeCompare(b.channel) || (a.tramite ?? '').localeCompare(b.tramite ?? ''),
     ),
     channelTotals: shown.channelTotals,
+    quality: withoutStandards(shown.quality),
   }
+}
+
+/** The quality panel without the headings of the standards (compared apart, as text). */
+export function withoutStandards(q: QualityShown): Omit<QualityShown, 'standards'> {
+  const { standards: _standards, ...rest } = q
+  return rest
 }

@@ -47,6 +47,7 @@ export function startPipeline(runDir: string, env: Record<string, string>): Star
       POLLER_PORT: '0',
       SENTIMENT_PORT: '0',
       CLASSIFIER_PORT: '0',
+      QUALITY_PORT: '0',
       SIMULATOR_PORT: '0',
       KAFKA_PORT: '0',
       REDIS_PORT: '0',

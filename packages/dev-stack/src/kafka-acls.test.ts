@@ -53,6 +53,14 @@ describe('the product principals’ ACLs', () => {
       'TOPIC wolkvox.chat.tramite.v1: CREATE,DESCRIBE,DESCRIBE_CONFIGS,WRITE',
       'TOPIC wolkvox.tramite-classifier.dlq: CREATE,DESCRIBE,DESCRIBE_CONFIGS,WRITE',
     ])
+    expect(
+      summary(consumerServiceAcls({ name: 'chat-quality', outputs: ['wolkvox.chat.quality.v1'] })),
+    ).toEqual([
+      'GROUP chat-quality: DESCRIBE,READ',
+      'TOPIC wolkvox.chat-quality.dlq: CREATE,DESCRIBE,DESCRIBE_CONFIGS,WRITE',
+      'TOPIC wolkvox.chat.message.v1: DESCRIBE,DESCRIBE_CONFIGS,READ',
+      'TOPIC wolkvox.chat.quality.v1: CREATE,DESCRIBE,DESCRIBE_CONFIGS,WRITE',
+    ])
   })
 
   it('take every name as a parameter (tests use unique ones)', () => {
@@ -83,12 +91,13 @@ describe('the product principals’ ACLs', () => {
     ])
   })
 
-  it('cover the three product principals with the contract’s topics', () => {
+  it('cover the four product principals with the contract’s topics', () => {
     const acls = productAcls()
     expect(acls.map((a) => a.principal)).toEqual([
       'User:poller',
       'User:sentiment-aggregator',
       'User:tramite-classifier',
+      'User:chat-quality',
     ])
     const sentiment = acls[1]!.grants.map((g) => g.name)
     expect(sentiment).toEqual([
@@ -96,6 +105,12 @@ describe('the product principals’ ACLs', () => {
       'sentiment-aggregator',
       'wolkvox.agent.sentiment.v1',
       'wolkvox.sentiment-aggregator.dlq',
+    ])
+    expect(acls[3]!.grants.map((g) => g.name)).toEqual([
+      'wolkvox.chat.message.v1',
+      'chat-quality',
+      'wolkvox.chat.quality.v1',
+      'wolkvox.chat-quality.dlq',
     ])
     // Each topic has one owner: no two principals may write or create it.
     const writers = new Map<string, string[]>()

@@ -119,15 +119,17 @@ export function consumerServiceAcls(options: {
 }
 
 /**
- * The ACLs of the product's three principals with the contract's topic names: `poller`,
- * `sentiment-aggregator` (writes `wolkvox.agent.sentiment.v1`) and `tramite-classifier` (writes
- * `wolkvox.chat.tramite.v1`), both reading `wolkvox.chat.message.v1`.
+ * The ACLs of the product's four principals with the contract's topic names: `poller`,
+ * `sentiment-aggregator` (writes `wolkvox.agent.sentiment.v1`), `tramite-classifier` (writes
+ * `wolkvox.chat.tramite.v1`) and `chat-quality` (writes `wolkvox.chat.quality.v1`), the three
+ * consumers reading `wolkvox.chat.message.v1`.
  */
 export function productAcls(): PrincipalAcls[] {
   return [
     pollerAcls(),
     consumerServiceAcls({ name: 'sentiment-aggregator', outputs: [topics.agentSentiment.name] }),
     consumerServiceAcls({ name: 'tramite-classifier', outputs: [topics.chatTramite.name] }),
+    consumerServiceAcls({ name: 'chat-quality', outputs: [topics.chatQuality.name] }),
   ]
 }
 

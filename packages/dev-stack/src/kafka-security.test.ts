@@ -109,12 +109,14 @@ describe('secured mode’s users, variables and switches', () => {
       'poller',
       'sentiment-aggregator',
       'tramite-classifier',
+      'chat-quality',
     ])
     expect(clusterUsers(['extra-1', 'poller'])).toEqual([
       'admin',
       'poller',
       'sentiment-aggregator',
       'tramite-classifier',
+      'chat-quality',
       'extra-1',
     ])
     expect(() => clusterUsers(['bad user'])).toThrow(RangeError)

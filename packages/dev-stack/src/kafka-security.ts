@@ -23,7 +23,12 @@ import { createCa, issueLeaf, LOCALHOST_SAN, runCertTool } from './tls-files.js'
 export const ADMIN_USER = 'admin'
 
 /** The SCRAM users of the product's principals, each with its own ACLs (see `kafka-acls.ts`). */
-export const PRODUCT_USERS = ['poller', 'sentiment-aggregator', 'tramite-classifier'] as const
+export const PRODUCT_USERS = [
+  'poller',
+  'sentiment-aggregator',
+  'tramite-classifier',
+  'chat-quality',
+] as const
 
 /** The common name of the nodes' certificate: on the controller listener they are `User:CN=…`. */
 export const NODE_CERT_CN = 'wolkvox-kafka-node'

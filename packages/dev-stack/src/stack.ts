@@ -218,7 +218,10 @@ export interface StackSecurity {
   caFile: string
   clientCertFile: string
   clientKeyFile: string
-  /** The SCRAM-SHA-512 users: `admin`, `poller`, `sentiment-aggregator`, `tramite-classifier`. */
+  /**
+   * The SCRAM-SHA-512 users: `admin`, `poller`, `sentiment-aggregator`, `tramite-classifier`,
+   * `chat-quality`.
+   */
   users: string[]
   /** Each user's password file (0600). */
   passwordFiles: Record<string, string>
@@ -509,7 +512,12 @@ async function secureProductSetup(
   progress: (line: string) => void,
 ): Promise<void> {
   const admin = cluster.security!.connection(ADMIN_USER)
-  const specs = [...productTopics, dlqTopic('sentiment-aggregator'), dlqTopic('tramite-classifier')]
+  const specs = [
+    ...productTopics,
+    dlqTopic('sentiment-aggregator'),
+    dlqTopic('tramite-classifier'),
+    dlqTopic('chat-quality'),
+  ]
   await provisionTopics(createKafkaClient({ ...admin, clientId: 'wolkvox-stack-up' }), specs, {
     create: true,
   })

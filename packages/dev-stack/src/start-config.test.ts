@@ -6,7 +6,14 @@ describe('npm start configuration', () => {
     const config = readStartConfig({})
     expect(config).toMatchObject({
       source: 'simulator',
-      ports: { dashboard: 8080, poller: 8081, sentiment: 8082, classifier: 8083, simulator: 8089 },
+      ports: {
+        dashboard: 8080,
+        poller: 8081,
+        sentiment: 8082,
+        classifier: 8083,
+        quality: 8084,
+        simulator: 8089,
+      },
       pollStart: '1d',
       pollInterval: '30s',
       pollLockTtl: '10s',
@@ -70,6 +77,10 @@ describe('npm start configuration', () => {
     })
     expect(() => readStartConfig({ POLLER_PORT: '8080' })).toThrow(
       /POLLER_PORT: 8080 is also the dashboard's port/,
+    )
+    expect(readStartConfig({ QUALITY_PORT: '9004' }).ports.quality).toBe(9004)
+    expect(() => readStartConfig({ QUALITY_PORT: '8083' })).toThrow(
+      /QUALITY_PORT: 8083 is also the classifier's port/,
     )
     expect(() => readStartConfig({ SENTIMENT_PORT: 'x', KAFKA_PORT: '70000' })).toThrow(
       /2 problems[\s\S]*SENTIMENT_PORT[\s\S]*KAFKA_PORT/,

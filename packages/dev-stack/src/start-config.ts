@@ -2,7 +2,14 @@ import { readConfig, type Env } from '@wolkvox-chat-stream/config'
 import { MAX_CLUSTER_NODES } from './kafka-cluster.js'
 
 /** The services `npm start` runs, in start order (they stop in the reverse order). */
-export const partNames = ['simulator', 'poller', 'sentiment', 'classifier', 'dashboard'] as const
+export const partNames = [
+  'simulator',
+  'poller',
+  'sentiment',
+  'classifier',
+  'quality',
+  'dashboard',
+] as const
 export type PartName = (typeof partNames)[number]
 
 /** The variable that sets each part's port, and its default (ARCHITECTURE.md: HTTP_PORT). */
@@ -11,6 +18,7 @@ export const partPorts: Readonly<Record<PartName, { variable: string; port: numb
   poller: { variable: 'POLLER_PORT', port: 8081 },
   sentiment: { variable: 'SENTIMENT_PORT', port: 8082 },
   classifier: { variable: 'CLASSIFIER_PORT', port: 8083 },
+  quality: { variable: 'QUALITY_PORT', port: 8084 },
   dashboard: { variable: 'DASHBOARD_PORT', port: 8080 },
 }
 

@@ -75,10 +75,14 @@ describe('npm start progress', () => {
         lastPollAt: null,
         lastError: null,
       },
-      consumers: { sentiment: { applied: 0, lagMessages: 0, errors: 0 }, classifier: null },
+      consumers: {
+        sentiment: { applied: 0, lagMessages: 0, errors: 0 },
+        classifier: null,
+        quality: { applied: 0, lagMessages: 0, errors: 0 },
+      },
     }
     expect(progressLine(before, undefined, start)).toBe(
-      '10s │ poller … ev/s, no watermark yet, first poll running │ sentiment … msg/s, lag 0 │ classifier not answering │ errors 0',
+      '10s │ poller … ev/s, no watermark yet, first poll running │ sentiment … msg/s, lag 0 │ classifier not answering │ quality … msg/s, lag 0 │ errors 0',
     )
     const after: Snapshot = {
       atMs: start + 20_000,
@@ -92,10 +96,11 @@ describe('npm start progress', () => {
       consumers: {
         sentiment: { applied: 12_000, lagMessages: 3_000, errors: 2 },
         classifier: { applied: 9_000, lagMessages: 6_000, errors: 0 },
+        quality: { applied: 10_000, lagMessages: 500, errors: 1 },
       },
     }
     expect(progressLine(after, before, start)).toBe(
-      '20s │ poller 1,500 ev/s, lag 2m05s, last poll 4s ago │ sentiment 1,200 msg/s, lag 3,000 │ classifier … msg/s, lag 6,000 │ errors 3',
+      '20s │ poller 1,500 ev/s, lag 2m05s, last poll 4s ago │ sentiment 1,200 msg/s, lag 3,000 │ classifier … msg/s, lag 6,000 │ quality 1,000 msg/s, lag 500 │ errors 4',
     )
   })
 

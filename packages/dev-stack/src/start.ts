@@ -2,10 +2,10 @@
  * `npm start`: the whole pipeline on this machine. A private Kafka broker and redis-server (unless
  * KAFKA_BROKERS / REDIS_URL name others), with SCHEMA_REGISTRY=true an Apicurio Registry (its
  * Confluent API passed to every service as SCHEMA_REGISTRY_URL), the simulator (unless a real operation is configured),
- * the poller starting a day back, the sentiment aggregator, the trámite classifier and the
- * dashboard. Prints where each listens, shows live progress, and on Ctrl-C (SIGINT), SIGTERM or
- * SIGHUP stops the services in reverse order, then the broker, Redis and the registry, leaving no
- * process.
+ * the poller starting a day back, the sentiment aggregator, the trámite classifier, the chat
+ * quality service and the dashboard. Prints where each listens, shows live progress, and on Ctrl-C
+ * (SIGINT), SIGTERM or SIGHUP stops the services in reverse order, then the broker, Redis and the
+ * registry, leaving no process.
  * Each service runs in a process group of its own, so a terminal's Ctrl-C reaches only this
  * process, which stops them in order; their logs go to files in the run folder.
  */
@@ -55,8 +55,11 @@ const commands: Record<PartName, { script: string; args: string[]; graceMs: numb
   poller: { script: 'services/poller/src/main.ts', args: ['run'], graceMs: 30_000 },
   sentiment: { script: 'services/sentiment-aggregator/src/main.ts', args: [], graceMs: 20_000 },
   classifier: { script: 'services/tramite-classifier/src/cli.ts', args: ['run'], graceMs: 20_000 },
+  quality: { script: 'services/chat-quality/src/main.ts', args: [], graceMs: 20_000 },
   dashboard: { script: 'services/dashboard/src/main.ts', args: [], graceMs: 5_000 },
 }
+/** The consumer services, whose figures the progress line shows. */
+const consumerParts = ['sentiment', 'classifier', 'quality'] as const
 const LISTEN_TIMEOUT_MS = 120_000
 const PROGRESS_EVERY_MS = 2_000
 /** Without a terminal, one plain progress line per this many ticks (10 s). */
@@ -373,6 +376,7 @@ function partEnv(
         POLLER_URL: local('poller'),
         SENTIMENT_URL: local('sentiment'),
         CLASSIFIER_URL: local('classifier'),
+        QUALITY_URL: local('quality'),
       }
     default:
       return common
@@ -389,6 +393,8 @@ const detail = (name: PartName, part: Part, config: Readonly<StartConfig>): stri
       return `sentiment aggregator; ${part.url}/operations/<server>/agents`
     case 'classifier':
       return `trámite classifier; ${part.url}/rules`
+    case 'quality':
+      return `chat quality; ${part.url}/operations/<server>/quality/agents`
     case 'dashboard':
       return 'the live page'
   }
@@ -442,11 +448,9 @@ async function scrape(running: Running): Promise<Snapshot> {
     Promise.all([getText(`${poller}/metrics`), getText(`${poller}/status`)]).then(
       ([metrics, status]) => pollerFigures(metrics, JSON.parse(status) as StatusLike),
     ),
-    ...(['sentiment', 'classifier'] as const).map((name) =>
-      getText(`${url(name)!}/metrics`).then(consumerFigures),
-    ),
+    ...consumerParts.map((name) => getText(`${url(name)!}/metrics`).then(consumerFigures)),
   ])
-  ;(['sentiment', 'classifier'] as const).forEach((name, i) => {
+  consumerParts.forEach((name, i) => {
     const result = consumerResults[i]!
     consumers[name] = result.status === 'fulfilled' ? result.value : null
   })

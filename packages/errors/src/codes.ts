@@ -267,7 +267,7 @@ export const errorCodes = {
   DASHBOARD_PROXY_REFUSED: {
     retriable: false,
     summary:
-      'The proxy serves only paths under /api/poller/, /api/sentiment/ and /api/classifier/, without dot segments; answered 404 or 400.',
+      'The proxy serves only paths under /api/poller/, /api/sentiment/, /api/classifier/ and /api/quality/, without dot segments; answered 404 or 400.',
   },
   // npm start (packages/dev-stack start.ts)
   START_PORT_IN_USE: {

@@ -53,6 +53,8 @@ export interface PlannedRecord {
    */
   keys: string[]
   args: string[]
+  /** Called once the record script stored it (returned 1): count what was written. */
+  onRecorded?: () => void
 }
 
 /** What the emitter asks the service about one conversation it read. */
@@ -166,6 +168,7 @@ export function createConversationEmitter(
       if (result === 1) {
         outcomes.push({ member: d.member, action: 'emitted', change: d.change })
         options.onEmitted?.(d.reason)
+        d.onRecorded?.()
       } else if (result === 0) outcomes.push({ member: d.member, action: 'stale' })
       else outcomes.push({ member: d.member, action: 'missing' })
     })

@@ -20,6 +20,7 @@ import type { TramiteRule } from '@wolkvox-chat-stream/keyword-rules'
 import { contributionOf, fingerprint, parseState, qualityOf, recordOf } from './conversation.js'
 import { paths } from './queries.js'
 import { recordScript, recordScriptKeys } from './scripts.js'
+import type { QualityMetrics } from './quality-metrics.js'
 import type { QualityStandards } from './timings.js'
 
 /** An emitter of service `name` writing to `topic`. */
@@ -35,6 +36,8 @@ export function createQualityEmitter(options: {
   now?: () => number
   /** `wolkvox_quality_emitted_total{reason}`, when the service counts. */
   emitted?: Counter<'reason'>
+  /** The quality metrics (quality-metrics.ts), when the service counts. */
+  quality?: QualityMetrics
   /** The output's encoding (registry mode: `{ registryId }`). */
   encoding?: EncodeOptions
 }): ConversationEmitter {
@@ -76,9 +79,11 @@ export function createQualityEmitter(options: {
       if (change === undefined && !force) return 'unchanged'
       const record = recordOf(computed, nowMs)
       const counted = contributionOf(computed, zone)
+      const recorded = change ?? 'resend'
       return {
+        onRecorded: () => options.quality?.observe(record, recorded),
         value: chatQualityCodec.encode(record, encoding),
-        change: change ?? 'resend',
+        change: recorded,
         reason: change === 'new' ? (record.complete ? 'complete' : 'idle') : (change ?? 'resend'),
         keys: recordScriptKeys(
           keys,

@@ -20,6 +20,11 @@ export { createQualityEmitter } from './emitter.js'
 export { FIRST_RESPONSE_BUCKETS_MS, bucketOf, quantileBound } from './histogram.js'
 export { qualityRoutes } from './http.js'
 export {
+  createQualityMetrics,
+  type QualityMetrics,
+  type StandardOutcome,
+} from './quality-metrics.js'
+export {
   figuresOf,
   paths,
   readAgents,

@@ -34,6 +34,7 @@ import { readQualityConfig, type QualityConfig } from './config.js'
 import { eventFields, keepFirst, keepMessage, type QualityEvent } from './conversation.js'
 import { createQualityEmitter } from './emitter.js'
 import { qualityRoutes } from './http.js'
+import { createQualityMetrics } from './quality-metrics.js'
 import { paths } from './queries.js'
 import { conversationScript } from './scripts.js'
 
@@ -138,6 +139,7 @@ export function createChatQuality(options: ChatQualityOptions = {}): ChatQuality
   })
   for (const reason of ['complete', 'idle', 'content', 'version', 'resend'])
     emitted.inc({ reason }, 0)
+  const quality = createQualityMetrics(service.metrics)
   const loop = createEmitLoop({
     service,
     idleTimeoutMs: own.idleTimeoutMs,
@@ -159,6 +161,7 @@ export function createChatQuality(options: ChatQualityOptions = {}): ChatQuality
       standards,
       checks: () => holder.current.ruleSet.tramites,
       emitted,
+      quality,
       encoding,
     })
     service.logger.info('checking quality', {

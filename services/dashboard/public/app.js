@@ -392,6 +392,202 @@ function renderTramites(answer) {
     `Conversations per channel and trámite, ${range}; rules ${answer.rules_version ?? '—'}.`
 }
 
+// --- chat quality -------------------------------------------------------------------------------
+
+/** A time in ms as `45 s`, `1 min 30 s`, `2 min`, `1 h`. */
+function span(ms) {
+  const s = Math.round(ms / 1000)
+  if (s < 60) return `${s} s`
+  if (s < 3600) return s % 60 === 0 ? `${s / 60} min` : `${Math.floor(s / 60)} min ${s % 60} s`
+  const m = Math.round(s / 60)
+  return m % 60 === 0 ? `${m / 60} h` : `${Math.floor(m / 60)} h ${m % 60} min`
+}
+
+/**
+ * A first-response percentile as the service answers it, the upper bound of the histogram bucket
+ * that holds it: `≤ 15 s`; `> 1 h` when it is in the last bucket (over every bound, answered as
+ * null); `—` with no first response at all.
+ */
+function percentileText(boundMs, histogram) {
+  if (boundMs !== null) return `≤ ${span(boundMs)}`
+  const counted = histogram.reduce((sum, b) => sum + b.conversations, 0)
+  const bounds = histogram.filter((b) => b.le_ms !== null).map((b) => b.le_ms)
+  return counted > 0 && bounds.length > 0 ? `> ${span(Math.max(...bounds))}` : '—'
+}
+
+/**
+ * The bucket bound of the `q` quantile of a histogram, as the service computes it (chat-quality:
+ * histogram.ts): the first bound with at least ⌈q·total⌉ conversations at or below it; null with
+ * none, or in the last bucket.
+ */
+function quantileBound(histogram, q) {
+  const total = histogram.reduce((sum, b) => sum + b.conversations, 0)
+  if (total === 0) return null
+  const rank = Math.max(1, Math.ceil(q * total))
+  let seen = 0
+  for (const b of histogram) {
+    seen += b.conversations
+    if (seen >= rank) return b.le_ms
+  }
+  return null
+}
+
+/** Every agent's totals added up: counts summed, shares and percentiles computed from the sums. */
+function qualityOverall(agents) {
+  const buckets = new Map()
+  const checks = new Map()
+  let conversations = 0
+  const fr = { applicable: 0, met: 0 }
+  const rg = { applicable: 0, met: 0 }
+  for (const { totals: t } of agents) {
+    conversations += t.conversations
+    fr.applicable += t.first_response.applicable
+    fr.met += t.first_response.met
+    rg.applicable += t.response_gaps.applicable
+    rg.met += t.response_gaps.met
+    for (const b of t.first_response.histogram) {
+      const key = String(b.le_ms)
+      buckets.set(key, {
+        le_ms: b.le_ms,
+        conversations: (buckets.get(key)?.conversations ?? 0) + b.conversations,
+      })
+    }
+    for (const c of t.checks) {
+      const sum = checks.get(c.check) ?? { check: c.check, checked: 0, passed: 0 }
+      sum.checked += c.checked
+      sum.passed += c.passed
+      checks.set(c.check, sum)
+    }
+  }
+  const histogram = [...buckets.values()].sort(
+    (a, b) => (a.le_ms ?? Infinity) - (b.le_ms ?? Infinity),
+  )
+  return {
+    conversations,
+    first_response: {
+      ...fr,
+      share: share(fr.met, fr.applicable),
+      p50_ms: quantileBound(histogram, 0.5),
+      p90_ms: quantileBound(histogram, 0.9),
+      histogram,
+    },
+    response_gaps: { ...rg, share: share(rg.met, rg.applicable) },
+    checks: [...checks.values()].map((c) => ({ ...c, share: share(c.passed, c.checked) })),
+  }
+}
+
+const QUALITY_FIGURES = [
+  'quality-conversations',
+  'quality-first-response-share',
+  'quality-response-gap-share',
+  'quality-first-response-p50',
+  'quality-first-response-p90',
+]
+
+/** One row of the quality table: an agent's totals, or every agent's (`all`). */
+function qualityRow(label, t, checkNames, attrs) {
+  const cell = (field, value, text, title) =>
+    h('td', { class: 'num', 'data-field': field, 'data-value': value, title }, text)
+  const shareCell = (field, part, whole, value) =>
+    cell(field, value, pct(value), whole > 0 ? `${fmt(part)} of ${fmt(whole)}` : 'does not apply')
+  const byCheck = new Map(t.checks.map((c) => [c.check, c]))
+  const fr = t.first_response
+  return h(
+    'tr',
+    attrs,
+    h('td', { 'data-field': 'agent_name' }, label),
+    cell('conversations', t.conversations, fmt(t.conversations)),
+    cell('first_response_p50_ms', fr.p50_ms, percentileText(fr.p50_ms, fr.histogram)),
+    cell('first_response_p90_ms', fr.p90_ms, percentileText(fr.p90_ms, fr.histogram)),
+    shareCell('first_response_share', fr.met, fr.applicable, fr.share),
+    shareCell(
+      'response_gap_share',
+      t.response_gaps.met,
+      t.response_gaps.applicable,
+      t.response_gaps.share,
+    ),
+    checkNames.map((name) => {
+      const c = byCheck.get(name)
+      return c === undefined
+        ? h('td', { class: 'num', 'data-check': name, title: 'not checked' }, '—')
+        : h(
+            'td',
+            {
+              class: 'num',
+              'data-check': name,
+              'data-value': c.share,
+              title: `passed ${fmt(c.passed)} of ${fmt(c.checked)}`,
+            },
+            pct(c.share),
+          )
+    }),
+  )
+}
+
+function renderQuality(answer) {
+  const { agents, standards } = answer
+  $('#quality-first-response-standard').textContent =
+    `First response within ${span(standards.first_response_target_ms)}`
+  $('#quality-response-gap-standard').textContent =
+    `Every turn answered within ${span(standards.response_gap_target_ms)}`
+  const all = qualityOverall(agents)
+  const fr = all.first_response
+  setFigure('quality-conversations', fmt(all.conversations), all.conversations)
+  setFigure('quality-first-response-share', pct(fr.share), fr.share)
+  setFigure('quality-response-gap-share', pct(all.response_gaps.share), all.response_gaps.share)
+  setFigure('quality-first-response-p50', percentileText(fr.p50_ms, fr.histogram), fr.p50_ms)
+  setFigure('quality-first-response-p90', percentileText(fr.p90_ms, fr.histogram), fr.p90_ms)
+
+  const checkNames = all.checks.map((c) => c.check).sort()
+  $('#quality-agents thead').replaceChildren(
+    h(
+      'tr',
+      {},
+      h('th', {}, 'agent'),
+      h('th', { class: 'num' }, 'conversations'),
+      h('th', { class: 'num' }, 'first response p50'),
+      h('th', { class: 'num' }, 'p90'),
+      h('th', { class: 'num' }, 'first response met'),
+      h('th', { class: 'num' }, 'every turn met'),
+      checkNames.map((name) =>
+        h('th', { class: 'num', title: 'share of conversations passed' }, name),
+      ),
+    ),
+  )
+  $('#quality-agents tbody').replaceChildren(
+    ...(agents.length === 0
+      ? [
+          emptyRow(
+            'No conversation written yet: the figures appear once chats are complete or idle.',
+          ),
+        ]
+      : agents.map((a) =>
+          qualityRow(a.agent_name, a.totals, checkNames, { 'data-agent-key': a.agent_key }),
+        )),
+  )
+  $('#quality-agents tfoot').replaceChildren(
+    ...(agents.length === 0
+      ? []
+      : [qualityRow('all agents', all, checkNames, { 'data-agent-key': '', class: 'total' })]),
+  )
+  $('#quality-hint').textContent =
+    'Totals over all time. Percentiles are the upper bound of the bucket holding them; ' +
+    'a check is the share of conversations that passed it (hover a cell for the counts).'
+}
+
+function emptyRow(text) {
+  return h('tr', {}, h('td', { class: 'empty', colspan: 6 }, text))
+}
+
+/** The clear empty state: no stale figure left on the panel, and why. */
+function clearQuality(text) {
+  for (const id of QUALITY_FIGURES) setFigure(id, '—', null)
+  $('#quality-agents thead').replaceChildren()
+  $('#quality-agents tbody').replaceChildren(emptyRow(text))
+  $('#quality-agents tfoot').replaceChildren()
+  $('#quality-hint').textContent = ''
+}
+
 // --- the loop -----------------------------------------------------------------------------------
 
 function renderServers(servers) {
@@ -445,12 +641,14 @@ async function refresh() {
     if (operation) renderPoller(operation)
     if (state.server === null) return
 
-    const [sentiment, tramites] = await Promise.all([
+    const [sentiment, tramites, quality] = await Promise.all([
       loadSentiment(state.server),
       get(`/api/classifier/operations/${encodeURIComponent(state.server)}/tramites`),
+      get(`/api/quality/operations/${encodeURIComponent(state.server)}/quality/agents?limit=1000`),
     ])
     setService('sentiment', sentiment.agents)
     setService('classifier', tramites)
+    setService('quality', quality)
     unavailable(
       'sentiment',
       sentiment.agents.ok ? null : `Sentiment aggregator unavailable: ${sentiment.agents.message}`,
@@ -469,8 +667,11 @@ async function refresh() {
     }
     unavailable('tramites', tramites.ok ? null : `Classifier unavailable: ${tramites.message}`)
     if (tramites.ok) renderTramites(tramites.data)
+    unavailable('quality', quality.ok ? null : `Chat quality unavailable: ${quality.message}`)
+    if (quality.ok) renderQuality(quality.data)
+    else clearQuality('No quality figures while the chat quality service does not answer.')
 
-    const failed = [poller, sentiment.agents, tramites].filter((r) => !r.ok).length
+    const failed = [poller, sentiment.agents, tramites, quality].filter((r) => !r.ok).length
     const updated = $('#updated')
     updated.dataset.state = failed === 0 ? 'ok' : 'partial'
     updated.textContent = `updated ${new Date().toLocaleTimeString('en-GB')}${failed ? ` (${failed} part${failed > 1 ? 's' : ''} unavailable)` : ''}`

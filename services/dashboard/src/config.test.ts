@@ -11,6 +11,7 @@ describe('dashboard configuration', () => {
         poller: 'http://127.0.0.1:8081',
         sentiment: 'http://127.0.0.1:8082',
         classifier: 'http://127.0.0.1:8083',
+        quality: 'http://127.0.0.1:8084',
       },
       proxyTimeoutMs: 5000,
       refreshMs: 5000,
@@ -23,12 +24,14 @@ describe('dashboard configuration', () => {
       HTTP_PORT: '0',
       POLLER_URL: 'https://poller.internal/base/',
       SENTIMENT_URL: 'http://10.0.0.5:9000',
+      QUALITY_URL: 'http://quality.internal:8084/',
       DASHBOARD_PROXY_TIMEOUT: '2s',
       DASHBOARD_REFRESH: '1s',
     })
     expect(config.httpPort).toBe(0)
     expect(config.upstreams.poller).toBe('https://poller.internal/base')
     expect(config.upstreams.sentiment).toBe('http://10.0.0.5:9000')
+    expect(config.upstreams.quality).toBe('http://quality.internal:8084')
     expect(config.proxyTimeoutMs).toBe(2000)
     expect(config.refreshMs).toBe(1000)
   })
@@ -39,11 +42,12 @@ describe('dashboard configuration', () => {
         POLLER_URL: 'not a url',
         SENTIMENT_URL: 'ftp://host',
         CLASSIFIER_URL: 'http://user:pw@host?q=1',
+        QUALITY_URL: 'http://host:8084/#top',
         DASHBOARD_PROXY_TIMEOUT: '10m',
         HTTP_PORT: '99999',
       }),
     ).toThrow(
-      /5 problems[\s\S]*DASHBOARD_PROXY_TIMEOUT[\s\S]*POLLER_URL[\s\S]*SENTIMENT_URL: must be an http[\s\S]*CLASSIFIER_URL: must not carry credentials[\s\S]*HTTP_PORT/,
+      /6 problems[\s\S]*DASHBOARD_PROXY_TIMEOUT[\s\S]*POLLER_URL[\s\S]*SENTIMENT_URL: must be an http[\s\S]*CLASSIFIER_URL: must not carry credentials[\s\S]*QUALITY_URL: must not have a query or a fragment[\s\S]*HTTP_PORT/,
     )
   })
 

@@ -11,7 +11,7 @@ import {
 import { logLevels, type LogThreshold } from '@wolkvox-chat-stream/observability'
 
 /** The services the dashboard reaches, each under `/api/<name>/`. */
-export const upstreamNames = ['poller', 'sentiment', 'classifier'] as const
+export const upstreamNames = ['poller', 'sentiment', 'classifier', 'quality'] as const
 export type UpstreamName = (typeof upstreamNames)[number]
 
 /** The dashboard's settings (README: Dashboard). */
@@ -31,8 +31,8 @@ export interface DashboardConfig {
    */
   upstreamToken?: Secret
   /**
-   * `POLLER_URL`, `SENTIMENT_URL`, `CLASSIFIER_URL`: base URLs of the services, without a trailing
-   * slash (a path prefix is kept).
+   * `POLLER_URL`, `SENTIMENT_URL`, `CLASSIFIER_URL`, `QUALITY_URL`: base URLs of the services,
+   * without a trailing slash (a path prefix is kept).
    */
   upstreams: Record<UpstreamName, string>
   /** `DASHBOARD_PROXY_TIMEOUT` (5s): the longest a proxied request may take. */
@@ -47,6 +47,7 @@ const defaults: Record<UpstreamName, { variable: string; url: string }> = {
   poller: { variable: 'POLLER_URL', url: 'http://127.0.0.1:8081' },
   sentiment: { variable: 'SENTIMENT_URL', url: 'http://127.0.0.1:8082' },
   classifier: { variable: 'CLASSIFIER_URL', url: 'http://127.0.0.1:8083' },
+  quality: { variable: 'QUALITY_URL', url: 'http://127.0.0.1:8084' },
 }
 
 /** An http(s) base URL with no credentials, query or fragment; returned without a trailing slash. */

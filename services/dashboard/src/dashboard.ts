@@ -17,7 +17,8 @@ export interface DashboardOptions {
 
 /**
  * The dashboard's HTTP server (not yet listening): the page, `/config.json`, the proxy under
- * `/api/poller/`, `/api/sentiment/` and `/api/classifier/`, and `/healthz`, `/readyz`, `/metrics`.
+ * `/api/poller/`, `/api/sentiment/`, `/api/classifier/` and `/api/quality/`, and `/healthz`,
+ * `/readyz`, `/metrics`.
  * It is ready as soon as it listens: a service that is down is the page's to show, not a reason
  * to take the page away.
  */

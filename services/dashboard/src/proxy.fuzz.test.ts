@@ -9,6 +9,7 @@ const upstreams = {
   poller: 'http://127.0.0.1:8081',
   sentiment: 'http://127.0.0.1:8082/sentiment',
   classifier: 'http://localhost:8083/a/b',
+  quality: 'http://127.0.0.1:8084',
 }
 
 /** A path segment: hostile, encoded and raw dots, separators, control characters. */

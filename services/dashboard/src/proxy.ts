@@ -1,6 +1,6 @@
 /*
  * The same-origin proxy: `GET /api/<service>/<path>` is forwarded to that service's base URL, so
- * the page needs no CORS and reaches nothing but the three configured services.
+ * the page needs no CORS and reaches nothing but the four configured services.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { hasControlCharacter, type Secret } from '@wolkvox-chat-stream/config'
