@@ -114,7 +114,7 @@ export const scripts: Readonly<Record<Tramite, Script>> = {
       'Buenos días, necesito un certificado de afiliación',
       'Hola, ¿cómo puedo descargar el certificado laboral?',
       'Necesito el certificado de retención en la fuente del año pasado 📄',
-      'buenas tardes quisiera pedir un certificado de paz y salvo',
+      'buenas tardes quisiera pedir una constancia de afiliación',
     ],
     followUp: [
       '¿Cuánto se demora la expedición?',
@@ -127,7 +127,7 @@ export const scripts: Readonly<Record<Tramite, Script>> = {
       'Con gusto. El certificado se genera en un máximo de 24 horas hábiles y llega a su correo registrado.',
       `Puede descargarlo aquí: ${link('https://portal.example.co/certificados/descarga?id=88231', 'certificado.pdf')}`,
       'Ya quedó radicada la solicitud con el número CERT-2025-118734 ✅',
-      'Por favor confirme su número de documento para validar la información.',
+      'Se lo enviamos en formato PDF firmado digitalmente.',
       'El certificado no tiene costo.',
     ],
     mood: [
@@ -139,10 +139,10 @@ export const scripts: Readonly<Record<Tramite, Script>> = {
   pago: {
     opening: [
       'No me ha llegado la factura de este mes',
-      'Ya pagué pero en el sistema me aparece en mora 😤',
+      'Ya pagué pero en el sistema me aparece el recibo sin pagar 😤',
       'Hola, quiero pagar mi factura por PSE',
       '¿Me pueden enviar el duplicado de la factura?',
-      'me cobraron doble el mes pasado!!',
+      'me llegó la factura con un valor que no entiendo!!',
     ],
     followUp: [
       'El pago lo hice el 5 de febrero por $185.900',
@@ -173,7 +173,7 @@ export const scripts: Readonly<Record<Tramite, Script>> = {
       'hola como actualizo mis datos personales',
     ],
     followUp: [
-      'La nueva dirección es Calle 45 # 12-30, apto 502, Medellín',
+      'La dirección es Calle 45 # 12-30, apto 502, Medellín',
       'El nuevo número es 300 555 1234',
       'El correo nuevo es ana.perez@correo.com',
       'Ya les envié la copia de la cédula',
@@ -182,7 +182,7 @@ export const scripts: Readonly<Record<Tramite, Script>> = {
       'Listo, sus datos quedaron actualizados ✅',
       'Para su seguridad, le enviamos un código de verificación por SMS.',
       `Puede hacerlo también desde ${link('https://portal.example.co/mis-datos', 'Mis datos')}`,
-      'Por favor adjunte una foto de su documento de identidad.',
+      'Por favor adjunte una foto de un recibo con la dirección nueva.',
     ],
     mood: [
       ['neutral', 7],
@@ -192,12 +192,12 @@ export const scripts: Readonly<Record<Tramite, Script>> = {
   estado_solicitud: {
     opening: [
       '¿En qué estado está mi solicitud 2025-118734?',
-      'Radiqué una petición hace 15 días y nadie me responde',
+      'Radiqué una petición hace 15 días y no me han respondido',
       'Quisiera saber cómo va mi trámite',
       'buenas, me dijeron que en 5 días y ya van 10 🙄',
     ],
     followUp: [
-      'El radicado es PQR-55102',
+      'El radicado es 2025-55102',
       '¿Me pueden dar una fecha?',
       'Necesito una respuesta urgente por favor',
       '¿Con quién más puedo hablar?',
@@ -220,12 +220,12 @@ export const scripts: Readonly<Record<Tramite, Script>> = {
       'Quiero cancelar el servicio',
       'Necesito dar de baja mi suscripción',
       'Cómo cancelo el débito automático?',
-      'Deseo cancelar mi cita del jueves',
+      'Deseo cancelar mi contrato, por favor',
     ],
     followUp: [
-      'No me interesa ninguna oferta, gracias',
+      'No me interesa ningún descuento, gracias',
       'El motivo es que me voy a vivir a otra ciudad',
-      '¿Me devuelven lo que ya pagué?',
+      '¿Qué pasa con lo de este mes?',
       'Confirmo, quiero cancelar',
     ],
     answers: [
@@ -242,13 +242,13 @@ export const scripts: Readonly<Record<Tramite, Script>> = {
   },
   queja: {
     opening: [
-      'Estoy muy molesto, es la tercera vez que escribo 😡',
+      'Estoy muy molesto, es la tercera vez que pongo un reclamo 😡',
       'Pésimo servicio, nadie me da solución',
       'Quiero poner una queja formal',
-      'el asesor de ayer me colgó!!! exijo respuesta',
+      'el asesor de ayer me trató mal y me colgó!!!',
     ],
     followUp: [
-      'Llevo una semana sin servicio',
+      'Llevo una semana esperando una solución',
       'Esto es inaceptable',
       'Voy a poner la queja en la Superintendencia',
       'Necesito hablar con un supervisor',
@@ -281,7 +281,7 @@ export const scripts: Readonly<Record<Tramite, Script>> = {
     answers: [
       'Su cita quedó agendada para el jueves a las 10:00 a. m. en la sede norte ✅',
       'Tenemos disponibilidad el martes a las 2:30 p. m. o el jueves a las 10:00 a. m.',
-      'Debe llevar su documento de identidad original.',
+      'Le recomendamos llegar 15 minutos antes de la hora.',
       `Puede ver y reprogramar sus citas en ${link('https://citas.example.co/mis-citas', 'Mis citas')}`,
     ],
     mood: [
@@ -306,10 +306,37 @@ export const agentGreetings = [
   'Hola {customer}, con gusto le ayudo. Mi nombre es {agent}.',
   'Buenos días 😊 le saluda {agent}',
 ]
-export const agentClosings = [
+/** The agent asks for or confirms the customer's identity (protocol check `identificacion`). */
+export const agentIdentityAsks = [
+  '¿Me confirma su número de documento, por favor?',
+  'Para continuar, ¿me regala su número de cédula?',
+  'Para validar su identidad, ¿me indica su número de identificación?',
+]
+/** What the customer answers to an identity question. */
+export const customerIdentityReplies = [
+  'Claro, es 1.020.304.050',
+  '52874119',
+  'C.C. 43.512.908',
+  'sí, 1036654321',
+  'Es la 71.384.220',
+]
+/** The agent offers further help before closing (protocol check `ofrece-ayuda`). */
+export const agentOffers = [
   '¿Hay algo más en lo que le pueda ayudar?',
+  '¿Tiene otra inquietud?',
+  '¿Le puedo colaborar en algo más?',
+]
+/** The agent's farewell (protocol check `despedida`). */
+export const agentFarewells = [
   'Gracias por comunicarse con nosotros, ¡feliz día! 😊',
   'Fue un gusto atenderle. Recuerde calificar nuestra atención ⭐',
+  'Que tenga un buen día, hasta pronto 👋',
+]
+/** What an agent should never write (protocol check `no-expresiones-prohibidas`). */
+export const agentForbidden = [
+  'Eso no es conmigo, tiene que llamar a otra área.',
+  'No sea impaciente, ya le respondo.',
+  'Qué pereza, el sistema está lento otra vez.',
 ]
 export const customerClosings = [
   'Muchas gracias 🙏',

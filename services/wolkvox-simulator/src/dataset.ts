@@ -1,18 +1,25 @@
 import {
-  agentClosings,
+  agentFarewells,
+  agentForbidden,
   agentGreetings,
+  agentIdentityAsks,
+  agentOffers,
   agents,
   botGreetings,
   botSpellings,
   botTransfers,
   channels,
   customerClosings,
+  customerIdentityReplies,
   customerRepeats,
   firstNames,
   lastNames,
   scripts,
   tramites,
+  type Tramite,
 } from './catalog.js'
+import { plannedTimings, type ChatExpectation, type PlannedRole } from './expectations.js'
+import { agentProfiles, delays, type AgentProfile, type SecondsRange } from './profiles.js'
 import { between, createRandom, hashSeed, pick, pickWeighted, type Random } from './random.js'
 import { formatDate, offsetSec, toLocalSec } from './wall-clock.js'
 
@@ -50,9 +57,33 @@ export interface ChatHeader {
   closeSec: number
   messageCount: number
   hasBot: boolean
+  /** Customer question and agent answer pairs (0–4). */
   pairs: number
   duplicate: boolean
   image: boolean
+  /** Index in `catalog.agents` (and `agentProfiles`). */
+  agent: number
+  /** Index in `catalog.tramites`: what the chat is about. */
+  tramite: number
+  /** The protocol steps the agent takes: greet, ask for identity, offer more help, say goodbye. */
+  greeting: boolean
+  identity: boolean
+  offer: boolean
+  farewell: boolean
+  /** One answer is a forbidden expression. */
+  forbidden: boolean
+  /** The earlier chat whose customer this one is a return of (README: Returning customers). */
+  returnOf: ReturnPlan | null
+}
+
+/** The earlier chat a returning chat comes back to: enough to name it and know its end. */
+export interface ReturnPlan {
+  hour: number
+  index: number
+  seed: number
+  /** UTC seconds of its first and last message. */
+  startSec: number
+  lastSec: number
 }
 
 /** One message: when it was sent, and its JSON text exactly as served. */
@@ -116,6 +147,8 @@ export interface Dataset {
   select(query: WindowQuery, budget?: RecordBudget): SelectedChat[]
   /** Every chat that starts in the UTC hour `hour` (hours since the epoch). */
   chatsInHour(hour: number): SimChat[]
+  /** A chat's expected quality figures (see {@link expectationOf}), for this history. */
+  expectationOf(chat: SimChat): ChatExpectation
 }
 
 /** The longest a chat runs from first to last message (seconds). */
@@ -241,47 +274,236 @@ export function createDataset(options: DatasetOptions): Dataset {
     options: Object.freeze({ ...options }),
     select,
     chatsInHour: (hour) => headersOf(hour).map(chatOf),
+    expectationOf: (chat) => expectationOf(chat.header, historyStartSec),
   }
 }
 
-/** The headers of one UTC hour: a pure function of (seed, chatsPerHour, hour). */
-export function planHour(seed: number, chatsPerHour: number, hour: number): ChatHeader[] {
-  const hourRandom = createRandom(hashSeed(seed, hour, 0xc4a7))
-  const count = Math.round(chatsPerHour * (0.85 + 0.3 * hourRandom()))
-  const headers: ChatHeader[] = []
-  for (let index = 0; index < count; index += 1) {
-    const chatSeed = hashSeed(seed, hour, index)
-    const r = createRandom(chatSeed)
-    const startSec = hour * 3_600 + Math.floor(r() * 3_600)
-    const hasBot = r() < 0.55
-    const pairs = between(r, 0, 6)
-    const duplicate = r() < 0.07
-    const image = r() < 0.03
-    const messageCount =
-      (hasBot ? 3 : 0) + 2 + 2 * pairs + (image ? 1 : 0) + 2 + (duplicate ? 1 : 0)
-    const distinct = messageCount - (duplicate ? 1 : 0)
-    const durationSec = Math.min(MAX_CHAT_DURATION_SEC, (distinct - 1) * between(r, 15, 110))
-    const idle = r() < 0.08
-    const closeDelay = idle ? 23 * 3_600 + between(r, 0, 1_800) : between(r, 30, 600)
-    const lastSec = startSec + durationSec
-    headers.push({
-      hour,
-      index,
-      seed: chatSeed,
-      startSec,
-      lastSec,
-      closeSec: lastSec + closeDelay,
-      messageCount,
-      hasBot,
-      pairs,
-      duplicate,
-      image,
-    })
+/**
+ * Returns: how long after an earlier chat's last message its customer comes back, in whole hours
+ * (the actual lag is up to 2 h shorter or 1 h longer: the two chats start anywhere in their hours).
+ * Those up to 160 h fall inside a 7-day (168 h) window, the others outside.
+ */
+export const RETURN_LAG_HOURS = [2, 6, 18, 40, 72, 120, 160, 171, 200, 240] as const
+/** The share of chats planned as a return of an earlier chat (nearly all find one). */
+export const RETURN_SHARE = 0.09
+/** The share of returns about the same trámite as the earlier chat. */
+export const RETURN_SAME_TRAMITE = 0.8
+
+/** How many chats start in the UTC hour `hour`. */
+function chatCountOf(seed: number, chatsPerHour: number, hour: number): number {
+  return Math.round(chatsPerHour * (0.85 + 0.3 * createRandom(hashSeed(seed, hour, 0xc4a7))()))
+}
+
+/**
+ * A chat's part in returns, from a hash of its own: a returner (come back after the lag of
+ * `RETURN_LAG_HOURS[lag]`) or a possible original, which only a returner with lag `lag` may pick.
+ * Returners are never originals: a return is never itself returned to.
+ */
+function returnRoleOf(
+  seed: number,
+  hour: number,
+  index: number,
+): { returner: boolean; lag: number } {
+  const r = createRandom(hashSeed(seed, hour, index, 0x2e7))
+  return { returner: r() < RETURN_SHARE, lag: Math.floor(r() * RETURN_LAG_HOURS.length) }
+}
+
+/** What a line of a chat is: it decides the sender, the text and when it is sent. */
+type Kind =
+  | 'botGreeting'
+  | 'customerChoice'
+  | 'botTransfer'
+  | 'opening'
+  | 'greeting'
+  | 'identityAsk'
+  | 'identityReply'
+  | 'followUp'
+  | 'answer'
+  | 'image'
+  | 'offer'
+  | 'farewell'
+  | 'customerClosing'
+
+type Role = PlannedRole
+
+const roleOfKind: Readonly<Record<Kind, Role>> = {
+  botGreeting: 'bot',
+  customerChoice: 'customer',
+  botTransfer: 'bot',
+  opening: 'customer',
+  greeting: 'agent',
+  identityAsk: 'agent',
+  identityReply: 'customer',
+  followUp: 'customer',
+  answer: 'agent',
+  image: 'customer',
+  offer: 'agent',
+  farewell: 'agent',
+  customerClosing: 'customer',
+}
+
+/** The lines of a chat, in order, from its header (the duplicate left out). */
+function kindsOf(header: ChatHeader): Kind[] {
+  const kinds: Kind[] = []
+  if (header.hasBot) kinds.push('botGreeting', 'customerChoice', 'botTransfer')
+  kinds.push('opening')
+  if (header.greeting) kinds.push('greeting')
+  if (header.identity) kinds.push('identityAsk', 'identityReply')
+  for (let i = 0; i < header.pairs; i += 1) kinds.push('followUp', 'answer')
+  if (header.image) kinds.push('image')
+  if (header.offer) kinds.push('offer')
+  if (header.farewell) kinds.push('farewell')
+  kinds.push('customerClosing')
+  return kinds
+}
+
+/**
+ * When each line is sent, in seconds after the first: the bot answers in 1–3 s, the customer
+ * after their own delays, an agent answers a customer turn (from its last message) with a delay of
+ * their profile, and the first agent message after the bot's transfer comes after a queue wait
+ * plus that delay. Drawn from a stream of the chat's own, so planning and writing agree.
+ */
+function offsetsOf(header: ChatHeader, kinds: readonly Kind[]): number[] {
+  const t = createRandom(hashSeed(header.seed, 0x71e5))
+  const reply = (agentProfiles[header.agent] as AgentProfile).replySec
+  const draw = ([min, max]: SecondsRange): number => between(t, min, max)
+  const offsets: number[] = []
+  let previous: Kind | undefined
+  let at = 0
+  let lastBot = -1
+  let agentSeen = false
+  for (const kind of kinds) {
+    const role = roleOfKind[kind]
+    if (previous !== undefined) {
+      const before = roleOfKind[previous]
+      if (role === 'bot') at += draw(delays.bot)
+      else if (role === 'customer') {
+        at +=
+          kind === 'customerChoice'
+            ? draw(delays.customerToBot)
+            : previous === 'botTransfer'
+              ? draw(delays.customerAfterTransfer)
+              : before === 'customer'
+                ? draw(delays.customerAgain)
+                : draw(delays.customer)
+      } else if (before === 'agent') at += draw(delays.agentAgain)
+      else if (!agentSeen && lastBot >= 0) {
+        // The queue wait and reply run from the transfer, and end after the customer's request
+        // that follows it (customerAfterTransfer is shorter than any queue plus reply); should the
+        // customer have written more since, the agent answers that as any turn.
+        const handoff = lastBot + draw(delays.queue) + draw(reply)
+        at = handoff > at ? handoff : at + draw(reply)
+      } else at += draw(reply)
+    }
+    if (role === 'bot' && !agentSeen) lastBot = at
+    if (role === 'agent') agentSeen = true
+    offsets.push(at)
+    previous = kind
   }
+  const last = offsets[offsets.length - 1] as number
+  if (last > MAX_CHAT_DURATION_SEC) {
+    // Never with today's delays (about 3,000 s at most); kept as a guard. Order is preserved.
+    for (let i = 0; i < offsets.length; i += 1) {
+      offsets[i] = Math.floor(((offsets[i] as number) * MAX_CHAT_DURATION_SEC) / last)
+    }
+  }
+  return offsets
+}
+
+/** One chat's plan without its part in returns: a pure function of (seed, hour, index). */
+function planChat(seed: number, hour: number, index: number): ChatHeader {
+  const chatSeed = hashSeed(seed, hour, index)
+  const r = createRandom(chatSeed)
+  const startSec = hour * 3_600 + Math.floor(r() * 3_600)
+  const hasBot = r() < 0.55
+  const duplicate = r() < 0.07
+  const image = r() < 0.03
+  const idle = r() < 0.08
+  const closeDelay = idle ? 23 * 3_600 + between(r, 0, 1_800) : between(r, 30, 600)
+  const agent = Math.floor(r() * agents.length)
+  const tramite = Math.floor(r() * tramites.length)
+  const profile = agentProfiles[agent] as AgentProfile
+  const greeting = r() >= profile.skipGreeting
+  const identity = r() >= profile.skipIdentity
+  const offer = r() >= profile.skipOffer
+  const farewell = r() >= profile.skipFarewell
+  const forbidden = r() < profile.forbidden
+  // A forbidden expression answers a question of the customer: there is at least one then.
+  const pairs = between(r, forbidden ? 1 : 0, 4)
+  const header: ChatHeader = {
+    hour,
+    index,
+    seed: chatSeed,
+    startSec,
+    lastSec: startSec,
+    closeSec: startSec,
+    messageCount: 0,
+    hasBot,
+    pairs,
+    duplicate,
+    image,
+    agent,
+    tramite,
+    greeting,
+    identity,
+    offer,
+    farewell,
+    forbidden,
+    returnOf: null,
+  }
+  const kinds = kindsOf(header)
+  const offsets = offsetsOf(header, kinds)
+  header.lastSec = startSec + (offsets[offsets.length - 1] as number)
+  header.closeSec = header.lastSec + closeDelay
+  header.messageCount = kinds.length + (duplicate ? 1 : 0)
+  return header
+}
+
+/**
+ * The headers of one UTC hour: a pure function of (seed, chatsPerHour, hour). About
+ * {@link RETURN_SHARE} of them are returns of an earlier chat: for each lag, the k-th returner of
+ * this hour with that lag takes the k-th possible original (in index order) of the hour that lag
+ * earlier. Only a returner with that lag may take an original, so each is taken at most once.
+ * The pairing ignores the history's start, so a chat reads the same whatever history a simulator
+ * keeps; a return whose original started before it is simply a return of nothing (see writeChat).
+ */
+export function planHour(seed: number, chatsPerHour: number, hour: number): ChatHeader[] {
+  const count = chatCountOf(seed, chatsPerHour, hour)
+  const headers: ChatHeader[] = []
+  const returners: number[][] = RETURN_LAG_HOURS.map(() => [])
+  for (let index = 0; index < count; index += 1) {
+    headers.push(planChat(seed, hour, index))
+    const role = returnRoleOf(seed, hour, index)
+    if (role.returner) returners[role.lag]?.push(index)
+  }
+  returners.forEach((indexes, lag) => {
+    if (indexes.length === 0) return
+    const earlier = hour - (RETURN_LAG_HOURS[lag] as number)
+    const earlierCount = chatCountOf(seed, chatsPerHour, earlier)
+    let k = 0
+    for (let j = 0; j < earlierCount && k < indexes.length; j += 1) {
+      const role = returnRoleOf(seed, earlier, j)
+      if (role.returner || role.lag !== lag) continue
+      const original = planChat(seed, earlier, j)
+      const header = headers[indexes[k] as number] as ChatHeader
+      k += 1
+      const r = createRandom(hashSeed(header.seed, 0x7e7))
+      header.tramite =
+        r() < RETURN_SAME_TRAMITE
+          ? original.tramite
+          : (original.tramite + 1 + Math.floor(r() * (tramites.length - 1))) % tramites.length
+      header.returnOf = {
+        hour: earlier,
+        index: j,
+        seed: original.seed,
+        startSec: original.startSec,
+        lastSec: original.lastSec,
+      }
+    }
+  })
   return headers
 }
 
-type Role = 'bot' | 'customer' | 'agent'
 interface Line {
   role: Role
   text: string
@@ -312,6 +534,14 @@ function customerIdOf(r: Random, channel: string): string {
   return `10${digits(8)}`
 }
 
+/** A chat's customer: drawn from the chat's seed, or its original's for a return. */
+function customerOf(seed: number): { channel: string; name: string; id: string } {
+  const r = createRandom(hashSeed(seed, 0xc057))
+  const channel = pickWeighted(r, channels)
+  const name = customerNameOf(r)
+  return { channel, name, id: customerIdOf(r, channel) }
+}
+
 function imageOf(r: Random): string {
   // A PNG signature and header, then noise: big, base64, and not worth decoding.
   const png = Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex')
@@ -334,7 +564,7 @@ function quoted(text: string): string {
 }
 
 /** A chat's `conn_id`: unique per (hour, index), and hex like the upstream's. */
-export const connIdOf = (header: ChatHeader): string =>
+export const connIdOf = (header: Pick<ChatHeader, 'hour' | 'index' | 'seed'>): string =>
   `${header.hour.toString(16).padStart(6, '0')}${header.index.toString(16).padStart(4, '0')}${header.seed.toString(16).padStart(8, '0')}`
 
 /**
@@ -347,11 +577,13 @@ export function writeChat(header: ChatHeader, timeZone: string, lateShare = 0): 
   const late = lateShare > 0 && lateRandom() < lateShare
   const lateCustomerId = late && lateRandom() < 0.5
   const r = createRandom(hashSeed(header.seed, 0x5eed))
-  const channel = pickWeighted(r, channels)
-  const customer = customerNameOf(r)
-  const customerId = customerIdOf(r, channel)
-  const agent = pick(r, agents)
-  const tramite = pick(r, tramites)
+  const {
+    channel,
+    name: customer,
+    id: customerId,
+  } = customerOf(header.returnOf?.seed ?? header.seed)
+  const agent = agents[header.agent] as (typeof agents)[number]
+  const tramite = tramites[header.tramite] as Tramite
   const script = scripts[tramite]
   const feelingMode = pickWeighted(r, [
     ['normal', 62],
@@ -364,39 +596,55 @@ export function writeChat(header: ChatHeader, timeZone: string, lateShare = 0): 
   const botFrom = r() < 0.7 ? 'AGENT' : 'BOT'
   const chatExtra: Record<string, string> = r() < 0.04 ? { skill_name: 'Servicio al cliente' } : {}
   const firstWord = (name: string): string => name.trim().split(/\s+/)[0] ?? name
+  // Which of the customer's questions gets the forbidden expression for an answer.
+  const forbiddenAnswer = header.forbidden ? Math.floor(r() * header.pairs) : -1
 
-  const lines: Line[] = []
-  if (header.hasBot) {
-    lines.push({ role: 'bot', text: pick(r, botGreetings) })
-    lines.push({
-      role: 'customer',
-      text: String(tramites.indexOf(tramite) + 1),
-      toBot: true,
-      mood: 'customer',
-    })
-    lines.push({ role: 'bot', text: pick(r, botTransfers) })
-  }
-  lines.push({ role: 'customer', text: pick(r, script.opening), mood: 'customer' })
-  lines.push({
-    role: 'agent',
-    text: pick(r, agentGreetings)
-      .replace('{agent}', firstWord(agent))
-      .replace('{customer}', firstWord(customer)),
+  const kinds = kindsOf(header)
+  const offsets = offsetsOf(header, kinds)
+  let answers = 0
+  const lines: Line[] = kinds.map((kind): Line => {
+    switch (kind) {
+      case 'botGreeting':
+        return { role: 'bot', text: pick(r, botGreetings) }
+      case 'customerChoice':
+        return {
+          role: 'customer',
+          text: String(header.tramite + 1),
+          toBot: true,
+          mood: 'customer',
+        }
+      case 'botTransfer':
+        return { role: 'bot', text: pick(r, botTransfers) }
+      case 'opening':
+        return { role: 'customer', text: pick(r, script.opening), mood: 'customer' }
+      case 'greeting':
+        return {
+          role: 'agent',
+          text: pick(r, agentGreetings)
+            .replace('{agent}', firstWord(agent))
+            .replace('{customer}', firstWord(customer)),
+        }
+      case 'identityAsk':
+        return { role: 'agent', text: pick(r, agentIdentityAsks) }
+      case 'identityReply':
+        return { role: 'customer', text: pick(r, customerIdentityReplies), mood: 'customer' }
+      case 'followUp':
+        return { role: 'customer', text: pick(r, script.followUp), mood: 'customer' }
+      case 'answer': {
+        const forbidden = answers === forbiddenAnswer
+        answers += 1
+        return { role: 'agent', text: pick(r, forbidden ? agentForbidden : script.answers) }
+      }
+      case 'image':
+        return { role: 'customer', text: imageOf(r), image: true, mood: 'customer' }
+      case 'offer':
+        return { role: 'agent', text: pick(r, agentOffers) }
+      case 'farewell':
+        return { role: 'agent', text: pick(r, agentFarewells) }
+      case 'customerClosing':
+        return { role: 'customer', text: pick(r, customerClosings), mood: 'closing' }
+    }
   })
-  for (let i = 0; i < header.pairs; i += 1) {
-    lines.push({ role: 'customer', text: pick(r, script.followUp), mood: 'customer' })
-    lines.push({ role: 'agent', text: pick(r, script.answers) })
-  }
-  if (header.image)
-    lines.push({ role: 'customer', text: imageOf(r), image: true, mood: 'customer' })
-  lines.push({ role: 'agent', text: pick(r, agentClosings) })
-  lines.push({ role: 'customer', text: pick(r, customerClosings), mood: 'closing' })
-
-  const duration = header.lastSec - header.startSec
-  const inner = Array.from({ length: Math.max(0, lines.length - 2) }, () =>
-    Math.floor(r() * (duration + 1)),
-  ).sort((a, b) => a - b)
-  const offsets = lines.length === 1 ? [0] : [0, ...inner, duration]
 
   const feelingOf = (line: Line): string => {
     const value =
@@ -426,7 +674,7 @@ export function writeChat(header: ChatHeader, timeZone: string, lateShare = 0): 
     localSec: number
   }
   const entries: Entry[] = lines.map((line, i) => {
-    const utcSec = header.startSec + (offsets[i] ?? duration)
+    const utcSec = header.startSec + (offsets[i] as number)
     return {
       line,
       text: line.text,
@@ -488,5 +736,43 @@ export function writeChat(header: ChatHeader, timeZone: string, lateShare = 0): 
     head: JSON.stringify(fields).slice(0, -1),
     messages,
     late,
+  }
+}
+
+/**
+ * A chat's expected quality figures, by construction: from the lines, senders and times its header
+ * plans (the very ones writeChat writes) and the protocol steps its agent was meant to take. The
+ * duplicate is a customer message in the same second as the one it repeats, right after it: it
+ * adds a customer message and changes no turn. A return whose original started before
+ * `historyStartSec` names none: that chat does not exist.
+ */
+export function expectationOf(header: ChatHeader, historyStartSec = 0): ChatExpectation {
+  const kinds = kindsOf(header)
+  const offsets = offsetsOf(header, kinds)
+  const timings = plannedTimings(
+    kinds.map((kind) => roleOfKind[kind]),
+    offsets.map((offset) => header.startSec + offset),
+  )
+  if (header.duplicate) timings.messages.customer += 1
+  const original = header.returnOf
+  return {
+    conn_id: connIdOf(header),
+    agent_name: agents[header.agent] as string,
+    tramite: tramites[header.tramite] as Tramite,
+    customer_id: customerOf(original?.seed ?? header.seed).id,
+    started_at_ms: header.startSec * 1000,
+    ended_at_ms: header.lastSec * 1000,
+    return_of:
+      original === null || original.startSec < historyStartSec
+        ? null
+        : { conn_id: connIdOf(original), lag_ms: (header.startSec - original.lastSec) * 1000 },
+    ...timings,
+    checks: {
+      saludo: header.greeting,
+      identificacion: header.identity,
+      'ofrece-ayuda': header.offer,
+      despedida: header.farewell,
+      'no-expresiones-prohibidas': !header.forbidden,
+    },
   }
 }

@@ -18,10 +18,17 @@ export {
 } from './calls.js'
 export { faultKinds, parseFaultSpec, type Fault, type FaultSpec } from './faults.js'
 export {
+  connIdOf,
   createDataset,
+  expectationOf,
   planHour,
   writeChat,
+  MAX_CHAT_DURATION_SEC,
+  RETURN_LAG_HOURS,
+  RETURN_SAME_TRAMITE,
+  RETURN_SHARE,
   type ChatHeader,
+  type ReturnPlan,
   type Dataset,
   type DatasetOptions,
   type Selection,
@@ -30,3 +37,18 @@ export {
 } from './dataset.js'
 export { applyRowCap, texts, type ChatItem, type RowCapUnit } from './responses.js'
 export { readSimulatorConfig, simulatorFlags, usage, type SimulatorConfig } from './config.js'
+export {
+  expectedFcr,
+  plannedTimings,
+  type ChatExpectation,
+  type ExpectedChecks,
+  type ExpectedFcr,
+  type ExpectedFcrOutcome,
+  type ExpectedSenderCounts,
+  type ExpectedTimings,
+  type PlannedRole,
+  type ReturnOf,
+} from './expectations.js'
+export { agentProfiles, delays, type AgentProfile, type SecondsRange } from './profiles.js'
+export * as catalog from './catalog.js'
+export type { Tramite } from './catalog.js'

@@ -15,6 +15,7 @@ import {
   type SimCall,
 } from './calls.js'
 import { createDataset, type Dataset, type Selection } from './dataset.js'
+import type { ChatExpectation } from './expectations.js'
 import {
   answeringFaults,
   createFaultPlan,
@@ -127,6 +128,11 @@ export interface Truth {
   chatCount: number
   messageCount: number
   data: ChatItem[]
+  /**
+   * One per chat of `data`, in the same order: its expected quality figures, known by
+   * construction (README: Expectations). Whole chats, whatever part of them `data` holds.
+   */
+  expectations: ChatExpectation[]
 }
 
 /** A simulator listening on a port. */
@@ -203,7 +209,8 @@ function truthFrom(
 ): Truth {
   const resolved = resolveWindow(window, dataset.options.timeZone)
   const chosen = window.selection ?? selection
-  const data = toItems(dataset.select({ ...resolved, selection: chosen, visibleUntilSec }))
+  const selected = dataset.select({ ...resolved, selection: chosen, visibleUntilSec })
+  const data = toItems(selected)
   return {
     selection: chosen,
     dateIni: resolved.dateIni,
@@ -211,6 +218,7 @@ function truthFrom(
     chatCount: data.length,
     messageCount: data.reduce((sum, item) => sum + item.conversation.length, 0),
     data,
+    expectations: selected.map(({ chat }) => dataset.expectationOf(chat)),
   }
 }
 
