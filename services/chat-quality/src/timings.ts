@@ -85,14 +85,10 @@ export function conversationTimings(messages: readonly TimedMessage[]): Conversa
     }
   }
 
-  const firstCustomer = ordered.findIndex((m) => m.sender === 'customer')
-  const answer =
-    firstCustomer === -1
-      ? undefined
-      : ordered.slice(firstCustomer + 1).find((m) => m.sender === 'agent')
   return {
-    firstResponseMs:
-      answer === undefined ? null : Math.max(0, answer.sentAtMs - ordered[firstCustomer]!.sentAtMs),
+    // The first turn starts at the first customer message and ends at the first agent message
+    // after it: its gap is the first response.
+    firstResponseMs: gaps[0] ?? null,
     handoffMs,
     responseGapsMs: gaps,
     longestWaitMs: gaps.length === 0 ? null : Math.max(...gaps),
