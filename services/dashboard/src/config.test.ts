@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { readDashboardConfig } from './config.js'
 
@@ -55,5 +58,27 @@ describe('dashboard configuration', () => {
     expect(readDashboardConfig({ HTTP_HOST: '0.0.0.0' }).httpHost).toBe('0.0.0.0')
     expect(readDashboardConfig({ HTTP_HOST: '::' }).httpHost).toBe('::')
     expect(() => readDashboardConfig({ HTTP_HOST: 'http://x' })).toThrow(/HTTP_HOST/)
+  })
+
+  it('reads the upstream token file as the services read theirs: the first token is sent', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dashboard-token-'))
+    const file = join(dir, 'token')
+    writeFileSync(file, '# for the proxy\n  first-token-0123456789  \nsecond-token-0123456789\n')
+    expect(
+      readDashboardConfig({ DASHBOARD_UPSTREAM_TOKEN_FILE: file }).upstreamToken?.reveal(),
+    ).toBe('first-token-0123456789')
+    // A token the services would refuse is refused here too, never quoted in the error.
+    writeFileSync(file, 'short-secret\n')
+    const refused = (() => {
+      try {
+        readDashboardConfig({ DASHBOARD_UPSTREAM_TOKEN_FILE: file })
+      } catch (error) {
+        return error as Error & { code?: string }
+      }
+      return undefined
+    })()
+    expect(refused?.code).toBe('CONFIG_INVALID')
+    expect(refused?.message).toMatch(/shorter than 16 characters/u)
+    expect(refused?.message).not.toContain('short-secret')
   })
 })

@@ -2,7 +2,7 @@ import {
   readConfig,
   readHttpHost,
   readHttpSecurity,
-  readSecretFile,
+  readTokenFile,
   type Env,
   type EnvReader,
   type HttpSecurity,
@@ -73,21 +73,13 @@ function readBaseUrl(r: EnvReader, variable: string, fallback: string): string {
 function upstreamToken(r: EnvReader): { upstreamToken?: Secret } {
   const path = r.string('DASHBOARD_UPSTREAM_TOKEN_FILE')
   if (path === undefined) return {}
-  const read = readSecretFile(path)
-  if (typeof read === 'string') {
-    r.report('DASHBOARD_UPSTREAM_TOKEN_FILE', read)
+  // The services' own token-file format: the first token is the one sent.
+  const read = readTokenFile(path)
+  if (!Array.isArray(read)) {
+    r.report('DASHBOARD_UPSTREAM_TOKEN_FILE', read.problem)
     return {}
   }
-  const first = read
-    .reveal()
-    .split(/\r?\n/u)
-    .map((line) => line.trim())
-    .find((line) => line !== '' && !line.startsWith('#'))
-  if (first === undefined || /\s/u.test(first)) {
-    r.report('DASHBOARD_UPSTREAM_TOKEN_FILE', `${path} holds no token on a line of its own`)
-    return {}
-  }
-  return { upstreamToken: new Secret(first) }
+  return { upstreamToken: new Secret(read[0]!) }
 }
 
 /**
