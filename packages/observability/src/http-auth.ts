@@ -75,16 +75,13 @@ export function createTokenAuth(options: TokenAuthOptions): TokenAuth {
 
   // Node calls this when the file's stat changed (or it appeared or went). A rewrite of the same
   // size within the file system's timestamp granularity is not seen: SIGHUP is the sure way.
-  const onChange = (): void => {
+  const reloadFor = (reason: 'changed' | 'SIGHUP') => (): void => {
     const taken = reload()
     options.onReload?.(taken ? 'loaded' : 'refused')
-    if (taken) logger?.info('token file reloaded', { tokens: digests.length, reason: 'changed' })
+    if (taken) logger?.info('token file reloaded', { tokens: digests.length, reason })
   }
-  const onHangUp = (): void => {
-    const taken = reload()
-    options.onReload?.(taken ? 'loaded' : 'refused')
-    if (taken) logger?.info('token file reloaded', { tokens: digests.length, reason: 'SIGHUP' })
-  }
+  const onChange = reloadFor('changed')
+  const onHangUp = reloadFor('SIGHUP')
   watchFile(tokenFile, { interval: options.watchIntervalMs ?? 1000, persistent: false }, onChange)
   process.on('SIGHUP', onHangUp)
 
