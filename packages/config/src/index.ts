@@ -21,3 +21,4 @@ export {
   MAX_CONN_ID_LENGTH,
   serverCodePattern,
 } from './identifiers.js'
+export { nestedDeeperThan } from './json-depth.js'

@@ -1,3 +1,4 @@
+import { nestedDeeperThan } from '@wolkvox-chat-stream/config'
 import { AppError } from '@wolkvox-chat-stream/errors'
 import { chatMessageRevision } from './chat-message-revision.js'
 import { eventId } from './event-id.js'
@@ -90,25 +91,6 @@ const isObject = (value: unknown): value is Record<string, unknown> =>
  * in the poller, overflows the stack near 4,000 levels, which a 10 KB response reaches.
  */
 const MAX_DEPTH = 64
-
-/** Whether `value` nests arrays and objects more than `levels` deep (itself being level 1). */
-function nestedDeeperThan(value: unknown, levels: number): boolean {
-  const pending: unknown[] = [value]
-  const depths: number[] = [1]
-  while (pending.length > 0) {
-    const node = pending.pop()
-    const depth = depths.pop()!
-    if (typeof node !== 'object' || node === null) continue
-    if (depth > levels) return true
-    for (const child of Array.isArray(node) ? node : Object.values(node)) {
-      if (typeof child === 'object' && child !== null) {
-        pending.push(child)
-        depths.push(depth + 1)
-      }
-    }
-  }
-  return false
-}
 
 /** `value` with what nests deeper than `levels` replaced by a note: JSON that can be written. */
 function clipped(value: unknown, levels: number): unknown {

@@ -3,6 +3,7 @@
  * it is (no trimming, no case change), any other JSON value becomes its JSON text (`12` -> `"12"`),
  * and an absent or null field is null.
  */
+import { nestedDeeperThan } from '@wolkvox-chat-stream/config'
 export interface ChatMessageRow {
   channel: string | null
   from: string | null
@@ -78,25 +79,6 @@ const isRecord = (value: unknown): value is Record<string, unknown> =>
  * levels, which a 10 KB body reaches, and every reader of a row turns its values into JSON text.
  */
 export const MAX_ITEM_DEPTH = 64
-
-/** Whether `value` nests arrays and objects more than `limit` levels deep; any depth is safe. */
-function nestedDeeperThan(value: unknown, limit: number): boolean {
-  const pending: unknown[] = [value]
-  const depths: number[] = [1]
-  while (pending.length > 0) {
-    const node = pending.pop()
-    const depth = depths.pop()!
-    if (typeof node !== 'object' || node === null) continue
-    if (depth > limit) return true
-    for (const child of Array.isArray(node) ? node : Object.values(node)) {
-      if (typeof child === 'object' && child !== null) {
-        pending.push(child)
-        depths.push(depth + 1)
-      }
-    }
-  }
-  return false
-}
 
 /**
  * A `data` item's JSON text, for the dead-letter topic; never throws. An item nested too deeply to
