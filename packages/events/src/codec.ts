@@ -195,8 +195,9 @@ export function parseSchema(schema: AvroSchema): avsc.Type {
   }
 }
 
-// Guarded avsc types. avsc trusts the bytes it reads and the values it writes more than a decoder
-// of a shared topic can: each class below changes one internal method of an avsc type (avsc calls
+// Guarded avsc types (avsc is pinned to the exact version these were written against, 5.7.9, in
+// packages/events/package.json: an upgrade must re-check them). avsc trusts the bytes it reads and
+// the values it writes more than a decoder of a shared topic can: each class below changes one internal method of an avsc type (avsc calls
 // them by name, and copies `_read` to the resolvers it builds), and `guardedTypes`, avsc's
 // `typeHook`, puts them in every schema this codec parses. Each fixes a defect its fuzz test found.
 

@@ -8,7 +8,8 @@
  */
 import type { Socket } from 'node:net'
 import type { RedisOptions } from 'ioredis'
-// The connector ioredis uses for a single node; not re-exported from its entry point.
+// The connector ioredis uses for a single node; not re-exported from its entry point (ioredis is
+// pinned to the exact version this was written against, 5.11.1: an upgrade must re-check it).
 import StandaloneConnectorModule from 'ioredis/built/connectors/StandaloneConnector.js'
 
 type StandaloneConnector = {
