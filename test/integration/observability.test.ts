@@ -505,7 +505,9 @@ describe('observability: Prometheus scraping every service', () => {
     /** Each label name and the bounded set its values come from. */
     const bounded: Record<string, (value: string) => boolean> = {
       service: (v) => serviceLabels.has(v),
-      server: (v) => v === server,
+      // The poller labels its configured operations; chat quality the operations it reads from
+      // the shared topic, capped (MAX_SERVER_LABELS, then "other").
+      server: (v) => v === server || /^\d{1,6}$/u.test(v) || v === 'other',
       outcome: (v) =>
         codes.has(v) ||
         // Poller calls; consumed messages; rule reloads; requests the page's proxy forwarded;

@@ -235,15 +235,17 @@ export async function registryEncoding(
   topic: string,
   codec: EventCodec<unknown> | undefined,
   version?: number,
+  /** A client already open on `settings` (kept open); else one is opened and closed here. */
+  client?: SchemaRegistry,
 ): Promise<EncodeOptions> {
   const versioned: EncodeOptions = version === undefined ? {} : { version }
   if (settings === undefined || codec === undefined) return versioned
   const schema = codec.schemas.get(version ?? codec.writeVersion)
   if (schema === undefined) return versioned
-  const registry = createSchemaRegistry(settings)
+  const registry = client ?? createSchemaRegistry(settings)
   try {
     return { ...versioned, registryId: await registry.register(valueSubject(topic), schema) }
   } finally {
-    await registry.close()
+    if (client === undefined) await registry.close()
   }
 }

@@ -75,3 +75,8 @@ export {
   type ConversationEvent,
   type ConversationKeeping,
 } from './conversation-state.js'
+export {
+  createConversationService,
+  emitReasons,
+  type ConversationServiceOptions,
+} from './conversation-service.js'

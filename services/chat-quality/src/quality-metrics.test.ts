@@ -4,6 +4,7 @@ import { createMetricsRegistry } from '@wolkvox-chat-stream/observability'
 import { bucketOf, FIRST_RESPONSE_BUCKETS_MS } from './histogram.js'
 import {
   createQualityMetrics,
+  MAX_SERVER_LABELS,
   FIRST_RESPONSE_BUCKETS_SECONDS,
   type ObservedRecord,
 } from './quality-metrics.js'
@@ -132,5 +133,32 @@ describe('the quality metrics', () => {
     const metrics = registry()
     createQualityMetrics(metrics)
     expect(() => createQualityMetrics(metrics)).toThrow(/already registered/)
+  })
+
+  it('labels at most MAX_SERVER_LABELS operations on their own, the rest as other', async () => {
+    const metrics = registry()
+    const quality = createQualityMetrics(metrics)
+    for (let i = 0; i < MAX_SERVER_LABELS + 5; i++)
+      quality.observe(record(String(1000 + i), 30_000, true), 'new')
+    // An operation seen before the cap keeps its own label after it.
+    quality.observe(record('1000', 30_000, true), 'new')
+    const s = await samples(metrics)
+    const servers = new Set(
+      [...s.keys()]
+        .filter((k) => k.startsWith('wolkvox_quality_first_response_total{'))
+        .map((k) => /server="([^"]*)"/u.exec(k)![1]),
+    )
+    expect(servers.size).toBe(MAX_SERVER_LABELS + 1)
+    expect(servers.has('other')).toBe(true)
+    expect(
+      s.get(
+        'wolkvox_quality_first_response_total{outcome="met",server="other",service="chat-quality"}',
+      ),
+    ).toBe(5)
+    expect(
+      s.get(
+        'wolkvox_quality_first_response_total{outcome="met",server="1000",service="chat-quality"}',
+      ),
+    ).toBe(2)
   })
 })

@@ -39,6 +39,9 @@ export interface QualityMetrics {
   observe(record: ObservedRecord, change: EmitChange): void
 }
 
+/** The most operations labelled on their own; any further one is `server="other"`. */
+export const MAX_SERVER_LABELS = 100
+
 const outcomeOf = (met: boolean | null): StandardOutcome =>
   met === null ? 'none' : met ? 'met' : 'missed'
 
@@ -52,8 +55,10 @@ const outcomeOf = (met: boolean | null): StandardOutcome =>
  * - `wolkvox_quality_first_response_seconds{server}` the first response of conversations that
  *   have one, bucketed like the per-agent histogram.
  *
- * `server` is the operation's code (a handful per deployment). An operation's outcomes all start
- * at zero when its first conversation is counted, so that the first miss is an increase.
+ * `server` is the operation's code (a handful per deployment). It comes from the topic, so its
+ * values are capped: the first {@link MAX_SERVER_LABELS} operations seen get their own, any later
+ * one is counted under `server="other"`. An operation's outcomes all start at zero when its first
+ * conversation is counted, so that the first miss is an increase.
  */
 export function createQualityMetrics(metrics: MetricsRegistry): QualityMetrics {
   const firstResponse = metrics.counter({
@@ -77,7 +82,8 @@ export function createQualityMetrics(metrics: MetricsRegistry): QualityMetrics {
   return {
     observe(record, change) {
       if (change !== 'new') return
-      const { server } = record
+      const server =
+        seen.has(record.server) || seen.size < MAX_SERVER_LABELS ? record.server : 'other'
       if (!seen.has(server)) {
         seen.add(server)
         for (const outcome of standardOutcomes) {

@@ -19,16 +19,14 @@ import {
 } from '@wolkvox-chat-stream/keyword-rules'
 import type { Logger } from '@wolkvox-chat-stream/observability'
 import {
-  createConsumerService,
-  createEmitLoop,
-  openServiceOutput,
+  createConversationService,
   recordConversations,
   type BatchContext,
   type ConsumerHooks,
   type ConsumerService,
   type ConsumerServiceConfig,
+  type ConversationEmitter,
   type Delivered,
-  type ServiceOutput,
 } from '@wolkvox-chat-stream/service-kit'
 import { readQualityConfig, type QualityConfig } from './config.js'
 import { eventFields, keepFirst, keepMessage, type QualityEvent } from './conversation.js'
@@ -36,7 +34,6 @@ import { createQualityEmitter } from './emitter.js'
 import { qualityRoutes } from './http.js'
 import { createQualityMetrics } from './quality-metrics.js'
 import { paths } from './queries.js'
-import { conversationScript } from './scripts.js'
 
 /** The consumer group, DLQ prefix and Redis hash tag of the service. */
 export const SERVICE_NAME = 'chat-quality'
@@ -95,9 +92,8 @@ export function createChatQuality(options: ChatQualityOptions = {}): ChatQuality
     responseGapTargetMs: own.responseGapTargetMs,
   }
   const outputSpec: TopicSpec = { ...topics.chatQuality, name: own.outputTopic }
-  let output: ServiceOutput | undefined
 
-  const service = createConsumerService<QualityEvent>({
+  const service: ConsumerService = createConversationService<QualityEvent>({
     name: options.name ?? own.name,
     input: topics.chatMessage,
     env,
@@ -105,9 +101,9 @@ export function createChatQuality(options: ChatQualityOptions = {}): ChatQuality
     ...(options.config ? { config: options.config } : {}),
     ...(options.logger ? { logger: options.logger } : {}),
     ...(options.maxEventsPerScript ? { maxEventsPerScript: options.maxEventsPerScript } : {}),
+    ...(options.hooks ? { hooks: options.hooks } : {}),
     // Only the fields the service reads: the others are skipped, not decoded.
     decode: chatMessageCodec.decodeFields(eventFields),
-    scripts: { conversation: conversationScript },
     // Time, sender and text are part of the identity, so a newer revision keeps its matches; what
     // it may change is the channel or agent of the conversation's first message.
     revisions: {
@@ -117,13 +113,37 @@ export function createChatQuality(options: ChatQualityOptions = {}): ChatQuality
     // One rules reference per batch: a reload between batches never splits one.
     handleBatch: (events, ctx) => recordBatch(events, ctx, holder.current),
     routes: (req, res, kit) => routes(req, res, kit),
-    hooks: {
-      async afterStateStored(info) {
-        await options.hooks?.afterStateStored?.(info)
-        // Not awaited: emitting runs beside consumption; the dirty marks make it crash-safe.
-        loop.stored(info.partition)
-      },
+    output: { spec: outputSpec, codec: chatQualityCodec },
+    idleTimeoutMs: own.idleTimeoutMs,
+    sweepIntervalMs: own.sweepIntervalMs,
+    what: 'quality records',
+    metricPrefix: 'wolkvox_quality',
+    emitter: ({ producer, redis, encoding }, emitted): ConversationEmitter =>
+      createQualityEmitter({
+        name: service.name,
+        redis,
+        producer,
+        topic: outputSpec.name,
+        zone: own.zone,
+        standards,
+        checks: () => holder.current.ruleSet.tramites,
+        emitted,
+        quality,
+        encoding,
+      }),
+    beforeStart: () => {
+      if (own.watchRules) holder.watch()
     },
+    afterStart: () =>
+      service.logger.info('checking quality', {
+        rulesVersion: holder.current.version,
+        rulesFile: own.rulesFile,
+        output: outputSpec.name,
+        idleTimeoutMs: own.idleTimeoutMs,
+        firstResponseTargetMs: own.firstResponseTargetMs,
+        responseGapTargetMs: own.responseGapTargetMs,
+      }),
+    beforeStop: () => holder.close(),
   })
   const holder: RulesHolder = createRulesHolder({
     file: own.rulesFile,
@@ -132,65 +152,9 @@ export function createChatQuality(options: ChatQualityOptions = {}): ChatQuality
     metricPrefix: 'wolkvox_quality',
   })
   const routes = qualityRoutes({ rules: holder, zone: own.zone, standards })
-  const emitted = service.metrics.counter({
-    name: 'wolkvox_quality_emitted_total',
-    help: 'ChatQuality records written to the output topic, by reason: complete, idle (first record), content, version (changed later), resend (after a race).',
-    labelNames: ['reason'],
-  })
-  for (const reason of ['complete', 'idle', 'content', 'version', 'resend'])
-    emitted.inc({ reason }, 0)
   const quality = createQualityMetrics(service.metrics)
-  const loop = createEmitLoop({
-    service,
-    idleTimeoutMs: own.idleTimeoutMs,
-    sweepIntervalMs: own.sweepIntervalMs,
-    what: 'quality records',
-  })
-
-  const start = async (): Promise<void> => {
-    output = await openServiceOutput(service, outputSpec, chatQualityCodec)
-    const { producer, redis, encoding } = output
-    if (own.watchRules) holder.watch()
-    await service.start()
-    const emitter = createQualityEmitter({
-      name: service.name,
-      redis,
-      producer,
-      topic: outputSpec.name,
-      zone: own.zone,
-      standards,
-      checks: () => holder.current.ruleSet.tramites,
-      emitted,
-      quality,
-      encoding,
-    })
-    service.logger.info('checking quality', {
-      rulesVersion: holder.current.version,
-      rulesFile: own.rulesFile,
-      output: outputSpec.name,
-      idleTimeoutMs: own.idleTimeoutMs,
-      firstResponseTargetMs: own.firstResponseTargetMs,
-      responseGapTargetMs: own.responseGapTargetMs,
-    })
-    loop.start(emitter)
-  }
-
-  const stop = async (): Promise<void> => {
-    loop.pause()
-    holder.close()
-    try {
-      await service.stop()
-    } finally {
-      // What the last chunks made due; marks left (a failure) are emitted after the next start.
-      await loop.finish()
-      await output?.close()
-      output = undefined
-    }
-  }
 
   return Object.create(service, {
-    start: { value: start },
-    stop: { value: stop },
     outputTopic: { value: outputSpec.name },
     rules: { value: holder },
     qualityConfig: { value: own },

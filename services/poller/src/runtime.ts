@@ -207,11 +207,14 @@ export async function createPollerRuntime(
         topics.chatMessage.name,
         chatMessageCodec,
         config.chatMessageVersion,
+        schemaRegistry,
       )
       checkpointEncoding = await registryEncoding(
         config.schemaRegistry,
         topics.pollerCheckpoint.name,
         pollerCheckpointCodec,
+        undefined,
+        schemaRegistry,
       )
       logger.info('registry mode: the Confluent wire format is written', {
         registry: config.schemaRegistry.url,

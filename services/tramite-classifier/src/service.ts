@@ -6,6 +6,7 @@
  */
 import type { Env } from '@wolkvox-chat-stream/config'
 import {
+  decodeChatMessage,
   topics,
   tramiteClassificationCodec,
   type ChatMessage,
@@ -13,16 +14,14 @@ import {
 } from '@wolkvox-chat-stream/events'
 import type { Logger } from '@wolkvox-chat-stream/observability'
 import {
-  createConsumerService,
-  createEmitLoop,
+  createConversationService,
   recordConversations,
   type BatchContext,
   type ConsumerHooks,
   type ConsumerService,
   type ConsumerServiceConfig,
+  type ConversationEmitter,
   type Delivered,
-  openServiceOutput,
-  type ServiceOutput,
 } from '@wolkvox-chat-stream/service-kit'
 import { readClassifierConfig, type ClassifierConfig } from './config.js'
 import { matchMessage } from './conversation.js'
@@ -34,7 +33,6 @@ import {
   type LoadedRules,
   type RulesHolder,
 } from '@wolkvox-chat-stream/keyword-rules'
-import { conversationScript } from './scripts.js'
 
 /** The consumer group, DLQ prefix and Redis hash tag of the classifier. */
 export const SERVICE_NAME = 'tramite-classifier'
@@ -92,9 +90,8 @@ export function createTramiteClassifier(options: TramiteClassifierOptions = {}):
     ...options.classifier,
   }
   const outputSpec: TopicSpec = { ...topics.chatTramite, name: own.outputTopic }
-  let output: ServiceOutput | undefined
 
-  const service = createConsumerService({
+  const service: ConsumerService = createConversationService<ChatMessage>({
     name: options.name ?? own.name,
     input: topics.chatMessage,
     env,
@@ -102,7 +99,8 @@ export function createTramiteClassifier(options: TramiteClassifierOptions = {}):
     ...(options.config ? { config: options.config } : {}),
     ...(options.logger ? { logger: options.logger } : {}),
     ...(options.maxEventsPerScript ? { maxEventsPerScript: options.maxEventsPerScript } : {}),
-    scripts: { conversation: conversationScript },
+    ...(options.hooks ? { hooks: options.hooks } : {}),
+    decode: decodeChatMessage,
     // The text is part of the identity, so a newer revision keeps its matches; what it may change
     // is the channel of the conversation's first message.
     revisions: {
@@ -112,13 +110,32 @@ export function createTramiteClassifier(options: TramiteClassifierOptions = {}):
     // One rules reference per batch: a reload between batches never splits one.
     handleBatch: (events, ctx) => recordBatch(events, ctx, holder.current),
     routes: (req, res, kit) => routes(req, res, kit),
-    hooks: {
-      async afterStateStored(info) {
-        await options.hooks?.afterStateStored?.(info)
-        // Not awaited: emitting runs beside consumption; the dirty marks make it crash-safe.
-        loop.stored(info.partition)
-      },
+    output: { spec: outputSpec, codec: tramiteClassificationCodec },
+    idleTimeoutMs: own.idleTimeoutMs,
+    sweepIntervalMs: own.sweepIntervalMs,
+    what: 'classifications',
+    metricPrefix: 'wolkvox_classifier',
+    emitter: ({ producer, redis, encoding }, emitted): ConversationEmitter =>
+      createEmitter({
+        name: service.name,
+        redis,
+        producer,
+        topic: outputSpec.name,
+        zone: own.zone,
+        emitted,
+        encoding,
+      }),
+    beforeStart: () => {
+      if (own.watchRules) holder.watch()
     },
+    afterStart: () =>
+      service.logger.info('classifying', {
+        rulesVersion: holder.current.version,
+        rulesFile: own.rulesFile,
+        output: outputSpec.name,
+        idleTimeoutMs: own.idleTimeoutMs,
+      }),
+    beforeStop: () => holder.close(),
   })
   const holder: RulesHolder = createRulesHolder({
     file: own.rulesFile,
@@ -126,61 +143,8 @@ export function createTramiteClassifier(options: TramiteClassifierOptions = {}):
     metrics: service.metrics,
   })
   const routes = classifierRoutes({ rules: holder, zone: own.zone })
-  const emitted = service.metrics.counter({
-    name: 'wolkvox_classifier_emitted_total',
-    help: 'Classifications written to the output topic, by reason: complete, idle (first record), content, version (changed later), resend (after a race).',
-    labelNames: ['reason'],
-  })
-  for (const reason of ['complete', 'idle', 'content', 'version', 'resend'])
-    emitted.inc({ reason }, 0)
-
-  const loop = createEmitLoop({
-    service,
-    idleTimeoutMs: own.idleTimeoutMs,
-    sweepIntervalMs: own.sweepIntervalMs,
-    what: 'classifications',
-  })
-
-  const start = async (): Promise<void> => {
-    output = await openServiceOutput(service, outputSpec, tramiteClassificationCodec)
-    const { producer, redis, encoding } = output
-    const { logger } = service
-    if (own.watchRules) holder.watch()
-    await service.start()
-    const emitter = createEmitter({
-      name: service.name,
-      redis,
-      producer,
-      topic: outputSpec.name,
-      zone: own.zone,
-      emitted,
-      encoding,
-    })
-    logger.info('classifying', {
-      rulesVersion: holder.current.version,
-      rulesFile: own.rulesFile,
-      output: outputSpec.name,
-      idleTimeoutMs: own.idleTimeoutMs,
-    })
-    loop.start(emitter)
-  }
-
-  const stop = async (): Promise<void> => {
-    loop.pause()
-    holder.close()
-    try {
-      await service.stop()
-    } finally {
-      // What the last chunks made due; marks left (a failure) are emitted after the next start.
-      await loop.finish()
-      await output?.close()
-      output = undefined
-    }
-  }
 
   return Object.create(service, {
-    start: { value: start },
-    stop: { value: stop },
     outputTopic: { value: outputSpec.name },
     rules: { value: holder },
     classifierConfig: { value: own },
