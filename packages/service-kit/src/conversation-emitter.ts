@@ -14,6 +14,41 @@ import { toRedisError, type Redis } from '@wolkvox-chat-stream/redis'
 import { serviceKeys, type KeyPath } from './keys.js'
 import { clearDirtyScript } from './output.js'
 
+/** What a conversation's state says about emitting it, for {@link isDue} and {@link changeOf}. */
+export interface EmitState {
+  complete: boolean
+  /** The latest publish time (record timestamp, ms) of its messages. */
+  lastPublishMs: number
+  /** What was last emitted: the content fingerprint and the rules version. */
+  emitted?: { fingerprint: string; version: string }
+}
+
+/**
+ * Whether a conversation is due: complete, idle (its latest message published at or before
+ * `idleBeforeMs`), or emitted before (then every change is sent).
+ */
+export const isDue = (state: EmitState, idleBeforeMs: number | undefined): boolean =>
+  state.complete ||
+  state.emitted !== undefined ||
+  (idleBeforeMs !== undefined && state.lastPublishMs <= idleBeforeMs)
+
+/**
+ * What a record with content `fingerprint` under rules `version` changes against the last one:
+ * `new`, `content`, `version`, or undefined (the same); `resend` when `force` sends the same again.
+ */
+export function changeOf(
+  state: EmitState,
+  fingerprint: string,
+  version: string,
+  force: boolean,
+): EmitChange | undefined {
+  const last = state.emitted
+  if (last === undefined) return 'new'
+  if (last.fingerprint !== fingerprint) return 'content'
+  if (last.version !== version) return 'version'
+  return force ? 'resend' : undefined
+}
+
 /** What happened to one conversation. */
 export type EmitAction =
   /** Produced and recorded; `change` says what differed from the last record. */
@@ -45,8 +80,8 @@ export interface PlannedRecord {
   /** The record's value, encoded. */
   value: Buffer
   change: EmitChange
-  /** The emitted-total metric's `reason` label for it. */
-  reason: string
+  /** Whether the record says the chat is complete: a first record is counted as `complete` or `idle`. */
+  complete: boolean
   /**
    * The record script's KEYS, every one in the partition's hash tag; its ARGV. The script returns
    * 1 recorded, 0 changed since read, -1 the partition's state belongs to another epoch.
@@ -103,7 +138,10 @@ export interface ConversationEmitterOptions {
   /** Stores what was emitted; see {@link PlannedRecord}. */
   recordScript: string
   now?: () => number
-  /** Counts each recorded emit by its reason. */
+  /**
+   * Counts each recorded emit by its reason: `complete` or `idle` (a first record), `content`,
+   * `version` or `resend`.
+   */
   onEmitted?: (reason: string) => void
 }
 
@@ -167,7 +205,7 @@ export function createConversationEmitter(
       const result = Number(results[i])
       if (result === 1) {
         outcomes.push({ member: d.member, action: 'emitted', change: d.change })
-        options.onEmitted?.(d.reason)
+        options.onEmitted?.(d.change === 'new' ? (d.complete ? 'complete' : 'idle') : d.change)
         d.onRecorded?.()
       } else if (result === 0) outcomes.push({ member: d.member, action: 'stale' })
       else outcomes.push({ member: d.member, action: 'missing' })

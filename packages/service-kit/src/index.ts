@@ -56,8 +56,11 @@ export { createTestContext } from './testing.js'
 export { sendJson } from './http.js'
 export { clearDirtyScript, openServiceOutput, type ServiceOutput } from './output.js'
 export {
+  changeOf,
   createConversationEmitter,
+  isDue,
   type ConversationEmitter,
+  type EmitState,
   type ConversationEmitterOptions,
   type EmitAction,
   type EmitChange,

@@ -10,7 +10,9 @@ import type { EventProducer } from '@wolkvox-chat-stream/kafka'
 import type { Counter } from '@wolkvox-chat-stream/observability'
 import type { Redis } from '@wolkvox-chat-stream/redis'
 import {
+  changeOf,
   createConversationEmitter,
+  isDue,
   parseMember,
   serviceKeys,
   type ConversationEmitter,
@@ -63,28 +65,19 @@ export function createQualityEmitter(options: {
     plan(member, hash, { partition, epoch, idleBeforeMs, force, nowMs }): Plan {
       const state = parseState(member, hash)
       if (state === undefined || state.messages.length === 0) return 'missing'
-      const idle = idleBeforeMs !== undefined && state.lastPublishMs <= idleBeforeMs
-      if (!state.complete && !idle && state.emitted === undefined) return 'waiting'
+      if (!isDue(state, idleBeforeMs)) return 'waiting'
       const computed = qualityOf(state, options.checks(), standards)
       const print = fingerprint(computed)
       const last = state.emitted
-      const change =
-        last === undefined
-          ? 'new'
-          : last.fingerprint !== print
-            ? 'content'
-            : last.version !== computed.rule_set_version
-              ? 'version'
-              : undefined
-      if (change === undefined && !force) return 'unchanged'
+      const change = changeOf(state, print, computed.rule_set_version, force)
+      if (change === undefined) return 'unchanged'
       const record = recordOf(computed, nowMs)
       const counted = contributionOf(computed, zone)
-      const recorded = change ?? 'resend'
       return {
-        onRecorded: () => options.quality?.observe(record, recorded),
+        onRecorded: () => options.quality?.observe(record, change),
         value: chatQualityCodec.encode(record, encoding),
-        change: recorded,
-        reason: change === 'new' ? (record.complete ? 'complete' : 'idle') : (change ?? 'resend'),
+        change,
+        complete: record.complete,
         keys: recordScriptKeys(
           keys,
           partition,

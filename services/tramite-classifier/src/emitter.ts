@@ -10,7 +10,9 @@ import type { EventProducer } from '@wolkvox-chat-stream/kafka'
 import type { Counter } from '@wolkvox-chat-stream/observability'
 import type { Redis } from '@wolkvox-chat-stream/redis'
 import {
+  changeOf,
   createConversationEmitter,
+  isDue,
   serviceKeys,
   type ConversationEmitter,
   type Plan,
@@ -66,25 +68,17 @@ export function createEmitter(options: {
     plan(member, hash, { partition, epoch, idleBeforeMs, force, nowMs }): Plan {
       const state = parseConversation(member, hash)
       if (state === undefined) return 'missing'
-      const idle = idleBeforeMs !== undefined && state.lastPublishMs <= idleBeforeMs
-      if (!state.complete && !idle && state.emitted === undefined) return 'waiting'
+      if (!isDue(state, idleBeforeMs)) return 'waiting'
       const classified = classify(state)
       const print = fingerprint(classified)
       const last = state.emitted
-      const change =
-        last === undefined
-          ? 'new'
-          : last.fingerprint !== print
-            ? 'content'
-            : last.version !== classified.rule_set_version
-              ? 'version'
-              : undefined
-      if (change === undefined && !force) return 'unchanged'
+      const change = changeOf(state, print, classified.rule_set_version, force)
+      if (change === undefined) return 'unchanged'
       const record = recordOf(classified, nowMs)
       return {
         value: encodeTramiteClassification(record, encoding),
-        change: change ?? 'resend',
-        reason: change === 'new' ? (record.complete ? 'complete' : 'idle') : (change ?? 'resend'),
+        change,
+        complete: record.complete,
         keys: recordScriptKeys(
           keys,
           partition,
