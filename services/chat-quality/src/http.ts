@@ -21,7 +21,14 @@ import {
 import { rulesRoutes, type RulesHolder } from '@wolkvox-chat-stream/keyword-rules'
 import type { RouteContext, ServiceRoute } from '@wolkvox-chat-stream/service-kit'
 import { fingerprint, qualityOf } from './conversation.js'
-import { readAgents, readState, readTotals, readWindows, type Granularity } from './queries.js'
+import {
+  readAgentFigures,
+  readAgentName,
+  readAgents,
+  readState,
+  readTotals,
+  type Granularity,
+} from './queries.js'
 import type { QualityStandards } from './timings.js'
 
 /** Agents per page: `limit` defaults to this… */
@@ -47,14 +54,14 @@ export function qualityRoutes(options: {
   const { rules, zone, standards } = options
   const time = queryTimeParser(zone)
   const knownAgent = async (kit: RouteContext, server: string, agentKey: string) => {
-    const agent = (await readAgents(kit.state, server)).find((a) => a.agentKey === agentKey)
-    if (agent === undefined)
+    const name = await readAgentName(kit.state, server, agentKey)
+    if (name === undefined)
       throw new HttpError(
         404,
         'QUALITY_AGENT_NOT_FOUND',
         `No agent ${agentKey} in operation ${server}`,
       )
-    return agent.agentName
+    return name
   }
 
   return createRouter<RouteContext>(
@@ -113,10 +120,15 @@ export function qualityRoutes(options: {
           const fromMs = query.from ?? -Infinity
           const toMs = query.to ?? Infinity
           if (fromMs > toMs) throw new InputError('from is after to')
-          const [windows, totals] = await Promise.all([
-            readWindows(kit.state, server, agentKey, granularity, zone, fromMs, toMs),
-            readTotals(kit.state, server, agentKey),
-          ])
+          const { totals, windows } = await readAgentFigures(
+            kit.state,
+            server,
+            agentKey,
+            granularity,
+            zone,
+            fromMs,
+            toMs,
+          )
           const page = pageOf(windows, (w) => w.window_start, {
             limit: query.limit ?? DEFAULT_WINDOWS_LIMIT,
             after: query.cursor,

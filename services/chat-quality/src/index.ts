@@ -29,8 +29,9 @@ export {
   paths,
   readAgents,
   readState,
+  readAgentFigures,
+  readAgentName,
   readTotals,
-  readWindows,
   type QualityFigures,
   type QualityWindow,
 } from './queries.js'

@@ -40,23 +40,39 @@ export async function readAgents(
   server: string,
 ): Promise<{ agentKey: string; agentName: string }[]> {
   const parts = await reader.collect(paths.names(server), (r, key) => r.hgetall(key))
-  const best = new Map<string, { ms: number; name: string }>()
-  for (const part of parts) {
-    for (const [agentKey, value] of Object.entries(part)) {
-      const bar = value.indexOf('|')
-      const candidate = { ms: Number(value.slice(0, bar)), name: value.slice(bar + 1) }
-      const current = best.get(agentKey)
-      if (
-        current === undefined ||
-        candidate.ms < current.ms ||
-        (candidate.ms === current.ms && candidate.name < current.name)
-      )
-        best.set(agentKey, candidate)
-    }
+  const values = new Map<string, string[]>()
+  for (const part of parts)
+    for (const [agentKey, value] of Object.entries(part))
+      values.set(agentKey, [...(values.get(agentKey) ?? []), value])
+  return [...values.keys()]
+    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+    .map((agentKey) => ({ agentKey, agentName: bestName(values.get(agentKey)!)! }))
+}
+
+/** The display name of one agent (of its earliest chat), or undefined when it is unknown. */
+export async function readAgentName(
+  reader: StateReader,
+  server: string,
+  agentKey: string,
+): Promise<string | undefined> {
+  const parts = await reader.collect(paths.names(server), (r, key) => r.hget(key, agentKey))
+  return bestName(parts.flatMap((value) => (value === null ? [] : [value])))
+}
+
+/** The name of the earliest of `values` (`<started_at ms>|<name>`), ties by the smaller name. */
+function bestName(values: readonly string[]): string | undefined {
+  let best: { ms: number; name: string } | undefined
+  for (const value of values) {
+    const bar = value.indexOf('|')
+    const candidate = { ms: Number(value.slice(0, bar)), name: value.slice(bar + 1) }
+    if (
+      best === undefined ||
+      candidate.ms < best.ms ||
+      (candidate.ms === best.ms && candidate.name < best.name)
+    )
+      best = candidate
   }
-  return [...best.entries()]
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([agentKey, { name }]) => ({ agentKey, agentName: name }))
+  return best?.name
 }
 
 /** A share: met / applicable, null when nothing applied. */
@@ -140,9 +156,11 @@ export async function readTotals(
   server: string,
   agentKey: string,
 ): Promise<QualityFigures> {
-  const merged = await reader.sumHash(paths.agent(server, agentKey))
-  return figuresOf(windowsOf(merged, 't').get(0) ?? new Map<string, number>())
+  return totalsOf(await reader.sumHash(paths.agent(server, agentKey)))
 }
+
+const totalsOf = (merged: Readonly<Record<string, number>>): QualityFigures =>
+  figuresOf(windowsOf(merged, 't').get(0) ?? new Map<string, number>())
 
 /** One window of one agent, with its bounds. */
 export interface QualityWindow extends QualityFigures {
@@ -151,8 +169,11 @@ export interface QualityWindow extends QualityFigures {
   window_end: string
 }
 
-/** Every window of one agent and granularity with a start in `[fromMs, toMs)`, oldest first. */
-export async function readWindows(
+/**
+ * An agent's totals and every window of one granularity with a start in `[fromMs, toMs)`, oldest
+ * first: one read of the agent's counters.
+ */
+export async function readAgentFigures(
   reader: StateReader,
   server: string,
   agentKey: string,
@@ -160,19 +181,22 @@ export async function readWindows(
   zone: string,
   fromMs = -Infinity,
   toMs = Infinity,
-): Promise<QualityWindow[]> {
+): Promise<{ totals: QualityFigures; windows: QualityWindow[] }> {
   const merged = await reader.sumHash(paths.agent(server, agentKey))
   const windows = windowsOf(merged, granularity === 'hour' ? 'h' : 'd')
-  return [...windows.keys()]
-    .filter((start) => start >= fromMs && start < toMs && (windows.get(start)?.get('n') ?? 0) > 0)
-    .sort((a, b) => a - b)
-    .map((startMs) => {
-      const window = granularity === 'hour' ? hourWindow(startMs) : dayWindow(startMs, zone)
-      return {
-        granularity,
-        window_start: new Date(window.startMs).toISOString(),
-        window_end: new Date(window.endMs).toISOString(),
-        ...figuresOf(windows.get(startMs)!),
-      }
-    })
+  return {
+    totals: totalsOf(merged),
+    windows: [...windows.keys()]
+      .filter((start) => start >= fromMs && start < toMs && (windows.get(start)?.get('n') ?? 0) > 0)
+      .sort((a, b) => a - b)
+      .map((startMs) => {
+        const window = granularity === 'hour' ? hourWindow(startMs) : dayWindow(startMs, zone)
+        return {
+          granularity,
+          window_start: new Date(window.startMs).toISOString(),
+          window_end: new Date(window.endMs).toISOString(),
+          ...figuresOf(windows.get(startMs)!),
+        }
+      }),
+  }
 }
