@@ -131,7 +131,11 @@ describe('poller once as separate processes', () => {
     const runs = await Promise.all(
       Array.from({ length: 6 }, () => once(env, ['--from', from, '--to', to]).done),
     )
-    expect(runs.map((r) => r.code)).toEqual([0, 0, 0, 0, 0, 0])
+    // On failure, show each process's last lines (a CI run saw all six exit 1 under load).
+    expect(
+      runs.map((r) => r.code),
+      runs.map((r, i) => `#${i}: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`).join('\n'),
+    ).toEqual([0, 0, 0, 0, 0, 0])
     expect(sim.calls()).toHaveLength(6)
     expect(sim.overlaps()).toEqual([])
     const truth = sim.truth({ from: new Date(from), to: new Date(to) })
