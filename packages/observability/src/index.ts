@@ -11,7 +11,9 @@ export {
 } from './logger.js'
 export {
   createMetricsRegistry,
+  mergeExpositions,
   metricNamePattern,
+  withMetricsOf,
   type Counter,
   type Gauge,
   type GaugeConfig,

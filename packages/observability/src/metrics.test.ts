@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { createMetricsRegistry } from './metrics.js'
+import { createMetricsRegistry, mergeExpositions, withMetricsOf } from './metrics.js'
 
 const code = (fn: () => unknown): unknown => {
   try {
@@ -111,5 +111,60 @@ describe('createMetricsRegistry', () => {
     b.counter({ name: 'wolkvox_shared_total', help: 'h' }).inc()
     expect(await a.metrics()).toContain('wolkvox_shared_total 0')
     expect(await b.metrics()).toContain('wolkvox_shared_total 1')
+  })
+})
+
+describe('withMetricsOf', () => {
+  it('renders two registries with the same metric names as one valid exposition', async () => {
+    const main = createMetricsRegistry({
+      defaultLabels: { service: 'main' },
+      collectDefaultMetrics: false,
+    })
+    const companion = createMetricsRegistry({
+      defaultLabels: { service: 'companion' },
+      collectDefaultMetrics: false,
+    })
+    for (const [registry, n] of [
+      [main, 2],
+      [companion, 5],
+    ] as const) {
+      registry
+        .counter({ name: 'wolkvox_x_total', help: 'X.', labelNames: ['outcome'] })
+        .inc({ outcome: 'ok' }, n)
+      registry.histogram({ name: 'wolkvox_y_seconds', help: 'Y.', buckets: [1] }).observe(n / 4)
+    }
+    main.gauge({ name: 'wolkvox_only_main', help: 'Only main.' }).set(7)
+    const text = await withMetricsOf(main, () => [companion]).metrics()
+    const lines = text.trim().split('\n')
+    // One HELP and one TYPE per family, each family's samples together under them.
+    expect(lines.filter((l) => l.startsWith('# HELP wolkvox_x_total'))).toHaveLength(1)
+    expect(lines.filter((l) => l.startsWith('# TYPE wolkvox_y_seconds'))).toHaveLength(1)
+    const x = lines.indexOf('# TYPE wolkvox_x_total counter')
+    expect(lines.slice(x + 1, x + 3)).toEqual([
+      'wolkvox_x_total{outcome="ok",service="main"} 2',
+      'wolkvox_x_total{outcome="ok",service="companion"} 5',
+    ])
+    const y = lines.indexOf('# TYPE wolkvox_y_seconds histogram')
+    expect(lines.slice(y + 1, y + 9).map((l) => l.replace(/\{.*\}/u, '{}'))).toEqual([
+      'wolkvox_y_seconds_bucket{} 1',
+      'wolkvox_y_seconds_bucket{} 1',
+      'wolkvox_y_seconds_sum{} 0.5',
+      'wolkvox_y_seconds_count{} 1',
+      'wolkvox_y_seconds_bucket{} 0',
+      'wolkvox_y_seconds_bucket{} 1',
+      'wolkvox_y_seconds_sum{} 1.25',
+      'wolkvox_y_seconds_count{} 1',
+    ])
+    expect(text).toContain('wolkvox_only_main{service="main"} 7')
+  })
+
+  it('keeps a text that has families of its own whole', () => {
+    expect(
+      mergeExpositions([
+        '# HELP a A.\n# TYPE a gauge\na 1\n',
+        '# HELP b B.\n# TYPE b gauge\nb 2\n',
+      ]),
+    ).toBe('# HELP a A.\n# TYPE a gauge\na 1\n# HELP b B.\n# TYPE b gauge\nb 2\n')
+    expect(mergeExpositions([''])).toBe('')
   })
 })

@@ -145,3 +145,65 @@ function checkLabelName(label: string, metric: string): void {
 function invalid(message: string, details: Record<string, unknown>): AppError {
   return new AppError('METRICS_NAME_INVALID', message, { details })
 }
+
+/**
+ * Renders several registries as one exposition, for a process that runs more than one component
+ * with the same metric names (a service and its companion consumer, each with its own `service`
+ * default label). The Prometheus text format allows one `# HELP` and `# TYPE` per family and
+ * wants a family's samples together, so the texts are merged family by family: each family once,
+ * in order of first appearance, with its samples from every text in the order given.
+ */
+export function mergeExpositions(texts: readonly string[]): string {
+  const families = new Map<string, { help?: string; type?: string; samples: string[] }>()
+  const familyOf = (name: string) => {
+    let family = families.get(name)
+    if (family === undefined) families.set(name, (family = { samples: [] }))
+    return family
+  }
+  for (const text of texts) {
+    let current: string | undefined
+    for (const line of text.split('\n')) {
+      if (line === '') continue
+      const meta = /^# (HELP|TYPE) (\S+)(?: (.*))?$/u.exec(line)
+      if (meta !== null) {
+        current = meta[2]!
+        const family = familyOf(current)
+        if (meta[1] === 'HELP') family.help ??= line
+        else family.type ??= line
+        continue
+      }
+      if (line.startsWith('#')) continue
+      // A sample belongs to the family of the TYPE line before it (histogram samples carry
+      // `_bucket`, `_sum` and `_count` suffixes); a sample before any is its own family.
+      const name = /^[^{\s]+/u.exec(line)![0]
+      familyOf(current ?? name).samples.push(line)
+    }
+  }
+  const out: string[] = []
+  for (const family of families.values()) {
+    if (family.help !== undefined) out.push(family.help)
+    if (family.type !== undefined) out.push(family.type)
+    out.push(...family.samples)
+  }
+  return out.length === 0 ? '' : `${out.join('\n')}\n`
+}
+
+/**
+ * A registry whose `metrics()` also renders `others` (see {@link mergeExpositions}); declaring
+ * goes to `registry`. For a component that runs inside another's process and HTTP server.
+ */
+export function withMetricsOf(
+  registry: MetricsRegistry,
+  others: () => readonly MetricsRegistry[],
+): MetricsRegistry {
+  return {
+    prefix: registry.prefix,
+    contentType: registry.contentType,
+    promRegistry: registry.promRegistry,
+    counter: (config) => registry.counter(config),
+    gauge: (config) => registry.gauge(config),
+    histogram: (config) => registry.histogram(config),
+    metrics: async () =>
+      mergeExpositions(await Promise.all([registry, ...others()].map((r) => r.metrics()))),
+  }
+}

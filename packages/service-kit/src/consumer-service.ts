@@ -21,6 +21,7 @@ import {
   createHttpServer,
   createLogger,
   createMetricsRegistry,
+  withMetricsOf,
   type HttpServer,
   type Logger,
   type MetricsRegistry,
@@ -275,6 +276,7 @@ export function createConsumerService<T>(options: ConsumerServiceOptions<T>): Co
   const chunkSize = Math.max(1, options.maxEventsPerScript ?? 1_000)
   const logger = options.logger ?? createLogger({ name, level: config.logLevel })
   const registry = options.metrics ?? createMetricsRegistry({ defaultLabels: { service: name } })
+  const companions = options.companions ?? []
   const metrics: ConsumerMetrics = createConsumerMetrics(registry)
 
   let phase: ServicePhase = 'created'
@@ -1230,23 +1232,34 @@ export function createConsumerService<T>(options: ConsumerServiceOptions<T>): Co
         reason: `rebuilding state: replaying ${input} from the beginning (partitions ${rebuilding.join(', ')})`,
       }
     }
+    for (const companion of companions) {
+      const status = companion.status()
+      if (!status.ready)
+        return { ready: false, reason: `${companion.name}: ${status.reason ?? 'not ready'}` }
+    }
     return { ready: true }
   }
 
-  const http: HttpServer = createHttpServer({
-    port: config.httpPort,
-    host: config.httpHost,
-    security: config.httpSecurity,
-    registry,
-    logger,
-    readiness,
-    ...(options.routes === undefined
-      ? {}
-      : {
-          routes: (req, res) =>
-            need(options.routes, 'routes')(req, res, { state: service.state, logger }),
-        }),
-  })
+  const http: HttpServer | undefined =
+    (options.http ?? true)
+      ? createHttpServer({
+          port: config.httpPort,
+          host: config.httpHost,
+          security: config.httpSecurity,
+          registry:
+            companions.length === 0
+              ? registry
+              : withMetricsOf(registry, () => companions.map((c) => c.metrics)),
+          logger,
+          readiness,
+          ...(options.routes === undefined
+            ? {}
+            : {
+                routes: (req, res) =>
+                  need(options.routes, 'routes')(req, res, { state: service.state, logger }),
+              }),
+        })
+      : undefined
   let boundPort: number | undefined
 
   const closeAll = async (): Promise<void> => {
@@ -1258,7 +1271,9 @@ export function createConsumerService<T>(options: ConsumerServiceOptions<T>): Co
     if (redis?.status === 'ready') await redis.quit().catch(() => redis?.disconnect())
     else redis?.disconnect()
     await schemaRegistry?.close().catch(() => undefined)
-    await http.close()
+    // After this service: they may hold what its queries join.
+    await Promise.all(companions.map((c) => c.stop().catch(() => undefined)))
+    await http?.close()
   }
 
   const stop = (): Promise<void> => {
@@ -1306,7 +1321,13 @@ export function createConsumerService<T>(options: ConsumerServiceOptions<T>): Co
       throw new AppError('CONSUMER_OPTIONS_INVALID', `${name} was started twice`)
     phase = 'starting'
     try {
-      boundPort = (await http.listen()).port
+      if (http !== undefined) boundPort = (await http.listen()).port
+      for (const companion of companions) {
+        companion.done.catch((error: unknown) =>
+          fail(asAppError(error, `companion ${companion.name}`)),
+        )
+      }
+      await Promise.all(companions.map((c) => c.start()))
       const connection = createRedis(config.redis, { name: `${name}-state`, logger })
       redis = connection
       store = createStateStore(connection, keys, script)

@@ -53,6 +53,8 @@ export function changeOf(
 export type EmitAction =
   /** Produced and recorded; `change` says what differed from the last record. */
   | 'emitted'
+  /** Nothing produced (the record is the same), but what the service keeps beside it stored. */
+  | 'stored'
   /** The same as the last record. */
   | 'unchanged'
   /** Neither complete, nor idle, nor emitted before: it waits. */
@@ -75,10 +77,14 @@ export interface EmitOutcome {
   change?: EmitChange
 }
 
-/** A record the service wants on the output topic, and how to store that it was emitted. */
+/**
+ * A record the service wants on the output topic, and how to store that it was emitted; or, with
+ * no `value`, only what the service keeps beside its records, which changed while the record did
+ * not (the record script runs, nothing is produced).
+ */
 export interface PlannedRecord {
-  /** The record's value, encoded. */
-  value: Buffer
+  /** The record's value, encoded; undefined to store without producing. */
+  value?: Buffer
   change: EmitChange
   /** Whether the record says the chat is complete: a first record is counted as `complete` or `idle`. */
   complete: boolean
@@ -189,7 +195,10 @@ export function createConversationEmitter(
       else due.push({ ...decided, member })
     })
     if (due.length === 0) return outcomes
-    await producer.send(due.map((d) => ({ topic, key: d.member, value: d.value })))
+    const records = due.flatMap((d) =>
+      d.value === undefined ? [] : [{ topic, key: d.member, value: d.value }],
+    )
+    if (records.length > 0) await producer.send(records)
     let results: unknown[]
     try {
       // Every key of every script is in the partition's hash tag: one slot, one pipeline.
@@ -203,7 +212,10 @@ export function createConversationEmitter(
     }
     due.forEach((d, i) => {
       const result = Number(results[i])
-      if (result === 1) {
+      if (result === 1 && d.value === undefined) {
+        outcomes.push({ member: d.member, action: 'stored' })
+        d.onRecorded?.()
+      } else if (result === 1) {
         outcomes.push({ member: d.member, action: 'emitted', change: d.change })
         options.onEmitted?.(d.change === 'new' ? (d.complete ? 'complete' : 'idle') : d.change)
         d.onRecorded?.()

@@ -5,6 +5,7 @@ import type { Logger, MetricsRegistry } from '@wolkvox-chat-stream/observability
 import type { ConsumerServiceConfig } from './config.js'
 import type { StateReader } from './state-reader.js'
 import type { StateWriter } from './state-ops.js'
+import type { ConsumerService } from './consumer-service.js'
 
 /** Where a consumed message sits in its topic. */
 export interface MessageInfo {
@@ -149,6 +150,18 @@ export interface ConsumerServiceOptions<T> {
   routes?: ServiceRoute
   /** The port when `HTTP_PORT` is unset. Default 8090. */
   httpPort?: number
+  /**
+   * Whether the service serves HTTP. Default true; false for a companion (see
+   * {@link ConsumerServiceOptions.companions}), whose host serves its health and metrics.
+   */
+  http?: boolean
+  /**
+   * Consumer services run inside this one's process (created with `http: false`), e.g. a second
+   * input topic the service joins at query time. They start before it consumes and stop after it;
+   * `/readyz` answers ready only when every one is ready; `/metrics` renders their registries too
+   * (each with its own `service` label); one failing stops this service with its error.
+   */
+  companions?: readonly ConsumerService[]
   /**
    * Partitions processed at once when `CONSUMER_PARTITIONS_CONCURRENTLY` is unset. Default 1; two
    * suit a service whose chunks take long in Redis (one is handled while the other's script runs).

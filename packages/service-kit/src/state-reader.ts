@@ -18,6 +18,13 @@ export interface StateReader {
    * in as many slots (on as many nodes) of a cluster.
    */
   collect<T>(path: KeyPath, read: (redis: Redis, key: string) => Promise<T>): Promise<T[]>
+  /**
+   * `read` once per current partition, in parallel, given that partition's keys: for reads of
+   * several keys of one partition in turn (an index, then what it names).
+   */
+  eachPartition<T>(
+    read: (redis: Redis, key: (path: KeyPath) => string, partition: number) => Promise<T>,
+  ): Promise<T[]>
   /** The hash at `path`, each field summed over the partitions (counters). */
   sumHash(path: KeyPath): Promise<Record<string, number>>
   /** The integer or float string at `path`, summed over the partitions. */
@@ -73,6 +80,14 @@ function readerOf(
     partitions,
     key: (partition, path) => keys.state(partition, path),
     collect,
+    async eachPartition(read) {
+      const current = await partitions()
+      try {
+        return await Promise.all(current.map((p) => read(redis, (path) => keys.state(p, path), p)))
+      } catch (error) {
+        throw toRedisError(error)
+      }
+    },
     async sumHash(path) {
       const parts = await collect(path, (r, key) => r.hgetall(key))
       const out: Record<string, number> = {}

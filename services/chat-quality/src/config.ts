@@ -9,7 +9,10 @@ export const shippedRulesFile = fileURLToPath(new URL('../rules/protocol.es.json
 
 /** What the quality service reads besides the kit's variables (README: Configuration). */
 export interface QualityConfig {
-  /** `QUALITY_NAME`: consumer group, dead-letter topic and Redis hash tag (one per deployment). */
+  /**
+   * `QUALITY_NAME`: consumer group, dead-letter topic and Redis hash tag (one per deployment); the
+   * classifications are consumed as `<name>-tramites`.
+   */
   name: string
   /** `QUALITY_RULES_FILE`: the protocol rules, absolute; watched for changes. */
   rulesFile: string
@@ -27,6 +30,10 @@ export interface QualityConfig {
   responseGapTargetMs: number
   /** `WOLKVOX_TIMEZONE`: the operation's zone, where a chat's day is its first message's local day. */
   zone: string
+  /** `FCR_WINDOW`: a repeat contact within this long after a chat ends means it was not resolved. */
+  fcrWindowMs: number
+  /** `QUALITY_TRAMITE_TOPIC`: the trámite classifications FCR groups by. */
+  tramiteTopic: string
 }
 
 /**
@@ -49,13 +56,20 @@ export function readQualityConfig(env: Env, cwd = process.cwd()): Readonly<Quali
     if (responseGapTargetMs < 1_000) r.report('QUALITY_RESPONSE_GAP_TARGET', 'must be 1s or more')
     const file = r.string('QUALITY_RULES_FILE', shippedRulesFile)
     const name = r.string('QUALITY_NAME', 'chat-quality')
-    if (!/^[a-z][a-z0-9-]{0,62}$/u.test(name))
+    // 54 at most: the companion consumer of classifications is `<name>-tramites`.
+    if (!/^[a-z][a-z0-9-]{0,53}$/u.test(name))
       r.report(
         'QUALITY_NAME',
-        'must be 1 to 63 lower-case letters, digits and dashes, a letter first',
+        'must be 1 to 54 lower-case letters, digits and dashes, a letter first',
       )
     const outputTopic = r.string('QUALITY_OUTPUT_TOPIC', topics.chatQuality.name)
     if (outputTopic.trim() === '') r.report('QUALITY_OUTPUT_TOPIC', 'must not be empty')
+    const tramiteTopic = r.string('QUALITY_TRAMITE_TOPIC', topics.chatTramite.name)
+    if (tramiteTopic.trim() === '') r.report('QUALITY_TRAMITE_TOPIC', 'must not be empty')
+    const fcrWindowMs = r.durationMs('FCR_WINDOW', '7d')
+    if (fcrWindowMs < 60_000) r.report('FCR_WINDOW', 'must be 1m or more')
+    // A query reads the entries of its range plus one window; keep that bounded.
+    if (fcrWindowMs > 90 * 86_400_000) r.report('FCR_WINDOW', 'must be 90d or less')
     return {
       name,
       rulesFile: isAbsolute(file) ? file : resolve(cwd, file),
@@ -66,6 +80,8 @@ export function readQualityConfig(env: Env, cwd = process.cwd()): Readonly<Quali
       firstResponseTargetMs,
       responseGapTargetMs,
       zone,
+      fcrWindowMs,
+      tramiteTopic,
     }
   })
 }

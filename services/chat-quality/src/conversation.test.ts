@@ -3,6 +3,7 @@ import { compileRules, loadRules } from '@wolkvox-chat-stream/keyword-rules'
 import { shippedRulesFile } from './config.js'
 import {
   contributionOf,
+  fcrEntryOf,
   fingerprint,
   keepFirst,
   keepMessage,
@@ -11,6 +12,7 @@ import {
   qualityOf,
   type QualityEvent,
 } from './conversation.js'
+import { identityKeyOf, parseFcrEntry } from './fcr.js'
 import { bucketOf } from './histogram.js'
 
 const ruleSet = loadRules(shippedRulesFile)
@@ -36,6 +38,8 @@ const event = (
   message,
   revision: 'r',
   polled_at: new Date(T0),
+  customer_id: position === 0 ? '' : 'C-77',
+  customer_phone: null,
 })
 
 const chat = [
@@ -126,6 +130,21 @@ describe('a conversation’s figures from its kept messages', () => {
     expect(metrics).not.toContain('rg.ok')
     expect(metrics).toContain('c.ofrece-ayuda')
     expect(metrics).not.toContain('c.ofrece-ayuda.ok')
+  })
+
+  it('keeps the customer identity as a key, the first message that has one giving it', () => {
+    const hash = hashOf([...chat].reverse())
+    expect(Object.values(hash).join(' ')).not.toContain('C-77')
+    const state = parseState('0010|c1', hash)!
+    const entry = parseFcrEntry(fcrEntryOf(state, qualityOf(state, ruleSet.tramites, standards)))
+    // Message 0 has a blank customer_id: message 1's identity is the conversation's.
+    expect(entry).toEqual({
+      identity: identityKeyOf('C-77', null),
+      startedAtMs: T0,
+      endedAtMs: T0 + 420_000,
+      agentKey: 'ana pérez',
+      channel: 'whatsapp',
+    })
   })
 
   it('reads no conversation from a hash without one', () => {

@@ -16,6 +16,7 @@ import {
 } from '@wolkvox-chat-stream/keyword-rules'
 import { parseMember } from '@wolkvox-chat-stream/service-kit'
 import { dayWindow, hourWindow } from '@wolkvox-chat-stream/zoned-time'
+import { encodeFcrEntry, identityKeyOf } from './fcr.js'
 import { bucketOf } from './histogram.js'
 import { checkKindOf, checkPassed } from './protocol.js'
 import { conversationTimings, standardsMet, type QualityStandards } from './timings.js'
@@ -31,6 +32,8 @@ export interface StoredMessage {
   s: Sender
   /** Protocol matches; absent when none. */
   x?: StoredMatch[]
+  /** The customer's identity key (fcr.ts: identityKeyOf); absent when the message has none. */
+  i?: string
 }
 
 /** The fields of a ChatMessage the service reads; the kit decodes only these. */
@@ -47,6 +50,8 @@ export const eventFields = [
   'message',
   'revision',
   'polled_at',
+  'customer_id',
+  'customer_phone',
 ] as const satisfies readonly (keyof ChatMessage)[]
 
 /** A ChatMessage as the service reads it. */
@@ -59,6 +64,8 @@ export const keepFirst = (event: QualityEvent): string =>
 /** What the conversation keeps of a message, matched with the rules in force. */
 export function keepMessage(rules: CompiledRules, event: QualityEvent): string {
   const kept: StoredMessage = { t: event.sent_at.getTime(), p: event.position, s: event.sender }
+  const identity = identityKeyOf(event.customer_id, event.customer_phone)
+  if (identity !== undefined) kept.i = identity
   const { explanations } = classifyMessage(rules, event.message, event.sender)
   if (explanations.length > 0)
     kept.x = explanations.map((e) => [e.rule, e.kind, e.term, e.matchedText, e.start, e.end])
@@ -94,6 +101,8 @@ export interface QualityState {
   /** In conversation order: position, then sent_at, then event_id. */
   messages: { eventId: string; kept: StoredMessage }[]
   emitted?: Emitted
+  /** The FCR entry stored with the last record (fcr.ts: encodeFcrEntry), if any. */
+  fcrEntry?: string
 }
 
 /** Reads a conversation hash; undefined when it holds no conversation. */
@@ -132,6 +141,7 @@ export function parseState(
     changes: hash.n ?? '',
     lastPublishMs: Number(hash.pub ?? 0),
     messages,
+    ...(hash.fe === undefined ? {} : { fcrEntry: hash.fe }),
     ...(hash.eh === undefined
       ? {}
       : {
@@ -266,4 +276,18 @@ export function contributionOf(c: Computed, zone: string): { agentKey: string; f
   for (const metric of metricsOf(c))
     fields.push(fieldOf('h', hour, metric), fieldOf('d', day, metric), fieldOf('t', 0, metric))
   return { agentKey: c.agent_key, fields }
+}
+
+/**
+ * The FCR entry of a conversation as computed (fcr.ts): the identity of its first message that
+ * has one (in conversation order), its start and end, agent and channel.
+ */
+export function fcrEntryOf(state: QualityState, c: Computed): string {
+  return encodeFcrEntry({
+    identity: state.messages.find(({ kept }) => kept.i !== undefined)?.kept.i,
+    startedAtMs: c.started_at.getTime(),
+    endedAtMs: c.ended_at.getTime(),
+    agentKey: c.agent_key,
+    channel: c.channel,
+  })
 }

@@ -19,7 +19,14 @@ import {
   type Plan,
 } from '@wolkvox-chat-stream/service-kit'
 import type { TramiteRule } from '@wolkvox-chat-stream/keyword-rules'
-import { contributionOf, fingerprint, parseState, qualityOf, recordOf } from './conversation.js'
+import {
+  contributionOf,
+  fcrEntryOf,
+  fingerprint,
+  parseState,
+  qualityOf,
+  recordOf,
+} from './conversation.js'
 import { paths } from './queries.js'
 import { recordScript, recordScriptKeys } from './scripts.js'
 import type { QualityMetrics } from './quality-metrics.js'
@@ -70,13 +77,21 @@ export function createQualityEmitter(options: {
       const print = fingerprint(computed)
       const last = state.emitted
       const change = changeOf(state, print, computed.rule_set_version, force)
-      if (change === undefined) return 'unchanged'
-      const record = recordOf(computed, nowMs)
+      const entry = fcrEntryOf(state, computed)
+      // The record is the same, but the customer's identity changed (a corrected message): only
+      // the FCR entry is stored.
+      const storeOnly = change === undefined && last !== undefined && state.fcrEntry !== entry
+      if (change === undefined && !storeOnly) return 'unchanged'
+      const record = recordOf(computed, storeOnly ? last.computedAtMs : nowMs)
       const counted = contributionOf(computed, zone)
       return {
-        onRecorded: () => options.quality?.observe(record, change),
-        value: chatQualityCodec.encode(record, encoding),
-        change,
+        ...(storeOnly
+          ? {}
+          : {
+              onRecorded: () => options.quality?.observe(record, change!),
+              value: chatQualityCodec.encode(record, encoding),
+            }),
+        change: change ?? 'resend',
         complete: record.complete,
         keys: recordScriptKeys(
           keys,
@@ -90,13 +105,15 @@ export function createQualityEmitter(options: {
           state.changes,
           last?.fields ?? '',
           print,
-          String(nowMs),
+          String(record.computed_at.getTime()),
           computed.rule_set_version,
           counted.agentKey,
           counted.fields.join(' '),
           epoch,
           computed.agent_name,
           String(computed.started_at.getTime()),
+          entry,
+          computed.conn_id,
         ],
       }
     },

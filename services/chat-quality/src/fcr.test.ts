@@ -1,6 +1,14 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { fcrFigures, fcrOutcomes, identityOf, type FcrConversation } from './fcr.js'
+import {
+  encodeFcrEntry,
+  fcrFigures,
+  fcrOutcomes,
+  identityKeyOf,
+  identityOf,
+  parseFcrEntry,
+  type FcrConversation,
+} from './fcr.js'
 
 const H = 3_600_000
 const D = 24 * H
@@ -49,11 +57,13 @@ describe('first-contact resolution', () => {
       d1: 'pending',
     })
     expect(outcomes.get('a1')!.repeatedBy).toBe('a2')
-    expect(fcrFigures([...outcomes.values()].map((o) => o.outcome))).toEqual({
+    expect(fcrFigures(outcomes.values())).toEqual({
+      conversations: 7,
       resolved: 4,
       repeated: 1,
       pending: 1,
       no_identity: 1,
+      awaiting_tramite: 0,
       rate: 0.8,
     })
   })
@@ -73,6 +83,49 @@ describe('first-contact resolution', () => {
     })
   })
 
+  it('keeps a conversation pending while its or a later contact’s trámite is not known', () => {
+    const now = 30 * D
+    const known = [conv('k1', 'kim', 'pqrs', 0), conv('k2', 'kim', 'certificado', 24)]
+    // k3 (a day after k1) has no classification yet: k1 cannot be decided, k3 waits; k2 was
+    // repeated by nothing that is known, and k3 is within its window too.
+    const outcomes = fcrOutcomes(
+      [...known, { ...conv('k3', 'kim', null, 30), tramite: undefined }],
+      WINDOW,
+      now,
+    )
+    expect([...outcomes]).toEqual([
+      ['k3', { outcome: 'pending', awaitingTramite: true }],
+      ['k1', { outcome: 'pending', awaitingTramite: true }],
+      ['k2', { outcome: 'pending', awaitingTramite: true }],
+    ])
+    expect(fcrFigures(outcomes.values())).toMatchObject({ pending: 3, awaiting_tramite: 3 })
+    // Once classified as pqrs: k1 was repeated by it, k2 resolved.
+    const classified = fcrOutcomes([...known, conv('k3', 'kim', 'pqrs', 30)], WINDOW, now)
+    expect(outcomeOf(classified)).toEqual({ k1: 'repeated', k2: 'resolved', k3: 'resolved' })
+  })
+
+  it('stores an entry and reads it back, and never keeps the identity itself', () => {
+    const key = identityKeyOf(' C-1 ', null)!
+    expect(key).toMatch(/^[0-9a-f]{32}$/u)
+    expect(key).toBe(identityKeyOf('C-1', '300'))
+    expect(identityKeyOf('', '  ')).toBeUndefined()
+    const entry = {
+      identity: key,
+      startedAtMs: 5,
+      endedAtMs: 9,
+      agentKey: 'ana',
+      channel: 'whatsapp',
+    }
+    expect(parseFcrEntry(encodeFcrEntry(entry))).toEqual(entry)
+    expect(encodeFcrEntry(entry)).not.toContain('C-1')
+    expect(parseFcrEntry(encodeFcrEntry({ ...entry, identity: undefined }))).toEqual({
+      ...entry,
+      identity: undefined,
+    })
+    expect(parseFcrEntry('[1,2]')).toBeUndefined()
+    expect(parseFcrEntry('not json')).toBeUndefined()
+  })
+
   it('reads customer_id, else customer_phone, blank as absent', () => {
     expect(identityOf('C-1', '300')).toBe('C-1')
     expect(identityOf('  ', '300')).toBe('300')
@@ -83,7 +136,7 @@ describe('first-contact resolution', () => {
     fc.record({
       connId: fc.string({ minLength: 1, maxLength: 4 }),
       identity: fc.option(fc.constantFrom('ana', 'bea', 'cid'), { nil: undefined }),
-      tramite: fc.constantFrom('certificado', 'pqrs', null),
+      tramite: fc.constantFrom('certificado', 'pqrs', null, undefined),
       startedAtMs: fc.integer({ min: 0, max: 20 * D }),
       lengthMs: fc.integer({ min: 0, max: D }),
     }),
@@ -110,20 +163,22 @@ describe('first-contact resolution', () => {
         const list = asConversations(cs)
         const outcomes = fcrOutcomes(list, WINDOW, now)
         for (const c of list) {
+          const later = (o: FcrConversation) =>
+            o.identity === c.identity &&
+            o.startedAtMs > c.endedAtMs &&
+            o.startedAtMs - c.endedAtMs <= WINDOW
           const expected =
             c.identity === undefined
               ? 'no_identity'
-              : list.some(
-                    (o) =>
-                      o.identity === c.identity &&
-                      o.tramite === c.tramite &&
-                      o.startedAtMs > c.endedAtMs &&
-                      o.startedAtMs - c.endedAtMs <= WINDOW,
-                  )
-                ? 'repeated'
-                : now > c.endedAtMs + WINDOW
-                  ? 'resolved'
-                  : 'pending'
+              : c.tramite === undefined
+                ? 'pending'
+                : list.some((o) => later(o) && o.tramite === c.tramite)
+                  ? 'repeated'
+                  : list.some((o) => later(o) && o.tramite === undefined)
+                    ? 'pending'
+                    : now > c.endedAtMs + WINDOW
+                      ? 'resolved'
+                      : 'pending'
           expect(outcomes.get(c.connId)!.outcome).toBe(expected)
         }
       }),

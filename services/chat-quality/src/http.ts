@@ -19,8 +19,10 @@ import {
   serverParser,
 } from '@wolkvox-chat-stream/observability'
 import { rulesRoutes, type RulesHolder } from '@wolkvox-chat-stream/keyword-rules'
-import type { RouteContext, ServiceRoute } from '@wolkvox-chat-stream/service-kit'
+import type { RouteContext, ServiceRoute, StateReader } from '@wolkvox-chat-stream/service-kit'
+import { dayStart } from '@wolkvox-chat-stream/zoned-time'
 import { fingerprint, qualityOf } from './conversation.js'
+import { readFcr, type FcrGrouping } from './fcr-queries.js'
 import {
   readAgentFigures,
   readAgentName,
@@ -41,6 +43,12 @@ export const DEFAULT_WINDOWS_LIMIT = 744
 export const MAX_WINDOWS_LIMIT = 5000
 
 const granularityParser = oneOfParser<Granularity>('granularity', ['hour', 'day'])
+const groupingParser = oneOfParser<FcrGrouping>('by', ['agent', 'tramite', 'channel'])
+
+/** An FCR query covers at most this many days, and by default the last 30 local days. */
+export const MAX_FCR_RANGE_DAYS = 93
+const DEFAULT_FCR_RANGE_DAYS = 30
+const DAY_MS = 86_400_000
 
 const isoOrNull = (ms: number): string | null =>
   Number.isFinite(ms) ? new Date(ms).toISOString() : null
@@ -50,8 +58,14 @@ export function qualityRoutes(options: {
   rules: RulesHolder
   zone: string
   standards: QualityStandards
+  /** `FCR_WINDOW`. */
+  fcrWindowMs: number
+  /** The companion consumer's reads (the trámites). */
+  tramites: () => StateReader
+  now?: () => number
 }): ServiceRoute {
-  const { rules, zone, standards } = options
+  const { rules, zone, standards, fcrWindowMs } = options
+  const now = options.now ?? Date.now
   const time = queryTimeParser(zone)
   const knownAgent = async (kit: RouteContext, server: string, agentKey: string) => {
     const name = await readAgentName(kit.state, server, agentKey)
@@ -145,6 +159,54 @@ export function qualityRoutes(options: {
               totals,
               windows: page.items,
               next_cursor: page.next_cursor,
+            },
+          }
+        },
+      }),
+      route<RouteContext, { server: string }, { by: FcrGrouping; from: number; to: number }>({
+        method: 'GET',
+        path: '/operations/:server/fcr',
+        params: { server: serverParser },
+        query: { by: groupingParser, from: time, to: time },
+        async handle({ params: { server }, query }, kit) {
+          const nowMs = now()
+          const toMs = query.to ?? nowMs
+          const fromMs = query.from ?? dayStart(toMs - DEFAULT_FCR_RANGE_DAYS * DAY_MS, zone)
+          if (fromMs > toMs) throw new InputError('from is after to')
+          if (toMs - fromMs > MAX_FCR_RANGE_DAYS * DAY_MS)
+            throw new InputError(`from and to are more than ${MAX_FCR_RANGE_DAYS} days apart`)
+          const by = query.by ?? 'agent'
+          const report = await readFcr({
+            quality: kit.state,
+            tramites: options.tramites(),
+            server,
+            fromMs,
+            toMs,
+            windowMs: fcrWindowMs,
+            nowMs,
+            by,
+            zone,
+          })
+          const names =
+            by === 'agent'
+              ? new Map((await readAgents(kit.state, server)).map((a) => [a.agentKey, a.agentName]))
+              : undefined
+          return {
+            status: 200,
+            body: {
+              server,
+              by,
+              from: new Date(fromMs).toISOString(),
+              to: new Date(toMs).toISOString(),
+              window_ms: fcrWindowMs,
+              as_of: new Date(nowMs).toISOString(),
+              totals: report.totals,
+              groups: report.groups.map((g) => ({
+                key: g.key,
+                ...(names === undefined ? {} : { agent_name: names.get(g.key ?? '') ?? null }),
+                totals: g.totals,
+                days: g.days,
+              })),
             },
           }
         },

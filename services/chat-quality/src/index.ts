@@ -1,6 +1,13 @@
 export * from './timings.js'
 export * from './protocol.js'
 export * from './fcr.js'
+export {
+  readFcr,
+  tramitePaths,
+  type FcrGroup,
+  type FcrGrouping,
+  type FcrReport,
+} from './fcr-queries.js'
 export { readQualityConfig, shippedRulesFile, type QualityConfig } from './config.js'
 export {
   contributionOf,

@@ -14,6 +14,10 @@ export const paths = {
   conversation: (server: string, connId: string): string[] => ['conv', server, connId],
   agent: (server: string, agentKey: string): string[] => ['agent', server, agentKey],
   names: (server: string): string[] => ['names', server],
+  /** FCR entries (fcr.ts) of the conversations with a record: conn_id -> entry. */
+  fcr: (server: string): string[] => ['fcr', server],
+  /** The same conversations by start time (ms): a sorted set of conn_id. */
+  fcrStarts: (server: string): string[] => ['fcr-start', server],
   dirty: 'dirty',
   pending: 'pending',
 } as const

@@ -11,21 +11,24 @@ export { conversationScript } from '@wolkvox-chat-stream/service-kit'
 
 /** Run by the emitter once a ChatQuality record is on the output topic. */
 export const recordScript = `--[[
-record (chat-quality): stores what was emitted for a conversation and moves its counters to the
-fields of its new figures, only if the conversation is still as it was read.
+record (chat-quality): stores what was emitted for a conversation, moves its counters to the
+fields of its new figures and stores its FCR entry, only if the conversation is still as it was
+read.
 
-KEYS[1]  the conversation hash (eh, eat, cv, ca, cf are written here)
+KEYS[1]  the conversation hash (eh, eat, cv, ca, cf, fe are written here)
 KEYS[2]  the partition's pending sorted set
 KEYS[3]  the agent hash of the new figures: '<tag>|<start>|<metric>' -> conversations
 KEYS[4]  the agent hash counted so far, or KEYS[3] again
 KEYS[5]  the operation's names hash: agent key -> '<earliest started_at ms>|<agent name>'
 KEYS[6]  the partition's kit meta hash
+KEYS[7]  the operation's FCR entries: conn_id -> entry; KEYS[8] their start times (sorted set)
 ARGV[1]  'server|conn_id'
 ARGV[2]  n (changes) as read; ARGV[3] cf (fields counted) as read, '' for none
 ARGV[4]  the emitted content fingerprint; ARGV[5] computed_at ms; ARGV[6] the rules version
 ARGV[7]  the new agent key; ARGV[8] the new fields, space-separated
 ARGV[9]  the service's epoch
 ARGV[10] the agent name; ARGV[11] the conversation's started_at ms
+ARGV[12] the FCR entry (JSON); ARGV[13] the conn_id
 Returns 1 recorded, 0 changed since read (nothing written), -1 the partition's state belongs to
 another epoch (nothing written).
 ]]
@@ -41,7 +44,9 @@ if c[2] ~= ARGV[8] or c[3] ~= ARGV[7] then
   for field in string.gmatch(ARGV[8], '%S+') do redis.call('HINCRBY', KEYS[3], field, 1) end
 end
 redis.call('HSET', KEYS[1], 'eh', ARGV[4], 'eat', ARGV[5], 'cv', ARGV[6], 'ca', ARGV[7],
-  'cf', ARGV[8])
+  'cf', ARGV[8], 'fe', ARGV[12])
+redis.call('HSET', KEYS[7], ARGV[13], ARGV[12])
+redis.call('ZADD', KEYS[8], ARGV[11], ARGV[13])
 redis.call('ZREM', KEYS[2], ARGV[1])
 local name = redis.call('HGET', KEYS[5], ARGV[7])
 local ms = tonumber(ARGV[11])
@@ -76,5 +81,7 @@ export function recordScriptKeys(
     keys.state(partition, paths.agent(server, countedAgentKey)),
     keys.state(partition, paths.names(server)),
     keys.meta(partition),
+    keys.state(partition, paths.fcr(server)),
+    keys.state(partition, paths.fcrStarts(server)),
   ]
 }

@@ -10,15 +10,18 @@ import {
   chatMessageCodec,
   chatQualityCodec,
   topics,
+  tramiteClassificationCodec,
   type TopicSpec,
+  type TramiteClassification,
 } from '@wolkvox-chat-stream/events'
 import {
   createRulesHolder,
   type LoadedRules,
   type RulesHolder,
 } from '@wolkvox-chat-stream/keyword-rules'
-import type { Logger } from '@wolkvox-chat-stream/observability'
+import { createMetricsRegistry, type Logger } from '@wolkvox-chat-stream/observability'
 import {
+  createConsumerService,
   createConversationService,
   recordConversations,
   type BatchContext,
@@ -31,6 +34,7 @@ import {
 import { readQualityConfig, type QualityConfig } from './config.js'
 import { eventFields, keepFirst, keepMessage, type QualityEvent } from './conversation.js'
 import { createQualityEmitter } from './emitter.js'
+import { tramitePaths } from './fcr-queries.js'
 import { qualityRoutes } from './http.js'
 import { createQualityMetrics } from './quality-metrics.js'
 import { paths } from './queries.js'
@@ -57,6 +61,45 @@ export interface ChatQualityService extends ConsumerService {
   readonly outputTopic: string
   readonly rules: RulesHolder
   readonly qualityConfig: Readonly<QualityConfig>
+  /** The companion consumer of trámite classifications (`<name>-tramites`), for FCR. */
+  readonly tramites: ConsumerService
+}
+
+/** The fields of a classification the companion reads. */
+type TramiteRow = Pick<TramiteClassification, 'server' | 'conn_id' | 'primary_tramite'>
+
+/**
+ * The companion consumer: each conversation's primary trámite from the classification topic (the
+ * latest record of its key wins, as on the compacted topic), '' when the classifier found none.
+ */
+function createTramiteConsumer(
+  name: string,
+  own: Readonly<QualityConfig>,
+  env: Env,
+  options: ChatQualityOptions,
+): ConsumerService {
+  const { inputTopic: _input, httpPort: _port, ...config } = options.config ?? {}
+  return createConsumerService<TramiteRow>({
+    name,
+    input: { ...topics.chatTramite, name: own.tramiteTopic },
+    env,
+    http: false,
+    config: { ...config, inputTopic: own.tramiteTopic },
+    ...(options.logger ? { logger: options.logger.child({ consumer: name }) } : {}),
+    metrics: createMetricsRegistry({
+      defaultLabels: { service: name },
+      collectDefaultMetrics: false,
+    }),
+    decode: tramiteClassificationCodec.decodeFields(['server', 'conn_id', 'primary_tramite']),
+    // Not an event stream: no event_id; the offset alone makes redelivery harmless.
+    eventId: () => undefined,
+    handleBatch(events, ctx) {
+      for (const { event } of events)
+        ctx.state.hset(tramitePaths.tramites(event.server), {
+          [event.conn_id]: event.primary_tramite ?? '',
+        })
+    },
+  })
 }
 
 /** Records what a batch of fresh events changes, per conversation (pure apart from `ctx.state`). */
@@ -92,10 +135,13 @@ export function createChatQuality(options: ChatQualityOptions = {}): ChatQuality
     responseGapTargetMs: own.responseGapTargetMs,
   }
   const outputSpec: TopicSpec = { ...topics.chatQuality, name: own.outputTopic }
+  const name = options.name ?? own.name
+  const tramites = createTramiteConsumer(`${name}-tramites`, own, env, options)
 
   const service: ConsumerService = createConversationService<QualityEvent>({
-    name: options.name ?? own.name,
+    name,
     input: topics.chatMessage,
+    companions: [tramites],
     env,
     httpPort: 8084,
     ...(options.config ? { config: options.config } : {}),
@@ -142,6 +188,8 @@ export function createChatQuality(options: ChatQualityOptions = {}): ChatQuality
         idleTimeoutMs: own.idleTimeoutMs,
         firstResponseTargetMs: own.firstResponseTargetMs,
         responseGapTargetMs: own.responseGapTargetMs,
+        tramites: own.tramiteTopic,
+        fcrWindowMs: own.fcrWindowMs,
       }),
     beforeStop: () => holder.close(),
   })
@@ -151,12 +199,19 @@ export function createChatQuality(options: ChatQualityOptions = {}): ChatQuality
     metrics: service.metrics,
     metricPrefix: 'wolkvox_quality',
   })
-  const routes = qualityRoutes({ rules: holder, zone: own.zone, standards })
+  const routes = qualityRoutes({
+    rules: holder,
+    zone: own.zone,
+    standards,
+    fcrWindowMs: own.fcrWindowMs,
+    tramites: () => tramites.state,
+  })
   const quality = createQualityMetrics(service.metrics)
 
   return Object.create(service, {
     outputTopic: { value: outputSpec.name },
     rules: { value: holder },
     qualityConfig: { value: own },
+    tramites: { value: tramites },
   }) as ChatQualityService
 }
