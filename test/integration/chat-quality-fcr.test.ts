@@ -312,6 +312,19 @@ describe('first-contact resolution, from the simulator through the classifier to
     const before = await fromTopics([first])
     expect(before.chats.length).toBeGreaterThan(500)
     await expectAnswers(port, before.chats)
+    // The companion consumer of classifications is part of the service's health and metrics.
+    expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200)
+    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()
+    const applied = (service: string) =>
+      Number(
+        new RegExp(
+          `^wolkvox_consumer_messages_total\\{outcome="applied",service="${service}"\\} (\\d+)$`,
+          'mu',
+        ).exec(metrics)?.[1],
+      )
+    expect(applied(`${name}-tramites`)).toBeGreaterThanOrEqual(before.chats.length)
+    expect(applied(name)).toBeGreaterThan(before.chats.length)
+    expect(metrics.match(/^# TYPE wolkvox_consumer_messages_total /gmu)).toHaveLength(1)
     const outcomesBefore = new Map(
       before.chats.map((c) => [c.connId, outcomeOf(c, before.chats, Date.now())]),
     )
