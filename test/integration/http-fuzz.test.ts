@@ -516,6 +516,11 @@ function qualityRoutes(f: Fixture, mode: Mode): fc.Arbitrary<RouteRequest> {
     fc.constantFrom('hour', 'day'),
     fc.constantFrom('week', 'HOUR', 'Day', '%20hour'),
   )
+  const by = param(
+    mode,
+    fc.constantFrom('agent', 'tramite', 'channel'),
+    fc.constantFrom('AGENT', 'agents', 'day', '%20agent', 'tr%C3%A1mite'),
+  )
   return fc.oneof(
     { weight: 1, arbitrary: probes },
     {
@@ -540,6 +545,13 @@ function qualityRoutes(f: Fixture, mode: Mode): fc.Arbitrary<RouteRequest> {
           }),
         )
         .map(([s, q]) => ({ method: 'GET' as const, url: `/operations/${s}/quality/agents${q}` })),
+    },
+    {
+      // First-contact resolution: a range of 93 days at most (valid times are often further apart).
+      weight: 3,
+      arbitrary: fc
+        .tuple(server, queryOf(mode, { by, from: timeOf(mode), to: timeOf(mode) }))
+        .map(([s, q]) => ({ method: 'GET' as const, url: `/operations/${s}/fcr${q}` })),
     },
     {
       weight: 4,
@@ -2289,7 +2301,7 @@ describe('HTTP fuzz of every real service: no 5xx, no crash, memory back, docume
     await expectSound(targets.classifier, report, HEAP_TOLERANCE)
   })
 
-  it('the chat quality service: agents, windows, conversations, rules and their reload', async () => {
+  it('the chat quality service: agents, windows, conversations, FCR, rules and their reload', async () => {
     const report = await fuzz(targets.quality, SEED + 4)
     await expectSound(targets.quality, report, HEAP_TOLERANCE)
   })

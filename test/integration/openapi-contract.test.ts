@@ -260,6 +260,8 @@ describe('the HTTP APIs answer as schemas/openapi.yaml says', () => {
   const events = datasetEvents(400, { server: code })
   const connId = events[0]!.conn_id
   const input = uniqueName('openapi-input')
+  /** The classifier's output, which the chat quality service's FCR reads its trámites from. */
+  const tramiteTopic = uniqueName('openapi-tramite-output')
   const kafka = createKafkaClient({ brokers: [brokers], clientId: 'openapi-contract' })
   const admin = kafka.admin()
   const rulesDir = mkdtempSync(join(tmpdir(), 'openapi-rules-'))
@@ -518,7 +520,7 @@ describe('the HTTP APIs answer as schemas/openapi.yaml says', () => {
         CONSUMER_INPUT_TOPIC: input,
         CONSUMER_SESSION_TIMEOUT: '6s',
         CONSUMER_HEARTBEAT_INTERVAL: '1s',
-        CLASSIFIER_OUTPUT_TOPIC: uniqueName('openapi-tramite-output'),
+        CLASSIFIER_OUTPUT_TOPIC: tramiteTopic,
         CLASSIFIER_RULES_FILE: rulesFile,
         CLASSIFIER_RULES_WATCH: 'false',
         CLASSIFIER_SWEEP_INTERVAL: '500ms',
@@ -551,6 +553,7 @@ describe('the HTTP APIs answer as schemas/openapi.yaml says', () => {
         CONSUMER_SESSION_TIMEOUT: '6s',
         CONSUMER_HEARTBEAT_INTERVAL: '1s',
         QUALITY_OUTPUT_TOPIC: uniqueName('openapi-quality-output'),
+        QUALITY_TRAMITE_TOPIC: tramiteTopic,
         QUALITY_RULES_FILE: protocolFile,
         QUALITY_RULES_WATCH: 'false',
         QUALITY_SWEEP_INTERVAL: '500ms',
@@ -1028,6 +1031,7 @@ describe('the HTTP APIs answer as schemas/openapi.yaml says', () => {
     const list = '/operations/{server}/quality/agents'
     const windows = '/operations/{server}/quality/agents/{agentKey}'
     const conversation = '/operations/{server}/quality/conversations/{connId}'
+    const fcr = '/operations/{server}/fcr'
     const q = (
       method: Call['method'],
       path: string,
@@ -1039,7 +1043,7 @@ describe('the HTTP APIs answer as schemas/openapi.yaml says', () => {
     const json = { 'content-type': 'application/json' }
     const agents = await check(q('GET', `/operations/${code}/quality/agents`, list, 200))
     const all = agents.json as {
-      agents: { agent_key: string; totals: { conversations: number } }[]
+      agents: { agent_key: string; agent_name: string; totals: { conversations: number } }[]
       next_cursor: string | null
     }
     expect(all.next_cursor).toBeNull()
@@ -1119,6 +1123,27 @@ describe('the HTTP APIs answer as schemas/openapi.yaml says', () => {
       q('GET', '/operations/0x10/quality/conversations/nobody', conversation, 400, invalid),
       q('GET', `${chat}?explain=1`, conversation, 400, invalid),
       q('POST', chat, conversation, 405),
+      // First-contact resolution; by default the last 30 local days (none of the events' days).
+      q('GET', `/operations/${code}/fcr`, fcr, 200),
+      q('HEAD', `/operations/${code}/fcr`, fcr, 200),
+      q('GET', '/operations/0/fcr?by=channel', fcr, 200),
+      q('GET', `/operations/${code}/fcr?by=&from=&to=`, fcr, 200),
+      q('GET', `/operations/${code}/fcr?to=2025-02-10`, fcr, 200),
+      // 93 days at most: 2025-02-09 to 2025-05-13 is 93 days, to 2025-05-14 one more.
+      q('GET', `/operations/${code}/fcr?from=2025-02-09&to=2025-05-13`, fcr, 200),
+      q('GET', `/operations/${code}/fcr?from=2025-02-09&to=2025-05-14`, fcr, 400, invalid),
+      q('GET', `/operations/${code}/fcr?from=2000-01-01`, fcr, 400, invalid),
+      q('GET', `/operations/${code}/fcr?from=2025-02-12&to=2025-02-10`, fcr, 400, invalid),
+      q('GET', `/operations/${code}/fcr?by=week`, fcr, 400, invalid),
+      q('GET', `/operations/${code}/fcr?by=Agent`, fcr, 400, invalid),
+      q('GET', `/operations/${code}/fcr?by=agent&by=channel`, fcr, 400, invalid),
+      q('GET', `/operations/${code}/fcr?from=yesterday`, fcr, 400, invalid),
+      q('GET', `/operations/${code}/fcr?to=2025-02-30`, fcr, 400, invalid),
+      q('GET', `/operations/${code}/fcr?window=1d`, fcr, 400, invalid),
+      q('GET', '/operations/abc/fcr', fcr, 400, invalid),
+      q('GET', '/operations/%E0%A4%A/fcr', fcr, 400, { code: 'HTTP_REQUEST_INVALID' }),
+      q('POST', `/operations/${code}/fcr`, fcr, 405, { code: 'HTTP_METHOD_NOT_ALLOWED' }),
+      q('GET', `/operations/${code}/fcr/agents`, null, 404),
       q('GET', `/operations/${code}/quality/other`, null, 404),
       q('GET', `/operations/${code}/quality`, null, 404),
       q('GET', `/operations/${code}/tramites`, null, 404, { code: 'HTTP_NOT_FOUND' }),
@@ -1164,6 +1189,77 @@ describe('the HTTP APIs answer as schemas/openapi.yaml says', () => {
     expect(one.conn_id).toBe(connId)
     expect(one.checks.map((c) => c.check)).toEqual(protocol.tramites.map((r) => r.id))
     expect(one.emitted).toBe(completeChats.has(connId))
+
+    // FCR of the events' local day (America/Bogota: 2025-02-09), once every written chat's
+    // classification has reached the quality service: every chat counted once in each grouping.
+    // The dataset's customers each write once, so every chat is resolved (its window long past).
+    const range = 'from=2025-02-09&to=2025-02-11'
+    type FcrFigures = Record<
+      'conversations' | 'resolved' | 'repeated' | 'pending' | 'no_identity' | 'awaiting_tramite',
+      number
+    > & { rate: number | null }
+    interface FcrAnswer {
+      by: string
+      window_ms: number
+      totals: FcrFigures
+      groups: {
+        key: string | null
+        agent_name?: string | null
+        totals: FcrFigures
+        days: (FcrFigures & { day: string })[]
+      }[]
+    }
+    await waitFor(
+      async () => {
+        const answer = await fetch(`${bases.quality}/operations/${code}/fcr?${range}`, withToken)
+        const { totals: t } = (await answer.json()) as FcrAnswer
+        return t.conversations === completeChats.size && t.awaiting_tramite === 0
+      },
+      {
+        what: 'the quality service to hold the trámite of every chat it wrote',
+        timeoutMs: 30_000,
+        intervalMs: 250,
+      },
+    )
+    const fcrOf = async (by: string): Promise<FcrAnswer> =>
+      (await check(q('GET', `/operations/${code}/fcr?by=${by}&${range}`, fcr, 200)))
+        .json as FcrAnswer
+    const byAgent = await fcrOf('agent')
+    const byTramite = await fcrOf('tramite')
+    const byChannel = await fcrOf('channel')
+    for (const answer of [byAgent, byTramite, byChannel]) {
+      expect(answer.window_ms).toBe(7 * 86_400_000)
+      expect(answer.totals).toEqual({
+        conversations: completeChats.size,
+        resolved: completeChats.size,
+        repeated: 0,
+        pending: 0,
+        no_identity: 0,
+        awaiting_tramite: 0,
+        rate: 1,
+      })
+      expect(answer.groups.reduce((n, g) => n + g.totals.conversations, 0)).toBe(completeChats.size)
+      for (const group of answer.groups) {
+        expect(group.days.map((d) => d.day)).toEqual(['2025-02-09'])
+        expect(group.days[0]!.conversations).toBe(group.totals.conversations)
+      }
+    }
+    // By agent: the agents of the quality list, with their names and their chats.
+    const named = new Map(all.agents.map((a) => [a.agent_key, a]))
+    for (const group of byAgent.groups) {
+      const listed = named.get(group.key ?? '')
+      expect(listed, String(group.key)).toBeDefined()
+      expect(group.agent_name).toBe(listed!.agent_name)
+      expect(group.totals.conversations).toBe(listed!.totals.conversations)
+    }
+    for (const group of [...byTramite.groups, ...byChannel.groups])
+      expect(group).not.toHaveProperty('agent_name')
+    // By trámite: the classifier's rules' ids (null for a chat it found none for).
+    const tramiteIds = (JSON.parse(shippedRules) as { tramites: { id: string }[] }).tramites.map(
+      (t) => t.id,
+    )
+    expect(byTramite.groups.length).toBeGreaterThan(0)
+    for (const group of byTramite.groups) expect([...tramiteIds, null]).toContain(group.key)
 
     // Paging: one agent, then one window, a page at a time, to the last page.
     const paged = await everyPage(
@@ -1522,6 +1618,14 @@ describe('the HTTP APIs answer as schemas/openapi.yaml says', () => {
           path: `/operations/${code}/quality/conversations/${chat}`,
           template: '/operations/{server}/quality/conversations/{connId}',
           status: 500,
+        },
+        {
+          service: 'quality',
+          method: 'GET',
+          path: `/operations/${code}/fcr?by=tramite`,
+          template: '/operations/{server}/fcr',
+          status: 500,
+          ...internal,
         },
         ...(
           [

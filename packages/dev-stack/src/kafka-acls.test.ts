@@ -63,6 +63,32 @@ describe('the product principals’ ACLs', () => {
     ])
   })
 
+  it('let a companion consumer read its own input in its own group and produce its dead letters, under the service’s principal', () => {
+    const acls = consumerServiceAcls({
+      name: 'chat-quality',
+      outputs: ['wolkvox.chat.quality.v1'],
+      companions: [{ name: 'chat-quality-tramites', input: 'wolkvox.chat.tramite.v1' }],
+    })
+    expect(acls.principal).toBe('User:chat-quality')
+    expect(summary(acls)).toEqual([
+      'GROUP chat-quality-tramites: DESCRIBE,READ',
+      'GROUP chat-quality: DESCRIBE,READ',
+      'TOPIC wolkvox.chat-quality-tramites.dlq: CREATE,DESCRIBE,DESCRIBE_CONFIGS,WRITE',
+      'TOPIC wolkvox.chat-quality.dlq: CREATE,DESCRIBE,DESCRIBE_CONFIGS,WRITE',
+      'TOPIC wolkvox.chat.message.v1: DESCRIBE,DESCRIBE_CONFIGS,READ',
+      'TOPIC wolkvox.chat.quality.v1: CREATE,DESCRIBE,DESCRIBE_CONFIGS,WRITE',
+      'TOPIC wolkvox.chat.tramite.v1: DESCRIBE,DESCRIBE_CONFIGS,READ',
+    ])
+    // The same grants as the companion's own consumerServiceAcls under the service's user.
+    const alone = consumerServiceAcls({
+      name: 'chat-quality-tramites',
+      user: 'chat-quality',
+      input: 'wolkvox.chat.tramite.v1',
+      outputs: [],
+    })
+    expect(acls.grants.slice(-3)).toEqual(alone.grants)
+  })
+
   it('take every name as a parameter (tests use unique ones)', () => {
     const poller = pollerAcls({
       user: 'p1',
@@ -80,6 +106,10 @@ describe('the product principals’ ACLs', () => {
       input: 'in-x',
       outputs: ['out-a', 'out-b'],
       dlq: 'dlq-x',
+      companions: [
+        { name: 'svc-x-c', input: 'in-c', dlq: 'dlq-c' },
+        { name: 'svc-x-d', input: 'in-d' },
+      ],
     })
     expect(consumer.principal).toBe('User:u-x')
     expect(consumer.grants.map((g) => `${g.resourceType}:${g.name}`)).toEqual([
@@ -88,6 +118,12 @@ describe('the product principals’ ACLs', () => {
       'TOPIC:out-a',
       'TOPIC:out-b',
       'TOPIC:dlq-x',
+      'TOPIC:in-c',
+      'GROUP:svc-x-c',
+      'TOPIC:dlq-c',
+      'TOPIC:in-d',
+      'GROUP:svc-x-d',
+      'TOPIC:wolkvox.svc-x-d.dlq',
     ])
   })
 
@@ -106,11 +142,20 @@ describe('the product principals’ ACLs', () => {
       'wolkvox.agent.sentiment.v1',
       'wolkvox.sentiment-aggregator.dlq',
     ])
+    // chat-quality also reads the classifications for FCR, in its companion's group.
     expect(acls[3]!.grants.map((g) => g.name)).toEqual([
       'wolkvox.chat.message.v1',
       'chat-quality',
       'wolkvox.chat.quality.v1',
       'wolkvox.chat-quality.dlq',
+      'wolkvox.chat.tramite.v1',
+      'chat-quality-tramites',
+      'wolkvox.chat-quality-tramites.dlq',
+    ])
+    expect(summary(acls[3]!).filter((l) => l.includes('tramite'))).toEqual([
+      'GROUP chat-quality-tramites: DESCRIBE,READ',
+      'TOPIC wolkvox.chat-quality-tramites.dlq: CREATE,DESCRIBE,DESCRIBE_CONFIGS,WRITE',
+      'TOPIC wolkvox.chat.tramite.v1: DESCRIBE,DESCRIBE_CONFIGS,READ',
     ])
     // Each topic has one owner: no two principals may write or create it.
     const writers = new Map<string, string[]>()

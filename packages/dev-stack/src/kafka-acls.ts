@@ -8,7 +8,10 @@
  *                          groups `wolkvox-reader-*` (readTopicToEnd) that it then deletes, and
  *                          verifies (describes) the consumers' output topics at start;
  *   a consumer service     reads its input topic in its group (= its name), verifies the input's
- *                          settings, and provisions and writes its outputs and its dead letters.
+ *                          settings, and provisions and writes its outputs and its dead letters;
+ *                          a companion consumer in the same process (chat-quality's
+ *                          `chat-quality-tramites`) the same for its own input, group and dead
+ *                          letters, under the service's principal.
  */
 import { dlqTopic, topics } from '@wolkvox-chat-stream/events'
 import {
@@ -88,10 +91,21 @@ export function pollerAcls(
   }
 }
 
+/** A consumer run in the same process as a service, under its principal (service-kit `companions`). */
+export interface CompanionConsumer {
+  /** Its name: its consumer group and its DLQ's middle part. */
+  name: string
+  /** The topic it reads. */
+  input: string
+  /** Default `dlqTopic(name)`. */
+  dlq?: string
+}
+
 /**
  * A consumer service's ACLs (principal `User:<user>`, default its name): READ, DESCRIBE and
  * DESCRIBE_CONFIGS (its settings are verified at start) on the input topic; READ and DESCRIBE on
- * the group `<name>`; {@link PRODUCE} on each output and on its DLQ `wolkvox.<name>.dlq`.
+ * the group `<name>`; {@link PRODUCE} on each output and on its DLQ `wolkvox.<name>.dlq`; then,
+ * for each of `companions`, the same on its input, its group and its DLQ (it writes no output).
  * Defaults: input `wolkvox.chat.message.v1`, DLQ from `dlqTopic(name)`.
  */
 export function consumerServiceAcls(options: {
@@ -101,19 +115,26 @@ export function consumerServiceAcls(options: {
   input?: string
   outputs: readonly string[]
   dlq?: string
+  /** Consumers in the same process, under the same principal (default none). */
+  companions?: readonly CompanionConsumer[]
 }): PrincipalAcls {
+  /** Reading `input` in group `name`: READ, DESCRIBE, DESCRIBE_CONFIGS; READ, DESCRIBE. */
+  const reading = (name: string, input: string): AclGrant[] => [
+    topic(input, ['READ', 'DESCRIBE', 'DESCRIBE_CONFIGS']),
+    { resourceType: 'GROUP', name, patternType: 'LITERAL', operations: ['READ', 'DESCRIBE'] },
+  ]
+  const deadLetters = (name: string, dlq: string | undefined): AclGrant =>
+    topic(dlq ?? dlqTopic(name).name, PRODUCE)
   return {
     principal: `User:${options.user ?? options.name}`,
     grants: [
-      topic(options.input ?? topics.chatMessage.name, ['READ', 'DESCRIBE', 'DESCRIBE_CONFIGS']),
-      {
-        resourceType: 'GROUP',
-        name: options.name,
-        patternType: 'LITERAL',
-        operations: ['READ', 'DESCRIBE'],
-      },
+      ...reading(options.name, options.input ?? topics.chatMessage.name),
       ...options.outputs.map((name) => topic(name, PRODUCE)),
-      topic(options.dlq ?? dlqTopic(options.name).name, PRODUCE),
+      deadLetters(options.name, options.dlq),
+      ...(options.companions ?? []).flatMap((c) => [
+        ...reading(c.name, c.input),
+        deadLetters(c.name, c.dlq),
+      ]),
     ],
   }
 }
@@ -122,14 +143,20 @@ export function consumerServiceAcls(options: {
  * The ACLs of the product's four principals with the contract's topic names: `poller`,
  * `sentiment-aggregator` (writes `wolkvox.agent.sentiment.v1`), `tramite-classifier` (writes
  * `wolkvox.chat.tramite.v1`) and `chat-quality` (writes `wolkvox.chat.quality.v1`), the three
- * consumers reading `wolkvox.chat.message.v1`.
+ * consumers reading `wolkvox.chat.message.v1`; `chat-quality` also reads
+ * `wolkvox.chat.tramite.v1` in its companion group `chat-quality-tramites`, whose dead letters go
+ * to `wolkvox.chat-quality-tramites.dlq`.
  */
 export function productAcls(): PrincipalAcls[] {
   return [
     pollerAcls(),
     consumerServiceAcls({ name: 'sentiment-aggregator', outputs: [topics.agentSentiment.name] }),
     consumerServiceAcls({ name: 'tramite-classifier', outputs: [topics.chatTramite.name] }),
-    consumerServiceAcls({ name: 'chat-quality', outputs: [topics.chatQuality.name] }),
+    consumerServiceAcls({
+      name: 'chat-quality',
+      outputs: [topics.chatQuality.name],
+      companions: [{ name: 'chat-quality-tramites', input: topics.chatTramite.name }],
+    }),
   ]
 }
 

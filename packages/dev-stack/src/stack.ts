@@ -504,8 +504,8 @@ export async function stackUp(
 
 /**
  * A secured cluster made ready for the product: the product topics and the consumer services'
- * dead-letter topics provisioned as `admin` (the services then only verify them), and the ACLs of
- * {@link productAcls} granted.
+ * dead-letter topics (chat-quality's companion `chat-quality-tramites` included) provisioned as
+ * `admin` (the services then only verify them), and the ACLs of {@link productAcls} granted.
  */
 async function secureProductSetup(
   cluster: KafkaCluster,
@@ -517,6 +517,8 @@ async function secureProductSetup(
     dlqTopic('sentiment-aggregator'),
     dlqTopic('tramite-classifier'),
     dlqTopic('chat-quality'),
+    // chat-quality's companion consumer of trámite classifications.
+    dlqTopic('chat-quality-tramites'),
   ]
   await provisionTopics(createKafkaClient({ ...admin, clientId: 'wolkvox-stack-up' }), specs, {
     create: true,

@@ -537,7 +537,7 @@ export const errorCodes = {
   QUALITY_QUERY_INVALID: {
     retriable: false,
     summary:
-      'An HTTP query of the chat-quality service has a bad server code, conn_id, agent key, granularity, time, range, limit or cursor, or an unknown parameter; answered 400 with the reason.',
+      'An HTTP query of the chat-quality service has a bad server code, conn_id, agent key, granularity, FCR grouping (`by`), time, range (an FCR range over 93 days), limit or cursor, or an unknown parameter; answered 400 with the reason.',
   },
   QUALITY_AGENT_NOT_FOUND: {
     retriable: false,
