@@ -26,6 +26,107 @@ import { waitFor } from '../support/wait-for.js'
 
 const SERVER = '0010'
 
+/** An FCR figure set as chat quality answers it (`GET /operations/:server/fcr`). */
+interface FcrFigures {
+  conversations: number
+  resolved: number
+  repeated: number
+  pending: number
+  no_identity: number
+  awaiting_tramite: number
+  rate: number | null
+}
+
+/** Chat quality's FCR answer, grouped by trámite or by channel. */
+interface FcrAnswer {
+  by: string
+  from: string
+  to: string
+  totals: FcrFigures
+  groups: { key: string | null; totals: FcrFigures }[]
+}
+
+/** A set of FCR figures as the page shows them: each figure's `data-value` (null where none). */
+interface FcrFiguresShown {
+  conversations: string | null
+  resolved: string | null
+  repeated: string | null
+  pending: string | null
+  noIdentity: string | null
+  rate: string | null
+}
+
+/** The FCR panel as shown: its totals and a row per group of each table. */
+interface FcrShown {
+  unavailable: string | null
+  totals: FcrFiguresShown
+  tramites: { key: string | null; label: string; figures: FcrFiguresShown }[]
+  channels: { key: string | null; label: string; figures: FcrFiguresShown }[]
+}
+
+/** Reads the FCR panel from the page as it is now. */
+async function readFcr(page: Page): Promise<FcrShown> {
+  return page.evaluate((): FcrShown => {
+    interface Node {
+      textContent: string | null
+      hidden?: boolean
+      getAttribute(name: string): string | null
+      querySelector(selector: string): Node | null
+      querySelectorAll(selector: string): Iterable<Node>
+    }
+    const document = (globalThis as unknown as { document: Node }).document
+    const value = (el: Node | null): string | null => el?.getAttribute('data-value') ?? null
+    const figures = (of: (name: string, id: string) => Node | null): FcrFiguresShown => ({
+      conversations: value(of('conversations', 'conversations')),
+      resolved: value(of('resolved', 'resolved')),
+      repeated: value(of('repeated', 'repeated')),
+      pending: value(of('pending', 'pending')),
+      noIdentity: value(of('no_identity', 'no-identity')),
+      rate: value(of('rate', 'rate')),
+    })
+    const rows = (table: string) =>
+      [...document.querySelectorAll(`#${table} tbody tr[data-key]`)].map((row) => ({
+        key: row.getAttribute('data-key') || null,
+        label: row.querySelector('[data-field="key"]')?.textContent ?? '',
+        figures: figures((name) => row.querySelector(`[data-field="${name}"]`)),
+      }))
+    const unavailable = document.querySelector('#fcr .unavailable')
+    return {
+      unavailable: unavailable && unavailable.hidden !== true ? unavailable.textContent : null,
+      totals: figures((_, id) => document.querySelector(`#fcr-${id}`)),
+      tramites: rows('fcr-tramites'),
+      channels: rows('fcr-channels'),
+    }
+  })
+}
+
+/** What the FCR panel must show for chat quality's answers by trámite and by channel. */
+function expectedFcr(byTramite: FcrAnswer, byChannel: FcrAnswer): FcrShown {
+  const shown = (v: number | null): string | null => (v === null ? null : String(v))
+  const figures = (t: FcrFigures): FcrFiguresShown => ({
+    conversations: shown(t.conversations),
+    resolved: shown(t.resolved),
+    repeated: shown(t.repeated),
+    pending: shown(t.pending),
+    noIdentity: shown(t.no_identity),
+    rate: shown(t.rate),
+  })
+  return {
+    unavailable: null,
+    totals: figures(byTramite.totals),
+    tramites: byTramite.groups.map((g) => ({
+      key: g.key,
+      label: g.key ?? '(none)',
+      figures: figures(g.totals),
+    })),
+    channels: byChannel.groups.map((g) => ({
+      key: g.key,
+      label: g.key!,
+      figures: figures(g.totals),
+    })),
+  }
+}
+
 describe('npm start and the live page', () => {
   const runDir = mkdtempSync(join(tmpdir(), 'wolkvox-start-'))
   let pipeline: StartProcess
@@ -87,30 +188,41 @@ describe('npm start and the live page', () => {
     const sentiment = pipeline.url('sentiment')
     const classifier = pipeline.url('classifier')
     const quality = pipeline.url('quality')
-    const answers = async (): Promise<ServiceAnswers & { status: StatusDocument }> => ({
+    const answers = async (): Promise<
+      ServiceAnswers & { status: StatusDocument; fcrTramite: FcrAnswer; fcrChannel: FcrAnswer }
+    > => ({
       agents: await getJson(`${sentiment}/operations/${SERVER}/agents`),
       tramites: await getJson(`${classifier}/operations/${SERVER}/tramites`),
       quality: await getJson(`${quality}/operations/${SERVER}/quality/agents?limit=1000`),
+      fcrTramite: await getJson(`${quality}/operations/${SERVER}/fcr?by=tramite`),
+      fcrChannel: await getJson(`${quality}/operations/${SERVER}/fcr?by=channel`),
       status: await getJson(`${poller}/status`),
     })
+    const expected = (a: Awaited<ReturnType<typeof answers>>) => ({
+      ...expectedFigures(a),
+      fcr: expectedFcr(a.fcrTramite, a.fcrChannel),
+    })
     // Consumers catch up within seconds; wait until the page, refreshed since, agrees with them.
-    let last: { shown: ReturnType<typeof comparable>; expected: ReturnType<typeof comparable> }
+    let last: { shown: ReturnType<typeof expected>; expected: ReturnType<typeof expected> }
     let status: StatusDocument | undefined
+    let fcrAnswers: { byTramite: FcrAnswer; byChannel: FcrAnswer } | undefined
     const agreed = await waitFor(
       async () => {
         const before = await answers()
         const shown = await readPage(page)
+        const fcr = await readFcr(page)
         const after = await answers()
         status = after.status
-        last = { shown: comparable(shown), expected: expectedFigures(after) }
-        const settled = isDeepStrictEqual(expectedFigures(before), last.expected)
+        fcrAnswers = { byTramite: after.fcrTramite, byChannel: after.fcrChannel }
+        last = { shown: { ...comparable(shown), fcr }, expected: expected(after) }
+        const settled = isDeepStrictEqual(expected(before), last.expected)
         const agree =
           settled &&
           shown.updatedAt !== null &&
           after.tramites.by_channel.length > 0 &&
           after.quality.agents.length > 0 &&
           isDeepStrictEqual(last.shown, last.expected)
-        return agree ? shown : undefined
+        return agree ? { ...shown, fcr } : undefined
       },
       { timeoutMs: 120_000, intervalMs: 1_000, what: 'the page to agree with the services' },
     ).catch(() => undefined)
@@ -153,6 +265,20 @@ describe('npm start and the live page', () => {
       responseGap: 'Every turn answered within 2 min',
     })
     expect(shown.quality.empty).toBeNull()
+    // First-contact resolution: the totals and a row per trámite and per channel, as the service
+    // answers them (compared above, whatever the figures: few conversations may be decided yet).
+    const { byTramite, byChannel } = fcrAnswers!
+    expect(byChannel.totals).toEqual(byTramite.totals)
+    expect(byTramite.totals.conversations).toBe(
+      byTramite.groups.reduce((sum, g) => sum + g.totals.conversations, 0),
+    )
+    expect(shown.fcr.unavailable).toBeNull()
+    expect(shown.fcr.totals.conversations).toBe(String(byTramite.totals.conversations))
+    expect(shown.fcr.tramites).toHaveLength(byTramite.groups.length)
+    expect(shown.fcr.channels).toHaveLength(byChannel.groups.length)
+    if (byTramite.groups.length > 0) expect(shown.fcr.tramites.length).toBeGreaterThan(0)
+    if (byChannel.groups.length > 0) expect(shown.fcr.channels.length).toBeGreaterThan(0)
+    expect(await page.locator('#fcr h2').textContent()).toBe('First-contact resolution')
     expect(shown.services).toEqual({
       poller: 'ok',
       sentiment: 'ok',

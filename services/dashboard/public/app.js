@@ -575,8 +575,8 @@ function renderQuality(answer) {
     'a check is the share of conversations that passed it (hover a cell for the counts).'
 }
 
-function emptyRow(text) {
-  return h('tr', {}, h('td', { class: 'empty', colspan: 6 }, text))
+function emptyRow(text, colspan = 6) {
+  return h('tr', {}, h('td', { class: 'empty', colspan }, text))
 }
 
 /** The clear empty state: no stale figure left on the panel, and why. */
@@ -586,6 +586,96 @@ function clearQuality(text) {
   $('#quality-agents tbody').replaceChildren(emptyRow(text))
   $('#quality-agents tfoot').replaceChildren()
   $('#quality-hint').textContent = ''
+}
+
+// --- first-contact resolution ------------------------------------------------------------------
+
+const FCR_FIGURES = [
+  'fcr-rate',
+  'fcr-conversations',
+  'fcr-resolved',
+  'fcr-repeated',
+  'fcr-pending',
+  'fcr-no-identity',
+]
+const FCR_TABLES = ['#fcr-tramites', '#fcr-channels']
+const DAY = 24 * HOUR
+
+/**
+ * FCR by trámite, then by channel over the range the first answer took (its default, the last 30
+ * local days), so that both tables count the same conversations. `channel` is the first failure.
+ */
+async function loadFcr(server) {
+  const base = `/api/quality/operations/${encodeURIComponent(server)}/fcr`
+  const tramite = await get(`${base}?by=tramite`)
+  if (!tramite.ok) return { tramite, channel: tramite }
+  const { from, to } = tramite.data
+  const channel = await get(
+    `${base}?by=channel&from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`,
+  )
+  return { tramite, channel }
+}
+
+/** One row of an FCR table: a group's figures (`data-key`: the group's key, '' for none). */
+function fcrRow(label, key, t) {
+  const cell = (field, value, text = fmt(value), title) =>
+    h('td', { class: 'num', 'data-field': field, 'data-value': value, title }, text)
+  const decided = t.resolved + t.repeated
+  return h(
+    'tr',
+    { 'data-key': key ?? '' },
+    h('td', { 'data-field': 'key', class: key === null ? 'none' : null }, label),
+    cell('conversations', t.conversations),
+    cell('resolved', t.resolved),
+    cell('repeated', t.repeated),
+    cell('pending', t.pending, fmt(t.pending), `${fmt(t.awaiting_tramite)} waiting for a trámite`),
+    cell('no_identity', t.no_identity),
+    cell(
+      'rate',
+      t.rate,
+      pct(t.rate),
+      decided > 0 ? `${fmt(t.resolved)} of ${fmt(decided)} decided` : 'none decided yet',
+    ),
+  )
+}
+
+function renderFcrTable(selector, groups, label) {
+  $(`${selector} tbody`).replaceChildren(
+    ...(groups.length === 0
+      ? [emptyRow('No conversation started in the range yet.', 7)]
+      : groups.map((g) => fcrRow(label(g.key), g.key, g.totals))),
+  )
+}
+
+/** A repeat window as `7 d`, or `12 h` / `30 min` when it is not whole days. */
+const windowText = (ms) => (ms % DAY === 0 ? `${ms / DAY} d` : span(ms))
+
+function renderFcr(byTramite, byChannel, zone) {
+  const t = byTramite.totals
+  setFigure('fcr-rate', pct(t.rate), t.rate)
+  setFigure('fcr-conversations', fmt(t.conversations), t.conversations)
+  setFigure('fcr-resolved', fmt(t.resolved), t.resolved)
+  setFigure('fcr-repeated', fmt(t.repeated), t.repeated)
+  setFigure('fcr-pending', fmt(t.pending), t.pending)
+  setFigure('fcr-no-identity', fmt(t.no_identity), t.no_identity)
+  document.getElementById('fcr-pending').title = `${fmt(t.awaiting_tramite)} waiting for a trámite`
+  renderFcrTable('#fcr-tramites', byTramite.groups, (key) => key ?? '(none)')
+  renderFcrTable('#fcr-channels', byChannel.groups, (key) => key)
+  const repeatWindow = windowText(byTramite.window_ms)
+  $('#fcr-hint').textContent =
+    `Conversations that started from ${localTime(byTramite.from, zone)} to ` +
+    `${localTime(byTramite.to, zone)}. Resolved: the customer did not come back about the same ` +
+    `trámite within ${repeatWindow} of the end; repeated: they did; pending: ${repeatWindow} ` +
+    'have not passed yet, or a trámite is not known yet (hover a count for how many). ' +
+    'Rate: resolved / (resolved + repeated); (none): no trámite found, or not classified yet.'
+}
+
+/** The clear empty state: no stale figure left on the panel, and why. */
+function clearFcr(text) {
+  for (const id of FCR_FIGURES) setFigure(id, '—', null)
+  document.getElementById('fcr-pending').removeAttribute('title')
+  for (const table of FCR_TABLES) $(`${table} tbody`).replaceChildren(emptyRow(text, 7))
+  $('#fcr-hint').textContent = ''
 }
 
 // --- the loop -----------------------------------------------------------------------------------
@@ -641,10 +731,11 @@ async function refresh() {
     if (operation) renderPoller(operation)
     if (state.server === null) return
 
-    const [sentiment, tramites, quality] = await Promise.all([
+    const [sentiment, tramites, quality, fcr] = await Promise.all([
       loadSentiment(state.server),
       get(`/api/classifier/operations/${encodeURIComponent(state.server)}/tramites`),
       get(`/api/quality/operations/${encodeURIComponent(state.server)}/quality/agents?limit=1000`),
+      loadFcr(state.server),
     ])
     setService('sentiment', sentiment.agents)
     setService('classifier', tramites)
@@ -670,8 +761,16 @@ async function refresh() {
     unavailable('quality', quality.ok ? null : `Chat quality unavailable: ${quality.message}`)
     if (quality.ok) renderQuality(quality.data)
     else clearQuality('No quality figures while the chat quality service does not answer.')
+    unavailable(
+      'fcr',
+      fcr.channel.ok ? null : `First-contact resolution unavailable: ${fcr.channel.message}`,
+    )
+    if (fcr.channel.ok) renderFcr(fcr.tramite.data, fcr.channel.data, operation?.timeZone ?? 'UTC')
+    else clearFcr('No FCR figures while the chat quality service does not answer them.')
 
-    const failed = [poller, sentiment.agents, tramites, quality].filter((r) => !r.ok).length
+    const failed = [poller, sentiment.agents, tramites, quality, fcr.channel].filter(
+      (r) => !r.ok,
+    ).length
     const updated = $('#updated')
     updated.dataset.state = failed === 0 ? 'ok' : 'partial'
     updated.textContent = `updated ${new Date().toLocaleTimeString('en-GB')}${failed ? ` (${failed} part${failed > 1 ? 's' : ''} unavailable)` : ''}`
