@@ -16,9 +16,9 @@ import { createLogger } from '@wolkvox-chat-stream/observability'
 import { createRedis } from '@wolkvox-chat-stream/redis'
 import { createTramiteClassifier } from '@wolkvox-chat-stream/tramite-classifier'
 import {
+  catalog,
   expectedFcr,
   startSimulator,
-  type ChatExpectation,
   type RunningSimulator,
 } from '@wolkvox-chat-stream/wolkvox-simulator'
 import { dayWindow, localDate } from '@wolkvox-chat-stream/zoned-time'
@@ -344,7 +344,8 @@ describe('first-contact resolution, from the simulator through the classifier to
     const returnOf = new Map(
       before.expectations.flatMap((e) => (e.return_of ? [[e.return_of.conn_id, e.conn_id]] : [])),
     )
-    const asMeant = (id: string) => chatOf.get(id)!.tramite === ruleIdOf[meantOf.get(id)!.tramite]
+    const asMeant = (id: string) =>
+      chatOf.get(id)!.tramite === catalog.shippedRuleIds[meantOf.get(id)!.tramite]
     const agreeing = before.chats.filter(
       (c) =>
         meantOf.has(c.connId) &&
@@ -420,14 +421,3 @@ describe('first-contact resolution, from the simulator through the classifier to
     expect(rebuilt.tramites.status().stats.applied).toBeGreaterThanOrEqual(after.chats.length)
   })
 })
-
-/** The simulator's trámite ids as the shipped trámite rules name them. */
-const ruleIdOf: Record<ChatExpectation['tramite'], string> = {
-  certificado: 'certificado',
-  pago: 'pago-factura',
-  actualizacion_datos: 'actualizacion-datos',
-  estado_solicitud: 'estado-solicitud',
-  cancelacion: 'cancelacion',
-  queja: 'queja-reclamo',
-  cita: 'cita',
-}

@@ -32,16 +32,7 @@ const tramiteRules = compileRules(
     fileURLToPath(new URL('../../tramite-classifier/rules/tramites.es.json', import.meta.url)),
   ),
 )
-/** The simulator's trámite ids as the shipped trámite rules name them. */
-const ruleIdOf: Record<(typeof catalog.tramites)[number], string> = {
-  certificado: 'certificado',
-  pago: 'pago-factura',
-  actualizacion_datos: 'actualizacion-datos',
-  estado_solicitud: 'estado-solicitud',
-  cancelacion: 'cancelacion',
-  queja: 'queja-reclamo',
-  cita: 'cita',
-}
+const ruleIdOf = catalog.shippedRuleIds
 
 // Twelve days of a busy operation: about 7,000 chats, returns at every lag included.
 const historyStartMs = Date.parse('2025-03-01T00:00:00Z')

@@ -17,6 +17,21 @@ export const tramites = [
 /** One kind of request. */
 export type Tramite = (typeof tramites)[number]
 
+/**
+ * Each trámite's id in the product's shipped trámite rules
+ * (services/tramite-classifier/rules/tramites.es.json), for tests that compare the classifier
+ * with what a chat was written about.
+ */
+export const shippedRuleIds: Readonly<Record<Tramite, string>> = {
+  certificado: 'certificado',
+  pago: 'pago-factura',
+  actualizacion_datos: 'actualizacion-datos',
+  estado_solicitud: 'estado-solicitud',
+  cancelacion: 'cancelacion',
+  queja: 'queja-reclamo',
+  cita: 'cita',
+}
+
 /** The five feelings Wolkvox's sentiment add-on reports. */
 export const feelings = [
   'very negative',
