@@ -180,7 +180,8 @@ const services: ServiceUnderTest[] = [
     // In-process under a unique consumer group, like the classifier.
     start: async ({ redisUrl, serviceLabels }) => {
       const name = uniqueName('chat-quality')
-      serviceLabels.add(name)
+      // Its companion consumer of classifications shares its /metrics under its own name.
+      serviceLabels.add(name).add(`${name}-tramites`)
       const service = createChatQuality({
         name,
         logger: silent,
