@@ -5,7 +5,7 @@
  * is hashed (SHA-256) and compared with every token's hash by timingSafeEqual, with no early exit.
  */
 import { createHash, timingSafeEqual } from 'node:crypto'
-import { unwatchFile, watchFile } from 'node:fs'
+import { statSync, type Stats } from 'node:fs'
 import type { IncomingMessage } from 'node:http'
 import { readTokenFile, type HttpAuthSettings } from '@wolkvox-chat-stream/config'
 import type { Logger } from './logger.js'
@@ -71,10 +71,12 @@ export function createTokenAuth(options: TokenAuthOptions): TokenAuth {
     digests = read.map(digest)
     return true
   }
+  // Taken before the read: a change after it is seen by the next look, whenever it comes.
+  let seen = statOf(tokenFile)
   if (!reload()) digests = []
 
-  // Node calls this when the file's stat changed (or it appeared or went). A rewrite of the same
-  // size within the file system's timestamp granularity is not seen: SIGHUP is the sure way.
+  // Called when the file's stat changed (or it appeared or went). A rewrite of the same size
+  // within the file system's timestamp granularity is not seen: SIGHUP is the sure way.
   const reloadFor = (reason: 'changed' | 'SIGHUP') => (): void => {
     const taken = reload()
     options.onReload?.(taken ? 'loaded' : 'refused')
@@ -82,7 +84,15 @@ export function createTokenAuth(options: TokenAuthOptions): TokenAuth {
   }
   const onChange = reloadFor('changed')
   const onHangUp = reloadFor('SIGHUP')
-  watchFile(tokenFile, { interval: options.watchIntervalMs ?? 1000, persistent: false }, onChange)
+  // The file's stat is compared with the last one seen at every interval (Node's `watchFile`
+  // takes its first stat some time after it is called, and misses a change made before that).
+  const look = setInterval(() => {
+    const now = statOf(tokenFile)
+    if (now?.mtimeMs === seen?.mtimeMs && now?.size === seen?.size && now?.ino === seen?.ino) return
+    seen = now
+    onChange()
+  }, options.watchIntervalMs ?? 1000)
+  look.unref()
   process.on('SIGHUP', onHangUp)
 
   return {
@@ -96,8 +106,17 @@ export function createTokenAuth(options: TokenAuthOptions): TokenAuth {
     },
     reload,
     close() {
-      unwatchFile(tokenFile, onChange)
+      clearInterval(look)
       process.off('SIGHUP', onHangUp)
     },
+  }
+}
+
+/** The file's stat, or undefined when it cannot be read. */
+function statOf(file: string): Stats | undefined {
+  try {
+    return statSync(file)
+  } catch {
+    return undefined
   }
 }
