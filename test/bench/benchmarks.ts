@@ -17,7 +17,25 @@ export interface Benchmark {
   baseline?: BenchCase
   /** The target from QUALITY.md, as text for the table. */
   target: string
+  /**
+   * Events of the drain backlog (drain-input.ts) the row reads: produced before the row, in a
+   * process of its own (cases/fill-backlog.ts), so no case's peak RSS includes producing it.
+   */
+  backlog?: number
 }
+
+/** Events of the drain rows (`BENCH_CONSUMER_EVENTS`, default 1,000,000). */
+const drainEvents = process.env.BENCH_CONSUMER_EVENTS ?? '1000000'
+/** Events of the rebuild row (`BENCH_REBUILD_EVENTS`, default 2,000,000). */
+const rebuildEvents = process.env.BENCH_REBUILD_EVENTS ?? '2000000'
+const rawDrain = (events: string): BenchCase => ({
+  script: 'consumer-drain.ts',
+  env: { BENCH_SIDE: 'raw', BENCH_EVENTS: events },
+})
+const serviceDrain = (service: string, events: string, rebuild = false): BenchCase => ({
+  script: 'service-drain.ts',
+  env: { BENCH_SERVICE: service, BENCH_EVENTS: events, ...(rebuild ? { BENCH_REBUILD: '1' } : {}) },
+})
 
 export const benchmarks: Benchmark[] = [
   {
@@ -81,43 +99,45 @@ export const benchmarks: Benchmark[] = [
     // The kit's overhead: decode, de-duplicate and store state with the offset, against no work.
     name: 'consumer.drain-backlog',
     unit: 'msg',
-    subject: {
-      script: 'consumer-drain.ts',
-      env: { BENCH_SIDE: 'kit', BENCH_EVENTS: process.env.BENCH_CONSUMER_EVENTS ?? '1000000' },
-    },
-    baseline: {
-      script: 'consumer-drain.ts',
-      env: { BENCH_SIDE: 'raw', BENCH_EVENTS: process.env.BENCH_CONSUMER_EVENTS ?? '1000000' },
-    },
+    subject: { script: 'consumer-drain.ts', env: { BENCH_SIDE: 'kit', BENCH_EVENTS: drainEvents } },
+    baseline: rawDrain(drainEvents),
     target: 'kit overhead stated: toy counter on the kit vs raw kafkajs eachBatch, same events',
+    backlog: Number(drainEvents),
   },
   {
-    // Runs after consumer.drain-backlog, whose case fills the topic both sides read.
     name: 'sentiment.drain-backlog',
     unit: 'msg',
-    subject: {
-      script: 'sentiment-drain.ts',
-      env: { BENCH_EVENTS: process.env.BENCH_CONSUMER_EVENTS ?? '1000000' },
-    },
-    baseline: {
-      script: 'consumer-drain.ts',
-      env: { BENCH_SIDE: 'raw', BENCH_EVENTS: process.env.BENCH_CONSUMER_EVENTS ?? '1000000' },
-    },
-    target: '≥ 0.7x a raw kafkajs eachBatch consumer on the same topic (QUALITY.md)',
+    subject: serviceDrain('sentiment', drainEvents),
+    baseline: rawDrain(drainEvents),
+    target:
+      '≥ 0.7x a raw kafkajs eachBatch consumer on the same topic; peak RSS ≤ 512 MiB, consume-only (QUALITY.md)',
+    backlog: Number(drainEvents),
   },
   {
-    // Runs after consumer.drain-backlog, whose case fills the topic both sides read.
+    name: 'classifier.drain-backlog',
+    unit: 'msg',
+    subject: serviceDrain('classifier', drainEvents),
+    baseline: rawDrain(drainEvents),
+    target: 'stated beside the sentiment row; peak RSS ≤ 512 MiB, consume-only (QUALITY.md)',
+    backlog: Number(drainEvents),
+  },
+  {
     name: 'quality.drain-backlog',
     unit: 'msg',
-    subject: {
-      script: 'quality-drain.ts',
-      env: { BENCH_EVENTS: process.env.BENCH_CONSUMER_EVENTS ?? '1000000' },
-    },
-    baseline: {
-      script: 'consumer-drain.ts',
-      env: { BENCH_SIDE: 'raw', BENCH_EVENTS: process.env.BENCH_CONSUMER_EVENTS ?? '1000000' },
-    },
+    subject: serviceDrain('quality', drainEvents),
+    baseline: rawDrain(drainEvents),
     target: 'stated beside the sentiment row: the same events, raw kafkajs eachBatch as baseline',
+    backlog: Number(drainEvents),
+  },
+  {
+    // A rebuild: the aggregator's Redis epoch lost after a full drain; replay until ready again.
+    name: 'sentiment.rebuild-2m',
+    unit: 'msg',
+    subject: serviceDrain('sentiment', rebuildEvents, true),
+    baseline: rawDrain(rebuildEvents),
+    target:
+      'rebuild time and events/s stated: the aggregator replaying its input after a lost Redis',
+    backlog: Number(rebuildEvents),
   },
   {
     // Absolute, stated with the machine: no baseline measures the same thing.

@@ -1,7 +1,7 @@
 /*
- * The backlog both drain benchmarks read (consumer-drain.ts and sentiment-drain.ts): a 6-partition
- * topic of `count` realistic ChatMessage events, produced once per bench run by whichever case
- * runs first, before its clock starts.
+ * The backlog the drain benchmarks read (consumer-drain.ts, service-drain.ts): a 6-partition topic
+ * of `count` realistic ChatMessage events, produced once per bench run by the harness before the
+ * rows that read it (fill-backlog.ts), or by a case run on its own, before its clock starts.
  */
 import { createHash } from 'node:crypto'
 import { encodeChatMessage, topicKeys, type ChatMessage } from '@wolkvox-chat-stream/events'

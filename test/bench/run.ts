@@ -114,6 +114,15 @@ interface Row {
 const rows: Row[] = []
 try {
   for (const bench of selected) {
+    if (bench.backlog !== undefined) {
+      const filled = await runCase(
+        { script: 'fill-backlog.ts', env: { BENCH_EVENTS: String(bench.backlog) } },
+        env,
+      )
+      log(
+        `  ${bench.name}: backlog of ${bench.backlog} events ready (${Math.round(filled.durationMs)} ms)`,
+      )
+    }
     const subject: CaseResult[] = []
     const baseline: CaseResult[] = []
     for (let i = 0; i < repeat; i++) {
