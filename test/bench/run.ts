@@ -101,14 +101,7 @@ interface Row {
    * Latency rows: p50 and p99 over every message of every window of every repeat, the worst
    * window's p99 and the slowest message.
    */
-  latencyMs: {
-    p50: number
-    p99: number
-    worstP99: number
-    max: number
-    windows: number
-    messagesPerWindow: number
-  } | null
+  latencyMs: Omit<NonNullable<CaseResult['latencyMs']>, 'points'> | null
   target: string
 }
 const rows: Row[] = []

@@ -20,22 +20,12 @@ import {
   screenshot,
   type ServiceAnswers,
 } from '../support/dashboard-browser.js'
+import type { FcrFigures } from '@wolkvox-chat-stream/chat-quality'
 import { leftovers, startPipeline, type StartProcess } from '../support/dashboard-start.js'
 import { getJson, type StatusDocument } from '../support/poller-service-harness.js'
 import { waitFor } from '../support/wait-for.js'
 
 const SERVER = '0010'
-
-/** An FCR figure set as chat quality answers it (`GET /operations/:server/fcr`). */
-interface FcrFigures {
-  conversations: number
-  resolved: number
-  repeated: number
-  pending: number
-  no_identity: number
-  awaiting_tramite: number
-  rate: number | null
-}
 
 /** Chat quality's FCR answer, grouped by trámite or by channel. */
 interface FcrAnswer {

@@ -54,10 +54,16 @@ export function identityKeyOf(
   customerPhone: string | null,
 ): string | undefined {
   const identity = identityOf(customerId, customerPhone)
-  return identity === undefined
-    ? undefined
-    : createHash('sha256').update(identity).digest('hex').slice(0, 32)
+  if (identity === undefined) return undefined
+  // A chat's messages come together and carry the same customer: one digest for the run.
+  if (identity !== lastIdentity) {
+    lastIdentity = identity
+    lastKey = createHash('sha256').update(identity).digest('hex').slice(0, 32)
+  }
+  return lastKey
 }
+let lastIdentity: string | undefined
+let lastKey = ''
 
 /**
  * A conversation is **repeated** when the same customer opens another conversation about the same
