@@ -52,9 +52,11 @@ import {
   pollerEnv,
 } from '../support/poller-harness.js'
 import { dumpRedis, runPoller } from '../support/poller-service-harness.js'
-import { uniqueName, waitFor } from '../support/wait-for.js'
+import { timeBudget, uniqueName, waitFor } from '../support/wait-for.js'
 
 const HOUR = 3_600_000
+/** The failover test's waits, together: under its timeout, so a stall fails with the poller's log. */
+const FAILOVER_BUDGET_MS = 330_000
 const USER = 'wcs'
 const TOKEN = 'canary-redis-cluster-token-3f9d'
 const root = fileURLToPath(new URL('../../', import.meta.url))
@@ -223,83 +225,97 @@ describe('the whole pipeline on a Redis Cluster (3 masters, 3 replicas) over TLS
     expect(seen).not.toContain(TOKEN)
   })
 
-  it('a master holding the lock and the watermark SIGKILLed mid-run: nothing lost, nothing twice, the watermark never back, no overlapping call', async () => {
-    const { aggregator, classifier } = await startConsumers(uniqueName('rf'))
-    const server = newServerCode()
-    const victim = await cluster.masterOf(`wcs:{${server}}:watermark`)
-    sim.clearCalls()
-    const startMs = Math.floor((Date.now() - 6 * HOUR) / 1000) * 1000
-    const poller = await startPollerRun({
-      stack: on(),
-      sim,
-      token: TOKEN,
-      startMs,
-      server,
-      extra: { ...redisEnv, POLL_MAX_WINDOW: '20m' },
-    })
-    pollers.push(poller)
-    // Every status reading: the watermark must never go back, whatever Redis goes through.
-    const samples: number[] = []
-    let watching = true
-    const watch = (async () => {
-      while (watching) {
-        const w = await poller.status().then(
-          (s) => (s.watermark === null ? undefined : Date.parse(s.watermark)),
-          () => undefined,
-        )
-        if (w !== undefined) samples.push(w)
-        await new Promise((resolve) => setTimeout(resolve, 150))
-      }
-    })()
-    try {
-      await waitForWatermark(poller, startMs + 2 * HOUR, 180_000)
-      const killedAt = Date.now()
-      const before = samples.at(-1) ?? startMs
-      victim.kill('SIGKILL')
-      await cluster.waitHealthy(30_000)
-      const promotedMs = Date.now() - killedAt
-      const moved = await waitForWatermark(poller, before + 1, 120_000)
-      const recoveredMs = Date.now() - killedAt
-      await waitForWatermark(poller, Date.now() - 10_000, 240_000)
-      watching = false
-      await watch
-      const watermark = await stopPollerRun(poller)
-      const topic = await expectTopicExact(server, startMs, watermark)
-      await expectAnswers(
-        aggregator,
-        server,
-        truthSnapshot(sim, server, startMs, watermark),
-        120_000,
-      )
-      const conversations = await expectTramiteCounts({
-        classifier,
+  it(
+    'a master holding the lock and the watermark SIGKILLed mid-run: nothing lost, nothing twice, the watermark never back, no overlapping call',
+    { timeout: FAILOVER_BUDGET_MS + 90_000 },
+    async () => {
+      // Every wait shares the test's time: on a stall, the catch below prints the poller's log.
+      const budget = timeBudget(FAILOVER_BUDGET_MS)
+      const { aggregator, classifier } = await startConsumers(uniqueName('rf'))
+      const server = newServerCode()
+      const victim = await cluster.masterOf(`wcs:{${server}}:watermark`)
+      sim.clearCalls()
+      const startMs = Math.floor((Date.now() - 6 * HOUR) / 1000) * 1000
+      const poller = await startPollerRun({
+        stack: on(),
         sim,
+        token: TOKEN,
+        startMs,
         server,
-        fromMs: startMs,
-        toMs: watermark,
-        timeoutMs: 120_000,
+        extra: { ...redisEnv, POLL_MAX_WINDOW: '20m' },
       })
-      const back = samples.filter((w, i) => i > 0 && w < samples[i - 1]!)
-      expect(back).toEqual([])
-      expect(sim.overlaps()).toEqual([])
-      report(
-        `failover: killed master :${victim.port} at watermark ${new Date(before).toISOString()}; replica promoted in ${promotedMs} ms; ` +
-          `watermark moved again ${recoveredMs} ms after the kill (to ${new Date(moved).toISOString()}); ` +
-          `${topic.expected} messages, missing 0, repeated ${topic.repeated}, aggregates and ${conversations} conversations exact (double counted 0), ` +
-          `${samples.length} watermark readings, none back, ${sim.calls().length} upstream calls, overlapping 0; ` +
-          `partitions whose state went back (CONSUMER_STATE_BEHIND): aggregator ${behind(loggedLines(aggregator))}, classifier ${behind(classifierLines(classifier))}`,
-      )
-      // The killed node comes back as a replica, and the cluster is whole again.
-      await victim.start()
-      await cluster.waitHealthy(30_000)
-    } catch (error) {
-      report(`the poller's log:\n${poller.process.stderr().slice(-6_000)}`)
-      throw error
-    } finally {
-      watching = false
-      await watch
-    }
-  })
+      pollers.push(poller)
+      // Every status reading: the watermark must never go back, whatever Redis goes through.
+      const samples: number[] = []
+      let watching = true
+      const watch = (async () => {
+        while (watching) {
+          const w = await poller.status().then(
+            (s) => (s.watermark === null ? undefined : Date.parse(s.watermark)),
+            () => undefined,
+          )
+          if (w !== undefined) samples.push(w)
+          await new Promise((resolve) => setTimeout(resolve, 150))
+        }
+      })()
+      try {
+        await waitForWatermark(poller, startMs + 2 * HOUR, budget.within(120_000))
+        const killedAt = Date.now()
+        const before = samples.at(-1) ?? startMs
+        victim.kill('SIGKILL')
+        await cluster.waitHealthy(budget.within(30_000))
+        const promotedMs = Date.now() - killedAt
+        const moved = await waitForWatermark(poller, before + 1, budget.within(120_000))
+        const recoveredMs = Date.now() - killedAt
+        await waitForWatermark(poller, Date.now() - 10_000, budget.within(120_000))
+        watching = false
+        await watch
+        const watermark = await stopPollerRun(poller)
+        const topic = await expectTopicExact(server, startMs, watermark)
+        await expectAnswers(
+          aggregator,
+          server,
+          truthSnapshot(sim, server, startMs, watermark),
+          budget.within(120_000),
+        )
+        const conversations = await expectTramiteCounts({
+          classifier,
+          sim,
+          server,
+          fromMs: startMs,
+          toMs: watermark,
+          timeoutMs: budget.within(120_000),
+        })
+        const back = samples.filter((w, i) => i > 0 && w < samples[i - 1]!)
+        expect(back).toEqual([])
+        expect(sim.overlaps()).toEqual([])
+        report(
+          `failover: killed master :${victim.port} at watermark ${new Date(before).toISOString()}; replica promoted in ${promotedMs} ms; ` +
+            `watermark moved again ${recoveredMs} ms after the kill (to ${new Date(moved).toISOString()}); ` +
+            `${topic.expected} messages, missing 0, repeated ${topic.repeated}, aggregates and ${conversations} conversations exact (double counted 0), ` +
+            `${samples.length} watermark readings, none back, ${sim.calls().length} upstream calls, overlapping 0; ` +
+            `schedule workers restarted (POLL_WORKER_STALLED) ${poller.process.stderr().split('POLL_WORKER_STALLED').length - 1}; ` +
+            `partitions whose state went back (CONSUMER_STATE_BEHIND): aggregator ${behind(loggedLines(aggregator))}, classifier ${behind(classifierLines(classifier))}`,
+        )
+        // The killed node comes back as a replica, and the cluster is whole again.
+        await victim.start()
+        await cluster.waitHealthy(30_000)
+      } catch (error) {
+        report(
+          `failed after ${FAILOVER_BUDGET_MS - budget.leftMs()} ms; the last watermark readings ` +
+            `${samples
+              .slice(-5)
+              .map((w) => new Date(w).toISOString())
+              .join(', ')}; the poller's log:\n` +
+            poller.process.stderr().slice(-6_000),
+        )
+        throw error
+      } finally {
+        watching = false
+        await watch
+      }
+    },
+  )
 
   it('stops the poller and a consumer at start with REDIS_AUTH_FAILED for a wrong password and REDIS_TLS_FAILED for a CA that did not sign the nodes', async () => {
     const wrongPassword = join(scratch, 'wrong.password')

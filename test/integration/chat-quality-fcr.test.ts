@@ -26,7 +26,7 @@ import { produceEvents } from '../support/chat-events.js'
 import { chatMessagesOf, newServerCode, pollerEnv } from '../support/poller-harness.js'
 import { runPoller } from '../support/poller-service-harness.js'
 import { getJson } from '../support/tramite-reference.js'
-import { uniqueName, waitFor } from '../support/wait-for.js'
+import { timeBudget, uniqueName, waitFor } from '../support/wait-for.js'
 
 const TOKEN = 'canary-fcr-e2e-token-51d0'
 const ZONE = 'America/Bogota'
@@ -34,6 +34,11 @@ const H = 3_600_000
 const D = 24 * H
 /** FCR_WINDOW: short enough that chats of the first backfill have their window behind them. */
 const WINDOW_MS = 2 * D
+/**
+ * The test's waits, together: two backfills, four answers and a rebuild take about 40 s alone and
+ * may take several times that beside another file on two cores.
+ */
+const BUDGET_MS = 360_000
 
 const brokers = inject('kafkaBrokers')
 const redisUrl = inject('redisUrl')
@@ -235,6 +240,10 @@ describe('first-contact resolution, from the simulator through the classifier to
   const query = (by: string) =>
     `/operations/${server}/fcr?by=${by}&from=${new Date(first.from - D).toISOString()}&to=${new Date(nowMs + H).toISOString()}`
 
+  let budget = timeBudget(BUDGET_MS)
+  const started = Date.now()
+  /** Progress on the test's output, so a slow run shows where its time went. */
+  const phase = (what: string) => console.info(`FCR e2e: ${what} at ${Date.now() - started} ms`)
   /** Waits until the service counts every chat with its classification, then compares. */
   const expectAnswers = async (port: number, chats: readonly Chat[]) => {
     // Until the totals agree (every chat counted and classified); the comparison below then
@@ -245,7 +254,10 @@ describe('first-contact resolution, from the simulator through the classifier to
         const want = expectedReport(chats, 'tramite', Date.parse(body.as_of as string)).totals
         return JSON.stringify(body.totals) === JSON.stringify(want)
       },
-      { timeoutMs: 120_000, what: `FCR to count all ${chats.length} chats as defined` },
+      {
+        timeoutMs: budget.within(120_000),
+        what: `FCR to count all ${chats.length} chats as defined`,
+      },
     ).catch(() => undefined)
     const answers: Record<string, unknown> = {}
     for (const by of ['tramite', 'channel', 'agent'] as const) {
@@ -277,147 +289,156 @@ describe('first-contact resolution, from the simulator through the classifier to
     await sim?.close()
   })
 
-  it('equals the definition over the ground truth, moves with late repeats, survives a rebuild', async () => {
-    await backfill(first)
-    // One chat more without customer_id or phone: a copy of a polled chat under another conn_id.
-    const polled = await chatMessagesOf(brokers, server)
-    const copied = polled.filter((e) => e.conn_id === polled[0]!.conn_id)
-    const anonymous = copied.map((e, i) => ({
-      ...e,
-      conn_id: `${e.conn_id}-anon`,
-      event_id: `${'a'.repeat(28)}${String(i).padStart(4, '0')}`,
-      customer_id: '',
-      customer_phone: null,
-    }))
-    await produceEvents(kafka, topics.chatMessage.name, anonymous)
-    const anonymousChat = (): Chat => ({
-      connId: anonymous[0]!.conn_id,
-      identity: undefined,
-      startedAtMs: Math.min(...anonymous.map((e) => e.sent_at.getTime())),
-      endedAtMs: Math.max(...anonymous.map((e) => e.sent_at.getTime())),
-      agentKey: agentKeyOf(anonymous[0]!.agent_name),
-      channel: anonymous[0]!.channel_normalized,
-      tramite: undefined,
-    })
-    await startClassifier()
-    const quality = await startQuality()
-    const port = quality.httpPort()!
-
-    const fromTopics = async (ranges: readonly { from: number; to: number }[]) => {
-      const read = await chatsOf(ranges)
-      const extra = anonymousChat()
-      extra.tramite = read.tramites.get(extra.connId)
-      return { ...read, chats: [...read.chats, extra] }
-    }
-    const before = await fromTopics([first])
-    expect(before.chats.length).toBeGreaterThan(500)
-    await expectAnswers(port, before.chats)
-    // The companion consumer of classifications is part of the service's health and metrics.
-    expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200)
-    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()
-    const applied = (service: string) =>
-      Number(
-        new RegExp(
-          `^wolkvox_consumer_messages_total\\{outcome="applied",service="${service}"\\} (\\d+)$`,
-          'mu',
-        ).exec(metrics)?.[1],
-      )
-    expect(applied(`${name}-tramites`)).toBeGreaterThanOrEqual(before.chats.length)
-    expect(applied(name)).toBeGreaterThan(before.chats.length)
-    expect(metrics.match(/^# TYPE wolkvox_consumer_messages_total /gmu)).toHaveLength(1)
-    const outcomesBefore = new Map(
-      before.chats.map((c) => [c.connId, outcomeOf(c, before.chats, Date.now())]),
-    )
-    const counted = figuresOf([...outcomesBefore.values()])
-    // The first range's windows have all passed: every chat is decided (or has no identity).
-    expect(counted.resolved, 'resolved').toBeGreaterThan(100)
-    expect(counted.repeated, 'repeated').toBeGreaterThan(5)
-    expect(counted.pending, 'pending').toBe(0)
-    expect(counted.no_identity, 'no identity').toBe(1)
-
-    // Where the classifier found the trámite each chat (and its return) was written about, the
-    // outcome is the one the simulator meant (its own reading of its returns).
-    const asOf = Date.now()
-    const intended = expectedFcr(before.expectations, { windowMs: WINDOW_MS, nowMs: asOf })
-    const chatOf = new Map(before.chats.map((c) => [c.connId, c]))
-    const meantOf = new Map(before.expectations.map((e) => [e.conn_id, e]))
-    const returnOf = new Map(
-      before.expectations.flatMap((e) => (e.return_of ? [[e.return_of.conn_id, e.conn_id]] : [])),
-    )
-    const asMeant = (id: string) =>
-      chatOf.get(id)!.tramite === catalog.shippedRuleIds[meantOf.get(id)!.tramite]
-    const agreeing = before.chats.filter(
-      (c) =>
-        meantOf.has(c.connId) &&
-        asMeant(c.connId) &&
-        (!returnOf.has(c.connId) || asMeant(returnOf.get(c.connId)!)),
-    )
-    expect(agreeing.length / before.expectations.length).toBeGreaterThan(0.9)
-    for (const c of agreeing)
-      expect(outcomeOf(c, before.chats, asOf), c.connId).toBe(intended.get(c.connId)!.outcome)
-
-    // A second backfill: returns of the first range's chats arrive late, after their windows
-    // had passed. The chats they repeat move from resolved to repeated.
-    await backfill(second)
-    const after = await fromTopics([first, second])
-    await expectAnswers(port, after.chats)
-    const moved = before.chats.filter(
-      (c) =>
-        outcomesBefore.get(c.connId) === 'resolved' &&
-        outcomeOf(c, after.chats, Date.now()) === 'repeated',
-    )
-    expect(moved.length, 'chats a late repeat contact moved to repeated').toBeGreaterThan(0)
-    console.info(
-      `FCR e2e: ${before.chats.length} then ${after.chats.length} chats; first range ` +
-        `${JSON.stringify(counted)}; ${agreeing.length} classified as meant; ${moved.length} ` +
-        `moved to repeated by a late contact`,
-    )
-    // The second range's last two days are still within their windows.
-    const pending = after.chats.filter((c) => outcomeOf(c, after.chats, Date.now()) === 'pending')
-    expect(pending.length, 'pending').toBeGreaterThan(20)
-
-    // Upstream corrects the customer of a return after it was read (a newer revision of each of
-    // its messages): the chat it repeated is no longer repeated. Its quality record is the same,
-    // so none is written; only what FCR keeps of it changes.
-    const outcomesNow = after.chats.map((c) => outcomeOf(c, after.chats, Date.now()))
-    const repeatedOne = after.chats.find(
-      (c, i) => outcomesNow[i] === 'repeated' && c.endedAtMs < Date.now() - WINDOW_MS - D,
-    )!
-    const repeat = after.chats.find(
-      (o) =>
-        o.identity === repeatedOne.identity &&
-        o.tramite === repeatedOne.tramite &&
-        o.startedAtMs > repeatedOne.endedAtMs,
-    )!
-    const qualityRecords = async () =>
-      (await readTopicToEnd(kafka, `${name}-output`)).filter(
-        (r) => r.key?.toString('utf8') === `${server}|${repeat.connId}`,
-      ).length
-    const recordsBefore = await qualityRecords()
-    expect(recordsBefore).toBe(1)
-    const corrected = (await chatMessagesOf(brokers, server))
-      .filter((e) => e.conn_id === repeat.connId)
-      .map((e) => ({
+  it(
+    'equals the definition over the ground truth, moves with late repeats, survives a rebuild',
+    { timeout: BUDGET_MS + 60_000 },
+    async () => {
+      budget = timeBudget(BUDGET_MS)
+      await backfill(first)
+      phase('first backfill done')
+      // One chat more without customer_id or phone: a copy of a polled chat under another conn_id.
+      const polled = await chatMessagesOf(brokers, server)
+      const copied = polled.filter((e) => e.conn_id === polled[0]!.conn_id)
+      const anonymous = copied.map((e, i) => ({
         ...e,
-        customer_id: ' 1099887766 ',
-        revision: 'customer-corrected',
-        polled_at: new Date(),
+        conn_id: `${e.conn_id}-anon`,
+        event_id: `${'a'.repeat(28)}${String(i).padStart(4, '0')}`,
+        customer_id: '',
+        customer_phone: null,
       }))
-    await produceEvents(kafka, topics.chatMessage.name, corrected)
-    repeat.identity = '1099887766'
-    await expectAnswers(port, after.chats)
-    expect(outcomeOf(repeatedOne, after.chats, Date.now())).toBe('resolved')
-    expect(await qualityRecords()).toBe(recordsBefore)
+      await produceEvents(kafka, topics.chatMessage.name, anonymous)
+      const anonymousChat = (): Chat => ({
+        connId: anonymous[0]!.conn_id,
+        identity: undefined,
+        startedAtMs: Math.min(...anonymous.map((e) => e.sent_at.getTime())),
+        endedAtMs: Math.max(...anonymous.map((e) => e.sent_at.getTime())),
+        agentKey: agentKeyOf(anonymous[0]!.agent_name),
+        channel: anonymous[0]!.channel_normalized,
+        tramite: undefined,
+      })
+      await startClassifier()
+      const quality = await startQuality()
+      const port = quality.httpPort()!
 
-    // Both consumers lose their Redis state (a new Redis): rebuilt from Kafka, the same answer.
-    for (const s of running.splice(0)) await s.stop()
-    const redis = createRedis(redisUrl, { name: 'fcr-e2e-test' })
-    await redis.del(`wcs:{${name}}:epoch`, `wcs:{${name}-tramites}:epoch`)
-    await redis.quit()
-    await startClassifier()
-    const rebuilt = await startQuality()
-    // Compared with the definition at its own time: a chat's window may have passed meanwhile.
-    await expectAnswers(rebuilt.httpPort()!, after.chats)
-    expect(rebuilt.tramites.status().stats.applied).toBeGreaterThanOrEqual(after.chats.length)
-  })
+      const fromTopics = async (ranges: readonly { from: number; to: number }[]) => {
+        const read = await chatsOf(ranges)
+        const extra = anonymousChat()
+        extra.tramite = read.tramites.get(extra.connId)
+        return { ...read, chats: [...read.chats, extra] }
+      }
+      const before = await fromTopics([first])
+      expect(before.chats.length).toBeGreaterThan(500)
+      await expectAnswers(port, before.chats)
+      phase(`${before.chats.length} chats answered as defined`)
+      // The companion consumer of classifications is part of the service's health and metrics.
+      expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200)
+      const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()
+      const applied = (service: string) =>
+        Number(
+          new RegExp(
+            `^wolkvox_consumer_messages_total\\{outcome="applied",service="${service}"\\} (\\d+)$`,
+            'mu',
+          ).exec(metrics)?.[1],
+        )
+      expect(applied(`${name}-tramites`)).toBeGreaterThanOrEqual(before.chats.length)
+      expect(applied(name)).toBeGreaterThan(before.chats.length)
+      expect(metrics.match(/^# TYPE wolkvox_consumer_messages_total /gmu)).toHaveLength(1)
+      const outcomesBefore = new Map(
+        before.chats.map((c) => [c.connId, outcomeOf(c, before.chats, Date.now())]),
+      )
+      const counted = figuresOf([...outcomesBefore.values()])
+      // The first range's windows have all passed: every chat is decided (or has no identity).
+      expect(counted.resolved, 'resolved').toBeGreaterThan(100)
+      expect(counted.repeated, 'repeated').toBeGreaterThan(5)
+      expect(counted.pending, 'pending').toBe(0)
+      expect(counted.no_identity, 'no identity').toBe(1)
+
+      // Where the classifier found the trámite each chat (and its return) was written about, the
+      // outcome is the one the simulator meant (its own reading of its returns).
+      const asOf = Date.now()
+      const intended = expectedFcr(before.expectations, { windowMs: WINDOW_MS, nowMs: asOf })
+      const chatOf = new Map(before.chats.map((c) => [c.connId, c]))
+      const meantOf = new Map(before.expectations.map((e) => [e.conn_id, e]))
+      const returnOf = new Map(
+        before.expectations.flatMap((e) => (e.return_of ? [[e.return_of.conn_id, e.conn_id]] : [])),
+      )
+      const asMeant = (id: string) =>
+        chatOf.get(id)!.tramite === catalog.shippedRuleIds[meantOf.get(id)!.tramite]
+      const agreeing = before.chats.filter(
+        (c) =>
+          meantOf.has(c.connId) &&
+          asMeant(c.connId) &&
+          (!returnOf.has(c.connId) || asMeant(returnOf.get(c.connId)!)),
+      )
+      expect(agreeing.length / before.expectations.length).toBeGreaterThan(0.9)
+      for (const c of agreeing)
+        expect(outcomeOf(c, before.chats, asOf), c.connId).toBe(intended.get(c.connId)!.outcome)
+
+      // A second backfill: returns of the first range's chats arrive late, after their windows
+      // had passed. The chats they repeat move from resolved to repeated.
+      await backfill(second)
+      phase('second backfill done')
+      const after = await fromTopics([first, second])
+      await expectAnswers(port, after.chats)
+      const moved = before.chats.filter(
+        (c) =>
+          outcomesBefore.get(c.connId) === 'resolved' &&
+          outcomeOf(c, after.chats, Date.now()) === 'repeated',
+      )
+      expect(moved.length, 'chats a late repeat contact moved to repeated').toBeGreaterThan(0)
+      console.info(
+        `FCR e2e: ${before.chats.length} then ${after.chats.length} chats; first range ` +
+          `${JSON.stringify(counted)}; ${agreeing.length} classified as meant; ${moved.length} ` +
+          `moved to repeated by a late contact`,
+      )
+      // The second range's last two days are still within their windows.
+      const pending = after.chats.filter((c) => outcomeOf(c, after.chats, Date.now()) === 'pending')
+      expect(pending.length, 'pending').toBeGreaterThan(20)
+
+      // Upstream corrects the customer of a return after it was read (a newer revision of each of
+      // its messages): the chat it repeated is no longer repeated. Its quality record is the same,
+      // so none is written; only what FCR keeps of it changes.
+      const outcomesNow = after.chats.map((c) => outcomeOf(c, after.chats, Date.now()))
+      const repeatedOne = after.chats.find(
+        (c, i) => outcomesNow[i] === 'repeated' && c.endedAtMs < Date.now() - WINDOW_MS - D,
+      )!
+      const repeat = after.chats.find(
+        (o) =>
+          o.identity === repeatedOne.identity &&
+          o.tramite === repeatedOne.tramite &&
+          o.startedAtMs > repeatedOne.endedAtMs,
+      )!
+      const qualityRecords = async () =>
+        (await readTopicToEnd(kafka, `${name}-output`)).filter(
+          (r) => r.key?.toString('utf8') === `${server}|${repeat.connId}`,
+        ).length
+      const recordsBefore = await qualityRecords()
+      expect(recordsBefore).toBe(1)
+      const corrected = (await chatMessagesOf(brokers, server))
+        .filter((e) => e.conn_id === repeat.connId)
+        .map((e) => ({
+          ...e,
+          customer_id: ' 1099887766 ',
+          revision: 'customer-corrected',
+          polled_at: new Date(),
+        }))
+      await produceEvents(kafka, topics.chatMessage.name, corrected)
+      repeat.identity = '1099887766'
+      await expectAnswers(port, after.chats)
+      expect(outcomeOf(repeatedOne, after.chats, Date.now())).toBe('resolved')
+      expect(await qualityRecords()).toBe(recordsBefore)
+
+      // Both consumers lose their Redis state (a new Redis): rebuilt from Kafka, the same answer.
+      for (const s of running.splice(0)) await s.stop()
+      const redis = createRedis(redisUrl, { name: 'fcr-e2e-test' })
+      await redis.del(`wcs:{${name}}:epoch`, `wcs:{${name}-tramites}:epoch`)
+      await redis.quit()
+      await startClassifier()
+      const rebuilt = await startQuality()
+      // Compared with the definition at its own time: a chat's window may have passed meanwhile.
+      await expectAnswers(rebuilt.httpPort()!, after.chats)
+      phase('rebuilt from Kafka, answered as defined')
+      expect(rebuilt.tramites.status().stats.applied).toBeGreaterThanOrEqual(after.chats.length)
+    },
+  )
 })

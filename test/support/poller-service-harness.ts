@@ -7,6 +7,7 @@ import {
   waitUntilReady,
   type RedisAddress,
 } from '@wolkvox-chat-stream/redis'
+import { REQUEST_TIMEOUT_MS } from './wait-for.js'
 
 const main = fileURLToPath(new URL('../../services/poller/src/main.ts', import.meta.url))
 
@@ -70,7 +71,9 @@ export async function runPoller(
 
 /** GET a JSON document. */
 export async function getJson<T = unknown>(url: string): Promise<T> {
-  const response = await fetch(url)
+  // Bounded: a request that hangs fails (and a waitFor polling it tries again) instead of
+  // holding the test until its own timeout, where nothing says what hung.
+  const response = await fetch(url, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) })
   if (!response.ok) throw new Error(`GET ${url}: ${response.status}`)
   return (await response.json()) as T
 }

@@ -20,6 +20,7 @@ import {
 } from '@wolkvox-chat-stream/tramite-classifier'
 import type { Truth } from '@wolkvox-chat-stream/wolkvox-simulator'
 import { wallFields } from '@wolkvox-chat-stream/zoned-time'
+import { REQUEST_TIMEOUT_MS } from './wait-for.js'
 
 export const ZONE = 'America/Bogota'
 
@@ -177,6 +178,8 @@ export async function getJson(
   port: number,
   path: string,
 ): Promise<{ status: number; body: Record<string, unknown> }> {
-  const response = await fetch(`http://127.0.0.1:${port}${path}`)
+  const response = await fetch(`http://127.0.0.1:${port}${path}`, {
+    signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+  })
   return { status: response.status, body: (await response.json()) as Record<string, unknown> }
 }

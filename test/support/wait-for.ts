@@ -40,6 +40,20 @@ export async function waitForEqual<T>(
   }
 }
 
+/** How long a test's HTTP request to a service may take before it counts as failed. */
+export const REQUEST_TIMEOUT_MS = 15_000
+
+/**
+ * A test's time budget shared by its waits: `within(ms)` is `ms`, or what is left of the budget
+ * when less. Waits given their time this way fail with their own message (and the test's `catch`
+ * can print what it knows) before the test's timeout ends it silently.
+ */
+export function timeBudget(totalMs: number): { within(ms: number): number; leftMs(): number } {
+  const end = Date.now() + totalMs
+  const leftMs = () => Math.max(0, end - Date.now())
+  return { within: (ms) => Math.max(1, Math.min(ms, leftMs())), leftMs }
+}
+
 /** A name unique to this test run, for topics, groups and keys. */
 export function uniqueName(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`

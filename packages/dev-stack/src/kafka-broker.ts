@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { AppError } from '@wolkvox-chat-stream/errors'
+import { AppError, isAppError } from '@wolkvox-chat-stream/errors'
 import { waitForKafka } from '@wolkvox-chat-stream/kafka'
 import { spawnLogged, stopChild, tail, terminate } from './child.js'
 import { ensureKafkaJars, kafkaMajor, kafkaVersionFromEnv } from './jars.js'
@@ -338,6 +338,26 @@ async function runJava(
  *   `DEV_STACK_BROKER_START_FAILED` (with the log's tail).
  */
 export async function startKafkaBroker(options: KafkaBrokerOptions = {}): Promise<KafkaBroker> {
+  // A port found free can be taken before Java binds it (by another process, or as the local
+  // port of some outgoing connection). When this function picked it, it picks again.
+  const picked =
+    (options.port === undefined || options.controllerPort === undefined) &&
+    options.workDir === undefined
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startKafkaBrokerOnce(options)
+    } catch (error) {
+      const taken = isAppError(error) && error.details.portTaken === true
+      if (!picked || !taken || attempt >= BIND_ATTEMPTS) throw error
+      options.onProgress?.(`A port picked for Kafka was taken meanwhile; starting again on others`)
+    }
+  }
+}
+
+/** How many times a node whose ports this module picked is started when a port was taken. */
+const BIND_ATTEMPTS = 3
+
+async function startKafkaBrokerOnce(options: KafkaBrokerOptions): Promise<KafkaBroker> {
   const home = options.home ?? devStackHome()
   const version = options.version ?? kafkaVersionFromEnv()
   assertPrerequisites(['java'])
@@ -352,9 +372,7 @@ export async function startKafkaBroker(options: KafkaBrokerOptions = {}): Promis
       throw new AppError(
         'DEV_STACK_BROKER_START_FAILED',
         `Port ${p} on 127.0.0.1 is already in use`,
-        {
-          details: { port: p },
-        },
+        { details: { port: p, portTaken: true } },
       )
     }
   }
@@ -471,11 +489,15 @@ export async function startKafkaBroker(options: KafkaBrokerOptions = {}): Promis
       await terminate(proc.pid, 5_000)
       unregisterProcess(home, current)
       child = undefined
+      const portTaken = [logFile, stdoutFile].some((file) =>
+        /BindException|Address already in use/u.test(tail(file, 400)),
+      )
       throw new AppError(
         'DEV_STACK_BROKER_START_FAILED',
-        `Kafka ${version} node ${nodeId} on ${brokers} ${exited.signal.aborted ? 'exited' : 'did not become ready'}; ` +
+        `Kafka ${version} node ${nodeId} on ${brokers} ${exited.signal.aborted ? 'exited' : 'did not become ready'}` +
+          `${portTaken ? ` (port ${port} or ${controllerPort} is in use)` : ''}; ` +
           `see ${logFile}\n${redact(`${tail(logFile, 15)}\n${tail(stdoutFile, 10)}`, secrets)}`,
-        { cause: error },
+        { cause: error, details: { port, controllerPort, portTaken } },
       )
     } finally {
       proc.off('exit', onExit)

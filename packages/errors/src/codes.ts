@@ -126,6 +126,11 @@ export const errorCodes = {
     summary:
       'The poller is stopping (SIGTERM or SIGINT): the poll was not started, or stopped between two windows; nothing is lost.',
   },
+  POLL_WORKER_STALLED: {
+    retriable: true,
+    summary:
+      'The schedule worker let a due job wait 30 s while it had a free slot (its Redis connection left broken, e.g. after a Redis Cluster failover): it was replaced by a new one; logged as a warning and counted in wolkvox_poller_worker_restarts_total.',
+  },
   POLL_SHUTDOWN_ABANDONED: {
     retriable: true,
     summary:

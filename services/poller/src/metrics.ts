@@ -135,6 +135,10 @@ export function createPollerMetrics(registry: MetricsRegistry, settings: PollerM
       help: 'Scheduled jobs run by this process (kind poll or sweep), by outcome (ok or the error code).',
       labelNames: ['server', 'kind', 'outcome'],
     }),
+    workerRestarts: registry.counter({
+      name: 'wolkvox_poller_worker_restarts_total',
+      help: 'Schedule workers restarted because a due job waited 30 s while they had a free slot (POLL_WORKER_STALLED).',
+    }),
     schedulersCreated: registry.counter<'server'>({
       name: 'wolkvox_poller_schedulers_created_total',
       help: 'Job schedulers found missing (first start, or Redis lost its data) and created.',

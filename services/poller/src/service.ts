@@ -140,6 +140,15 @@ export function createPollerService(input: {
   const onTick = async (): Promise<void> => {
     try {
       await ensureSchedulers()
+      const stall = await schedule.restartIfStalled(now())
+      if (stall) {
+        metrics.workerRestarts.inc()
+        logger.warn('the schedule worker took no due job while free; restarted it', {
+          code: 'POLL_WORKER_STALLED',
+          dueAt: new Date(stall.dueAtMs).toISOString(),
+          waitedMs: stall.waitedMs,
+        })
+      }
       await refreshQuotaGauges()
     } catch (error) {
       logger.warn('schedule check failed; trying again on the next tick', { err: error })

@@ -47,10 +47,63 @@ export interface Schedule {
    * kept as the job's result. It must not throw.
    */
   startWorker(handle: (job: ScheduleJob) => Promise<string>): void
+  /**
+   * Restarts the worker when it has let a due job wait `stallMs` or more while it had a free
+   * slot (see {@link workerStalled}); returns what it found then, else null. The poller calls it
+   * on every tick: BullMQ's blocking connection can be left closed for good after a Redis
+   * Cluster failover, and the worker then takes no job while everything else works.
+   */
+  restartIfStalled(nowMs: number): Promise<WorkerStall | null>
   /** Stops taking jobs; waits for those in flight unless `force`. */
   closeWorker(force?: boolean): Promise<void>
   /** Closes the queue and the worker (not the connection passed in). */
   close(): Promise<void>
+}
+
+/** A worker found not taking a due job, and restarted. */
+export interface WorkerStall {
+  /** When the oldest job waiting was due. */
+  dueAtMs: number
+  /** How long it had waited, with a slot of the worker free since then. */
+  waitedMs: number
+}
+
+/**
+ * Whether a worker is stalled: a job has been due for `stallMs` or more, and a slot of the
+ * worker has been free all that time (since the job was due, or since its last job ended). A
+ * worker whose every slot is taken (a long backfill window) is not stalled, only busy.
+ */
+export function workerStalled(input: {
+  nowMs: number
+  /** The oldest job due and not taken (waiting, or delayed with its time come); null if none. */
+  dueAtMs: number | null
+  running: number
+  concurrency: number
+  /** When a job of this worker last ended (0 if none has). */
+  freedAtMs: number
+  stallMs: number
+}): WorkerStall | null {
+  const { nowMs, dueAtMs, running, concurrency, freedAtMs, stallMs } = input
+  if (dueAtMs === null || running >= concurrency) return null
+  const waitedMs = nowMs - Math.max(dueAtMs, freedAtMs)
+  return waitedMs >= stallMs ? { dueAtMs, waitedMs: nowMs - dueAtMs } : null
+}
+
+/** How long a due job may wait for a free worker before the worker is restarted. */
+export const WORKER_STALL_MS = 30_000
+/** How long a stalled worker is given to close before it is left behind. */
+const STALLED_CLOSE_MS = 5_000
+
+/** Waits for `promise` at most `ms` (its failure ignored); the timer never outlives it. */
+async function settledWithin(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined
+  await Promise.race([
+    promise.catch(() => undefined),
+    new Promise((resolve) => {
+      timer = setTimeout(resolve, ms)
+    }),
+  ])
+  clearTimeout(timer)
 }
 
 /** BullMQ's keys are `wcs:{bullmq}:<queue>:…`: the project prefix, and one cluster slot. */
@@ -83,6 +136,8 @@ export function createBullSchedule(options: {
   /** Called with errors BullMQ reports outside a job (Redis away, a lost job lock). */
   onError: (error: Error) => void
   queueName?: string
+  /** {@link WORKER_STALL_MS} unless given. */
+  stallMs?: number
 }): Schedule {
   const queueName = options.queueName ?? SCHEDULE_QUEUE
   const queue = new Queue<JobData, string>(queueName, {
@@ -91,6 +146,49 @@ export function createBullSchedule(options: {
   })
   queue.on('error', options.onError)
   let worker: Worker<JobData, string> | undefined
+  let handler: ((job: ScheduleJob) => Promise<string>) | undefined
+  // Jobs this process runs now, and when one last ended: a stall needs a free slot.
+  let running = 0
+  let freedAtMs = 0
+  // Workers replaced after a stall whose close has not finished: closed again with the schedule.
+  const leftBehind = new Set<Worker<JobData, string>>()
+
+  const newWorker = (handle: (job: ScheduleJob) => Promise<string>): Worker<JobData, string> => {
+    const created = new Worker<JobData, string>(
+      queueName,
+      async (job) => {
+        const server = job.data?.server
+        if (typeof server !== 'string' || (job.name !== 'poll' && job.name !== 'sweep'))
+          return 'ignored'
+        running++
+        try {
+          return await handle({ server, kind: job.name })
+        } finally {
+          running--
+          freedAtMs = Date.now()
+        }
+      },
+      {
+        connection: options.connection,
+        prefix: SCHEDULE_PREFIX,
+        concurrency: options.concurrency,
+        autorun: true,
+      },
+    )
+    created.on('error', options.onError)
+    return created
+  }
+
+  /** When the oldest job that could run now became due; null when none is. */
+  const oldestDueMs = async (nowMs: number): Promise<number | null> => {
+    const [waiting] = await queue.getJobs(['wait', 'prioritized'], 0, 0, true)
+    const [delayed] = await queue.getJobs(['delayed'], 0, 0, true)
+    const dues = [waiting, delayed]
+      .filter((job) => job !== undefined)
+      .map((job) => job.timestamp + (job.delay ?? 0))
+      .filter((due) => due <= nowMs)
+    return dues.length === 0 ? null : Math.min(...dues)
+  }
 
   const info = (id: string, every?: number, next?: number): SchedulerInfo | null => {
     const job = parseId(id)
@@ -146,27 +244,38 @@ export function createBullSchedule(options: {
     },
     startWorker: (handle) => {
       if (worker) return
-      worker = new Worker<JobData, string>(
-        queueName,
-        async (job) => {
-          const server = job.data?.server
-          if (typeof server !== 'string' || (job.name !== 'poll' && job.name !== 'sweep'))
-            return 'ignored'
-          return handle({ server, kind: job.name })
-        },
-        {
-          connection: options.connection,
-          prefix: SCHEDULE_PREFIX,
-          concurrency: options.concurrency,
-          autorun: true,
-        },
+      handler = handle
+      worker = newWorker(handle)
+    },
+    restartIfStalled: async (nowMs) => {
+      if (!worker || !handler || worker.closing) return null
+      if (await queue.isPaused()) return null
+      const stall = workerStalled({
+        nowMs,
+        dueAtMs: await oldestDueMs(nowMs),
+        running,
+        concurrency: options.concurrency,
+        freedAtMs,
+        stallMs: options.stallMs ?? WORKER_STALL_MS,
+      })
+      if (!stall) return null
+      // The stalled worker is closed without waiting for its jobs (a job it runs goes on to its
+      // end, and the lock and the watermark keep a second trigger harmless); a close that hangs
+      // on its broken connection is left behind.
+      const stalled = worker
+      worker = newWorker(handler)
+      leftBehind.add(stalled)
+      await settledWithin(
+        stalled.close(true).then(() => leftBehind.delete(stalled)),
+        STALLED_CLOSE_MS,
       )
-      worker.on('error', options.onError)
+      return stall
     },
     closeWorker: async (force = false) => {
       await worker?.close(force)
     },
     close: async () => {
+      for (const w of leftBehind) await settledWithin(w.close(true), STALLED_CLOSE_MS)
       await worker?.close(true).catch(() => undefined)
       await queue.close().catch(() => undefined)
     },
