@@ -53,6 +53,11 @@ export interface RunBatchesOptions {
   eachBatchAutoResolve?: boolean
   /** Default 1. */
   partitionsConsumedConcurrently?: number
+  /**
+   * Default `true`: kafkajs commits resolved offsets. With `false` the caller commits
+   * (`consumer.commitOffsets`), and resolving an offset only moves the fetch position.
+   */
+  autoCommit?: boolean
   /** The consumer's group, named in a `KAFKA_NOT_AUTHORIZED` refusal. */
   groupId?: string
   /** Told when the consumer crashes; `restart` says whether kafkajs restarts it by itself. */
@@ -61,7 +66,8 @@ export interface RunBatchesOptions {
 
 /**
  * Connects `consumer`, subscribes it to `topics` and starts the `eachBatch` loop; resolves once the
- * loop is started. Stop it with `consumer.disconnect()`, which commits resolved offsets.
+ * loop is started. Stop it with `consumer.disconnect()`, which commits resolved offsets (unless
+ * `autoCommit` is false).
  *
  * @throws AppError `KAFKA_UNAVAILABLE`, `KAFKA_AUTH_FAILED` or `KAFKA_REQUEST_FAILED`.
  */
@@ -84,6 +90,7 @@ export async function runBatches(consumer: Consumer, options: RunBatchesOptions)
     })
     await consumer.run({
       eachBatchAutoResolve: options.eachBatchAutoResolve ?? true,
+      autoCommit: options.autoCommit ?? true,
       partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 1,
       eachBatch: options.eachBatch,
     })

@@ -35,6 +35,8 @@ import {
 } from '@wolkvox-chat-stream/redis'
 import { createSchemaRegistry } from '@wolkvox-chat-stream/schema-registry'
 import { buildApplyScript } from './apply-script.js'
+import { createOffsetCommits } from './offset-commits.js'
+import { createPartitionLanes } from './partition-lanes.js'
 import { readConsumerConfig, type ConsumerServiceConfig } from './config.js'
 import { deadLetterRecord } from './dead-letter.js'
 import { assertServiceName, serviceKeys } from './keys.js'
@@ -188,11 +190,18 @@ type ChunkOutcome =
   | { kind: 'fatal'; lastOffset: string; applied: number; error: AppError }
   | { kind: 'restart' }
 
-class HeartbeatFailed extends Error {
-  constructor(readonly original: unknown) {
-    super('heartbeat failed')
-  }
+/** A batch taken off kafkajs, in its partition's lane. */
+interface QueuedBatch {
+  partition: number
+  bytes: number
+  batch: EachBatchPayload['batch']
 }
+
+/**
+ * Bytes a partition's lane may hold before its fetching pauses (resumed at half): about one
+ * fetch of a partition, so the next is fetched while this one is processed, and no more.
+ */
+const LANE_MAX_BYTES = 16 * 1024 * 1024
 
 const EMPTY = Buffer.alloc(0)
 
@@ -534,7 +543,9 @@ export function createConsumerService<T>(options: ConsumerServiceOptions<T>): Co
     }
   }
 
+  /** Moves the fetch position; what the partition's lane holds was read from the old one. */
   const seek = (partition: number, offset: number): void => {
+    lanes.clear(partition)
     need(consumer, 'consumer').seek({ topic: input, partition, offset: String(offset) })
   }
 
@@ -695,6 +706,9 @@ export function createConsumerService<T>(options: ConsumerServiceOptions<T>): Co
     }
     assigned = now
     joined = true
+    // kafkajs reads every partition again from its committed offset: what the lanes hold now is
+    // fetched again.
+    for (const partition of [...partitions.keys(), ...now]) lanes.clear(partition)
     logger.info('partitions assigned', { partitions: [...now].sort((a, b) => a - b) })
     updateRebuilding()
     retrying(reconcile, retryOptions()).catch((error: unknown) => {
@@ -1108,25 +1122,26 @@ export function createConsumerService<T>(options: ConsumerServiceOptions<T>): Co
     }
   }
 
-  const eachBatch = async (payload: EachBatchPayload): Promise<void> => {
-    const { batch } = payload
-    if (batch.messages.length === 0) return
+  /**
+   * Processes one batch of a partition's lane: checks the partition's state against the log, then
+   * applies the batch chunk by chunk, marking each chunk's offsets for commit once stored. Ends
+   * early, quietly, when the lane was cleared meanwhile (a seek, a rebalance) or the service stops.
+   */
+  const processBatch = async (queued: QueuedBatch, generation: number): Promise<void> => {
+    const { batch } = queued
     const started = performance.now()
     const p = partitionState(batch.partition)
     const live = (): boolean =>
-      payload.isRunning() && !payload.isStale() && !signal.aborted && fatal === undefined
-    const beat = async (): Promise<void> => {
-      try {
-        await payload.heartbeat()
-      } catch (error) {
-        throw new HeartbeatFailed(error)
-      }
+      !signal.aborted && fatal === undefined && lanes.current(batch.partition, generation)
+    // Between retries: a cleared lane or a revoked partition ends them.
+    const tick = async (): Promise<void> => {
+      if (!live()) throw new Stopped()
     }
     try {
       if (p.checkedEpoch !== epoch || p.checkedEpoch === undefined) {
         const go = await retrying(
           () => exclusive(p, () => checkPartition(p, batch.messages)),
-          retryOptions(beat),
+          retryOptions(tick),
         )
         if (!go) return
       } else if (
@@ -1137,7 +1152,7 @@ export function createConsumerService<T>(options: ConsumerServiceOptions<T>): Co
         // The fetch position jumped past unapplied offsets: the log start moved (retention) while
         // this consumer lagged, and the client reset to the earliest offset.
         const storedOffset = p.storedOffset
-        const { low } = await retrying(() => bounds(p.partition), retryOptions(beat))
+        const { low } = await retrying(() => bounds(p.partition), retryOptions(tick))
         if (low > storedOffset + 1)
           reportGap(p.partition, low - 1 - storedOffset, low, storedOffset)
       }
@@ -1147,7 +1162,7 @@ export function createConsumerService<T>(options: ConsumerServiceOptions<T>): Co
         // records or ids seen before); a registry away is retried like Redis.
         await retrying(
           () => schemaRegistry.prepare(messages.map((m) => m.value)),
-          retryOptions(beat),
+          retryOptions(tick),
         )
       }
       const chunkAt = (from: number): KafkaMessage[] => messages.slice(from, from + chunkSize)
@@ -1174,7 +1189,7 @@ export function createConsumerService<T>(options: ConsumerServiceOptions<T>): Co
               decoded ?? decodeChunk(batch.topic, p.partition, chunkAt(from)),
               ahead,
             ),
-          retryOptions(beat),
+          retryOptions(tick),
         )
         if (outcome.kind === 'restart') {
           p.checkedEpoch = undefined
@@ -1182,7 +1197,10 @@ export function createConsumerService<T>(options: ConsumerServiceOptions<T>): Co
             partition: p.partition,
             code: 'CONSUMER_STATE_LOST',
           })
-          await refreshEpoch('state lost while applying', beat)
+          // The fetch position is past this chunk: read it again after the check.
+          seek(p.partition, Number(messages[from]!.offset))
+          // Not ended by the lane's clear: the next check needs the epoch Redis holds now.
+          await refreshEpoch('state lost while applying')
           return
         }
         const hook = options.hooks?.afterStateStored
@@ -1198,27 +1216,75 @@ export function createConsumerService<T>(options: ConsumerServiceOptions<T>): Co
             } catch (error) {
               throw asAppError(error, 'afterStateStored')
             }
-          }, retryOptions(beat))
+          }, retryOptions(tick))
         }
-        payload.resolveOffset(outcome.lastOffset)
+        commits.stored(p.partition, Number(outcome.lastOffset))
         if (outcome.kind === 'fatal') {
           // Stopped only now, so that what was handled before the limit is committed.
           fail(outcome.error)
           return
         }
-        await beat()
       }
       progress(p, Number(batch.lastOffset()))
       const lag = Number(batch.highWatermark) - 1 - Number(batch.lastOffset())
       metrics.lag.set({ partition: String(batch.partition) }, Math.max(0, lag))
     } catch (error) {
       if (error instanceof Stopped) return
-      // A rebalance shows up in a heartbeat: kafkajs must see it to re-join.
-      if (error instanceof HeartbeatFailed) throw error.original
       fail(asAppError(error, 'processing'))
     } finally {
+      void commits.flush()
       metrics.batchDuration.observe((performance.now() - started) / 1000)
     }
+  }
+
+  /** Back-pressure on kafkajs; a consumer stopping or rejoining may refuse it (then moot). */
+  const pauseFetching = (action: 'pause' | 'resume', partition: number): void => {
+    try {
+      consumer?.[action]([{ topic: input, partitions: [partition] }])
+    } catch (error) {
+      logger.debug(`could not ${action} fetching a partition`, { partition, err: error })
+    }
+  }
+
+  const lanes = createPartitionLanes<QueuedBatch>({
+    maxBytes: LANE_MAX_BYTES,
+    concurrency: config.partitionsConcurrently,
+    stopped: () => signal.aborted || fatal !== undefined,
+    hooks: {
+      process: processBatch,
+      pause: (partition) => pauseFetching('pause', partition),
+      resume: (partition) => pauseFetching('resume', partition),
+    },
+  })
+
+  const commits = createOffsetCommits({
+    commit: async (offsets) => {
+      await need(consumer, 'consumer').commitOffsets(
+        offsets.map(({ partition, offset }) => ({
+          topic: input,
+          partition,
+          offset: String(offset),
+        })),
+      )
+    },
+    owned: (partition) => assigned.has(partition),
+    onError: (error) =>
+      logger.debug('committing offsets failed; the next batch commits them', { err: error }),
+  })
+
+  /**
+   * kafkajs's `eachBatch`: takes the batch into its partition's lane and returns at once, so that
+   * kafkajs fetches the next one while the lane processes this one. Resolving its last offset moves
+   * only the fetch position; offsets are committed once their state is stored (`commits`).
+   */
+  const eachBatch = async (payload: EachBatchPayload): Promise<void> => {
+    const { batch } = payload
+    if (batch.messages.length === 0) return
+    if (!payload.isRunning() || payload.isStale() || signal.aborted || fatal !== undefined) return
+    let bytes = 0
+    for (const m of batch.messages) bytes += (m.value?.length ?? 0) + (m.key?.length ?? 0) + 64
+    lanes.push({ partition: batch.partition, bytes, batch })
+    payload.resolveOffset(batch.lastOffset())
   }
 
   const readiness = (): { ready: boolean; reason?: string } => {
@@ -1264,6 +1330,10 @@ export function createConsumerService<T>(options: ConsumerServiceOptions<T>): Co
 
   const closeAll = async (): Promise<void> => {
     clearInterval(watcher)
+    // The batches in flight end at a chunk boundary; what they stored is committed while this
+    // consumer is still in the group.
+    await lanes.idle()
+    await commits.flush()
     await consumer?.disconnect().catch(() => undefined)
     await producer?.disconnect().catch(() => undefined)
     await admin?.disconnect().catch(() => undefined)
@@ -1382,6 +1452,8 @@ export function createConsumerService<T>(options: ConsumerServiceOptions<T>): Co
         attempt.on(attempt.events.GROUP_JOIN, ({ payload }) =>
           onAssignment(payload.memberAssignment),
         )
+        // A rebalance starts: what is stored is committed before the partitions move.
+        attempt.on(attempt.events.REBALANCING, () => void commits.flush())
         consumer = attempt
         try {
           await runBatches(attempt, {
@@ -1389,6 +1461,7 @@ export function createConsumerService<T>(options: ConsumerServiceOptions<T>): Co
             groupId: name,
             fromBeginning: true,
             eachBatchAutoResolve: false,
+            autoCommit: false,
             partitionsConsumedConcurrently: config.partitionsConcurrently,
             eachBatch,
             onCrash: (error, restart) => {
