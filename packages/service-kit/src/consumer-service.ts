@@ -198,8 +198,8 @@ interface QueuedBatch {
 }
 
 /**
- * Bytes a partition's lane may hold before its fetching pauses (resumed at half): about one
- * fetch of a partition, so the next is fetched while this one is processed, and no more.
+ * Bytes the lanes may hold together before a partition's fetching pauses (resumed at half): about
+ * one fetch, so the next is fetched while this one is processed, and no more.
  */
 const LANE_MAX_BYTES = 16 * 1024 * 1024
 
@@ -1134,9 +1134,7 @@ export function createConsumerService<T>(options: ConsumerServiceOptions<T>): Co
     const live = (): boolean =>
       !signal.aborted && fatal === undefined && lanes.current(batch.partition, generation)
     // Between retries: a cleared lane or a revoked partition ends them.
-    const tick = async (): Promise<void> => {
-      if (!live()) throw new Stopped()
-    }
+    const tick = (): Promise<void> => (live() ? Promise.resolve() : Promise.reject(new Stopped()))
     try {
       if (p.checkedEpoch !== epoch || p.checkedEpoch === undefined) {
         const go = await retrying(
@@ -1277,14 +1275,16 @@ export function createConsumerService<T>(options: ConsumerServiceOptions<T>): Co
    * kafkajs fetches the next one while the lane processes this one. Resolving its last offset moves
    * only the fetch position; offsets are committed once their state is stored (`commits`).
    */
-  const eachBatch = async (payload: EachBatchPayload): Promise<void> => {
+  const eachBatch = (payload: EachBatchPayload): Promise<void> => {
     const { batch } = payload
-    if (batch.messages.length === 0) return
-    if (!payload.isRunning() || payload.isStale() || signal.aborted || fatal !== undefined) return
+    if (batch.messages.length === 0) return Promise.resolve()
+    if (!payload.isRunning() || payload.isStale() || signal.aborted || fatal !== undefined)
+      return Promise.resolve()
     let bytes = 0
     for (const m of batch.messages) bytes += (m.value?.length ?? 0) + (m.key?.length ?? 0) + 64
     lanes.push({ partition: batch.partition, bytes, batch })
     payload.resolveOffset(batch.lastOffset())
+    return Promise.resolve()
   }
 
   const readiness = (): { ready: boolean; reason?: string } => {

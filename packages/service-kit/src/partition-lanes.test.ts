@@ -89,6 +89,19 @@ describe('partition lanes', () => {
     expect(lanes.queuedBytes()).toBe(0)
   })
 
+  it('bounds the bytes of every lane together: a partition that brings more is paused', async () => {
+    const { lanes, events, hold } = setup({ maxBytes: 100 })
+    const gates = ['a', 'b'].map((name) => hold(name))
+    lanes.push(batch(0, 'a', 60))
+    lanes.push(batch(1, 'b', 45))
+    expect(events.filter((e) => e.startsWith('pause'))).toEqual(['pause 1'])
+    gates[0]!.open()
+    await new Promise((resolve) => setTimeout(resolve, 0))
+    expect(events.filter((e) => e.startsWith('resume'))).toEqual(['resume 1'])
+    gates[1]!.open()
+    await lanes.idle()
+  })
+
   it('drops what a cleared lane holds; the batch in progress sees its generation end', async () => {
     const { lanes, processed, events, hold } = setup({ maxBytes: 15 })
     const first = hold('old1')

@@ -1,8 +1,8 @@
 /*
  * The consumer's intake: batches taken off kafkajs as they arrive go into one lane per partition
- * and are processed there in order, while kafkajs fetches the next ones. A lane holding more than
- * its share of bytes pauses its partition's fetching until it has drained to half of it, so memory
- * stays bounded whatever the backlog. A seek or a revocation clears a lane: what it held was read
+ * and are processed there in order, while kafkajs fetches the next ones. When the lanes together
+ * hold more than their bytes, a partition that brings more is paused until they have drained to
+ * half of them, so memory stays bounded whatever the backlog. A seek or a revocation clears a lane: what it held was read
  * from a position that no longer holds, and the batch being processed sees its generation change.
  */
 
@@ -16,7 +16,7 @@ export interface LaneBatch {
 export interface LaneHooks<B extends LaneBatch> {
   /** Processes one batch; `generation` is the lane's when it started (see {@link PartitionLanes.current}). */
   process(batch: B, generation: number): Promise<void>
-  /** Stops fetching the partition (its lane is full). */
+  /** Stops fetching the partition (the lanes are full). */
   pause(partition: number): void
   /** Fetches the partition again. */
   resume(partition: number): void
@@ -47,8 +47,9 @@ interface Lane<B> {
 
 /**
  * Creates the lanes. At most `concurrency` lanes process a batch at once (the others wait their
- * turn, in the order they asked); a lane pauses its partition over `maxBytes` and resumes it under
- * half of that. `stopped()` ends every lane at its next batch.
+ * turn, in the order they asked); a partition whose batch brings the lanes over `maxBytes` is
+ * paused, and every paused one is resumed once they hold half of that. `stopped()` ends every
+ * lane at its next batch.
  */
 export function createPartitionLanes<B extends LaneBatch>(options: {
   maxBytes: number
@@ -59,6 +60,7 @@ export function createPartitionLanes<B extends LaneBatch>(options: {
   const { hooks } = options
   const lanes = new Map<number, Lane<B>>()
   let active = 0
+  let total = 0
   const waiting: (() => void)[] = []
 
   const lane = (partition: number): Lane<B> => {
@@ -84,14 +86,16 @@ export function createPartitionLanes<B extends LaneBatch>(options: {
     else active--
   }
 
-  const settle = (partition: number, l: Lane<B>): void => {
-    if (l.paused && l.bytes <= options.maxBytes / 2) {
+  const settle = (): void => {
+    if (total > options.maxBytes / 2) return
+    for (const [partition, l] of lanes) {
+      if (!l.paused) continue
       l.paused = false
       hooks.resume(partition)
     }
   }
 
-  const run = async (partition: number, l: Lane<B>): Promise<void> => {
+  const run = async (l: Lane<B>): Promise<void> => {
     while (l.queue.length > 0 && !options.stopped()) {
       const batch = l.queue[0]!
       const generation = l.generation
@@ -106,14 +110,15 @@ export function createPartitionLanes<B extends LaneBatch>(options: {
       if (l.generation === generation) {
         l.queue.shift()
         l.bytes -= batch.bytes
+        total -= batch.bytes
       }
-      settle(partition, l)
+      settle()
     }
   }
 
   const start = (partition: number, l: Lane<B>): void => {
     if (l.running !== undefined) return
-    l.running = run(partition, l).finally(() => {
+    l.running = run(l).finally(() => {
       l.running = undefined
       // A batch pushed while the loop was ending.
       if (l.queue.length > 0 && !options.stopped()) start(partition, l)
@@ -125,7 +130,8 @@ export function createPartitionLanes<B extends LaneBatch>(options: {
       const l = lane(batch.partition)
       l.queue.push(batch)
       l.bytes += batch.bytes
-      if (!l.paused && l.bytes > options.maxBytes) {
+      total += batch.bytes
+      if (!l.paused && total > options.maxBytes) {
         l.paused = true
         hooks.pause(batch.partition)
       }
@@ -136,11 +142,12 @@ export function createPartitionLanes<B extends LaneBatch>(options: {
       if (l === undefined) return
       l.generation++
       l.queue = []
+      total -= l.bytes
       l.bytes = 0
-      settle(partition, l)
+      settle()
     },
     current: (partition, generation) => lanes.get(partition)?.generation === generation,
-    queuedBytes: () => [...lanes.values()].reduce((sum, l) => sum + l.bytes, 0),
+    queuedBytes: () => total,
     idle: async () => {
       for (;;) {
         const running = [...lanes.values()].flatMap((l) => (l.running ? [l.running] : []))
