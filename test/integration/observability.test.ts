@@ -204,6 +204,11 @@ const services: ServiceUnderTest[] = [
       'wolkvox_consumer_lag_messages',
       'wolkvox_quality_rules_info',
       'wolkvox_quality_emitted_total{reason="complete"} > 0',
+      // Its first-response series appear with the first records; the dashboard's increase()
+      // over them needs two scrapes.
+      'count_over_time(wolkvox_quality_first_response_total[1h]) > 1',
+      'count_over_time(wolkvox_quality_response_gaps_total[1h]) > 1',
+      'count_over_time(wolkvox_quality_first_response_seconds_bucket[1h]) > 1',
     ],
   },
   {
