@@ -1,7 +1,8 @@
 /*
  * `npm run bench [-- --repeat N] [-- --only NAME[,NAME…]]`: starts a private broker and redis-server,
  * runs every benchmark's subject and baseline alternately as child processes, and prints a table
- * of medians and ratios; the JSON goes to bench-results/latest.json.
+ * of medians and ratios; the JSON goes to bench-results/latest.json. With BENCH_CPU_PROF=<dir>, every
+ * case process writes a V8 CPU profile there (`--cpu-prof`; open it in Chrome's DevTools).
  */
 import { spawn } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
@@ -28,10 +29,14 @@ if (selected.length === 0) throw new Error(`No benchmark matches "${values.only}
 
 const log = (line: string): void => void process.stderr.write(`${line}\n`)
 
+const profileDir = process.env.BENCH_CPU_PROF
+const profiling = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []
+
 async function runCase(benchCase: BenchCase, env: Record<string, string>): Promise<CaseResult> {
   const script = join(here, 'cases', benchCase.script)
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=source', script], {
+    const args = [...profiling, '--import', 'tsx', '--conditions=source', script]
+    const child = spawn(process.execPath, args, {
       cwd: root,
       env: { ...process.env, ...env, ...benchCase.env, KAFKAJS_NO_PARTITIONER_WARNING: '1' },
       stdio: ['ignore', 'pipe', 'inherit'],

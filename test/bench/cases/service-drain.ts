@@ -47,6 +47,10 @@ const env = {
   HTTP_PORT: '0',
   LOG_LEVEL: 'error',
   CONSUMER_INPUT_TOPIC: topic,
+  // A knob to compare settings with: the service's own default otherwise.
+  ...(process.env.CONSUMER_PARTITIONS_CONCURRENTLY === undefined
+    ? {}
+    : { CONSUMER_PARTITIONS_CONCURRENTLY: process.env.CONSUMER_PARTITIONS_CONCURRENTLY }),
 }
 // The replay of a new service is logged as a rebuild: only errors matter here.
 const logger = createLogger({ name, level: 'error', stream: process.stderr })
