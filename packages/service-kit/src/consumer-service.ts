@@ -35,20 +35,22 @@ import {
 } from '@wolkvox-chat-stream/redis'
 import { createSchemaRegistry } from '@wolkvox-chat-stream/schema-registry'
 import { buildApplyScript } from './apply-script.js'
+import {
+  asAppError,
+  chunkDecoder,
+  countFailures,
+  defaultEventId,
+  freshEvents,
+  freshRevisions,
+  type Item,
+} from './chunk.js'
 import { createOffsetCommits } from './offset-commits.js'
 import { createPartitionLanes } from './partition-lanes.js'
 import { readConsumerConfig, type ConsumerServiceConfig } from './config.js'
 import { deadLetterRecord } from './dead-letter.js'
 import { assertServiceName, serviceKeys } from './keys.js'
 import { createConsumerMetrics, type ConsumerMetrics } from './metrics.js'
-import type {
-  BatchContext,
-  ConsumerServiceOptions,
-  Delivered,
-  EventContext,
-  MessageInfo,
-  PreviousRevision,
-} from './options.js'
+import type { BatchContext, ConsumerServiceOptions, Delivered, EventContext } from './options.js'
 import { retrying, Stopped, type RetryingOptions } from './retry.js'
 import { createStateReader, type StateReader } from './state-reader.js'
 import { createStateWriter, mergeGroups, type OpGroup, type StateOp } from './state-ops.js'
@@ -160,30 +162,6 @@ type ForeignReason = 'other_cluster' | 'other_topic' | 'log_truncated' | 'log_re
 // comparison (the record may be gone: compaction, a transaction marker).
 const MAX_MARK_SEEKS = 3
 
-/** One consumed message on its way through a chunk (also an event of its op group). */
-interface Item<T> {
-  /** Its place in the chunk. */
-  index: number
-  message: KafkaMessage
-  offset: string
-  /** Where it came from and, once decoded, the event: what `handleBatch` is given. */
-  info: MessageInfo & { event?: T; previous?: PreviousRevision }
-  event?: T
-  eventId: string | undefined
-  /** With `revisions`: the event's revision and order. */
-  revision?: { revision: string; order: number }
-  /** The revision token the partition must hold for the event ('' new), and the one it leaves. */
-  expect?: string
-  token?: string
-  /** Why decoding failed (kept across attempts). */
-  decodeError?: AppError
-  /** Why it goes to the dead-letter topic. */
-  error?: AppError
-  duplicate?: boolean
-  /** Recorded by `handle`. */
-  ops?: StateOp[]
-}
-
 /** How a chunk ended; `lastOffset` is the last message handled (the rest stays unresolved). */
 type ChunkOutcome =
   | { kind: 'done'; lastOffset: string; applied: number }
@@ -202,45 +180,6 @@ interface QueuedBatch {
  * one fetch, so the next is fetched while this one is processed, and no more.
  */
 const LANE_MAX_BYTES = 16 * 1024 * 1024
-
-const EMPTY = Buffer.alloc(0)
-
-const defaultEventId = (event: unknown): string | undefined => {
-  const id = (event as { event_id?: unknown } | null)?.event_id
-  return typeof id === 'string' && id !== '' ? id : undefined
-}
-
-/** Of two revisions of one event, whether `a` is the newer: the larger order, then the later offset. */
-function newerRevision(
-  a: { revision?: { order: number }; offset: string },
-  b: { revision?: { order: number }; offset: string },
-): boolean {
-  const x = a.revision?.order ?? 0
-  const y = b.revision?.order ?? 0
-  return x > y || (x === y && Number(a.offset) > Number(b.offset))
-}
-
-/** Reads a stored revision token `<order>|<revision>|<summary>`; undefined for none. */
-function parseToken(token: string | undefined): PreviousRevision | undefined {
-  if (token === undefined) return undefined
-  const first = token.indexOf('|')
-  const second = token.indexOf('|', first + 1)
-  if (first < 0 || second < 0) return undefined
-  return {
-    order: Number(token.slice(0, first)),
-    revision: token.slice(first + 1, second),
-    summary: token.slice(second + 1),
-  }
-}
-
-function asAppError(error: unknown, what: string): AppError {
-  if (error instanceof AppError) return error
-  return new AppError(
-    'CONSUMER_HANDLER_FAILED',
-    `${what} threw: ${error instanceof Error ? error.message : String(error)}`,
-    { cause: error },
-  )
-}
 
 /**
  * Creates a consumer service of ChatMessage events (the default decoder) or, with `decode`, of any
@@ -716,33 +655,7 @@ export function createConsumerService<T>(options: ConsumerServiceOptions<T>): Co
     })
   }
 
-  /**
-   * Decodes a chunk's messages. Pure (the service's decoder aside), so the next chunk is decoded
-   * while the previous one's script runs in Redis. A retriable decoder failure is thrown.
-   */
-  const decodeChunk = (topic: string, partition: number, messages: KafkaMessage[]): Item<T>[] =>
-    messages.map((message, index) => {
-      const info: Item<T>['info'] = {
-        topic,
-        partition,
-        offset: message.offset,
-        key: message.key === null ? null : message.key.toString('utf8'),
-        timestamp: message.timestamp,
-      }
-      const item: Item<T> = { index, message, offset: message.offset, info, eventId: undefined }
-      try {
-        const event = decode(message.value ?? EMPTY)
-        item.event = event
-        info.event = event
-        item.eventId = eventIdOf(event)
-        if (revisions !== undefined) item.revision = revisions.of(event)
-      } catch (error) {
-        const appError = asAppError(error, 'decode')
-        if (appError.retriable) throw appError
-        item.decodeError = appError
-      }
-      return item
-    })
+  const decodeChunk = chunkDecoder<T>({ decode, eventIdOf, revisions })
 
   const produceDeadLetters = async (records: OutgoingRecord[]): Promise<void> => {
     if (records.length > 0) await need(producer, 'producer').send(records)
@@ -785,93 +698,6 @@ export function createConsumerService<T>(options: ConsumerServiceOptions<T>): Co
   }
 
   /**
-   * Counts dead letters in a row from the service's running count, in offset order; `cut` is the
-   * number of items up to and including the one that reaches the limit (all of them otherwise).
-   */
-  const countFailures = (items: readonly Item<T>[]): { cut: number; run: number } => {
-    let run = consecutiveFailures
-    for (let i = 0; i < items.length; i++) {
-      const item = items[i]!
-      if (item.error !== undefined) {
-        run++
-        if (run >= config.maxConsecutiveFailures) return { cut: i + 1, run }
-      } else if (!item.duplicate) {
-        run = 0
-      }
-    }
-    return { cut: items.length, run }
-  }
-
-  /**
-   * The events of a chunk to hand to the handlers when the service keeps no revisions: not at or
-   * below the stored offset, not applied before by event_id, the first of an id in the chunk.
-   */
-  const freshEvents = (
-    candidates: readonly Item<T>[],
-    stored: number,
-    knownIds: ReadonlySet<string>,
-  ): Item<T>[] => {
-    const seen = new Set<string>()
-    const fresh: Item<T>[] = []
-    for (const item of candidates) {
-      const id = item.eventId
-      item.info.previous = undefined
-      item.duplicate =
-        Number(item.offset) <= stored || (id !== undefined && (knownIds.has(id) || seen.has(id)))
-      if (id !== undefined) seen.add(id)
-      if (!item.duplicate) fresh.push(item)
-    }
-    return fresh
-  }
-
-  /**
-   * The same with revisions (README: Corrections): of an id's revisions in the chunk only the newest
-   * counts; it is new when the id was never applied, a correction (with `previous`) when the stored
-   * revision differs and is older, else a duplicate. Each fresh event carries the revision token
-   * the script must find (`expect`) and the one it leaves (`token`).
-   */
-  const freshRevisions = (
-    candidates: readonly Item<T>[],
-    stored: number,
-    knownIds: ReadonlySet<string>,
-    tokens: ReadonlyMap<string, string>,
-  ): Item<T>[] => {
-    const newest = new Map<string, Item<T>>()
-    for (const item of candidates) {
-      const id = item.eventId
-      if (id === undefined || Number(item.offset) <= stored) continue
-      const other = newest.get(id)
-      if (other === undefined || newerRevision(item, other)) newest.set(id, item)
-    }
-    const fresh: Item<T>[] = []
-    for (const item of candidates) {
-      const id = item.eventId
-      item.info.previous = undefined
-      item.expect = undefined
-      item.token = undefined
-      item.duplicate = Number(item.offset) <= stored
-      if (!item.duplicate && id !== undefined) {
-        const own = item.revision!
-        if (newest.get(id) !== item) item.duplicate = true
-        else if (knownIds.has(id)) {
-          const previous = parseToken(tokens.get(id))
-          if (previous === undefined || previous.revision === own.revision) item.duplicate = true
-          else if (own.order <= previous.order) item.duplicate = true
-          else {
-            item.info.previous = previous
-            item.expect = tokens.get(id)
-          }
-        } else item.expect = ''
-        if (!item.duplicate) {
-          item.token = `${own.order}|${own.revision}|${revisions!.summary(item.event as T)}`
-        }
-      }
-      if (!item.duplicate) fresh.push(item)
-    }
-    return fresh
-  }
-
-  /**
    * Filters, handles, dead-letters and applies one decoded chunk; see README: processing. `ahead`
    * runs once, while the chunk's script is in Redis (the next chunk is decoded meanwhile).
    */
@@ -911,7 +737,7 @@ export function createConsumerService<T>(options: ConsumerServiceOptions<T>): Co
       const fresh =
         revisions === undefined
           ? freshEvents(candidates, stored, knownIds)
-          : freshRevisions(candidates, stored, knownIds, tokens)
+          : freshRevisions(candidates, stored, knownIds, tokens, (e) => revisions.summary(e))
 
       if (options.handle !== undefined) {
         for (const item of fresh) {
@@ -944,7 +770,7 @@ export function createConsumerService<T>(options: ConsumerServiceOptions<T>): Co
           ? []
           : await runBatchHandler(topic, p.partition, fresh.filter(handled))
       // Failures in a row, counted in offset order; the one that reaches the limit ends the chunk.
-      let { cut, run } = countFailures(items)
+      let { cut, run } = countFailures(items, consecutiveFailures, config.maxConsecutiveFailures)
       const within = (i: Item<T>): boolean => i.index < cut
       while (
         cut < items.length &&
@@ -956,7 +782,7 @@ export function createConsumerService<T>(options: ConsumerServiceOptions<T>): Co
           p.partition,
           fresh.filter((i) => handled(i) && within(i)),
         )
-        ;({ cut, run } = countFailures(items))
+        ;({ cut, run } = countFailures(items, consecutiveFailures, config.maxConsecutiveFailures))
       }
       const taken = cut === items.length ? items : items.slice(0, cut)
 
