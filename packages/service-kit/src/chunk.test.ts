@@ -9,15 +9,14 @@ interface Ev {
   order: number
 }
 
-const message = (offset: number, body: string): KafkaMessage =>
-  ({
-    offset: String(offset),
-    key: Buffer.from(`k${offset}`),
-    value: Buffer.from(body),
-    timestamp: '0',
-    attributes: 0,
-    headers: {},
-  }) as KafkaMessage
+const message = (offset: number, body: string): KafkaMessage => ({
+  offset: String(offset),
+  key: Buffer.from(`k${offset}`),
+  value: Buffer.from(body),
+  timestamp: '0',
+  attributes: 0,
+  headers: {},
+})
 
 const decodeChunk = chunkDecoder<Ev>({
   decode: (bytes) => {
