@@ -637,6 +637,7 @@ export function createConsumerService<T>(options: ConsumerServiceOptions<T>): Co
 
   const onAssignment = (memberAssignment: Record<string, number[]>): void => {
     const now = new Set(memberAssignment[input] ?? [])
+    const before = assigned
     for (const partition of assigned) {
       if (!now.has(partition)) {
         partitions.delete(partition)
@@ -646,8 +647,8 @@ export function createConsumerService<T>(options: ConsumerServiceOptions<T>): Co
     assigned = now
     joined = true
     // kafkajs reads every partition again from its committed offset: what the lanes hold now is
-    // fetched again.
-    for (const partition of [...partitions.keys(), ...now]) lanes.clear(partition)
+    // fetched again, or (a revoked partition) belongs to another member.
+    for (const partition of new Set([...before, ...now])) lanes.clear(partition)
     logger.info('partitions assigned', { partitions: [...now].sort((a, b) => a - b) })
     updateRebuilding()
     retrying(reconcile, retryOptions()).catch((error: unknown) => {

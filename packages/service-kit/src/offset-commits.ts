@@ -1,8 +1,8 @@
 /*
  * The consumer's commits: the kit commits an offset only once the state of every event before it
  * is stored in Redis. Offsets stored while a commit is in flight wait for it and go together in
- * the next, so there is at most one commit request at a time, and never an older offset after a
- * newer one of the same partition. A failed commit (a rebalance, the coordinator away) is not
+ * the next, so there is at most one commit request at a time. (A partition replayed from its start
+ * for a rebuild commits its lower offsets again as they are stored.) A failed commit (a rebalance, the coordinator away) is not
  * retried on its own: the next stored chunk, or the stop, commits again; until then a restart
  * reads a few events again, which the stored offset makes harmless.
  */
