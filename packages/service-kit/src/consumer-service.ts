@@ -1308,7 +1308,12 @@ export function createConsumerService<T>(options: ConsumerServiceOptions<T>): Co
         return
       }
       phase = 'running'
-      watcher = setInterval(() => void watchEpoch(), config.epochCheckIntervalMs)
+      watcher = setInterval(() => {
+        watchEpoch().catch((error: unknown) => {
+          // A stop during the check ends its retries with Stopped: nothing to report.
+          if (!(error instanceof Stopped)) fail(asAppError(error, 'reconcile'))
+        })
+      }, config.epochCheckIntervalMs)
       logger.info('consuming', {
         input,
         group: name,
