@@ -138,6 +138,11 @@ interface PartitionState {
   /** Seeks made back to the stored offset to read its record and compare marks (see verifyLog). */
   markSeeks: number
   /**
+   * The stored offset while its record is still ahead of the fetch position (a replay from
+   * further back): the batch that brings it checks the partition again and compares the mark.
+   */
+  markAhead: number | undefined
+  /**
    * The tail of the partition's checks: a check reads the state, asks Kafka, then may wipe; two of
    * them at once (an assignment's and a batch's) could wipe state the other has just rebuilt.
    */
@@ -298,6 +303,7 @@ export function createConsumerService<T>(options: ConsumerServiceOptions<T>): Co
         rebuildReason: undefined,
         storedOffset: undefined,
         markSeeks: 0,
+        markAhead: undefined,
         checks: Promise.resolve(),
       }
       partitions.set(partition, state)
@@ -386,7 +392,8 @@ export function createConsumerService<T>(options: ConsumerServiceOptions<T>): Co
    * Checks that a partition's stored state was built from the log it now reads: the same cluster
    * and topic, an applied offset inside the log, and, when `messages` hold it, the same record at
    * that offset (its mark). Costs a describeCluster and a fetchTopicOffsets; and, when the batch
-   * does not start at the stored offset, one seek back to it (the next fetch brings that record).
+   * starts after the stored offset, one seek back to it (the next fetch brings that record). A
+   * batch wholly before it leaves the comparison to the batch that brings it (`markAhead`).
    */
   const verifyLog = async (
     p: PartitionState,
@@ -426,6 +433,14 @@ export function createConsumerService<T>(options: ConsumerServiceOptions<T>): Co
       return recordMark(record) === meta.mark
         ? { kind: 'same' }
         : foreign('log_replaced', `the record at offset ${meta.offset} is not the one applied`)
+    }
+    const lastOffset = Number(messages.at(-1)?.offset ?? Number.NaN)
+    if (lastOffset < meta.offset) {
+      // A replay from further back: every record before the stored one is a duplicate, nothing is
+      // applied until it comes, and the batch that brings it compares the mark first. Seeking
+      // forward to it instead would skip those records uncounted.
+      p.markAhead = meta.offset
+      return { kind: 'same' }
     }
     if (p.markSeeks >= MAX_MARK_SEEKS) {
       logger.warn('the record at the stored offset cannot be read; its mark is not compared', {
@@ -508,6 +523,7 @@ export function createConsumerService<T>(options: ConsumerServiceOptions<T>): Co
     await s.registerPartition(p.partition)
     const meta = await s.readMeta(p.partition)
     p.storedOffset = undefined
+    p.markAhead = undefined
     if (meta.epoch === current) {
       const verdict = await verifyLog(p, meta, messages)
       if (verdict.kind === 'seek') {
@@ -963,7 +979,9 @@ export function createConsumerService<T>(options: ConsumerServiceOptions<T>): Co
     // Between retries: a cleared lane or a revoked partition ends them.
     const tick = (): Promise<void> => (live() ? Promise.resolve() : Promise.reject(new Stopped()))
     try {
-      if (p.checkedEpoch !== epoch || p.checkedEpoch === undefined) {
+      const markComes =
+        p.markAhead !== undefined && Number(batch.messages.at(-1)?.offset ?? -1) >= p.markAhead
+      if (p.checkedEpoch !== epoch || p.checkedEpoch === undefined || markComes) {
         const go = await retrying(
           () => exclusive(p, () => checkPartition(p, batch.messages)),
           retryOptions(tick),
