@@ -254,6 +254,111 @@ describe('a successful call', () => {
   })
 })
 
+describe('streaming the items', () => {
+  const connIds = (items: unknown[]): string[] =>
+    items.map((item) => (item as { conn_id: string }).conn_id)
+
+  it('hands the items out in order, a group at a time, and keeps none in items', async () => {
+    const { client, agent } = mockHarness()
+    const data = Array.from({ length: 40 }, (_, i) => chat(`c${i}`, 100))
+    reply(agent, 200, { code: 200, msg: 'ok', data })
+    const groups: string[][] = []
+    const result = await client.fetchReport({
+      report: 'chat_2',
+      from: FROM,
+      to: TO,
+      stream: {
+        onItems: (items) => {
+          groups.push(connIds(items))
+          return Promise.resolve()
+        },
+        firstMessages: 500,
+        messages: 1_000,
+      },
+    })
+    expect(groups.flat()).toEqual(data.map((_, i) => `c${i}`))
+    // 500 messages, then 1,000 per group (the body arrives whole here, so every group is full).
+    expect(groups.map((g) => g.length)).toEqual([5, 10, 10, 10, 5])
+    expect(result).toMatchObject({ items: [], rowCount: 40, messageCount: 4_000, hitRowCap: false })
+  })
+
+  it('ends the call with the error the stream threw, never retried', async () => {
+    const { client, agent, calls } = mockHarness({ retry: { maxAttempts: 3 } })
+    reply(agent, 200, { code: 200, data: [chat('a', 2)] }, {}, 3)
+    const kafkaDown = new Error('the sink failed')
+    const outcome = client.fetchReport({
+      report: 'chat_2',
+      from: FROM,
+      to: TO,
+      stream: { onItems: () => Promise.reject(kafkaDown) },
+    })
+    await expect(outcome).rejects.toBe(kafkaDown)
+    expect(calls()).toBe(1)
+  })
+
+  it('awaits onRetry before a retry hands the items out again from the first', async () => {
+    const { client, agent } = mockHarness({ retry: { maxAttempts: 2 } })
+    const whole = JSON.stringify({ code: 200, data: [chat('a', 1), chat('b', 1), chat('c', 1)] })
+    // Cut inside the third chat: the first two went out before the body proved malformed.
+    reply(agent, 200, whole.slice(0, whole.indexOf('"c"') + 10))
+    reply(agent, 200, whole)
+    const seen: string[] = []
+    const result = await client.fetchReport({
+      report: 'chat_2',
+      from: FROM,
+      to: TO,
+      stream: {
+        onItems: (items) => {
+          seen.push(...connIds(items))
+          return Promise.resolve()
+        },
+        onRetry: async () => {
+          await Promise.resolve()
+          seen.push('retry')
+        },
+        firstMessages: 1,
+        messages: 1,
+      },
+    })
+    expect(seen).toEqual(['a', 'b', 'retry', 'a', 'b', 'c'])
+    expect(result.attempts).toBe(2)
+  })
+
+  it('hands out nothing past the row cap, and still counts the whole response', async () => {
+    const { client, agent } = mockHarness({ rowCap: 3 })
+    const data = ['a', 'b', 'c', 'd', 'e'].map((id) => chat(id, 0))
+    reply(agent, 200, { code: 200, data })
+    const seen: string[] = []
+    const result = await client.fetchReport({
+      report: 'chat_2',
+      from: FROM,
+      to: TO,
+      stream: {
+        onItems: (items) => {
+          seen.push(...connIds(items))
+          return Promise.resolve()
+        },
+      },
+    })
+    expect(seen).toEqual(['a', 'b', 'c'])
+    expect(result).toMatchObject({ rowCount: 5, hitRowCap: true })
+  })
+
+  it('judges the whole body: an error status after data fails the call', async () => {
+    const { client, agent } = mockHarness()
+    reply(agent, 200, '{"data":[],"code":"403","msg":"Token limit exceeded"}')
+    const error = await failure(
+      client.fetchReport({
+        report: 'chat_2',
+        from: FROM,
+        to: TO,
+        stream: { onItems: () => Promise.resolve() },
+      }),
+    )
+    expect(error.code).toBe('WOLKVOX_QUOTA_EXCEEDED')
+  })
+})
+
 describe('every row of the error table', () => {
   it.each([
     [
@@ -364,8 +469,11 @@ describe('every row of the error table', () => {
     const error = await failure(fetchDay(client))
     expect(error.code).toBe('WOLKVOX_MALFORMED_RESPONSE')
     expect(inspect(error, { depth: Infinity })).not.toContain('Pérez')
+    // Byte offsets: a row that never closes is reported where the body ended (66 bytes, é is 2).
     reply(agent, 200, '{"code":200,"data":[{"conn_id":"c1","customer_name":"Ana Pérez" x')
-    expect((await failure(fetchDay(client))).details.jsonErrorAt).toBe(64)
+    expect((await failure(fetchDay(client))).details.jsonErrorAt).toBe(66)
+    reply(agent, 200, '{"code":200,"data":[{"conn_id":"c1","customer_name":"Ana Pérez" x}]}')
+    expect((await failure(fetchDay(client))).details.jsonErrorAt).toBe(65)
     reply(agent, 200, '{"code":200,"data":[{"conn_id":"c1"')
     expect((await failure(fetchDay(client))).details.jsonErrorAt).toBe(35)
   })
@@ -719,6 +827,93 @@ describe('over real HTTP', () => {
     const error = await failure(fetchDay(realClient(url, { maxResponseBytes: 1_000 })))
     expect(error.code).toBe('WOLKVOX_RESPONSE_TOO_LARGE')
     expect(error.details.announcedBytes).toBeGreaterThan(1_000)
+  })
+
+  it('streams: the first items go out while the body is still arriving', async () => {
+    // The server sends the rest only once the client handed out the first group: a client that
+    // waited for the whole body would never finish.
+    let firstGroup: () => void = () => undefined
+    const handedOut = new Promise<void>((resolve) => (firstGroup = resolve))
+    const data = Array.from({ length: 30 }, (_, i) => chat(`c${i}`, 50))
+    const url = await serve((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' })
+      res.write(
+        `{"code":200,"data":[${data
+          .slice(0, 25)
+          .map((c) => JSON.stringify(c))
+          .join(',')}`,
+      )
+      void handedOut.then(() =>
+        res.end(
+          `,${data
+            .slice(25)
+            .map((c) => JSON.stringify(c))
+            .join(',')}]}`,
+        ),
+      )
+    })
+    const seen: string[] = []
+    const result = await realClient(url).fetchReport({
+      report: 'chat_2',
+      from: FROM,
+      to: TO,
+      stream: {
+        onItems: (items) => {
+          seen.push(...items.map((item) => (item as { conn_id: string }).conn_id))
+          firstGroup()
+          return Promise.resolve()
+        },
+        firstMessages: 1_000,
+      },
+    })
+    expect(seen).toEqual(data.map((_, i) => `c${i}`))
+    expect(result).toMatchObject({ rowCount: 30, messageCount: 1_500 })
+  })
+
+  it('streams with back-pressure: nothing more is read while a group is being handled', async () => {
+    let written = 0
+    let waitingForDrain = false
+    const row = JSON.stringify(chat('r', 20))
+    const total = 40 * 1024 * 1024
+    const url = await serve((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' })
+      res.write('{"code":200,"data":[')
+      const block = Buffer.from(`${row},`.repeat(Math.ceil((64 * 1024) / (row.length + 1))))
+      const pump = (): void => {
+        waitingForDrain = false
+        while (written < total) {
+          written += block.length
+          if (!res.write(block)) {
+            waitingForDrain = true
+            res.once('drain', pump)
+            return
+          }
+        }
+        res.end(`${row}]}`)
+      }
+      pump()
+    })
+    let release: () => void = () => undefined
+    const held = new Promise<void>((resolve) => (release = resolve))
+    let groups = 0
+    const call = realClient(url, { rowCap: 10_000_000 }).fetchReport({
+      report: 'chat_2',
+      from: FROM,
+      to: TO,
+      stream: {
+        onItems: async () => {
+          groups++
+          if (groups === 1) await held
+        },
+      },
+    })
+    // The first group is held: the socket fills up and the server waits, far from the end.
+    await expect.poll(() => groups === 1 && waitingForDrain, { timeout: 10_000 }).toBe(true)
+    expect(written).toBeLessThan(total / 4)
+    release()
+    const result = await call
+    expect(written).toBeGreaterThanOrEqual(total)
+    expect(result.bytes).toBeGreaterThan(total)
   })
 
   it('reports a connection cut mid-body as a retriable network error', async () => {

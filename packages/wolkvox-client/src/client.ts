@@ -13,7 +13,8 @@ import {
 } from './chat-2.js'
 import { reportsManagerUrl, validateServer } from './endpoint.js'
 import { createRedactor, sanitizeCause } from './redact.js'
-import { judgeAnswer, type UpstreamAnswer } from './response.js'
+import { createDataStreamParser, DataStreamError } from './data-stream.js'
+import { judgeAnswer } from './response.js'
 import {
   backoffDelayMs,
   defaultRetryOptions,
@@ -116,6 +117,39 @@ export interface ReportRequest<R extends ReportName = ReportName> {
    * runs: an attempt in flight is aborted with `WOLKVOX_DEADLINE_EXCEEDED`.
    */
   deadline?: Date | number
+  /**
+   * Hands the `data` items out while the body is still downloading, instead of in `items`: see
+   * {@link ReportStream}.
+   */
+  stream?: ReportStream
+}
+
+/**
+ * Streaming of a report's items: the body is parsed as it arrives and its `data` items are handed
+ * out in order, in groups of about `messages` messages (a smaller first group), every item as
+ * parsed (valid or not, like `items`). The body is not read further until `onItems` resolves, so
+ * memory stays bounded by a group, not by the response.
+ *
+ * Items are handed out before the end of the body is seen: an attempt that fails later (a
+ * truncated or malformed body, an error status in the body after `data`, a row-cap hit) has handed
+ * out part of its items already, and a retry hands them out again from the first (`onRetry` is
+ * awaited before it). Whatever `onItems` or `onRetry` throw ends the call with that very error,
+ * without retrying. With a stream, `items` of the result is empty.
+ */
+export interface ReportStream {
+  onItems(items: unknown[]): Promise<void>
+  onRetry?(): Promise<void>
+  /** Messages in the first group (default 1,000): the caller starts its work sooner. */
+  firstMessages?: number
+  /** Messages per later group (default 5,000). */
+  messages?: number
+}
+
+/** An error thrown by the caller's stream, carried out of the attempt untouched. */
+class StreamFailure extends Error {
+  constructor(readonly original: unknown) {
+    super('the report stream failed')
+  }
 }
 
 /** The answer to one report request. */
@@ -130,7 +164,7 @@ export interface ReportResult<Row> {
   rows: Row[]
   /**
    * The `data` items exactly as parsed from the JSON, in order, valid or not: for a caller that
-   * builds its own records from the upstream shape (the poller's event builder).
+   * builds its own records from the upstream shape. Empty when the request streamed them.
    */
   items: readonly unknown[]
   /** Items that could not be read as rows, for the dead-letter topic. */
@@ -168,6 +202,24 @@ export interface WolkvoxClient {
   ): Promise<ReportResult<ReportRowTypes[R]>>
   /** Closes the client's own connection pool (not a dispatcher passed in). */
   close(): Promise<void>
+}
+
+/** A response body as read: judged by the caller, its items kept or handed out already. */
+interface BodyRead {
+  bytes: number
+  /** Over `maxResponseBytes`: abandoned. */
+  exceeded: boolean
+  /** The start of the body, for the upstream's words in an error. */
+  head: string
+  /** The body as JSON (a 200's `data` stands for its items, already taken), or undefined. */
+  json: unknown
+  /** Where the body stopped being JSON. */
+  parsePosition: number | undefined
+  /** The items, when not streamed. */
+  items: unknown[]
+  counted: { rowCount: number; messageCount: number; invalidRows: InvalidRow[] }
+  /** Hands out the streamed items still held back. */
+  flush: () => Promise<void>
 }
 
 const MAX_WINDOW_SECONDS = 31 * 86_400
@@ -278,24 +330,139 @@ export function createWolkvoxClient(options: WolkvoxClientOptions): WolkvoxClien
     return { dateIni, dateEnd }
   }
 
-  async function readBody(
-    body: Dispatcher.ResponseData['body'],
-    limit: number,
-    truncate: boolean,
-  ): Promise<{ buffer: Buffer; bytes: number; exceeded: boolean }> {
+  /** A non-200 body: small, read whole up to a limit (over it, the start is enough to judge). */
+  async function readErrorBody(body: Dispatcher.ResponseData['body']): Promise<BodyRead> {
     const chunks: Buffer[] = []
     let bytes = 0
     for await (const chunk of body as AsyncIterable<Buffer>) {
       bytes += chunk.length
-      if (bytes > limit) {
-        // Stop reading at once: memory stays bounded whatever the upstream sends.
+      if (bytes > ERROR_BODY_LIMIT) {
         discard(body)
-        if (truncate) chunks.push(chunk.subarray(0, chunk.length - (bytes - limit)))
-        return { buffer: Buffer.concat(chunks), bytes, exceeded: true }
+        chunks.push(chunk.subarray(0, chunk.length - (bytes - ERROR_BODY_LIMIT)))
+        break
       }
       chunks.push(chunk)
     }
-    return { buffer: Buffer.concat(chunks), bytes, exceeded: false }
+    const text = Buffer.concat(chunks)
+      .toString('utf8')
+      .replace(/^\uFEFF/, '')
+    let json: unknown
+    // Only where parsing stopped is kept: V8's message quotes the body, which is personal data.
+    let parsePosition: number | undefined
+    try {
+      json = JSON.parse(text)
+    } catch (error) {
+      const message = error instanceof Error ? error.message : ''
+      const position = /position (\d+)/.exec(message)
+      if (position !== null) parsePosition = Number(position[1])
+      else if (message.includes('end of JSON')) parsePosition = text.length
+    }
+    return {
+      bytes,
+      exceeded: false,
+      head: text.slice(0, 2_000),
+      json,
+      parsePosition,
+      items: [],
+      counted: { rowCount: 0, messageCount: 0, invalidRows: [] },
+      flush: () => Promise.resolve(),
+    }
+  }
+
+  /**
+   * A 200 body, parsed as it arrives: the `data` items are checked and counted one by one, and
+   * either kept (in `items`) or handed to the caller's stream in groups. Stops reading at the size
+   * cap or at the first byte that is not JSON. Past the row cap, a stream gets no more items (the
+   * window is split and asked again): the rest is only counted.
+   */
+  async function readData(
+    body: Dispatcher.ResponseData['body'],
+    report: ReportName,
+    stream: ReportStream | undefined,
+  ): Promise<BodyRead> {
+    const { check } = rowParsers[report]
+    const parser = createDataStreamParser()
+    const counted: BodyRead['counted'] = { rowCount: 0, messageCount: 0, invalidRows: [] }
+    const kept: unknown[] = []
+    let group: unknown[] = []
+    let groupMessages = 0
+    let groups = 0
+    let head = ''
+    let bytes = 0
+    const handOut = async (): Promise<void> => {
+      if (stream === undefined || group.length === 0) return
+      const items = group
+      group = []
+      groupMessages = 0
+      groups++
+      try {
+        await stream.onItems(items)
+      } catch (error) {
+        throw new StreamFailure(error)
+      }
+    }
+    const take = async (items: unknown[]): Promise<void> => {
+      for (const item of items) {
+        const checked = check(item)
+        if (checked.ok) counted.messageCount += checked.messageCount
+        else {
+          counted.invalidRows.push({
+            index: counted.rowCount,
+            reason: checked.reason,
+            raw: itemJsonText(item),
+          })
+        }
+        counted.rowCount++
+        if (stream === undefined) kept.push(item)
+        else if (counted.rowCount <= numbers.rowCap && counted.messageCount < numbers.rowCap) {
+          group.push(item)
+          groupMessages += checked.ok ? checked.messageCount : 1
+          const size = groups === 0 ? (stream.firstMessages ?? 1_000) : (stream.messages ?? 5_000)
+          if (groupMessages >= size) await handOut()
+        }
+      }
+    }
+    const read = (extra: Partial<BodyRead>): BodyRead => ({
+      bytes,
+      exceeded: false,
+      head,
+      json: undefined,
+      parsePosition: undefined,
+      items: kept,
+      counted,
+      flush: handOut,
+      ...extra,
+    })
+    for await (const chunk of body as AsyncIterable<Buffer>) {
+      bytes += chunk.length
+      if (bytes > numbers.maxResponseBytes) {
+        // Stop reading at once: memory stays bounded whatever the upstream sends.
+        discard(body)
+        return read({ exceeded: true })
+      }
+      if (head.length < 2_000) head += chunk.subarray(0, 2_000).toString('utf8')
+      let items: unknown[]
+      try {
+        items = parser.push(chunk)
+      } catch (error) {
+        if (!(error instanceof DataStreamError)) throw error
+        discard(body)
+        return read({ parsePosition: error.position })
+      }
+      await take(items)
+    }
+    try {
+      const { envelope, dataCount } = parser.end()
+      // The judge sees `data` as long as it was; its items went out (or into `kept`) already.
+      const json =
+        dataCount !== undefined && typeof envelope === 'object' && envelope !== null
+          ? { ...envelope, data: new Array<unknown>(dataCount) }
+          : envelope
+      return read({ json, head: head.replace(/^\uFEFF/, '') })
+    } catch (error) {
+      if (!(error instanceof DataStreamError)) throw error
+      return read({ parsePosition: error.position })
+    }
   }
 
   function transportError(
@@ -428,36 +595,24 @@ export function createWolkvoxClient(options: WolkvoxClientOptions): WolkvoxClien
           { ...withStatus, limitBytes: numbers.maxResponseBytes, announcedBytes: declared },
         )
       }
-      let read: Awaited<ReturnType<typeof readBody>>
+      let read: BodyRead
       try {
         read =
           status === 200
-            ? await readBody(response.body, numbers.maxResponseBytes, false)
-            : await readBody(response.body, ERROR_BODY_LIMIT, true)
+            ? await readData(response.body, req.report, req.stream)
+            : await readErrorBody(response.body)
       } catch (error) {
+        if (error instanceof StreamFailure) throw error
         throw transportError(error, abortCause, withStatus, 'body')
       }
-      if (status === 200 && read.exceeded) {
+      if (read.exceeded) {
         throw fail(
           'WOLKVOX_RESPONSE_TOO_LARGE',
           `The ${req.report} response passed maxResponseBytes (${numbers.maxResponseBytes}) and was abandoned; ask for a smaller window`,
           { ...withStatus, limitBytes: numbers.maxResponseBytes, receivedBytes: read.bytes },
         )
       }
-      const text = read.buffer.toString('utf8').replace(/^\uFEFF/, '')
-      let json: unknown
-      // Only where parsing stopped is kept: V8's message quotes the body, which is personal data.
-      let parsePosition: number | undefined
-      try {
-        json = JSON.parse(text)
-      } catch (error) {
-        const message = error instanceof Error ? error.message : ''
-        const position = /position (\d+)/.exec(message)
-        if (position !== null) parsePosition = Number(position[1])
-        else if (message.includes('end of JSON')) parsePosition = text.length
-      }
-      const answer: UpstreamAnswer = { status, text: text.slice(0, 2_000), json }
-      const verdict = judgeAnswer(answer)
+      const verdict = judgeAnswer({ status, text: read.head, json: read.json })
       if (verdict.kind === 'error') {
         const upstreamMessage = redact(verdict.upstreamText).slice(0, 200)
         const retryAfterMs = parseRetryAfterMs(response.headers['retry-after'], now())
@@ -470,33 +625,21 @@ export function createWolkvoxClient(options: WolkvoxClientOptions): WolkvoxClien
             upstreamMessage,
             bytes: read.bytes,
             ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
-            ...(parsePosition === undefined ? {} : { jsonErrorAt: parsePosition }),
+            ...(read.parsePosition === undefined ? {} : { jsonErrorAt: read.parsePosition }),
           },
         )
       }
-      const valid: unknown[] = []
-      const invalidRows: InvalidRow[] = []
-      let messageCount = 0
-      const data = verdict.kind === 'rows' ? verdict.data : []
-      const { check, parse } = rowParsers[req.report]
-      for (const [index, item] of data.entries()) {
-        const parsed = check(item)
-        if (parsed.ok) {
-          valid.push(item)
-          messageCount += parsed.messageCount
-        } else {
-          invalidRows.push({
-            index,
-            reason: parsed.reason,
-            raw: itemJsonText(item),
-          })
-        }
-      }
+      const rows = verdict.kind === 'rows'
+      // What is still held back goes out once the body is judged sound.
+      if (rows) await read.flush()
+      const { parse } = rowParsers[req.report]
+      const items = rows ? read.items : []
       const rowCap = numbers.rowCap
+      const counted = rows ? read.counted : { rowCount: 0, messageCount: 0, invalidRows: [] }
       return {
-        status: verdict.kind === 'rows' ? 200 : 404,
+        status: rows ? 200 : 404,
         rows: () =>
-          valid.flatMap((item) => {
+          items.flatMap((item) => {
             const parsed = parse(item)
             return parsed.ok ? [parsed.row] : []
           }),
@@ -504,14 +647,14 @@ export function createWolkvoxClient(options: WolkvoxClientOptions): WolkvoxClien
           report: req.report,
           server,
           window: { from: req.from, to: req.to, ...sent },
-          status: verdict.kind === 'rows' ? 200 : 404,
-          items: data,
-          invalidRows,
-          rowCount: data.length,
-          messageCount,
+          status: rows ? 200 : 404,
+          items,
+          invalidRows: counted.invalidRows,
+          rowCount: counted.rowCount,
+          messageCount: counted.messageCount,
           bytes: read.bytes,
           rowCap,
-          hitRowCap: data.length >= rowCap || messageCount >= rowCap,
+          hitRowCap: counted.rowCount >= rowCap || counted.messageCount >= rowCap,
         },
       }
     } finally {
@@ -591,6 +734,8 @@ export function createWolkvoxClient(options: WolkvoxClientOptions): WolkvoxClien
           enumerable: true,
         }) as ReportResult<ReportRowTypes[R]>
       } catch (error) {
+        // The caller's own failure: theirs to handle, never retried here.
+        if (error instanceof StreamFailure) throw error.original
         const failure =
           error instanceof AppError
             ? error
@@ -644,6 +789,7 @@ export function createWolkvoxClient(options: WolkvoxClientOptions): WolkvoxClien
           if (req.signal?.aborted) throw aborted(attempt + 1, req.signal.reason)
           throw sleepError
         }
+        await req.stream?.onRetry?.()
       }
     }
   }

@@ -4,15 +4,16 @@ import type { ChatSource } from '../core/ports.js'
 import { widenForAmbiguity } from '../window.js'
 
 /**
- * The upstream for the core: `chat_2` through the Wolkvox client. A response at the row cap, or
- * one abandoned for being over the size cap, comes back as `truncated` so the core splits it.
+ * The upstream for the core: `chat_2` through the Wolkvox client, streamed when the core asks. A
+ * response at the row cap, or one abandoned for being over the size cap, comes back as
+ * `truncated` so the core splits it.
  */
 export function createWolkvoxSource(
   client: WolkvoxClient,
   report: 'chat_2' = 'chat_2',
 ): ChatSource {
   return {
-    fetch: async (range, { signal, deadlineMs }) => {
+    fetch: async (range, { signal, deadlineMs, stream }) => {
       const asked = widenForAmbiguity(range, client.timeZone)
       try {
         const result = await client.fetchReport({
@@ -21,6 +22,14 @@ export function createWolkvoxSource(
           to: new Date(asked.toMs),
           signal,
           deadline: deadlineMs,
+          ...(stream === undefined
+            ? {}
+            : {
+                stream: {
+                  onItems: (items) => stream.onChats(items),
+                  onRetry: () => stream.onRetry(),
+                },
+              }),
         })
         return { chats: result.items, truncated: result.hitRowCap, bytes: result.bytes }
       } catch (error) {

@@ -51,6 +51,46 @@ function fakeSource(
   }
 }
 
+/**
+ * The same upstream read as it arrives: the chats of a range handed to the core's stream in
+ * groups of `group`. `cutAfter` groups into the first call, the attempt fails (a truncated body);
+ * with `retryInside`, the source retries it itself (onRetry, then every group again), otherwise
+ * the call fails. `log` records the order of groups handed out and of the fetch's end.
+ */
+function streamingSource(options: {
+  group: number
+  cap?: number
+  cutAfter?: number
+  retryInside?: boolean
+}): ChatSource & { log: string[] } {
+  const inner = fakeSource(options.cap === undefined ? {} : { cap: options.cap })
+  const log: string[] = []
+  let calls = 0
+  return {
+    log,
+    fetch: async (range, context) => {
+      const { chats, truncated, bytes } = await inner.fetch(range, context)
+      const stream = context.stream!
+      const handOut = async (upTo: number): Promise<void> => {
+        for (let i = 0; i < upTo; i += options.group) {
+          log.push(`group ${i / options.group}`)
+          await stream.onChats(chats.slice(i, Math.min(upTo, i + options.group)))
+        }
+      }
+      if (calls++ === 0 && options.cutAfter !== undefined) {
+        await handOut(options.cutAfter * options.group)
+        if (!options.retryInside)
+          throw new AppError('WOLKVOX_MALFORMED_RESPONSE', 'the body was cut off')
+        log.push('retry')
+        await stream.onRetry()
+      }
+      await handOut(chats.length)
+      log.push('fetched')
+      return { chats: [], truncated, bytes }
+    },
+  }
+}
+
 const toEvents: EventFactory = (chats) => {
   const events: OutgoingEvent[] = []
   const deadLetters: DeadLetter[] = []
@@ -315,6 +355,83 @@ describe('pollRange', () => {
     expect(order).toEqual([...order].sort((a, b) => a - b))
     expect(w.watermark()).toBeNull()
     expect(w.checkpoints).toEqual([])
+  })
+
+  it('publishes a streamed response while it arrives, and moves the watermark once all is on the topic', async () => {
+    const w = world()
+    const source = streamingSource({ group: 100 })
+    const watermarks: (number | null)[] = []
+    const deps = {
+      ...w.deps,
+      source,
+      sink: {
+        ...w.deps.sink,
+        publish: async (events: readonly OutgoingEvent[], dead: readonly DeadLetter[]) => {
+          source.log.push('publish')
+          watermarks.push(w.watermark())
+          await w.deps.sink.publish(events, dead)
+        },
+      },
+    }
+    const result = await pollRange(deps, {
+      range,
+      maxWindowMs: 6 * HOUR,
+      lease: w.lease(),
+      watermarkMs: null,
+    })
+    // Kafka got the first chats before the response ended.
+    expect(source.log.indexOf('publish')).toBeLessThan(source.log.indexOf('fetched'))
+    expect(watermarks.every((m) => m === null)).toBe(true)
+    expect(w.topic).toHaveLength(new Set(w.topic).size)
+    expect(result).toMatchObject({
+      fetched: 2160,
+      published: 2124,
+      deadLettered: 36,
+      duplicates: 0,
+      watermarkMs: range.toMs,
+    })
+  })
+
+  it('fails a window whose response breaks after some chats went out, and its next poll publishes them once', async () => {
+    const w = world()
+    const source = streamingSource({ group: 100, cutAfter: 3 })
+    const input = { range, maxWindowMs: 6 * HOUR, lease: w.lease(), watermarkMs: null }
+    await expect(pollRange({ ...w.deps, source }, input)).rejects.toThrow('cut off')
+    expect(w.watermark()).toBeNull()
+    expect(w.checkpoints).toEqual([])
+    // The 300 chats handed out were published (5 of them dead letters: every 60th chat).
+    expect(w.topic).toHaveLength(295)
+    const again = await pollRange({ ...w.deps, source }, input)
+    expect(again).toMatchObject({ published: 2124 - 295, duplicates: 295 })
+    expect(w.topic).toHaveLength(2124)
+    expect(new Set(w.topic).size).toBe(2124)
+    expect(w.watermark()).toBe(range.toMs)
+  })
+
+  it('lets a retry inside the source hand the chats out again without publishing any twice', async () => {
+    const w = world()
+    const source = streamingSource({ group: 100, cutAfter: 5, retryInside: true })
+    const result = await pollRange(
+      { ...w.deps, source },
+      { range, maxWindowMs: 6 * HOUR, lease: w.lease(), watermarkMs: null },
+    )
+    expect(source.log.slice(4, 7)).toEqual(['group 4', 'retry', 'group 0'])
+    expect(w.topic).toHaveLength(2124)
+    expect(new Set(w.topic).size).toBe(2124)
+    // The 500 chats of the cut attempt held 9 dead letters: 491 events came twice.
+    expect(result).toMatchObject({ published: 2124, duplicates: 491, fetched: 2160 + 500 })
+  })
+
+  it('splits a streamed response at the row cap: what went out before counts as duplicates', async () => {
+    const w = world()
+    const result = await pollRange(
+      { ...w.deps, source: streamingSource({ group: 50, cap: 1_000 }) },
+      { range, maxWindowMs: 6 * HOUR, lease: w.lease(), watermarkMs: null },
+    )
+    expect(result.splits).toBe(3)
+    expect(w.topic).toHaveLength(2124)
+    expect(new Set(w.topic).size).toBe(2124)
+    expect(result.watermarkMs).toBe(range.toMs)
   })
 
   it('stops when the lease is lost, before the next request', async () => {

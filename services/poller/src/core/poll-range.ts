@@ -2,6 +2,7 @@ import { AppError, isAppError } from '@wolkvox-chat-stream/errors'
 import { halve, splitRange, type Range } from '../window.js'
 import type {
   ChatSource,
+  ChatStream,
   EventFactory,
   EventSink,
   PollLease,
@@ -116,10 +117,22 @@ async function pollPiece(
   if (lease.signal.aborted) throw lease.signal.reason
   const started = clock()
   stats.requests++
+  const publisher = chunkPublisher(deps, range, lease, stats)
+  const stream: ChatStream = {
+    onChats: (chats) => publisher.add(chats, clock()),
+    // A retry hands the same chats out again: the published set must know the first ones by then.
+    onRetry: () => publisher.settle(),
+  }
   let result
   try {
-    result = await deps.source.fetch(range, { signal: lease.signal, deadlineMs: lease.deadline() })
+    result = await deps.source.fetch(range, {
+      signal: lease.signal,
+      deadlineMs: lease.deadline(),
+      stream,
+    })
   } catch (error) {
+    // What was streamed before the failure is acknowledged (or failed) before the window fails.
+    await publisher.settle().catch(() => undefined)
     deps.observer?.onRequest?.(isAppError(error) ? error.code : 'UNKNOWN', clock() - started, 0)
     // A call cut off on our side may still run upstream: keep the token busy until it must be done.
     if (
@@ -136,6 +149,8 @@ async function pollPiece(
   }
   deps.observer?.onRequest?.('ok', clock() - started, result.bytes)
   if (result.truncated) {
+    // Chats streamed before the cap are real: published, and duplicates when the halves read them.
+    await publisher.settle()
     const halves = halve(range)
     if (!halves) {
       throw new AppError(
@@ -152,69 +167,88 @@ async function pollPiece(
     for (const half of halves) await pollPiece(deps, half, lease, stats, clock)
     return
   }
-  const polledAtMs = clock()
-  // Chunks of the response are built, encoded and looked up in the published set while the
-  // previous chunk is on its way to Kafka: sends stay strictly in order (one in flight, so per-key
-  // order holds), but the CPU work and the lookup of the next chunk overlap the wait for the last
-  // one's acknowledgements. Recording a chunk as published (after its acks) runs beside the next
-  // send; the piece ends only when every record is written.
+  if (result.chats.length > 0) await publisher.add(result.chats, clock())
+  await publisher.settle()
+}
+
+/**
+ * Publishes the chats of one response chunk by chunk, as they come: each chunk is built, encoded
+ * and looked up in the published set while the previous chunk is on its way to Kafka. Sends stay
+ * strictly in order (one in flight, so per-key order holds), but the CPU work and the lookup of the
+ * next chunk overlap the wait for the last one's acknowledgements. Recording a chunk as published
+ * (after its acks) runs beside the next send; `settle` resolves once every record is written.
+ */
+function chunkPublisher(
+  deps: PollRangeDeps,
+  range: Range,
+  lease: PollLease,
+  stats: PollStats,
+): { add(chats: readonly unknown[], polledAtMs: number): Promise<void>; settle(): Promise<void> } {
   let sending: Promise<void> = Promise.resolve()
   const recording: Promise<void>[] = []
   let failed: Error | undefined
+  let chunks = 0
   const fail = (error: unknown): void => {
     failed ??= error instanceof Error ? error : new Error(String(error))
   }
-  const chats = result.chats
-  for (let start = 0; start < chats.length;) {
-    let end = start
-    let messages = 0
-    // A small first chunk: Kafka starts sending sooner.
-    const size = start === 0 ? FIRST_CHUNK_MESSAGES : CHUNK_MESSAGES
-    while (end < chats.length && (messages < size || end === start)) {
-      const conversation = (chats[end] as { conversation?: unknown } | null)?.conversation
-      messages += Array.isArray(conversation) ? conversation.length : 1
-      end++
-    }
-    const built = deps.toEvents(chats.slice(start, end), { window: range, polledAtMs })
-    start = end
-    stats.fetched += built.fetchedMessages
-    const lookup = deps.published.unpublished(built.events)
-    // Awaited below, after the previous send: no unhandled rejection meanwhile.
-    lookup.catch(() => undefined)
-    await sending
-    if (failed !== undefined) throw failed
-    const due = await lookup
-    // The same message can appear twice in one response only as a distinct occurrence (its own id).
-    // A re-read publishes an event again when its revision changed: same key, same event_id, a new
-    // revision and polled_at, so per-key order puts it after the revision it replaces.
-    const events = built.events.filter((e) => due.has(e.eventId))
-    let revised = 0
-    for (const e of events) if (due.get(e.eventId) === 'revised') revised++
-    stats.duplicates += built.events.length - events.length
-    if (lease.signal.aborted) throw lease.signal.reason
-    sending = deps.sink.publish(events, built.deadLetters).then(() => {
-      // Written only after Kafka acknowledged: a crash before this re-publishes, never loses.
-      const record = deps.published
-        .add(events)
-        .then(() => {
-          stats.published += events.length
-          stats.revised += revised
-          stats.deadLettered += built.deadLetters.length
-          deps.observer?.onPublished?.({
-            published: events.length,
-            revised,
-            duplicates: built.events.length - events.length,
-            deadLettered: built.deadLetters.length,
-            fetched: built.fetchedMessages,
+  const add = async (chats: readonly unknown[], polledAtMs: number): Promise<void> => {
+    for (let start = 0; start < chats.length;) {
+      let end = start
+      let messages = 0
+      // A small first chunk: Kafka starts sending sooner.
+      const size = chunks++ === 0 ? FIRST_CHUNK_MESSAGES : CHUNK_MESSAGES
+      while (end < chats.length && (messages < size || end === start)) {
+        const conversation = (chats[end] as { conversation?: unknown } | null)?.conversation
+        messages += Array.isArray(conversation) ? conversation.length : 1
+        end++
+      }
+      const built = deps.toEvents(
+        start === 0 && end === chats.length ? chats : chats.slice(start, end),
+        { window: range, polledAtMs },
+      )
+      start = end
+      stats.fetched += built.fetchedMessages
+      const lookup = deps.published.unpublished(built.events)
+      // Awaited below, after the previous send: no unhandled rejection meanwhile.
+      lookup.catch(() => undefined)
+      await sending
+      if (failed !== undefined) throw failed
+      const due = await lookup
+      // The same message can appear twice in one response only as a distinct occurrence (its own
+      // id). A re-read publishes an event again when its revision changed: same key, same event_id,
+      // a new revision and polled_at, so per-key order puts it after the revision it replaces.
+      const events = built.events.filter((e) => due.has(e.eventId))
+      let revised = 0
+      for (const e of events) if (due.get(e.eventId) === 'revised') revised++
+      stats.duplicates += built.events.length - events.length
+      if (lease.signal.aborted) throw lease.signal.reason
+      sending = deps.sink.publish(events, built.deadLetters).then(() => {
+        // Written only after Kafka acknowledged: a crash before this re-publishes, never loses.
+        const record = deps.published
+          .add(events)
+          .then(() => {
+            stats.published += events.length
+            stats.revised += revised
+            stats.deadLettered += built.deadLetters.length
+            deps.observer?.onPublished?.({
+              published: events.length,
+              revised,
+              duplicates: built.events.length - events.length,
+              deadLettered: built.deadLetters.length,
+              fetched: built.fetchedMessages,
+            })
           })
-        })
-        .catch(fail)
-      recording.push(record)
-    }, fail)
+          .catch(fail)
+        recording.push(record)
+      }, fail)
+    }
   }
-  await sending
-  await Promise.all(recording)
-  if (failed !== undefined) throw failed
+  const settle = async (): Promise<void> => {
+    await sending
+    await Promise.all(recording)
+    if (failed !== undefined) throw failed
+  }
+  return { add, settle }
 }
 
 /** Messages of the first chunk of a response. */

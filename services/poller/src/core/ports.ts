@@ -2,7 +2,7 @@ import type { Range } from '../window.js'
 
 /** One upstream answer for a range (the Wolkvox client behind it). */
 export interface FetchResult {
-  /** The chats as the upstream returned them (one item per conversation). */
+  /** The chats as the upstream returned them (one item per conversation), those not streamed. */
   chats: readonly unknown[]
   /** The response reached the row cap or the size cap: it may be truncated, so split and ask again. */
   truncated: boolean
@@ -16,7 +16,20 @@ export interface ChatSource {
    * Fetches one range. Must never start or continue a call past `deadlineMs`, and must abort on
    * `signal`. Throws an AppError with the Wolkvox code on failure.
    */
-  fetch(range: Range, options: { signal: AbortSignal; deadlineMs: number }): Promise<FetchResult>
+  fetch(
+    range: Range,
+    options: { signal: AbortSignal; deadlineMs: number; stream?: ChatStream },
+  ): Promise<FetchResult>
+}
+
+/**
+ * Where a source that reads the response as it arrives hands its chats out, in order, in groups,
+ * instead of in `chats`; it reads no further until `onChats` resolves. A failed attempt may have
+ * handed out part of its chats; a retry awaits `onRetry`, then hands them out again from the first.
+ */
+export interface ChatStream {
+  onChats(chats: readonly unknown[]): Promise<void>
+  onRetry(): Promise<void>
 }
 
 /** What the published set remembers of an event: its identity and the revision of its values. */
