@@ -140,8 +140,10 @@ async function failure(promise: Promise<unknown>): Promise<AppError> {
   throw new Error('expected the call to fail')
 }
 
-const fetchDay = (client: WolkvoxClient, extra: { signal?: AbortSignal; deadline?: number } = {}) =>
-  client.fetchReport({ report: 'chat_2', from: FROM, to: TO, ...extra })
+const fetchDay = (
+  client: WolkvoxClient,
+  extra: { signal?: AbortSignal; deadline?: number | (() => number) } = {},
+) => client.fetchReport({ report: 'chat_2', from: FROM, to: TO, ...extra })
 
 describe('a successful call', () => {
   it('sends the token, the server and the window as Bogota wall-clock time', async () => {
@@ -778,6 +780,26 @@ describe('over real HTTP', () => {
     const error = await failure(fetchDay(realClient(url), { deadline: Date.now() + 200 }))
     expect(error.code).toBe('WOLKVOX_DEADLINE_EXCEEDED')
     expect(Date.now() - started).toBeLessThan(3_000)
+  })
+
+  it('follows a deadline that moves (a renewed lease), and aborts once it stops moving', async () => {
+    const body = JSON.stringify({ code: 200, data: [chat('a', 1)] })
+    const url = await serve((_req, res) => {
+      setTimeout(() => res.end(body), 600)
+      res.writeHead(200, { 'content-type': 'application/json' })
+    })
+    // Renewed every 100 ms by 200 ms: the call outlives the first deadline by far.
+    let deadline = Date.now() + 200
+    const renewals = setInterval(() => (deadline += 100), 100)
+    try {
+      const result = await fetchDay(realClient(url), { deadline: () => deadline })
+      expect(result.rowCount).toBe(1)
+    } finally {
+      clearInterval(renewals)
+    }
+    deadline = Date.now() + 200
+    const error = await failure(fetchDay(realClient(url), { deadline: () => deadline }))
+    expect(error.code).toBe('WOLKVOX_DEADLINE_EXCEEDED')
   })
 
   it('aborts the attempt in flight when the caller aborts', async () => {

@@ -114,9 +114,11 @@ export interface ReportRequest<R extends ReportName = ReportName> {
   signal?: AbortSignal
   /**
    * An instant (a lock lease's end) after which no attempt starts, no wait ends and no attempt
-   * runs: an attempt in flight is aborted with `WOLKVOX_DEADLINE_EXCEEDED`.
+   * runs: an attempt in flight is aborted with `WOLKVOX_DEADLINE_EXCEEDED`. A function is asked
+   * again each time the deadline is checked, so a lease renewed meanwhile moves it (a streamed
+   * call lasts as long as its caller takes to handle the items).
    */
-  deadline?: Date | number
+  deadline?: Date | number | (() => number)
   /**
    * Hands the `data` items out while the body is still downloading, instead of in `items`: see
    * {@link ReportStream}.
@@ -534,7 +536,7 @@ export function createWolkvoxClient(options: WolkvoxClientOptions): WolkvoxClien
     req: ReportRequest<R>,
     sent: { dateIni: string; dateEnd: string },
     attempt: number,
-    deadlineMs: number,
+    deadlineAt: () => number,
   ): Promise<{
     result: Omit<ReportResult<ReportRowTypes[R]>, 'attempts' | 'durationMs' | 'rows'>
     /** Builds the rows (once checked, every valid item parses). */
@@ -556,9 +558,15 @@ export function createWolkvoxClient(options: WolkvoxClientOptions): WolkvoxClien
     const onSignal = (): void => abort('signal')
     req.signal?.addEventListener('abort', onSignal, { once: true })
     const timers = [setTimeout(() => abort('attempt-timeout'), numbers.attemptTimeoutMs)]
-    if (Number.isFinite(deadlineMs)) {
-      timers.push(setTimeout(() => abort('deadline'), Math.max(0, deadlineMs - now())))
+    // Checked again when it comes: a deadline that moved (a renewed lease) is waited for anew.
+    const watchDeadline = (): void => {
+      const leftMs = deadlineAt() - now()
+      if (!Number.isFinite(leftMs)) return
+      if (leftMs <= 0) abort('deadline')
+      // setTimeout holds 2^31 - 1 ms at most (a longer delay fires at once).
+      else timers.push(setTimeout(watchDeadline, Math.min(leftMs, 2 ** 31 - 1)))
     }
+    watchDeadline()
     let response: Dispatcher.ResponseData | undefined
     try {
       try {
@@ -670,8 +678,15 @@ export function createWolkvoxClient(options: WolkvoxClientOptions): WolkvoxClien
   ): Promise<ReportResult<ReportRowTypes[R]>> {
     const sent = validate(req)
     const startedMs = now()
-    const deadlineMs = req.deadline === undefined ? Infinity : Number(req.deadline)
-    if (Number.isNaN(deadlineMs)) {
+    const given = req.deadline
+    const deadlineAt =
+      typeof given === 'function'
+        ? () => {
+            const ms = given()
+            return Number.isNaN(ms) ? -Infinity : ms
+          }
+        : () => (given === undefined ? Infinity : Number(given))
+    if (Number.isNaN(deadlineAt()) || (typeof given === 'function' && Number.isNaN(given()))) {
       throw fail(
         'WOLKVOX_REQUEST_INVALID',
         `Invalid ${req.report} request: deadline is not a valid time`,
@@ -690,7 +705,7 @@ export function createWolkvoxClient(options: WolkvoxClientOptions): WolkvoxClien
     let last: AppError | undefined
     for (let attempt = 1; ; attempt += 1) {
       if (req.signal?.aborted) throw aborted(attempt, req.signal.reason)
-      if (now() >= deadlineMs) {
+      if (now() >= deadlineAt()) {
         throw (
           last ??
           fail(
@@ -707,7 +722,7 @@ export function createWolkvoxClient(options: WolkvoxClientOptions): WolkvoxClien
       const attemptStartedMs = now()
       let outcome: { status: number | undefined; code: ErrorCode | null; bytes: number }
       try {
-        const { result, rows: readRows, status } = await attemptOnce(req, sent, attempt, deadlineMs)
+        const { result, rows: readRows, status } = await attemptOnce(req, sent, attempt, deadlineAt)
         outcome = { status, code: null, bytes: result.bytes }
         onAttempt({
           report: req.report,
@@ -774,7 +789,7 @@ export function createWolkvoxClient(options: WolkvoxClientOptions): WolkvoxClien
           waitMs = Math.max(waitMs, attemptStartedMs + numbers.upstreamCallLimitMs - now())
         }
         const resumeMs = now() + waitMs
-        if (resumeMs >= deadlineMs || resumeMs - startedMs > retry.maxElapsedMs) throw failure
+        if (resumeMs >= deadlineAt() || resumeMs - startedMs > retry.maxElapsedMs) throw failure
         logger?.warn('wolkvox call failed; retrying', {
           server,
           report: req.report,

@@ -13,7 +13,7 @@ export function createWolkvoxSource(
   report: 'chat_2' = 'chat_2',
 ): ChatSource {
   return {
-    fetch: async (range, { signal, deadlineMs, stream }) => {
+    fetch: async (range, { signal, deadline, stream }) => {
       const asked = widenForAmbiguity(range, client.timeZone)
       try {
         const result = await client.fetchReport({
@@ -21,7 +21,7 @@ export function createWolkvoxSource(
           from: new Date(asked.fromMs),
           to: new Date(asked.toMs),
           signal,
-          deadline: deadlineMs,
+          deadline,
           ...(stream === undefined
             ? {}
             : {

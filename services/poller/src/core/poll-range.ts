@@ -127,7 +127,7 @@ async function pollPiece(
   try {
     result = await deps.source.fetch(range, {
       signal: lease.signal,
-      deadlineMs: lease.deadline(),
+      deadline: () => lease.deadline(),
       stream,
     })
   } catch (error) {

@@ -13,12 +13,13 @@ export interface FetchResult {
 /** The upstream, as the core sees it. */
 export interface ChatSource {
   /**
-   * Fetches one range. Must never start or continue a call past `deadlineMs`, and must abort on
+   * Fetches one range. Must never start or continue a call past `deadline()` (asked again when
+   * checked: a renewed lease moves it), and must abort on
    * `signal`. Throws an AppError with the Wolkvox code on failure.
    */
   fetch(
     range: Range,
-    options: { signal: AbortSignal; deadlineMs: number; stream?: ChatStream },
+    options: { signal: AbortSignal; deadline: () => number; stream?: ChatStream },
   ): Promise<FetchResult>
 }
 
