@@ -110,55 +110,63 @@ interface Row {
   target: string
 }
 const rows: Row[] = []
+/** Rows whose case failed: the others still run, and the table is printed before the exit. */
+const failed: { name: string; error: string }[] = []
 try {
   for (const bench of selected) {
-    if (bench.backlog !== undefined) {
-      const filled = await runCase(
-        { script: 'fill-backlog.ts', env: { BENCH_EVENTS: String(bench.backlog) } },
-        env,
-      )
-      log(
-        `  ${bench.name}: backlog of ${bench.backlog} events ready (${Math.round(filled.durationMs)} ms)`,
-      )
-    }
-    const subject: CaseResult[] = []
-    const baseline: CaseResult[] = []
-    for (let i = 0; i < repeat; i++) {
-      // Alternate the order so neither side always runs on a warmer broker.
-      const order =
-        i % 2 === 0 ? (['subject', 'baseline'] as const) : (['baseline', 'subject'] as const)
-      for (const side of order) {
-        const benchCase = side === 'subject' ? bench.subject : bench.baseline
-        if (!benchCase) continue
-        const result = await runCase(benchCase, env)
-        ;(side === 'subject' ? subject : baseline).push(result)
-        const latency = result.latencyMs
-          ? `, p50 ${Math.round(result.latencyMs.p50)} ms, p99 ${Math.round(result.latencyMs.p99)} ms`
-          : ''
+    try {
+      if (bench.backlog !== undefined) {
+        const filled = await runCase(
+          { script: 'fill-backlog.ts', env: { BENCH_EVENTS: String(bench.backlog) } },
+          env,
+        )
         log(
-          `  ${bench.name} ${side} run ${i + 1}/${repeat}: ${Math.round(rate(result)).toLocaleString('en-US')} ${bench.unit}/s${latency}`,
+          `  ${bench.name}: backlog of ${bench.backlog} events ready (${Math.round(filled.durationMs)} ms)`,
         )
       }
+      const subject: CaseResult[] = []
+      const baseline: CaseResult[] = []
+      for (let i = 0; i < repeat; i++) {
+        // Alternate the order so neither side always runs on a warmer broker.
+        const order =
+          i % 2 === 0 ? (['subject', 'baseline'] as const) : (['baseline', 'subject'] as const)
+        for (const side of order) {
+          const benchCase = side === 'subject' ? bench.subject : bench.baseline
+          if (!benchCase) continue
+          const result = await runCase(benchCase, env)
+          ;(side === 'subject' ? subject : baseline).push(result)
+          const latency = result.latencyMs
+            ? `, p50 ${Math.round(result.latencyMs.p50)} ms, p99 ${Math.round(result.latencyMs.p99)} ms`
+            : ''
+          log(
+            `  ${bench.name} ${side} run ${i + 1}/${repeat}: ${Math.round(rate(result)).toLocaleString('en-US')} ${bench.unit}/s${latency}, peak RSS ${Math.round(result.peakRssBytes / 2 ** 20)} MiB`,
+          )
+        }
+      }
+      const subjectRate = median(subject.map(rate))
+      const baselineRate = baseline.length > 0 ? median(baseline.map(rate)) : null
+      rows.push({
+        name: bench.name,
+        unit: bench.unit,
+        repeats: repeat,
+        subjectPerSecond: Math.round(subjectRate),
+        subjectMinPerSecond: Math.round(Math.min(...subject.map(rate))),
+        subjectMaxPerSecond: Math.round(Math.max(...subject.map(rate))),
+        baselinePerSecond: baselineRate === null ? null : Math.round(baselineRate),
+        ratio: baselineRate === null ? null : Number((subjectRate / baselineRate).toFixed(3)),
+        subjectPeakRssMiB: Math.round(Math.max(...subject.map((r) => r.peakRssBytes)) / 2 ** 20),
+        baselinePeakRssMiB:
+          baseline.length > 0
+            ? Math.round(Math.max(...baseline.map((r) => r.peakRssBytes)) / 2 ** 20)
+            : null,
+        latencyMs: latencyOf(subject),
+        target: bench.target,
+      })
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error)
+      log(`  ${bench.name} FAILED: ${message}`)
+      failed.push({ name: bench.name, error: message })
     }
-    const subjectRate = median(subject.map(rate))
-    const baselineRate = baseline.length > 0 ? median(baseline.map(rate)) : null
-    rows.push({
-      name: bench.name,
-      unit: bench.unit,
-      repeats: repeat,
-      subjectPerSecond: Math.round(subjectRate),
-      subjectMinPerSecond: Math.round(Math.min(...subject.map(rate))),
-      subjectMaxPerSecond: Math.round(Math.max(...subject.map(rate))),
-      baselinePerSecond: baselineRate === null ? null : Math.round(baselineRate),
-      ratio: baselineRate === null ? null : Number((subjectRate / baselineRate).toFixed(3)),
-      subjectPeakRssMiB: Math.round(Math.max(...subject.map((r) => r.peakRssBytes)) / 2 ** 20),
-      baselinePeakRssMiB:
-        baseline.length > 0
-          ? Math.round(Math.max(...baseline.map((r) => r.peakRssBytes)) / 2 ** 20)
-          : null,
-      latencyMs: latencyOf(subject),
-      target: bench.target,
-    })
   }
 } finally {
   await registry?.stop()
@@ -192,6 +200,12 @@ const outDir = join(root, 'bench-results')
 mkdirSync(outDir, { recursive: true })
 writeFileSync(
   join(outDir, 'latest.json'),
-  `${JSON.stringify({ at: new Date().toISOString(), machine, rows }, null, 2)}\n`,
+  `${JSON.stringify({ at: new Date().toISOString(), machine, rows, failed }, null, 2)}\n`,
 )
 log(`Wrote ${join('bench-results', 'latest.json')}`)
+if (failed.length > 0) {
+  log(
+    `\n${failed.length} row(s) failed:\n${failed.map((f) => `  ${f.name}: ${f.error}`).join('\n')}`,
+  )
+  process.exitCode = 1
+}
