@@ -8,6 +8,11 @@ export interface SimCall {
   id: number
   /** {@link tokenFingerprint} of the `wolkvox-token` header, or null without one. Never the token. */
   token: string | null
+  /**
+   * The `wolkvox_server` header as sent (the operation's server code), null without one. Always
+   * set by the simulator's log; optional so that records made by hand need not name it.
+   */
+  server?: string | null
   api: string | null
   dateIni: string | null
   dateEnd: string | null
@@ -98,6 +103,7 @@ export function createCallLog(limit = 100_000): CallLog {
       const call: SimCall = {
         id: nextId++,
         ...fields,
+        server: fields.server ?? null,
         endedAtMs: null,
         outcome: 'in-flight',
         status: null,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { readSimulatorConfig } from './config.js'
+import { readSimulatorConfig, usage } from './config.js'
 
 describe('readSimulatorConfig', () => {
   it('has the documented defaults', () => {
@@ -98,6 +98,44 @@ describe('readSimulatorConfig', () => {
       }
       expect(message).not.toContain('secret-tok')
     }
+  })
+
+  it('reads many operations and their first server code, and documents them', () => {
+    expect(readSimulatorConfig({}, [])).not.toHaveProperty('operations')
+    expect(readSimulatorConfig({ SIM_OPERATIONS: '200' }, [])).toMatchObject({
+      operations: 200,
+      firstServer: 100_001,
+    })
+    expect(
+      readSimulatorConfig({ SIM_OPERATIONS: '3' }, ['--operations', '5', '--first-server', '10']),
+    ).toMatchObject({ operations: 5, firstServer: 10 })
+    expect(usage()).toMatch(/--operations\s+SIM_OPERATIONS .*sim-token-<server>/)
+    expect(usage()).toMatch(/--first-server\s+SIM_FIRST_SERVER .*\(default 100001\)/)
+  })
+
+  it('refuses a number of operations out of 1..10000, as other numbers', () => {
+    const refused = (env: Record<string, string>, argv: string[]): string => {
+      try {
+        readSimulatorConfig(env, argv)
+      } catch (error) {
+        expect(error).toMatchObject({ code: 'CONFIG_INVALID' })
+        return (error as Error).message
+      }
+      return expect.unreachable()
+    }
+    for (const value of ['0', '-1', '1.5', '10001', 'many']) {
+      expect(refused({ SIM_OPERATIONS: value }, [])).toContain('SIM_OPERATIONS')
+      expect(refused({}, [`--operations=${value}`])).toContain('SIM_OPERATIONS')
+    }
+    expect(refused({}, ['--operations', '0'])).toContain('SIM_OPERATIONS')
+    expect(refused({}, ['--operations', '10', '--first-server', '999995'])).toContain(
+      'SIM_OPERATIONS',
+    )
+    expect(refused({}, ['--first-server', '10'])).toContain('SIM_FIRST_SERVER')
+    // Tokens are derived with operations: a token given as well is a mistake, and never echoed.
+    const message = refused({ SIM_TOKENS: 'secret-tok' }, ['--operations', '2'])
+    expect(message).toContain('SIM_TOKENS')
+    expect(message).not.toContain('secret-tok')
   })
 
   it('refuses unknown flags with the usage', () => {

@@ -3,6 +3,7 @@ import { readConfig, type Env } from '@wolkvox-chat-stream/config'
 import { AppError } from '@wolkvox-chat-stream/errors'
 import { isLogThreshold, type LogThreshold } from '@wolkvox-chat-stream/observability'
 import { faultKinds, parseFaultSpec, type Fault } from './faults.js'
+import { DEFAULT_FIRST_SERVER, MAX_OPERATIONS, MAX_SERVER_CODE } from './operations.js'
 import type { SimulatorOptions } from './simulator.js'
 
 /** Every command-line flag, the variable it stands for, and what it means (for `--help` and the README). */
@@ -17,6 +18,13 @@ export const simulatorFlags = [
     'sim-token',
     'accepted token; repeat the flag, or comma-separate the variable',
   ],
+  [
+    'operations',
+    'SIM_OPERATIONS',
+    '',
+    'serve this many operations (1..10000), routed by the wolkvox_server header, each with token sim-token-<server>; unset: one, any --token',
+  ],
+  ['first-server', 'SIM_FIRST_SERVER', '100001', 'server code of the first of --operations'],
   ['time-zone', 'SIM_TIMEZONE', 'America/Bogota', 'zone of date, date_ini, date_end'],
   ['history', 'SIM_HISTORY', '7d', 'how far back the data reaches'],
   [
@@ -114,6 +122,27 @@ export function readSimulatorConfig(env: Env, argv: readonly string[]): Readonly
         )
       }
     }
+    // Without SIM_OPERATIONS: one operation, as before; with it, server codes and tokens are derived.
+    const operations =
+      r.string('SIM_OPERATIONS') === undefined
+        ? undefined
+        : r.integer('SIM_OPERATIONS', 1, { min: 1, max: MAX_OPERATIONS })
+    const firstServer = r.integer('SIM_FIRST_SERVER', DEFAULT_FIRST_SERVER, {
+      min: 0,
+      max: MAX_SERVER_CODE,
+    })
+    if (operations === undefined && r.string('SIM_FIRST_SERVER') !== undefined) {
+      r.report('SIM_FIRST_SERVER', 'needs SIM_OPERATIONS (--operations)')
+    }
+    if (operations !== undefined && firstServer + operations - 1 > MAX_SERVER_CODE) {
+      r.report('SIM_OPERATIONS', `the last server code would be over ${MAX_SERVER_CODE} (6 digits)`)
+    }
+    if (operations !== undefined && r.string('SIM_TOKENS') !== undefined) {
+      r.report(
+        'SIM_TOKENS',
+        'not with SIM_OPERATIONS: each operation has the token sim-token-<server>',
+      )
+    }
     const config: SimulatorConfig = {
       port: r.integer('HTTP_PORT', 8089, { min: 0, max: 65_535 }),
       host: r.string('SIM_HOST', '127.0.0.1'),
@@ -134,6 +163,7 @@ export function readSimulatorConfig(env: Env, argv: readonly string[]): Readonly
       faultRate,
       logLevel: isLogThreshold(logLevel) ? logLevel : 'info',
       ...(fault === undefined ? {} : { fault }),
+      ...(operations === undefined ? {} : { operations, firstServer }),
     }
     if (config.tokens?.length === 0) r.report('SIM_TOKENS', 'needs at least one token')
     return config

@@ -196,6 +196,31 @@ describe('select', () => {
     expect(window('20250101000000', '20250130235959', 'message')).toEqual([])
   })
 
+  it('gives the same data whatever its cache limits, writing again what it dropped', () => {
+    const tiny = createDataset(
+      { seed: 1, chatsPerHour: 60, timeZone: zone, historyStartMs: start },
+      { headerHours: 1, chatMessages: 1 },
+    )
+    const query = (from: string, to: string) => ({
+      fromLocalSec: local(from),
+      toLocalSec: local(to),
+      selection: 'closing' as const,
+      visibleUntilSec,
+    })
+    const texts = (selected: ReturnType<typeof dataset.select>) =>
+      selected.map(({ chat, messages }) => [chat.head, ...messages.map((m) => m.text)])
+    const day = query('20250203000000', '20250203235959')
+    const hour = query('20250203100000', '20250203105959')
+    const first = tiny.select(day)
+    expect(texts(tiny.select(hour))).toEqual(texts(dataset.select(hour)))
+    const again = tiny.select(day)
+    expect(texts(again)).toEqual(texts(first))
+    expect(texts(again)).toEqual(texts(dataset.select(day)))
+    // The tiny cache kept nothing: the chats were written again; the default one keeps them.
+    expect(again[0]!.chat).not.toBe(first[0]!.chat)
+    expect(dataset.select(day)[0]!.chat).toBe(dataset.select(day)[0]!.chat)
+  })
+
   it('stops writing chats once a budget of records is met', () => {
     const some = dataset.select(
       {

@@ -156,11 +156,27 @@ export const MAX_CHAT_DURATION_SEC = 3_600
 /** The longest from first message to closing: idle chats close by timeout after about 23 h. */
 export const MAX_CHAT_LIFETIME_SEC = MAX_CHAT_DURATION_SEC + 24 * 3_600
 
-const HEADER_CACHE_HOURS = 4_000
-const CHAT_CACHE_MESSAGES = 400_000
+/**
+ * How much of what a dataset computed it keeps; it computes the rest again when asked, identically.
+ * The defaults suit one dataset; a simulator serving many operations gives each a share.
+ */
+export interface DatasetCacheLimits {
+  /** Hours of chat plans (headers). Default 4,000. */
+  headerHours?: number
+  /** Messages of written chats. Default 400,000. */
+  chatMessages?: number
+}
 
-/** Creates the dataset for `options`. */
-export function createDataset(options: DatasetOptions): Dataset {
+/** The default {@link DatasetCacheLimits}. */
+export const DATASET_CACHE_LIMITS: Readonly<Required<DatasetCacheLimits>> = Object.freeze({
+  headerHours: 4_000,
+  chatMessages: 400_000,
+})
+
+/** Creates the dataset for `options`, keeping at most `limits` of what it computed. */
+export function createDataset(options: DatasetOptions, limits: DatasetCacheLimits = {}): Dataset {
+  const headerCacheHours = limits.headerHours ?? DATASET_CACHE_LIMITS.headerHours
+  const chatCacheMessages = limits.chatMessages ?? DATASET_CACHE_LIMITS.chatMessages
   const historyStartSec = Math.ceil(options.historyStartMs / 1000)
   const lateDataSec = Math.ceil((options.lateDataMs ?? 0) / 1000)
   const lateShare = lateDataSec > 0 ? (options.lateShare ?? 1) : 0
@@ -179,7 +195,7 @@ export function createDataset(options: DatasetOptions): Dataset {
       (header) => header.startSec >= historyStartSec,
     )
     headerCache.set(hour, headers)
-    if (headerCache.size > HEADER_CACHE_HOURS) {
+    if (headerCache.size > headerCacheHours) {
       headerCache.delete(headerCache.keys().next().value as number)
     }
     return headers
@@ -193,7 +209,7 @@ export function createDataset(options: DatasetOptions): Dataset {
     const chat = writeChat(header, options.timeZone, lateShare)
     chatCache.set(key, chat)
     cachedMessages += chat.messages.length
-    while (cachedMessages > CHAT_CACHE_MESSAGES) {
+    while (cachedMessages > chatCacheMessages) {
       const oldest = chatCache.keys().next().value as number
       cachedMessages -= chatCache.get(oldest)?.messages.length ?? 0
       chatCache.delete(oldest)

@@ -17,9 +17,11 @@ export {
   type SimCall,
 } from './calls.js'
 export { faultKinds, parseFaultSpec, type Fault, type FaultSpec } from './faults.js'
+export { operationSeed, operationToken, type OperationStatus } from './operations.js'
 export {
   connIdOf,
   createDataset,
+  DATASET_CACHE_LIMITS,
   expectationOf,
   planHour,
   writeChat,
@@ -30,6 +32,7 @@ export {
   type ChatHeader,
   type ReturnPlan,
   type Dataset,
+  type DatasetCacheLimits,
   type DatasetOptions,
   type Selection,
   type SimChat,

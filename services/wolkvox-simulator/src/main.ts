@@ -28,6 +28,9 @@ try {
     seed: settings.seed,
     chatsPerHour: settings.chatsPerHour,
     tokens: settings.tokenCount,
+    ...(settings.operations === undefined
+      ? {}
+      : { operations: settings.operations, firstServer: settings.firstServer }),
     timeZone: settings.timeZone,
     historyStart: new Date(settings.historyStartMs).toISOString(),
     selection: settings.selection,

@@ -33,6 +33,15 @@ import {
   type ChatItem,
   type RowCapUnit,
 } from './responses.js'
+import {
+  createOperationSet,
+  DEFAULT_FIRST_SERVER,
+  MAX_OPERATIONS,
+  MAX_SERVER_CODE,
+  operationToken,
+  type OperationSet,
+  type OperationStatus,
+} from './operations.js'
 import { formatCompact, isTimeZone, parseCompact, toLocalSec } from './wall-clock.js'
 
 /** The API path, as upstream. */
@@ -48,8 +57,17 @@ export interface SimulatorOptions {
   seed?: number
   /** About this many chats start per hour. Default 60. */
   chatsPerHour?: number
-  /** Accepted `wolkvox-token` values. Default `['sim-token']`. */
+  /** Accepted `wolkvox-token` values. Default `['sim-token']`. Ignored with `operations`. */
   tokens?: readonly string[]
+  /**
+   * Serve this many operations (1..10,000) instead of one: operation `i` (from 0) has server code
+   * `String(firstServer + i)`, token `sim-token-<server>` (not a secret: derived from the code)
+   * and data from its own seed (`operationSeed(seed, server)`); a call is routed by its
+   * `wolkvox_server` header. Default: one operation, any `tokens`, the header ignored.
+   */
+  operations?: number
+  /** The first operation's server code, with `operations` only. Default 100001. */
+  firstServer?: number
   /** Zone of `date`, `date_ini`, `date_end`. Default `America/Bogota`. */
   timeZone?: string
   /** How far back the history reaches from the start. Default 7 days. */
@@ -99,6 +117,9 @@ export interface SimulatorSettings {
   seed: number
   chatsPerHour: number
   tokenCount: number
+  /** With `operations` only: how many, and the first one's server code. */
+  operations?: number
+  firstServer?: number
   timeZone: string
   historyStartMs: number
   selection: Selection
@@ -112,9 +133,13 @@ export interface SimulatorSettings {
   lateShare: number
 }
 
-/** A window for {@link RunningSimulator.truth}: local `YYYYmmddHHiiss` strings or instants. */
+/**
+ * A window for {@link RunningSimulator.truth}: local `YYYYmmddHHiiss` strings or instants, and
+ * with `operations`, the server code of the operation (ignored without).
+ */
 export type TruthWindow = ({ dateIni: string; dateEnd: string } | { from: Date; to: Date }) & {
   selection?: Selection
+  server?: string
 }
 
 /**
@@ -151,8 +176,16 @@ export interface RunningSimulator {
   /** Queues faults for the next calls. @throws AppError `CONFIG_INVALID` for a malformed fault. */
   injectFaults(...faults: FaultSpec[]): void
   clearFaults(): void
-  /** @throws AppError `CONFIG_INVALID` for a malformed window. */
+  /**
+   * @throws AppError `CONFIG_INVALID` for a malformed window, or with `operations`, a window
+   * without `server` or with a code not served.
+   */
   truth(window: TruthWindow): Truth
+  /**
+   * With `operations`, each operation in server-code order: whether its data was created yet, its
+   * calls counted today and quota left (never its token). Without, an empty list.
+   */
+  operations(): OperationStatus[]
   /** Forgets calls, queued faults and used quota. */
   reset(): void
   /** Stops listening and cuts every held call; never rejects. */
@@ -287,6 +320,23 @@ function validated(options: SimulatorOptions): SimulatorSettings & { tokens: rea
     problems.push('rowCapUnit must be message or chat')
   const tokens = options.tokens ?? ['sim-token']
   if (tokens.some((token) => token === '')) problems.push('tokens must not be empty')
+  const operations =
+    options.operations === undefined
+      ? undefined
+      : int('operations', options.operations, 1, 1, MAX_OPERATIONS)
+  const firstServer = int(
+    'firstServer',
+    options.firstServer,
+    DEFAULT_FIRST_SERVER,
+    0,
+    MAX_SERVER_CODE,
+  )
+  if (operations === undefined && options.firstServer !== undefined) {
+    problems.push('firstServer needs operations')
+  }
+  if (operations !== undefined && firstServer + operations - 1 > MAX_SERVER_CODE) {
+    problems.push(`firstServer + operations - 1 must be at most ${MAX_SERVER_CODE} (6 digits)`)
+  }
   const faultRate = options.faultRate ?? 1
   if (!(faultRate >= 0 && faultRate <= 1)) problems.push('faultRate must be in 0..1')
   if (options.fault !== undefined) {
@@ -307,7 +357,8 @@ function validated(options: SimulatorOptions): SimulatorSettings & { tokens: rea
   return {
     seed,
     chatsPerHour,
-    tokenCount: tokens.length,
+    tokenCount: operations ?? tokens.length,
+    ...(operations === undefined ? {} : { operations, firstServer }),
     tokens,
     timeZone,
     historyStartMs,
@@ -361,7 +412,18 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
   const now = options.now ?? Date.now
   const logger = options.logger
   const accepted = new Set(tokens)
-  const dataset = createDataset(settings)
+  // One operation (the default) reads one dataset, made now; many read theirs, made on first use.
+  const served: { kind: 'one'; dataset: Dataset } | { kind: 'many'; group: OperationSet } =
+    settings.operations === undefined
+      ? { kind: 'one', dataset: createDataset(settings) }
+      : {
+          kind: 'many',
+          group: createOperationSet(
+            settings,
+            settings.operations,
+            settings.firstServer ?? DEFAULT_FIRST_SERVER,
+          ),
+        }
   const callLog = createCallLog()
   const faults = createFaultPlan(options.fault, options.faultRate ?? 1, settings.seed)
   const inFlight = new Map<string, number>()
@@ -376,6 +438,63 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
   let closing = false
 
   const visibleUntilSec = (): number => visibleUntil(now(), settings.visibilityLagMs)
+  /** The local day quota is counted in, `YYYYmmdd`. */
+  const today = (): string =>
+    formatCompact(toLocalSec(Math.floor(now() / 1000), settings.timeZone)).slice(0, 8)
+
+  /**
+   * Whether a call with this token and `wolkvox_server` header is let in. With many operations the
+   * token must be the one of the operation the header names: a token of another operation, an
+   * unknown code and a missing header are refused alike, as the real host of an unknown code
+   * knows no such token either.
+   */
+  const accepts = (token: string, server: string | null): boolean =>
+    served.kind === 'one'
+      ? accepted.has(token)
+      : server !== null && served.group.has(server) && token === operationToken(server)
+
+  /** The dataset a call with this header reads (after {@link accepts}). */
+  const datasetOf = (server: string | null): Dataset | undefined =>
+    served.kind === 'one'
+      ? served.dataset
+      : server === null
+        ? undefined
+        : served.group.dataset(server)
+
+  /** The dataset of a truth for `server` (ignored with one operation). */
+  function truthDataset(server: string | undefined): Dataset {
+    if (served.kind === 'one') return served.dataset
+    const { group } = served
+    const codes = `server codes ${group.firstServer}..${group.firstServer + group.count - 1}`
+    if (server === undefined || server === '') {
+      throw new AppError(
+        'CONFIG_INVALID',
+        `Truth: server is required: this simulator serves ${group.count} operations (${codes})`,
+      )
+    }
+    const dataset = group.dataset(server)
+    if (dataset === undefined) {
+      throw new AppError(
+        'CONFIG_INVALID',
+        `Truth: server ${JSON.stringify(server)} is not one of this simulator's operations (${codes})`,
+      )
+    }
+    return dataset
+  }
+
+  function operationStatuses(): OperationStatus[] {
+    if (served.kind === 'one') return []
+    const day = today()
+    return served.group.servers().map((server) => {
+      const used = quotaUsed.get(`${day}|${operationToken(server)}`) ?? 0
+      return {
+        server,
+        built: served.group.built(server),
+        callsToday: used,
+        quotaLeft: Math.max(0, settings.dailyQuota - used),
+      }
+    })
+  }
 
   /** Waits `ms`, or less when the response closes first; true when it closed. */
   const hold = (res: ServerResponse, ms: number): Promise<boolean> =>
@@ -510,26 +629,33 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
   async function serveApi(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const header = req.headers['wolkvox-token']
     const token = typeof header === 'string' && header !== '' ? header : undefined
+    const serverHeader = req.headers['wolkvox_server']
+    const server = typeof serverHeader === 'string' && serverHeader !== '' ? serverHeader : null
+    // Calls in flight are counted per token, and with many operations per token and server code:
+    // a token sent to another operation's host does not take a place of its own operation's.
+    const flightKey =
+      token === undefined ? undefined : served.kind === 'one' ? token : `${server ?? ''}|${token}`
     const params = url.searchParams
     const call = callLog.start({
       token: token === undefined ? null : tokenFingerprint(token),
+      server,
       api: params.get('api'),
       dateIni: params.get('date_ini'),
       dateEnd: params.get('date_end'),
       startedAtMs: preciseNowMs(),
     })
     open.add(res)
-    if (token !== undefined) inFlight.set(token, (inFlight.get(token) ?? 0) + 1)
+    if (flightKey !== undefined) inFlight.set(flightKey, (inFlight.get(flightKey) ?? 0) + 1)
     const started = performance.now()
     const finish = (): void => {
       if (call.endedAtMs !== null) return
       call.endedAtMs = preciseNowMs()
       call.outcome = res.writableFinished ? 'completed' : 'aborted'
       open.delete(res)
-      if (token !== undefined) {
-        const left = (inFlight.get(token) ?? 1) - 1
-        if (left <= 0) inFlight.delete(token)
-        else inFlight.set(token, left)
+      if (flightKey !== undefined) {
+        const left = (inFlight.get(flightKey) ?? 1) - 1
+        if (left <= 0) inFlight.delete(flightKey)
+        else inFlight.set(flightKey, left)
       }
       callsTotal.inc({
         status: call.status === null ? 'none' : String(call.status),
@@ -538,6 +664,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
       logger?.debug('wolkvox call', {
         id: call.id,
         token: call.token,
+        server: call.server,
         api: call.api,
         dateIni: call.dateIni,
         dateEnd: call.dateEnd,
@@ -561,13 +688,12 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
       send(res, call, status, errorBody(status, text), fault)
 
     if (req.method !== 'GET') return reply(405, 'METHOD NOT ALLOWED')
-    if (token === undefined) return reply(401, texts.tokenMissing)
-    if (!accepted.has(token)) return reply(403, texts.tokenInvalid)
-    if ((inFlight.get(token) ?? 0) > settings.concurrentLimit) {
+    if (token === undefined || flightKey === undefined) return reply(401, texts.tokenMissing)
+    if (!accepts(token, server)) return reply(403, texts.tokenInvalid)
+    if ((inFlight.get(flightKey) ?? 0) > settings.concurrentLimit) {
       return reply(403, texts.concurrent(settings.concurrentLimit))
     }
-    const day = formatCompact(toLocalSec(Math.floor(now() / 1000), settings.timeZone)).slice(0, 8)
-    const quotaKey = `${day}|${token}`
+    const quotaKey = `${today()}|${token}`
     const used = quotaUsed.get(quotaKey) ?? 0
     if (used >= settings.dailyQuota) return reply(403, texts.quotaExceeded)
     quotaUsed.set(quotaKey, used + 1)
@@ -588,6 +714,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     if (toLocal - fromLocalSec + 1 > MAX_RANGE_SEC) return reply(400, texts.rangeTooLong)
 
     if (settings.latencyMs > 0 && (await hold(res, settings.latencyMs))) return
+    const dataset = datasetOf(server)
+    if (dataset === undefined) return reply(403, texts.tokenInvalid)
     const selected = dataset.select(
       {
         fromLocalSec,
@@ -632,12 +760,15 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     const route = `${req.method ?? 'GET'} ${url.pathname}`
     try {
       switch (route) {
-        case 'GET /__sim/calls':
-          sendJson(res, 200, {
-            calls: callLog.list(),
-            overlaps: findOverlaps(callLog.list()).length,
-          })
+        case 'GET /__sim/calls': {
+          const server = url.searchParams.get('server')
+          const calls =
+            server === null
+              ? callLog.list()
+              : callLog.list().filter((call) => call.server === server)
+          sendJson(res, 200, { calls, overlaps: findOverlaps(calls).length })
           return true
+        }
         case 'DELETE /__sim/calls':
           callLog.clear()
           sendJson(res, 200, { ok: true })
@@ -667,11 +798,12 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
           if (selection !== null && selection !== 'closing' && selection !== 'message') {
             throw new AppError('CONFIG_INVALID', 'selection must be closing or message')
           }
+          const server = url.searchParams.get('server') ?? undefined
           sendJson(
             res,
             200,
             truthFrom(
-              dataset,
+              truthDataset(server),
               {
                 dateIni: url.searchParams.get('date_ini') ?? '',
                 dateEnd: url.searchParams.get('date_end') ?? '',
@@ -689,6 +821,20 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
           return true
         case 'GET /__sim/settings':
           sendJson(res, 200, settings)
+          return true
+        case 'GET /__sim/operations':
+          if (served.kind === 'one') {
+            sendJson(res, 404, {
+              error: 'This simulator serves one operation: start it with --operations N for many',
+            })
+            return true
+          }
+          sendJson(res, 200, {
+            count: served.group.count,
+            firstServer: served.group.firstServer,
+            built: served.group.builtCount(),
+            operations: operationStatuses(),
+          })
           return true
         default:
           return false
@@ -742,7 +888,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     lateMessagesServed: () => callLog.list().reduce((sum, call) => sum + call.lateMessages, 0),
     injectFaults: (...specs) => faults.push(...specs.map(parseFaultSpec)),
     clearFaults: () => faults.clear(),
-    truth: (window) => truthFrom(dataset, window, settings.selection, visibleUntilSec()),
+    truth: (window) =>
+      truthFrom(truthDataset(window.server), window, settings.selection, visibleUntilSec()),
+    operations: operationStatuses,
     reset,
     close: async () => {
       if (!closing) {
