@@ -81,6 +81,15 @@ export const benchmarks: Benchmark[] = [
     target: '≥ 0.8x the raw sendBatch of the same pre-encoded records (QUALITY.md)',
   },
   {
+    // 200 operations on one simulator, polled live by three `poller run` replicas against one.
+    name: 'poller.fleet-200-operations',
+    unit: 'poll',
+    subject: { script: 'poller-fleet.ts', env: { BENCH_REPLICAS: '3' } },
+    baseline: { script: 'poller-fleet.ts', env: { BENCH_REPLICAS: '1' } },
+    target:
+      'schedule adherence stated (start delay p50/p99, watermark lag), Redis commands/s and bytes per operation, CPU per replica; 3 replicas against 1',
+  },
+  {
     // Registry mode's cost on the poller: the Confluent wire format (a registered schema id
     // instead of the fingerprint header) against the single-object encoding, same window.
     name: 'poller.window-60k-registry-mode',

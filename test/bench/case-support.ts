@@ -18,6 +18,8 @@ export interface CaseResult {
     /** `[ms, messages]`: how many messages became visible at each sampled time, every window. */
     points: [number, number][]
   }
+  /** Figures a row states beside its rate (the poller fleet's schedule adherence, Redis, CPU). */
+  figures?: Record<string, number | string>
 }
 
 /**

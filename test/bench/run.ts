@@ -107,6 +107,8 @@ interface Row {
    * window's p99 and the slowest message.
    */
   latencyMs: Omit<NonNullable<CaseResult['latencyMs']>, 'points'> | null
+  /** The last run's figures of each side, for rows that state some. */
+  figures: { subject?: CaseResult['figures']; baseline?: CaseResult['figures'] } | null
   target: string
 }
 const rows: Row[] = []
@@ -160,6 +162,10 @@ try {
             ? Math.round(Math.max(...baseline.map((r) => r.peakRssBytes)) / 2 ** 20)
             : null,
         latencyMs: latencyOf(subject),
+        figures:
+          subject.at(-1)?.figures === undefined
+            ? null
+            : { subject: subject.at(-1)?.figures, baseline: baseline.at(-1)?.figures },
         target: bench.target,
       })
     } catch (error) {
@@ -185,12 +191,20 @@ const latencyText = (r: Row): string =>
   r.latencyMs
     ? `; ${fmt(r.latencyMs.windows)} windows of ${fmt(r.latencyMs.messagesPerWindow)} messages, every message: p50 ${fmt(r.latencyMs.p50)} ms, p99 ${fmt(r.latencyMs.p99)} ms (worst window's p99 ${fmt(r.latencyMs.worstP99)} ms, slowest ${fmt(r.latencyMs.max)} ms)`
     : ''
+const figuresOf = (f: CaseResult['figures']): string =>
+  Object.entries(f ?? {})
+    .map(([name, value]) => `${name} ${typeof value === 'number' ? fmt(value) : value}`)
+    .join(', ')
+const figuresText = (r: Row): string =>
+  r.figures
+    ? `; ${figuresOf(r.figures.subject)}${r.figures.baseline ? ` (baseline: ${figuresOf(r.figures.baseline)})` : ''}`
+    : ''
 const table = [
   '| benchmark | median /s (min–max) | baseline /s | ratio | peak RSS MiB (subject / baseline) | target |',
   '|---|---|---|---|---|---|',
   ...rows.map(
     (r) =>
-      `| ${r.name} | ${fmt(r.subjectPerSecond)} ${r.unit} (${fmt(r.subjectMinPerSecond)}–${fmt(r.subjectMaxPerSecond)})${latencyText(r)} | ${fmt(r.baselinePerSecond)} | ${r.ratio === null ? (r.latencyMs ? 'absolute' : 'baseline') : `${r.ratio}x`} | ${fmt(r.subjectPeakRssMiB)} / ${fmt(r.baselinePeakRssMiB)} | ${r.target} |`,
+      `| ${r.name} | ${fmt(r.subjectPerSecond)} ${r.unit} (${fmt(r.subjectMinPerSecond)}–${fmt(r.subjectMaxPerSecond)})${latencyText(r)}${figuresText(r)} | ${fmt(r.baselinePerSecond)} | ${r.ratio === null ? (r.latencyMs ? 'absolute' : 'baseline') : `${r.ratio}x`} | ${fmt(r.subjectPeakRssMiB)} / ${fmt(r.baselinePeakRssMiB)} | ${r.target} |`,
   ),
 ].join('\n')
 process.stdout.write(

@@ -17,9 +17,12 @@ export interface SimulatorProcess {
 }
 
 export async function startSimulatorProcess(options: {
-  token: string
+  /** The one operation's token; with `operations`, each has `sim-token-<server>`. */
+  token?: string
   seed?: number
   chatsPerHour?: number
+  /** Many operations, server codes from `firstServer` on (the simulator's `--operations`). */
+  operations?: { count: number; firstServer: number }
 }): Promise<SimulatorProcess> {
   const port = 20_000 + Math.floor(Math.random() * 20_000)
   const main = fileURLToPath(
@@ -33,7 +36,13 @@ export async function startSimulatorProcess(options: {
       '--conditions=source',
       main,
       ...['--port', String(port), '--seed', String(options.seed ?? 5)],
-      ...['--chats-per-hour', String(options.chatsPerHour ?? 600), '--token', options.token],
+      ...['--chats-per-hour', String(options.chatsPerHour ?? 600)],
+      ...(options.operations === undefined
+        ? ['--token', options.token ?? 'sim-token']
+        : [
+            ...['--operations', String(options.operations.count)],
+            ...['--first-server', String(options.operations.firstServer)],
+          ]),
       ...['--row-cap', '1000000', '--log-level', 'warn'],
     ],
     { stdio: ['ignore', 'ignore', 'inherit'] },

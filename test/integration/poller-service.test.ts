@@ -167,6 +167,23 @@ describe('poller run: two processes, two operations from a file, and a backfill 
       expect(liveStatus.schedule?.map((s) => s.kind).sort()).toEqual(['poll', 'sweep'])
       expect(doc.operations.map((o) => o.server).sort()).toEqual([live, other].sort())
 
+      // The replicas' live jobs started on time: counted, and late by well under an interval.
+      const polls = { count: 0, sum: 0 }
+      for (const port of ports) {
+        const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()
+        const read = (part: 'count' | 'sum'): number =>
+          Number(
+            new RegExp(
+              `^wolkvox_poller_schedule_delay_seconds_${part}\\{[^}]*kind="poll"[^}]*\\} (\\S+)$`,
+              'm',
+            ).exec(text)?.[1] ?? 0,
+          )
+        polls.count += read('count')
+        polls.sum += read('sum')
+      }
+      expect(polls.count).toBeGreaterThanOrEqual(3)
+      expect(polls.sum / polls.count).toBeLessThan(INTERVAL_MS / 1000)
+
       for (const run of runs) run.kill('SIGTERM')
       for (const run of runs) expect((await run.exited).code).toBe(0)
 

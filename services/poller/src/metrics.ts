@@ -135,6 +135,12 @@ export function createPollerMetrics(registry: MetricsRegistry, settings: PollerM
       help: 'Scheduled jobs run by this process (kind poll or sweep), by outcome (ok or the error code).',
       labelNames: ['server', 'kind', 'outcome'],
     }),
+    scheduleDelay: registry.histogram<'kind'>({
+      name: 'wolkvox_poller_schedule_delay_seconds',
+      help: 'How late a scheduled job (kind poll or sweep) started against the time its scheduler set for it.',
+      labelNames: ['kind'],
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+    }),
     workerRestarts: registry.counter({
       name: 'wolkvox_poller_worker_restarts_total',
       help: 'Schedule workers restarted because a due job waited 30 s while they had a free slot (POLL_WORKER_STALLED).',

@@ -1,5 +1,5 @@
 import { AppError, isAppError } from '@wolkvox-chat-stream/errors'
-import type { Schedule, ScheduleJob, SchedulerSpec } from './adapters/bullmq-schedule.js'
+import type { DueJob, Schedule, SchedulerSpec } from './adapters/bullmq-schedule.js'
 import type { OperationConfig } from './config.js'
 import { readBindingState } from './adapters/checkpoint-log.js'
 import { latestSettledMs, type PollSummary } from './core/poll-operation.js'
@@ -100,7 +100,10 @@ export function createPollerService(input: {
     )
   }
 
-  const runJob = async (job: ScheduleJob): Promise<string> => {
+  const runJob = async (job: DueJob): Promise<string> => {
+    // How late the job starts against its scheduler's time: the fleet's schedule adherence.
+    const delayMs = Math.max(0, now() - job.dueAtMs)
+    metrics.scheduleDelay.observe({ kind: job.kind }, delayMs / 1000)
     const operation = byServer.get(job.server)
     if (!operation) {
       logger.warn('job for an operation this process does not know; skipped', { ...job })
@@ -119,8 +122,8 @@ export function createPollerService(input: {
     try {
       const summary = await work
       metrics.jobs.inc({ server: job.server, kind: job.kind, outcome: 'ok' })
-      if (summary && summary.published > 0) logger.info('poll done', { kind: job.kind, ...summary })
-      else logger.debug('poll done', { kind: job.kind, ...(summary ?? { server: job.server }) })
+      // One line per job, how late it started included: an operator sees the schedule at work.
+      logger.info('poll done', { kind: job.kind, delayMs, ...(summary ?? { server: job.server }) })
       return 'ok'
     } catch (error) {
       const code = isAppError(error) ? error.code : 'UNEXPECTED'
@@ -129,6 +132,7 @@ export function createPollerService(input: {
       logger[quiet ? 'info' : 'warn']('poll failed', {
         server: job.server,
         kind: job.kind,
+        delayMs,
         err: error,
       })
       return code

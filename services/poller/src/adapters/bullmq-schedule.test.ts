@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { WORKER_STALL_MS, workerStalled } from './bullmq-schedule.js'
+import { dueAt, WORKER_STALL_MS, workerStalled } from './bullmq-schedule.js'
 
 const NOW = 1_800_000_000_000
 const base = {
@@ -37,5 +37,19 @@ describe('workerStalled', () => {
       dueAtMs,
       waitedMs: 10 * 60_000,
     })
+  })
+})
+
+describe('dueAt', () => {
+  it("reads a scheduler job's time from its id: BullMQ resets its delay to 0 when it promotes it", () => {
+    // Made when the previous one ran (60 s before), due at its own time.
+    const promoted = { id: `repeat:poll:0010:${NOW}`, timestamp: NOW - 60_000, delay: 0 }
+    expect(dueAt(promoted)).toBe(NOW)
+    expect(dueAt({ ...promoted, delay: 60_000 })).toBe(NOW)
+  })
+
+  it('takes any other job as due at its creation plus its delay', () => {
+    expect(dueAt({ id: 'manual-1', timestamp: NOW, delay: 5_000 })).toBe(NOW + 5_000)
+    expect(dueAt({ id: undefined, timestamp: NOW })).toBe(NOW)
   })
 })

@@ -15,6 +15,21 @@ export interface ScheduleJob {
   kind: JobKind
 }
 
+/**
+ * When a job was due: a job scheduler's job is named `repeat:<scheduler>:<millis>` after the time
+ * it was made for (its `delay` is reset to 0 when BullMQ promotes it, so creation time plus delay
+ * would say when the previous one ran); any other job, its creation time plus its delay.
+ */
+export function dueAt(job: { id?: string | undefined; timestamp: number; delay?: number }): number {
+  const millis = /^repeat:.*:(\d+)$/.exec(job.id ?? '')?.[1]
+  return millis === undefined ? job.timestamp + (job.delay ?? 0) : Number(millis)
+}
+
+/** A job as a worker takes it: when it was due (its scheduler's time for it). */
+export interface DueJob extends ScheduleJob {
+  dueAtMs: number
+}
+
 /** A job's whole data. */
 interface JobData {
   server: string
@@ -46,7 +61,7 @@ export interface Schedule {
    * Starts the worker: `handle` runs each job and returns a short outcome (`ok` or an error code),
    * kept as the job's result. It must not throw.
    */
-  startWorker(handle: (job: ScheduleJob) => Promise<string>): void
+  startWorker(handle: (job: DueJob) => Promise<string>): void
   /**
    * Restarts the worker when it has let a due job wait `stallMs` or more while it had a free
    * slot (see {@link workerStalled}); returns what it found then, else null. The poller calls it
@@ -146,14 +161,14 @@ export function createBullSchedule(options: {
   })
   queue.on('error', options.onError)
   let worker: Worker<JobData, string> | undefined
-  let handler: ((job: ScheduleJob) => Promise<string>) | undefined
+  let handler: ((job: DueJob) => Promise<string>) | undefined
   // Jobs this process runs now, and when one last ended: a stall needs a free slot.
   let running = 0
   let freedAtMs = 0
   // Workers replaced after a stall whose close has not finished: closed again with the schedule.
   const leftBehind = new Set<Worker<JobData, string>>()
 
-  const newWorker = (handle: (job: ScheduleJob) => Promise<string>): Worker<JobData, string> => {
+  const newWorker = (handle: (job: DueJob) => Promise<string>): Worker<JobData, string> => {
     const created = new Worker<JobData, string>(
       queueName,
       async (job) => {
@@ -162,7 +177,7 @@ export function createBullSchedule(options: {
           return 'ignored'
         running++
         try {
-          return await handle({ server, kind: job.name })
+          return await handle({ server, kind: job.name, dueAtMs: dueAt(job) })
         } finally {
           running--
           freedAtMs = Date.now()
@@ -185,7 +200,7 @@ export function createBullSchedule(options: {
     const [delayed] = await queue.getJobs(['delayed'], 0, 0, true)
     const dues = [waiting, delayed]
       .filter((job) => job !== undefined)
-      .map((job) => job.timestamp + (job.delay ?? 0))
+      .map((job) => dueAt(job))
       .filter((due) => due <= nowMs)
     return dues.length === 0 ? null : Math.min(...dues)
   }
