@@ -10,7 +10,12 @@ import { MockAgent } from 'undici'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { Secret } from '@wolkvox-chat-stream/config'
 import { AppError } from '@wolkvox-chat-stream/errors'
-import { createWolkvoxClient, type WolkvoxClient, type WolkvoxClientOptions } from './client.js'
+import {
+  createWolkvoxClient,
+  type ReportStream,
+  type WolkvoxClient,
+  type WolkvoxClientOptions,
+} from './client.js'
 
 const CANARY = 'canary-tok-7f3e1b9d5a'
 const ORIGIN = 'https://wv0010.wolkvox.com'
@@ -259,6 +264,24 @@ describe('a successful call', () => {
 describe('streaming the items', () => {
   const connIds = (items: unknown[]): string[] =>
     items.map((item) => (item as { conn_id: string }).conn_id)
+  /** Streams the day's report, the chats' `conn_id`s going into `seen` as they are handed out. */
+  const streamDay = (
+    client: WolkvoxClient,
+    seen: string[],
+    options: Omit<ReportStream, 'onItems'> = {},
+  ) =>
+    client.fetchReport({
+      report: 'chat_2',
+      from: FROM,
+      to: TO,
+      stream: {
+        onItems: (items) => {
+          seen.push(...connIds(items))
+          return Promise.resolve()
+        },
+        ...options,
+      },
+    })
 
   it('hands the items out in order, a group at a time, and keeps none in items', async () => {
     const { client, agent } = mockHarness()
@@ -305,22 +328,13 @@ describe('streaming the items', () => {
     reply(agent, 200, whole.slice(0, whole.indexOf('"c"') + 10))
     reply(agent, 200, whole)
     const seen: string[] = []
-    const result = await client.fetchReport({
-      report: 'chat_2',
-      from: FROM,
-      to: TO,
-      stream: {
-        onItems: (items) => {
-          seen.push(...connIds(items))
-          return Promise.resolve()
-        },
-        onRetry: async () => {
-          await Promise.resolve()
-          seen.push('retry')
-        },
-        firstMessages: 1,
-        messages: 1,
+    const result = await streamDay(client, seen, {
+      onRetry: async () => {
+        await Promise.resolve()
+        seen.push('retry')
       },
+      firstMessages: 1,
+      messages: 1,
     })
     expect(seen).toEqual(['a', 'b', 'retry', 'a', 'b', 'c'])
     expect(result.attempts).toBe(2)
@@ -331,17 +345,7 @@ describe('streaming the items', () => {
     const data = ['a', 'b', 'c', 'd', 'e'].map((id) => chat(id, 0))
     reply(agent, 200, { code: 200, data })
     const seen: string[] = []
-    const result = await client.fetchReport({
-      report: 'chat_2',
-      from: FROM,
-      to: TO,
-      stream: {
-        onItems: (items) => {
-          seen.push(...connIds(items))
-          return Promise.resolve()
-        },
-      },
-    })
+    const result = await streamDay(client, seen)
     expect(seen).toEqual(['a', 'b', 'c'])
     expect(result).toMatchObject({ rowCount: 5, hitRowCap: true })
   })

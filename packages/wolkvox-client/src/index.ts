@@ -3,6 +3,7 @@ export {
   type AttemptEvent,
   type ReportName,
   type ReportRequest,
+  type ReportStream,
   type ReportResult,
   type ReportRowTypes,
   type WolkvoxClient,
