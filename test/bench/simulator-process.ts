@@ -47,6 +47,8 @@ export async function startSimulatorProcess(options: {
     ],
     { stdio: ['ignore', 'ignore', 'inherit'] },
   )
+  // A case that throws before its own stop (or ends without one) must not leave the simulator behind.
+  process.once('exit', () => child.kill('SIGKILL'))
   const url = `http://127.0.0.1:${port}`
   for (let i = 0; ; i++) {
     const up = await fetch(`${url}/healthz`).then(
