@@ -64,6 +64,14 @@ export const benchmarks: Benchmark[] = [
     target: '≥ 10x the naive one-regex-per-term loop and ≥ 300,000 msg/s on one core',
   },
   {
+    // No broker involved: one process scores chat lines with the text sentiment scorer.
+    name: 'sentiment.score-text',
+    unit: 'msg',
+    subject: { script: 'sentiment-scorer.ts', env: { BENCH_SIDE: 'scorer' } },
+    baseline: { script: 'sentiment-scorer.ts', env: { BENCH_SIDE: 'naive' } },
+    target: '≥ 300,000 msg/s on one core; baseline: a bare word-by-word lexicon lookup',
+  },
+  {
     // The ceiling quoted next to the poller: Kafka's own Java producer, same broker, same settings.
     name: 'kafka.producer-perf-java',
     unit: 'msg',

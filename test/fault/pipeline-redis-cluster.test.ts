@@ -227,13 +227,36 @@ describe('the whole pipeline on a Redis Cluster (3 masters, 3 replicas) over TLS
 
   it(
     'a master holding the lock and the watermark SIGKILLed mid-run: nothing lost, nothing twice, the watermark never back, no overlapping call',
-    { timeout: FAILOVER_BUDGET_MS + 90_000 },
+    { timeout: FAILOVER_BUDGET_MS + 150_000 },
     async () => {
       // Every wait shares the test's time: on a stall, the catch below prints the poller's log.
       const budget = timeBudget(FAILOVER_BUDGET_MS)
-      const { aggregator, classifier } = await startConsumers(uniqueName('rf'))
+      // A step with no bound of its own (a process that does not exit, a start that hangs) fails
+      // the test naming it, before vitest's timeout would end the test with nothing said.
+      let stage = 'starting the consumers'
+      let stallTimer: NodeJS.Timeout | undefined
+      const stalled = new Promise<never>((_resolve, reject) => {
+        stallTimer = setTimeout(
+          () =>
+            reject(
+              new Error(`stalled ${FAILOVER_BUDGET_MS + 60_000} ms into the test, at: ${stage}`),
+            ),
+          FAILOVER_BUDGET_MS + 60_000,
+        )
+      })
+      const step = async <T>(name: string, work: Promise<T>): Promise<T> => {
+        stage = name
+        return Promise.race([work, stalled])
+      }
+      const { aggregator, classifier } = await step(
+        'starting the consumers',
+        startConsumers(uniqueName('rf')),
+      )
       const server = newServerCode()
-      const victim = await cluster.masterOf(`wcs:{${server}}:watermark`)
+      const victim = await step(
+        'finding the master of the watermark',
+        cluster.masterOf(`wcs:{${server}}:watermark`),
+      )
       sim.clearCalls()
       const startMs = Math.floor((Date.now() - 6 * HOUR) / 1000) * 1000
       const poller = await startPollerRun({
@@ -259,33 +282,48 @@ describe('the whole pipeline on a Redis Cluster (3 masters, 3 replicas) over TLS
         }
       })()
       try {
-        await waitForWatermark(poller, startMs + 2 * HOUR, budget.within(120_000))
+        await step(
+          'waiting for the first two hours',
+          waitForWatermark(poller, startMs + 2 * HOUR, budget.within(120_000)),
+        )
         const killedAt = Date.now()
         const before = samples.at(-1) ?? startMs
         victim.kill('SIGKILL')
-        await cluster.waitHealthy(budget.within(30_000))
+        await step('waiting for the replica promotion', cluster.waitHealthy(budget.within(30_000)))
         const promotedMs = Date.now() - killedAt
-        const moved = await waitForWatermark(poller, before + 1, budget.within(120_000))
-        const recoveredMs = Date.now() - killedAt
-        await waitForWatermark(poller, Date.now() - 10_000, budget.within(120_000))
-        watching = false
-        await watch
-        const watermark = await stopPollerRun(poller)
-        const topic = await expectTopicExact(server, startMs, watermark)
-        await expectAnswers(
-          aggregator,
-          server,
-          truthSnapshot(sim, server, startMs, watermark),
-          budget.within(120_000),
+        const moved = await step(
+          'waiting for the watermark to move after the kill',
+          waitForWatermark(poller, before + 1, budget.within(120_000)),
         )
-        const conversations = await expectTramiteCounts({
-          classifier,
-          sim,
-          server,
-          fromMs: startMs,
-          toMs: watermark,
-          timeoutMs: budget.within(120_000),
-        })
+        const recoveredMs = Date.now() - killedAt
+        await step(
+          'waiting for the watermark to reach the present',
+          waitForWatermark(poller, Date.now() - 10_000, budget.within(120_000)),
+        )
+        watching = false
+        await step('ending the watermark readings', watch)
+        const watermark = await step('stopping the poller (SIGTERM)', stopPollerRun(poller))
+        const topic = await step('reading the topic', expectTopicExact(server, startMs, watermark))
+        await step(
+          'waiting for the aggregates',
+          expectAnswers(
+            aggregator,
+            server,
+            truthSnapshot(sim, server, startMs, watermark),
+            budget.within(120_000),
+          ),
+        )
+        const conversations = await step(
+          'waiting for the trámite counts',
+          expectTramiteCounts({
+            classifier,
+            sim,
+            server,
+            fromMs: startMs,
+            toMs: watermark,
+            timeoutMs: budget.within(120_000),
+          }),
+        )
         const back = samples.filter((w, i) => i > 0 && w < samples[i - 1]!)
         expect(back).toEqual([])
         expect(sim.overlaps()).toEqual([])
@@ -298,11 +336,11 @@ describe('the whole pipeline on a Redis Cluster (3 masters, 3 replicas) over TLS
             `partitions whose state went back (CONSUMER_STATE_BEHIND): aggregator ${behind(loggedLines(aggregator))}, classifier ${behind(classifierLines(classifier))}`,
         )
         // The killed node comes back as a replica, and the cluster is whole again.
-        await victim.start()
-        await cluster.waitHealthy(30_000)
+        await step('restarting the killed node', victim.start())
+        await step('waiting for the whole cluster', cluster.waitHealthy(30_000))
       } catch (error) {
         report(
-          `failed after ${FAILOVER_BUDGET_MS - budget.leftMs()} ms; the last watermark readings ` +
+          `failed after ${FAILOVER_BUDGET_MS - budget.leftMs()} ms, at: ${stage}; the last watermark readings ` +
             `${samples
               .slice(-5)
               .map((w) => new Date(w).toISOString())
@@ -311,6 +349,7 @@ describe('the whole pipeline on a Redis Cluster (3 masters, 3 replicas) over TLS
         )
         throw error
       } finally {
+        clearTimeout(stallTimer)
         watching = false
         await watch
       }

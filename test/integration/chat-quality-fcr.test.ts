@@ -206,8 +206,22 @@ describe('first-contact resolution, from the simulator through the classifier to
     expect(run.code, run.stderr).toBe(0)
   }
 
-  /** The chats of the ranges polled so far, from the ground truth and the two topics. */
-  const chatsOf = async (ranges: readonly { from: number; to: number }[]) => {
+  /** The classifier's primary trámite of each chat of this test, as its topic holds it now. */
+  const readTramites = async () => {
+    const tramites = new Map<string, string | null>()
+    for (const r of await readTopicToEnd(kafka, classifications)) {
+      const record = tramiteClassificationCodec.decode(r.value!)
+      if (record.server === server) tramites.set(record.conn_id, record.primary_tramite)
+    }
+    return tramites
+  }
+
+  /**
+   * The chats of the ranges polled so far, from the ground truth and the message topic, plus
+   * `extra`. Their trámites come from the classifier's topic on each `refresh()`: the classifier
+   * may still be writing when the chats are first read.
+   */
+  const chatsOf = async (ranges: readonly { from: number; to: number }[], extra: Chat) => {
     const expectations = ranges.flatMap(
       (r) => sim.truth({ from: new Date(r.from), to: new Date(r.to) }).expectations,
     )
@@ -219,11 +233,6 @@ describe('first-contact resolution, from the simulator through the classifier to
       if (seen === undefined || at < seen.at || (at === seen.at && e.position < seen.position))
         firstChannel.set(e.conn_id, { at, position: e.position, channel: e.channel_normalized })
     }
-    const tramites = new Map<string, string | null>()
-    for (const r of await readTopicToEnd(kafka, classifications)) {
-      const record = tramiteClassificationCodec.decode(r.value!)
-      if (record.server === server) tramites.set(record.conn_id, record.primary_tramite)
-    }
     const chats: Chat[] = expectations.map((e) => ({
       connId: e.conn_id,
       identity: e.customer_id.trim() === '' ? undefined : e.customer_id.trim(),
@@ -231,10 +240,17 @@ describe('first-contact resolution, from the simulator through the classifier to
       endedAtMs: e.ended_at_ms,
       agentKey: agentKeyOf(e.agent_name),
       channel: firstChannel.get(e.conn_id)!.channel,
-      tramite: tramites.get(e.conn_id),
+      tramite: undefined,
     }))
-    return { expectations, chats, tramites }
+    chats.push(extra)
+    const refresh = async () => {
+      const tramites = await readTramites()
+      for (const c of chats) c.tramite = tramites.get(c.connId)
+    }
+    await refresh()
+    return { expectations, chats, refresh }
   }
+  type Polled = Awaited<ReturnType<typeof chatsOf>>
 
   // Every chat polled so far starts after this and before now.
   const query = (by: string) =>
@@ -244,12 +260,17 @@ describe('first-contact resolution, from the simulator through the classifier to
   const started = Date.now()
   /** Progress on the test's output, so a slow run shows where its time went. */
   const phase = (what: string) => console.info(`FCR e2e: ${what} at ${Date.now() - started} ms`)
-  /** Waits until the service counts every chat with its classification, then compares. */
-  const expectAnswers = async (port: number, chats: readonly Chat[]) => {
+  /**
+   * Waits until the service counts every chat with its classification, then compares. The
+   * classifier's topic is read again on each try: it may still be writing.
+   */
+  const expectAnswers = async (port: number, polled: Polled) => {
+    const { chats } = polled
     // Until the totals agree (every chat counted and classified); the comparison below then
     // shows any difference.
     await waitFor(
       async () => {
+        await polled.refresh()
         const { body } = await getJson(port, query('tramite'))
         const want = expectedReport(chats, 'tramite', Date.parse(body.as_of as string)).totals
         return JSON.stringify(body.totals) === JSON.stringify(want)
@@ -320,15 +341,9 @@ describe('first-contact resolution, from the simulator through the classifier to
       const quality = await startQuality()
       const port = quality.httpPort()!
 
-      const fromTopics = async (ranges: readonly { from: number; to: number }[]) => {
-        const read = await chatsOf(ranges)
-        const extra = anonymousChat()
-        extra.tramite = read.tramites.get(extra.connId)
-        return { ...read, chats: [...read.chats, extra] }
-      }
-      const before = await fromTopics([first])
+      const before = await chatsOf([first], anonymousChat())
       expect(before.chats.length).toBeGreaterThan(500)
-      await expectAnswers(port, before.chats)
+      await expectAnswers(port, before)
       phase(`${before.chats.length} chats answered as defined`)
       // The companion consumer of classifications is part of the service's health and metrics.
       expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200)
@@ -378,8 +393,8 @@ describe('first-contact resolution, from the simulator through the classifier to
       // had passed. The chats they repeat move from resolved to repeated.
       await backfill(second)
       phase('second backfill done')
-      const after = await fromTopics([first, second])
-      await expectAnswers(port, after.chats)
+      const after = await chatsOf([first, second], anonymousChat())
+      await expectAnswers(port, after)
       const moved = before.chats.filter(
         (c) =>
           outcomesBefore.get(c.connId) === 'resolved' &&
@@ -424,7 +439,7 @@ describe('first-contact resolution, from the simulator through the classifier to
         }))
       await produceEvents(kafka, topics.chatMessage.name, corrected)
       repeat.identity = '1099887766'
-      await expectAnswers(port, after.chats)
+      await expectAnswers(port, after)
       expect(outcomeOf(repeatedOne, after.chats, Date.now())).toBe('resolved')
       expect(await qualityRecords()).toBe(recordsBefore)
 
@@ -436,7 +451,7 @@ describe('first-contact resolution, from the simulator through the classifier to
       await startClassifier()
       const rebuilt = await startQuality()
       // Compared with the definition at its own time: a chat's window may have passed meanwhile.
-      await expectAnswers(rebuilt.httpPort()!, after.chats)
+      await expectAnswers(rebuilt.httpPort()!, after)
       phase('rebuilt from Kafka, answered as defined')
       expect(rebuilt.tramites.status().stats.applied).toBeGreaterThanOrEqual(after.chats.length)
     },

@@ -23,6 +23,7 @@ import {
   type HttpServer,
 } from '@wolkvox-chat-stream/observability'
 import {
+  expectedFleet,
   expectedQuality,
   launchChromium,
   readPage,
@@ -73,7 +74,13 @@ async function rawStatus(url: string): Promise<number | undefined> {
   })
 }
 
-const figures = (messages: number, conversations: number, negative: number, mean: number) => ({
+const figures = (
+  messages: number,
+  conversations: number,
+  negative: number,
+  mean: number,
+  text?: { counts: Record<string, number>; mean: number | null },
+) => ({
   messages,
   messages_by_sentiment: {
     very_negative: 1,
@@ -87,7 +94,19 @@ const figures = (messages: number, conversations: number, negative: number, mean
   conversations,
   mean_score: mean,
   conversations_ending_negative: negative,
+  // Scored from text (the aggregator's second source); absent as an older aggregator answers.
+  ...(text === undefined
+    ? {}
+    : {
+        messages_by_text_sentiment: { ...text.counts, unknown: 0 },
+        text_mean_score: text.mean,
+      }),
 })
+/** Ana María's messages without a Wolkvox feeling, scored from their text. */
+const anaText = {
+  counts: { very_negative: 2, negative: 3, neutral: 4, positive: 1, very_positive: 0 },
+  mean: (2 * -2 + 3 * -1 + 1) / 10,
+}
 
 /** An agent's quality totals as chat quality computes them from its counters (queries.ts). */
 const qualityTotals = (counters: Record<string, number>) =>
@@ -143,6 +162,27 @@ const qualityAnswer: QualityAnswer = {
   ],
 }
 
+/** The poller's fleet summary (GET /status, GET /status/servers) of three operations. */
+const fleetSummary = {
+  operations: 3,
+  states: { checkpoint_missing: 0, paused: 1, failing: 0, lagging: 1, never_polled: 0, ok: 1 },
+  lagThresholdSeconds: 1020,
+  maxLag: { server: '0010', seconds: 7_200 },
+  quota: { used: 12, budget: 3000 },
+  lastPollAt: new Date().toISOString(),
+  lastError: null,
+}
+
+/** The same with no operation. */
+const emptySummary = {
+  ...fleetSummary,
+  operations: 0,
+  states: { checkpoint_missing: 0, paused: 0, failing: 0, lagging: 0, never_polled: 0, ok: 0 },
+  maxLag: null,
+  quota: { used: 0, budget: 0 },
+  lastPollAt: null,
+}
+
 describe('the dashboard', () => {
   let poller: Awaited<ReturnType<typeof standIn>>
   let sentiment: Awaited<ReturnType<typeof standIn>>
@@ -157,8 +197,21 @@ describe('the dashboard', () => {
 
   beforeAll(async () => {
     poller = await standIn({
+      // Every operation's state: the picker and the fleet line.
+      '/status/servers': {
+        generatedAt: new Date().toISOString(),
+        summary: fleetSummary,
+        servers: [
+          { server: '0010', state: 'lagging', watermark, lagSeconds: 7_200 },
+          { server: '0020', state: 'paused', watermark: null, lagSeconds: null },
+          { server: '0030', state: 'ok', watermark, lagSeconds: 60 },
+        ],
+      },
+      // The stand-in answers any query so: the page asks for ?server=0010 only.
       '/status': {
         generatedAt: new Date().toISOString(),
+        summary: fleetSummary,
+        page: { offset: 0, limit: 50, total: 1, next: null },
         operations: [
           {
             server: '0010',
@@ -193,7 +246,7 @@ describe('the dashboard', () => {
       '/operations/0010/agents': {
         server: '0010',
         agents: [
-          agent('ana maría', 'Ana María', figures(1234, 40, 10, 0.25)),
+          agent('ana maría', 'Ana María', figures(1234, 40, 10, 0.25, anaText)),
           agent('luis', 'LUIS', figures(80, 4, 0, -0.125)),
         ],
       },
@@ -339,6 +392,8 @@ describe('the dashboard', () => {
         endingNegative: 10,
         meanScore: '0.25',
         messagesText: '1,234',
+        // Apart from Wolkvox's figures, as the service answers them.
+        text: { messages: 10, bySentiment: anaText.counts, meanScore: '-0.60' },
       },
       {
         key: 'luis',
@@ -348,8 +403,22 @@ describe('the dashboard', () => {
         endingNegative: 0,
         meanScore: '-0.13',
         messagesText: '80',
+        // An aggregator that gives no text figures: shown as none, not as zeros.
+        text: { messages: null, bySentiment: {}, meanScore: '—' },
       },
     ])
+    // Labelled as another source than Wolkvox's feeling.
+    expect(await page.locator('#agents thead th.source-text').textContent()).toBe(
+      'from text (no Wolkvox feeling)',
+    )
+    expect(await page.locator('#agents thead th.source-upstream').textContent()).toBe(
+      'Wolkvox feeling',
+    )
+    // The fleet line, as the poller's summary (GET /status/servers) tells it.
+    expect(shown.fleet).toEqual(expectedFleet(fleetSummary))
+    expect(shown.fleet.text).toBe(
+      '3 operations · 1 paused · 0 failing · 1 lagging · worst lag 2 h 0 min (0010)',
+    )
     expect(shown.poller.watermark).toBe(watermark)
     expect(shown.poller.lagSeconds).toBe('7200')
     expect(shown.poller.windows).toEqual([
@@ -488,7 +557,13 @@ describe('the dashboard behind a token', () => {
       res.end(
         JSON.stringify(
           ok
-            ? { generatedAt: new Date().toISOString(), operations: [] }
+            ? // As /status and /status/servers answer with no operation configured.
+              {
+                generatedAt: new Date().toISOString(),
+                summary: emptySummary,
+                servers: [],
+                operations: [],
+              }
             : { error: { code: 'HTTP_UNAUTHORIZED', message: 'token' } },
         ),
       )

@@ -15,9 +15,12 @@ import { isPortFree } from '@wolkvox-chat-stream/dev-stack'
 import {
   comparable,
   expectedFigures,
+  expectedFleet,
   launchChromium,
   readPage,
   screenshot,
+  steadyFleet,
+  type FleetSummaryAnswer,
   type ServiceAnswers,
 } from '../support/dashboard-browser.js'
 import type { FcrFigures } from '@wolkvox-chat-stream/chat-quality'
@@ -179,7 +182,12 @@ describe('npm start and the live page', () => {
     const classifier = pipeline.url('classifier')
     const quality = pipeline.url('quality')
     const answers = async (): Promise<
-      ServiceAnswers & { status: StatusDocument; fcrTramite: FcrAnswer; fcrChannel: FcrAnswer }
+      ServiceAnswers & {
+        status: StatusDocument
+        servers: { summary: FleetSummaryAnswer; servers: { server: string }[] }
+        fcrTramite: FcrAnswer
+        fcrChannel: FcrAnswer
+      }
     > => ({
       agents: await getJson(`${sentiment}/operations/${SERVER}/agents`),
       tramites: await getJson(`${classifier}/operations/${SERVER}/tramites`),
@@ -187,14 +195,17 @@ describe('npm start and the live page', () => {
       fcrTramite: await getJson(`${quality}/operations/${SERVER}/fcr?by=tramite`),
       fcrChannel: await getJson(`${quality}/operations/${SERVER}/fcr?by=channel`),
       status: await getJson(`${poller}/status`),
+      servers: await getJson(`${poller}/status/servers`),
     })
     const expected = (a: Awaited<ReturnType<typeof answers>>) => ({
       ...expectedFigures(a),
       fcr: expectedFcr(a.fcrTramite, a.fcrChannel),
+      fleet: steadyFleet(expectedFleet(a.servers.summary)),
     })
     // Consumers catch up within seconds; wait until the page, refreshed since, agrees with them.
     let last: { shown: ReturnType<typeof expected>; expected: ReturnType<typeof expected> }
     let status: StatusDocument | undefined
+    let fleet: FleetSummaryAnswer | undefined
     let fcrAnswers: { byTramite: FcrAnswer; byChannel: FcrAnswer } | undefined
     const agreed = await waitFor(
       async () => {
@@ -203,8 +214,12 @@ describe('npm start and the live page', () => {
         const fcr = await readFcr(page)
         const after = await answers()
         status = after.status
+        fleet = after.servers.summary
         fcrAnswers = { byTramite: after.fcrTramite, byChannel: after.fcrChannel }
-        last = { shown: { ...comparable(shown), fcr }, expected: expected(after) }
+        last = {
+          shown: { ...comparable(shown), fcr, fleet: steadyFleet(shown.fleet) },
+          expected: expected(after),
+        }
         const settled = isDeepStrictEqual(expected(before), last.expected)
         const agree =
           settled &&
@@ -241,9 +256,18 @@ describe('npm start and the live page', () => {
       published: live.published,
     })
     expect(Number(shown.poller.lagSeconds)).toBeGreaterThan(0)
+    // The fleet line: one operation, and its lag as the summary's worst (compared above but for
+    // the seconds, which move between the page's refresh and the answer).
+    expect(shown.fleet.operations).toBe(1)
+    expect(fleet!.operations).toBe(1)
+    expect(shown.fleet.maxLag?.server).toBe(SERVER)
+    expect(Math.abs(shown.fleet.maxLag!.seconds - fleet!.maxLag!.seconds)).toBeLessThanOrEqual(60)
     // Sentiment over time: the selected agent's hourly columns and a sparkline per agent.
     expect(shown.chartBars).toBeGreaterThan(0)
     expect(shown.sparklines).toBe(shown.agents.length)
+    // Figures scored from text (customer messages without a Wolkvox feeling), in their own
+    // cells: as the aggregator answers them (compared above), and some there.
+    expect(shown.agents.some((a) => (a.text.messages ?? 0) > 0)).toBe(true)
     // Chat quality: each agent's totals and all agents' together, as the service answers them
     // (compared above); the standards in force are its defaults.
     expect(shown.quality.agents.length).toBeGreaterThan(0)

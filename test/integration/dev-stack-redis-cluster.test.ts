@@ -22,6 +22,7 @@ import {
   startPrivateStack,
 } from '@wolkvox-chat-stream/dev-stack'
 import { createRedis, readRedisTarget, waitUntilReady } from '@wolkvox-chat-stream/redis'
+import { createTokenLock } from '@wolkvox-chat-stream/token-lock'
 import { waitFor } from '../support/wait-for.js'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
@@ -149,6 +150,25 @@ describe('stack:up --redis-cluster', () => {
       expect(listProcesses(home).filter((r) => r.kind === 'redis')).toHaveLength(6)
 
       await setAndGet(vars, 'dev-stack-redis-cluster-test')
+      // A cluster the stack created is marked new: its first token lease is granted at once.
+      const lockRedis = createRedis(readConfig(vars, readRedisTarget), {
+        role: 'lock',
+        name: 'stack-cluster-lock',
+      })
+      try {
+        await waitUntilReady(lockRedis, { timeoutMs: 10_000 })
+        const lock = createTokenLock({
+          redis: lockRedis,
+          server: '0010',
+          token: 't',
+          ttlMs: 90_000,
+        })
+        const lease = await lock.tryAcquire()
+        expect(lease).not.toBeNull()
+        await lease!.release()
+      } finally {
+        lockRedis.disconnect()
+      }
 
       const status = await runCli(home, ['status'])
       expect(status.code, status.stderr).toBe(0)

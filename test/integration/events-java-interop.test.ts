@@ -2,7 +2,8 @@
  * Cross-checks the event contract with another language: a small Java program built against
  * Apache Avro from Maven Central (test/interop/avro-java) computes fingerprints and canonical forms,
  * decodes our single-object events with BinaryMessageDecoder (ChatMessage v2 as we write it, v1
- * through a v2 reader and v2 through a v1 reader, and a test-only v3 both ways), encodes the golden
+ * through a v2 reader and v2 through a v1 reader, and a test-only v3 both ways; AgentSentiment v1
+ * through a v2 reader and v2 through a v1 reader), encodes the golden
  * fixtures and our events from their Avro JSON (which we then decode), and reads wall-clock times
  * with java.time.
  * Java and Maven are required: without them this test fails, it never skips.
@@ -27,6 +28,7 @@ import {
   tramiteClassificationCodec,
   chatQualityCodec,
   upstreamDateToEpochMs,
+  type AgentSentiment,
   type ChatMessage,
   type EventCodec,
   type SchemaVersion,
@@ -56,6 +58,19 @@ const v1Reader = createEventCodec<Omit<ChatMessage, 'revision'>>({
   writers: schemaVersions.chatMessage,
 })
 
+const [agentSentimentV1, agentSentimentV2] = schemaVersions.agentSentiment
+/** The fields AgentSentiment v2 adds to v1. */
+type TextFigures = 'messages_by_text_sentiment' | 'text_mean_score'
+/** AgentSentiment v1 alone: a subscriber of the sentiment topic that was never upgraded. */
+const agentSentimentV1Codec = createEventCodec<Omit<AgentSentiment, TextFigures>>({
+  reader: agentSentimentV1,
+})
+/** A subscriber that ships AgentSentiment v2 but reads into v1. */
+const agentSentimentV1Reader = createEventCodec<Omit<AgentSentiment, TextFigures>>({
+  reader: agentSentimentV1,
+  writers: schemaVersions.agentSentiment,
+})
+
 const shipped: Record<string, { codec: EventCodec<unknown>; version: SchemaVersion }> = {
   'chat-message.v1': { codec: v1Codec, version: chatMessageV1 },
   'chat-message.v2': { codec: chatMessageCodec, version: chatMessageV2 },
@@ -63,10 +78,8 @@ const shipped: Record<string, { codec: EventCodec<unknown>; version: SchemaVersi
     codec: pollerCheckpointCodec,
     version: schemaVersions.pollerCheckpoint[0],
   },
-  'agent-sentiment.v1': {
-    codec: agentSentimentCodec,
-    version: schemaVersions.agentSentiment[0],
-  },
+  'agent-sentiment.v1': { codec: agentSentimentV1Codec, version: agentSentimentV1 },
+  'agent-sentiment.v2': { codec: agentSentimentCodec, version: agentSentimentV2 },
   'tramite-classification.v1': {
     codec: tramiteClassificationCodec,
     version: schemaVersions.tramiteClassification[0],
@@ -168,6 +181,23 @@ describe('interoperability with Apache Avro for Java', () => {
   }))
   const both = ['chat-message.v1', 'chat-message.v2']
   const all = [...both, 'chat-message.v3']
+  const sentimentVersions = ['agent-sentiment.v1', 'agent-sentiment.v2']
+  /** An AgentSentiment with text figures, every count distinct (so a swap would show). */
+  const sentiment: AgentSentiment = {
+    ...agentSentimentCodec.fromAvroJson(
+      read(join(root, 'schemas/fixtures/agent-sentiment.v2.json')),
+    ),
+    agent_name: 'Zoë  Ñandú 👩‍👩‍👧',
+    messages_by_text_sentiment: {
+      very_negative: 3,
+      negative: 5,
+      neutral: 17,
+      positive: 7,
+      very_positive: 3,
+      unknown: 0,
+    },
+    text_mean_score: (3 * -2 + 5 * -1 + 7 + 3 * 2) / 35,
+  }
   const resolutionJobs = {
     // A not-yet-upgraded writer (v1), read by an upgraded subscriber (v2).
     v1ToV2: {
@@ -183,6 +213,18 @@ describe('interoperability with Apache Avro for Java', () => {
     },
     v3ToV2: { reader: 'chat-message.v2', writers: all, bytes: v3Event },
     v2ToV3: { reader: 'chat-message.v3', writers: all, bytes: chatMessageCodec.encode(tricky[3]!) },
+    // AgentSentiment from an aggregator still writing v1, read by an upgraded subscriber (v2)…
+    sentimentV1ToV2: {
+      reader: 'agent-sentiment.v2',
+      writers: sentimentVersions,
+      bytes: agentSentimentCodec.encode(sentiment, { version: 1 }),
+    },
+    // …and v2 as the aggregator writes it, read by a subscriber that ships v2 but reads into v1.
+    sentimentV2ToV1: {
+      reader: 'agent-sentiment.v1',
+      writers: sentimentVersions,
+      bytes: agentSentimentCodec.encode(sentiment),
+    },
   } satisfies Record<string, DecodeJob>
   const decodeJobs: DecodeJob[] = [...fixtureJobs, ...trickyJobs, ...Object.values(resolutionJobs)]
   const decodedOf = (job: DecodeJob): Answer['decoded'][number] =>
@@ -342,6 +384,33 @@ describe('interoperability with Apache Avro for Java', () => {
     expect(asV3).toEqual(
       JSON.parse(readsV3.toAvroJson(readsV3.decode(resolutionJobs.v2ToV3.bytes))),
     )
+  })
+
+  it('resolves AgentSentiment v1 data with a v2 reader (text figures null) and v2 data with a v1 reader, as we do', () => {
+    const v1ToV2 = decodedOf(resolutionJobs.sentimentV1ToV2)
+    expect(v1ToV2.error).toBeUndefined()
+    const asV2 = JSON.parse(v1ToV2.json!) as Record<string, unknown>
+    expect(asV2.messages_by_text_sentiment).toBeNull()
+    expect(asV2.text_mean_score).toBeNull()
+    const withoutText = { ...sentiment, messages_by_text_sentiment: null, text_mean_score: null }
+    expect(asV2).toEqual(JSON.parse(agentSentimentCodec.toAvroJson(withoutText)))
+    expect(agentSentimentCodec.decode(resolutionJobs.sentimentV1ToV2.bytes)).toEqual(withoutText)
+
+    const v2ToV1 = decodedOf(resolutionJobs.sentimentV2ToV1)
+    expect(v2ToV1.error).toBeUndefined()
+    const asV1 = JSON.parse(v2ToV1.json!) as Record<string, unknown>
+    expect('messages_by_text_sentiment' in asV1).toBe(false)
+    expect('text_mean_score' in asV1).toBe(false)
+    expect(asV1).toEqual(
+      JSON.parse(
+        agentSentimentV1Codec.toAvroJson(
+          agentSentimentV1Reader.decode(resolutionJobs.sentimentV2ToV1.bytes),
+        ),
+      ),
+    )
+    // Re-encoded by Java as v1: the bytes we write for v1, the upstream figures untouched.
+    expect(v2ToV1.hex).toBe(agentSentimentCodec.encode(sentiment, { version: 1 }).toString('hex'))
+    expect(asV1.messages_by_sentiment).toEqual(sentiment.messages_by_sentiment)
   })
 
   it('encodes the golden JSON fixtures to exactly the golden bytes (BinaryMessageEncoder)', () => {

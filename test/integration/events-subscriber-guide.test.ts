@@ -82,6 +82,7 @@ describe('the subscriber guide', () => {
       'ChatMessage v2',
       'PollerCheckpoint v1',
       'AgentSentiment v1',
+      'AgentSentiment v2',
       'TramiteClassification v1',
       'ChatQuality v1',
     ])
@@ -104,7 +105,7 @@ describe('the subscriber guide', () => {
     const titles = {
       chatMessage: 'ChatMessage v2',
       pollerCheckpoint: 'PollerCheckpoint v1',
-      agentSentiment: 'AgentSentiment v1',
+      agentSentiment: 'AgentSentiment v2',
       tramiteClassification: 'TramiteClassification v1',
       chatQuality: 'ChatQuality v1',
     } as const
@@ -134,6 +135,12 @@ describe('the subscriber guide', () => {
     )
     expect(plain(section('ChatMessage v2'))).toContain(
       'a v2 reader reads a v1 record with revision ""',
+    )
+    const agentSentiment = plain(section('AgentSentiment v2'))
+    expect(agentSentiment).toContain('sources, never mixed')
+    expect(agentSentiment).toContain('a v2 reader reads a v1 record with both text fields null')
+    expect(plain(section('Compatibility and roll-out rules'))).toContain(
+      'SENTIMENT_AGENT_SENTIMENT_VERSION=1',
     )
   })
 

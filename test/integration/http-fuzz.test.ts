@@ -365,13 +365,31 @@ function pollerRoutes(f: Fixture, mode: Mode): fc.Arbitrary<RouteRequest> {
     ),
     fc.constant('0'.repeat(7)),
   )
+  const states = ['checkpoint_missing', 'paused', 'failing', 'lagging', 'never_polled', 'ok']
+  const state = param(
+    mode,
+    fc.subarray(states, { minLength: 1 }).map((list) => list.join(',')),
+    fc.constantFrom('nope', 'OK', 'ok,', ',ok', 'ok;failing', 'ok%2Cfailing', 'never polled'),
+  )
+  const offset = param(
+    mode,
+    fc.integer({ min: 0, max: 200 }).map(String),
+    fc.constantFrom('-1', '1.5', '1e3', '0x10', 'abc', '9999999999', '%205'),
+  )
   return fc.oneof(
     { weight: 1, arbitrary: probes },
     {
       weight: 5,
-      arbitrary: queryOf(mode, { server }).map((q) => ({
+      arbitrary: queryOf(mode, { server, state, limit: limitOf(mode, 500), offset }).map((q) => ({
         method: 'GET' as const,
         url: `/status${q}`,
+      })),
+    },
+    {
+      weight: 2,
+      arbitrary: queryOf(mode, { state }).map((q) => ({
+        method: 'GET' as const,
+        url: `/status/servers${q}`,
       })),
     },
   )
@@ -2286,7 +2304,7 @@ describe('HTTP fuzz of every real service: no 5xx, no crash, memory back, docume
     rmSync(dir, { recursive: true, force: true })
   })
 
-  it('the poller (a process, bearer auth on): GET /status and the probes', async () => {
+  it('the poller (a process, bearer auth on): GET /status, /status/servers and the probes', async () => {
     const report = await fuzz(targets.poller, SEED)
     await expectSound(targets.poller, report, CHILD_HEAP_TOLERANCE, CHILD_RSS_TOLERANCE)
   })

@@ -533,6 +533,9 @@ describe('observability: Prometheus scraping every service', () => {
         ['startup', 'suspicious', 'recovery'].includes(v) ||
         ['complete', 'idle', 'content', 'version', 'resend'].includes(v),
       purpose: (v) => ['live', 'sweep', 'backfill', 'once'].includes(v),
+      // The five values the sentiment aggregator scores a text with.
+      sentiment: (v) =>
+        ['very_negative', 'negative', 'neutral', 'positive', 'very_positive'].includes(v),
       // Job kinds of the poller; garbage-collection kinds of Node.
       kind: (v) => ['poll', 'sweep', 'major', 'minor', 'incremental', 'weakcb'].includes(v),
       partition: (v) => /^\d{1,3}$/.test(v),

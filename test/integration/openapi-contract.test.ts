@@ -773,8 +773,35 @@ describe('the HTTP APIs answer as schemas/openapi.yaml says', () => {
       p('GET', '/status?server=1234567', '/status', 400),
       p('GET', `/status?server=${server}&server=${server}`, '/status', 400),
       p('GET', '/status?verbose=1', '/status', 400, { code: 'POLL_STATUS_QUERY_INVALID' }),
+      // Paging and the state filter.
+      p('GET', '/status?limit=1&offset=0', '/status', 200),
+      p('GET', '/status?limit=500&offset=7', '/status', 200),
+      p('GET', '/status?state=ok,never_polled,failing', '/status', 200),
+      p('GET', `/status?server=${server}&state=paused`, '/status', 200),
+      ...[
+        'limit=0',
+        'limit=501',
+        'limit=x',
+        'offset=-1',
+        'offset=1.5',
+        'state=nope',
+        'state=ok,',
+      ].map((query) =>
+        p('GET', `/status?${query}`, '/status', 400, { code: 'POLL_STATUS_QUERY_INVALID' }),
+      ),
       p('GET', '/status/%ZZ', null, 400, { code: 'HTTP_REQUEST_INVALID' }),
       p('POST', '/status', '/status', 405, { code: 'HTTP_METHOD_NOT_ALLOWED' }),
+      // The light list.
+      p('GET', '/status/servers', '/status/servers', 200),
+      p('HEAD', '/status/servers', '/status/servers', 200),
+      p('GET', '/status/servers?state=ok,failing', '/status/servers', 200),
+      p('GET', '/status/servers?state=nope', '/status/servers', 400, {
+        code: 'POLL_STATUS_QUERY_INVALID',
+      }),
+      p('GET', `/status/servers?server=${server}`, '/status/servers', 400, {
+        code: 'POLL_STATUS_QUERY_INVALID',
+      }),
+      p('POST', '/status/servers', '/status/servers', 405, { code: 'HTTP_METHOD_NOT_ALLOWED' }),
     ])
     // Another method than POST answers the same as POST (the document's `post` stands for all).
     const deleted = await send(bases.poller, 'DELETE', '/status', authorization('bearer'))
@@ -782,9 +809,21 @@ describe('the HTTP APIs answer as schemas/openapi.yaml says', () => {
     expect(deleted.headers.allow).toBe('GET, HEAD')
     const status = await check(p('GET', `/status?server=${server}`, '/status', 200))
     // The answer carries what the schemas describe, not only empty defaults.
-    const [operation] = (status.json as { operations: Record<string, unknown>[] }).operations
+    const answer = status.json as {
+      summary: { operations: number; states: Record<string, number> }
+      page: unknown
+      operations: Record<string, unknown>[]
+    }
+    const [operation] = answer.operations
     expect(operation).toMatchObject({ server, backfills: [{ state: 'done' }] })
     expect(operation!.schedule).not.toBeNull()
+    expect(answer.summary.operations).toBe(1)
+    expect(answer.summary.states[operation!.state as string]).toBe(1)
+    expect(answer.page).toEqual({ offset: 0, limit: 50, total: 1, next: null })
+    const list = await check(p('GET', '/status/servers', '/status/servers', 200))
+    expect((list.json as { servers: unknown[] }).servers).toEqual([
+      expect.objectContaining({ server, state: operation!.state }),
+    ])
   })
 
   it('the sentiment aggregator', async () => {
@@ -799,8 +838,19 @@ describe('the HTTP APIs answer as schemas/openapi.yaml says', () => {
       more: Partial<Call> = {},
     ): Call => ({ service: 'sentiment', method, path, template, status, ...more })
     const agents = await check(s('GET', `/operations/${code}/agents`, list, 200))
-    const all = agents.json as { agents: { agent_key: string }[]; next_cursor: string | null }
+    const all = agents.json as {
+      agents: {
+        agent_key: string
+        totals: { messages_by_text_sentiment: Record<string, number>; text_mean_score: unknown }
+      }[]
+      next_cursor: string | null
+    }
     expect(all.next_cursor).toBeNull()
+    // Both sources, apart (validated against the schema by check): some customer messages of the
+    // dataset have no Wolkvox feeling and are counted from their text.
+    expect(
+      all.agents.some((a) => Object.values(a.totals.messages_by_text_sentiment).some((n) => n > 0)),
+    ).toBe(true)
     const key = encodeURIComponent(all.agents[0]!.agent_key)
     const agent = `/operations/${code}/agents/${key}`
     const invalid = { code: 'SENTIMENT_QUERY_INVALID' }
@@ -1129,9 +1179,9 @@ describe('the HTTP APIs answer as schemas/openapi.yaml says', () => {
       q('GET', '/operations/0/fcr?by=channel', fcr, 200),
       q('GET', `/operations/${code}/fcr?by=&from=&to=`, fcr, 200),
       q('GET', `/operations/${code}/fcr?to=2025-02-10`, fcr, 200),
-      // 93 days at most: 2025-02-09 to 2025-05-13 is 93 days, to 2025-05-14 one more.
-      q('GET', `/operations/${code}/fcr?from=2025-02-09&to=2025-05-13`, fcr, 200),
-      q('GET', `/operations/${code}/fcr?from=2025-02-09&to=2025-05-14`, fcr, 400, invalid),
+      // 93 days at most: 2025-02-09 to 2025-05-12, both whole days, is 93 days; to 2025-05-13 one more.
+      q('GET', `/operations/${code}/fcr?from=2025-02-09&to=2025-05-12`, fcr, 200),
+      q('GET', `/operations/${code}/fcr?from=2025-02-09&to=2025-05-13`, fcr, 400, invalid),
       q('GET', `/operations/${code}/fcr?from=2000-01-01`, fcr, 400, invalid),
       q('GET', `/operations/${code}/fcr?from=2025-02-12&to=2025-02-10`, fcr, 400, invalid),
       q('GET', `/operations/${code}/fcr?by=week`, fcr, 400, invalid),
@@ -1311,6 +1361,7 @@ describe('the HTTP APIs answer as schemas/openapi.yaml says', () => {
     ): Call => ({ service: 'dashboard', method, path, template, status, ...more })
     const proxied = {
       status: '/api/poller/status',
+      servers: '/api/poller/status/servers',
       agents: '/api/sentiment/operations/{server}/agents',
       windows: '/api/sentiment/operations/{server}/agents/{agentKey}/sentiment',
       summary: '/api/sentiment/operations/{server}/agents/{agentKey}/summary',
@@ -1354,6 +1405,16 @@ describe('the HTTP APIs answer as schemas/openapi.yaml says', () => {
         code: 'POLL_STATUS_QUERY_INVALID',
       }),
       d('POST', '/api/poller/status', proxied.status, 405),
+      d('GET', '/api/poller/status?limit=1&state=ok,failing', proxied.status, 200),
+      d('GET', '/api/poller/status?offset=-1', proxied.status, 400, {
+        code: 'POLL_STATUS_QUERY_INVALID',
+      }),
+      d('GET', '/api/poller/status/servers', proxied.servers, 200),
+      d('HEAD', '/api/poller/status/servers', proxied.servers, 200),
+      d('GET', '/api/poller/status/servers?state=nope', proxied.servers, 400, {
+        code: 'POLL_STATUS_QUERY_INVALID',
+      }),
+      d('POST', '/api/poller/status/servers', proxied.servers, 405),
       d('GET', '/api/poller/nothing', null, 404),
       d('GET', `/api/sentiment/operations/${code}/agents`, proxied.agents, 200),
       d('GET', `/api/sentiment/operations/${code}/agents?limit=1`, proxied.agents, 200),
@@ -1447,6 +1508,7 @@ describe('the HTTP APIs answer as schemas/openapi.yaml says', () => {
         upstreams.map((s) => d('GET', `/api/${s}/${route}`, `/api/{service}/${route}`, status)),
       ),
       d('GET', '/api/poller/status', proxied.status, status),
+      d('GET', '/api/poller/status/servers', proxied.servers, status),
       d('GET', `/api/sentiment/operations/${code}/agents`, proxied.agents, status),
       d(
         'GET',
@@ -1561,6 +1623,14 @@ describe('the HTTP APIs answer as schemas/openapi.yaml says', () => {
           ...internal,
         },
         {
+          service: 'poller',
+          method: 'GET',
+          path: '/status/servers',
+          template: '/status/servers',
+          status: 500,
+          ...internal,
+        },
+        {
           service: 'sentiment',
           method: 'GET',
           path: `/operations/${code}/agents`,
@@ -1631,6 +1701,7 @@ describe('the HTTP APIs answer as schemas/openapi.yaml says', () => {
           [
             ['/api/poller/readyz', '/api/{service}/readyz', 503],
             ['/api/poller/status', '/api/poller/status', 500],
+            ['/api/poller/status/servers', '/api/poller/status/servers', 500],
             [
               `/api/sentiment/operations/${code}/agents`,
               '/api/sentiment/operations/{server}/agents',

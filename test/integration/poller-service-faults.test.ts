@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest'
 import { freePort, startRedisServer, type RedisServer } from '@wolkvox-chat-stream/dev-stack'
 import { createRedis } from '@wolkvox-chat-stream/redis'
 import {
@@ -50,6 +50,16 @@ describe('poller run and backfill under faults', () => {
       startSimulator({ tokens: [TOKEN, QUOTA_TOKEN], chatsPerHour: 12, seed: 33, latencyMs: 150 }),
       startRedisServer(),
     ])
+  })
+
+  // A test that fails before it stops its poller must not leave it polling the next test's token
+  // (CI: a poller left by a failed assertion took the next test's slow call).
+  afterEach(async () => {
+    const running = processes.filter(
+      (p) => p.process.exitCode === null && p.process.signalCode === null,
+    )
+    for (const p of running) p.kill('SIGKILL')
+    await Promise.all(running.map((p) => p.exited))
   })
 
   afterAll(async () => {
@@ -145,9 +155,13 @@ describe('poller run and backfill under faults', () => {
     })
 
     const admin = createRedis(redis.url, { name: 'test-flusher' })
-    await admin.flushall()
+    // Flushed and counted in one transaction: the running poller writes again right after.
+    const flushed = await admin.multi().flushall().dbsize().exec()
     const flushedAt = Date.now()
-    expect(await admin.dbsize()).toBe(0)
+    expect(flushed).toEqual([
+      [null, 'OK'],
+      [null, 0],
+    ])
     await admin.quit()
 
     const after = await waitFor(

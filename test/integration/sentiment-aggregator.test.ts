@@ -1,8 +1,9 @@
 /*
  * The sentiment aggregator on the real broker and a private redis-server (the test flushes it):
  * aggregates equal a reference computed from the simulator's chats by the written rules, through
- * duplicates, late events, a replay from the start, three instances and a Redis flush; the output
- * topic's latest record per key equals the HTTP answers.
+ * duplicates, late events, feelings filled late (a message first counted from its text, then from
+ * Wolkvox's feeling), a replay from the start, three instances and a Redis flush; the output
+ * topic's latest record per key equals the HTTP answers, upstream and text figures alike.
  */
 import { isDeepStrictEqual } from 'node:util'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
@@ -19,9 +20,10 @@ import {
   httpSnapshot,
   latestWindows,
   referenceSnapshot,
+  referenceTextSentiment,
   type Snapshot,
 } from '../support/sentiment-reference.js'
-import { sentimentEvents } from '../support/sentiment-events.js'
+import { sentimentEventsWithLateData } from '../support/sentiment-events.js'
 import { createTopic } from '../support/topics.js'
 import { uniqueName, waitFor } from '../support/wait-for.js'
 
@@ -37,7 +39,10 @@ describe('the sentiment aggregator', () => {
   const code = String(100_000 + Math.floor(Math.random() * 900_000))
   const input = uniqueName('sentiment-input')
   const output = uniqueName('sentiment-output')
-  const all = sentimentEvents(code)
+  // A third of the chats are first read before Wolkvox filled their feeling (as the simulator
+  // serves late data): their messages come first without it, then again with it.
+  const { events: all, firstReads } = sentimentEventsWithLateData(code, { lateShare: 0.3 })
+  const firstReadOf = new Map(firstReads.map((e) => [e.event_id, e]))
 
   // Late events: the part of a chat that lies in the hour of its last message, for chats that
   // span two hours (so the conversation moves to a later window when they arrive), and one middle
@@ -62,6 +67,49 @@ describe('the sentiment aggregator', () => {
   }
   const onTime = all.filter((e) => !late.has(e.event_id))
   const lateEvents = all.filter((e) => late.has(e.event_id))
+  // On time, as first read; the revisions with the late values come after.
+  const onTimeFirst = onTime.map((e) => firstReadOf.get(e.event_id) ?? e)
+  const feelingsLate = onTime.filter((e) => firstReadOf.has(e.event_id))
+
+  type Counts = Record<string, number>
+  /** Messages the rule counts from text, per scored sentiment (the scorer applied here). */
+  const textCounts = (events: readonly ChatMessage[]): Counts => {
+    const counts: Counts = {}
+    for (const e of events) {
+      const text = referenceTextSentiment(e)
+      if (text !== undefined) counts[text] = (counts[text] ?? 0) + 1
+    }
+    return counts
+  }
+  /** The text counts of all agents' totals, as answered (zeros left out). */
+  const answeredText = (snapshot: Snapshot): Counts => {
+    const counts: Counts = {}
+    for (const { totals } of snapshot.agents) {
+      for (const [s, n] of Object.entries(totals.messages_by_text_sentiment ?? {}))
+        if (n !== 0) counts[s] = (counts[s] ?? 0) + n
+    }
+    return counts
+  }
+  const sum = (counts: Counts): number => Object.values(counts).reduce((a, b) => a + b, 0)
+  /** `wolkvox_sentiment_text_scored_total` of a running instance, per sentiment (zeros left out). */
+  const scoredMetric = async (service: ConsumerService): Promise<Counts> => {
+    const text = await (await fetch(`http://127.0.0.1:${service.httpPort()!}/metrics`)).text()
+    const counts: Counts = {}
+    for (const line of text.split('\n')) {
+      const match = /^wolkvox_sentiment_text_scored_total\{.*sentiment="(\w+)".*\} (\d+)$/u.exec(
+        line,
+      )
+      if (match && match[2] !== '0') counts[match[1]!] = Number(match[2])
+    }
+    return counts
+  }
+  /** Adds counts. */
+  const plus = (...list: Counts[]): Counts => {
+    const out: Counts = {}
+    for (const counts of list)
+      for (const [s, n] of Object.entries(counts)) out[s] = (out[s] ?? 0) + n
+    return out
+  }
 
   const start = async (
     name: string,
@@ -149,16 +197,20 @@ describe('the sentiment aggregator', () => {
 
   it('aggregates exactly, through duplicates, late events, replays, three instances and a flush', async () => {
     expect(spanning).toBeGreaterThan(5)
+    expect(feelingsLate.length).toBeGreaterThan(20)
     // Duplicates at new offsets (a re-publish) must change nothing.
-    await produceEvents(kafka, input, [...onTime, ...onTime.slice(0, 80)])
+    await produceEvents(kafka, input, [...onTimeFirst, ...onTimeFirst.slice(0, 80)])
     const one = await start(uniqueName('sentiment-one'), output)
-    const before = await settle(one, referenceSnapshot(onTime, code))
+    const before = await settle(one, referenceSnapshot(onTimeFirst, code))
     expect(before.agents.length).toBeGreaterThan(1)
+    // Counted from text: exactly the messages the rule selects, as the scorer scores them.
+    expect(answeredText(before)).toEqual(textCounts(onTimeFirst))
+    expect(sum(answeredText(before))).toBeGreaterThan(50)
     await topicSettles(output, before.windows)
 
     // Late events update their (old) windows, and the output topic with them.
     await produceEvents(kafka, input, lateEvents)
-    const after = await settle(one, referenceSnapshot(all, code))
+    const after = await settle(one, referenceSnapshot([...onTimeFirst, ...lateEvents], code))
     const changed = Object.keys(after.windows).filter(
       (id) => !isDeepStrictEqual(after.windows[id], before.windows[id]),
     )
@@ -177,6 +229,36 @@ describe('the sentiment aggregator', () => {
     ).toBe(true)
     await topicSettles(output, after.windows)
 
+    // Feelings filled late: the new revisions move their messages from the text counts to the
+    // upstream ones (those still without a feeling stay counted from text).
+    await produceEvents(kafka, input, feelingsLate)
+    const final = await settle(one, referenceSnapshot(all, code))
+    expect(answeredText(final)).toEqual(textCounts(all))
+    expect(sum(answeredText(final))).toBeLessThan(sum(answeredText(after)))
+    const unknownOf = (s: Snapshot): number =>
+      s.agents.reduce((total, a) => total + a.totals.messages_by_sentiment.unknown!, 0)
+    expect(unknownOf(final)).toBeLessThan(unknownOf(after))
+    await topicSettles(output, final.windows)
+    // The counter: every revision counted from text once, duplicates and takebacks not.
+    const expectedScored = plus(
+      textCounts(onTimeFirst),
+      textCounts(lateEvents),
+      textCounts(feelingsLate),
+    )
+    await waitFor(async () => isDeepStrictEqual(await scoredMetric(one), expectedScored), {
+      what: 'wolkvox_sentiment_text_scored_total to count every revision scored',
+    }).catch(async (error: unknown) => {
+      expect(await scoredMetric(one)).toEqual(expectedScored)
+      throw error
+    })
+    console.info(
+      `text-scored messages (agents' totals): first reads ${JSON.stringify(answeredText(before))}, ` +
+        `after late events ${JSON.stringify(answeredText(after))}, after late feelings ` +
+        `${JSON.stringify(answeredText(final))} (${feelingsLate.length} revisions, ` +
+        `${sum(answeredText(after)) - sum(answeredText(final))} fewer from text); ` +
+        `wolkvox_sentiment_text_scored_total ${JSON.stringify(await scoredMetric(one))}`,
+    )
+
     // Re-consuming from the start changes nothing.
     await stop(one)
     await admin.resetOffsets({ groupId: one.name, topic: input, earliest: true })
@@ -194,7 +276,7 @@ describe('the sentiment aggregator', () => {
       { what: 'the replay from the start to be committed' },
     )
     expect(again.status().stats.applied).toBe(0)
-    expect(await answers(again)).toEqual(after)
+    expect(await answers(again)).toEqual(final)
 
     // Three instances equal one: the same answers and the same latest records.
     const trioOutput = uniqueName('sentiment-output-trio')
@@ -204,8 +286,8 @@ describe('the sentiment aggregator', () => {
       first,
       ...(await Promise.all([start(trioName, trioOutput), start(trioName, trioOutput)])),
     ]
-    await settle(trio[2]!, after)
-    await topicSettles(trioOutput, after.windows)
+    await settle(trio[2]!, final)
+    await topicSettles(trioOutput, final.windows)
     for (const member of trio) await stop(member)
 
     // Redis loses everything: the state is rebuilt by replay, to the same figures and records.
@@ -215,7 +297,7 @@ describe('the sentiment aggregator', () => {
       what: 'the rebuild to start',
     })
     await waitFor(() => again.ready, { what: 'the rebuild to end' })
-    await settle(again, after)
-    await topicSettles(output, after.windows)
+    await settle(again, final)
+    await topicSettles(output, final.windows)
   })
 })

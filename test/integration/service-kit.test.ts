@@ -195,7 +195,8 @@ describe('the consumer service kit', () => {
 
     // The operator's view, through the command line.
     const list = await runCli(['dlq', 'list', name])
-    expect(list).toContain(`wolkvox.${name}.dlq: 2 records, 2 not redriven`)
+    expect(list).toContain(`wolkvox.${name}.dlq: 2 dead letters (2 records;`)
+    expect(list).toContain(`, 2 not redriven`)
     expect(list).toContain('EVENT_NOT_SINGLE_OBJECT: 1')
 
     // A fixed deploy, then a redrive: the refused event counts now; the poison fails again.
@@ -209,6 +210,85 @@ describe('the consumer service kit', () => {
     await waitFor(() => fixed.status().stats.deadLettered === 1, { what: 'the poison again' })
     expect(await summarizeDeadLetters(kafka, name)).toMatchObject({ records: 3, pending: 1 })
     expect(await redriveDeadLetters(kafka, name)).toMatchObject({ redriven: 1 })
+  })
+
+  it('regression issue 25: a rebuild does not dead-letter again, and a redrive reaches only the service that dead-lettered', async () => {
+    const topic = await topicWith(1)
+    const picky = uniqueName('toy-picky')
+    const other = uniqueName('toy-other')
+    const some = events.slice(0, 40)
+    const refused = some[10]!
+    await produceEvents(kafka, topic, some.slice(0, 30))
+    await produceRaw(kafka, [{ topic, key: 'poison', value: Buffer.from('{"not":"avro"}') }])
+    await produceEvents(kafka, topic, some.slice(30))
+    const isRefused = (event: ChatMessage): boolean => event.event_id === refused.event_id
+    // Both dead-letter the poison; only `picky` refuses one event too.
+    let strict = await toy({ name: picky, input: topic, refuse: isRefused })
+    const bystander = await toy({ name: other, input: topic })
+    await waitFor(() => strict.status().stats.deadLettered === 2, { what: "picky's 2 letters" })
+    await waitFor(() => bystander.status().stats.deadLettered === 1, { what: "other's letter" })
+    await untilState(other, expectedToyState(some), 'the other service to apply every event')
+
+    // A rebuild replays the input: the same two records fail again, and nothing is sent twice.
+    const rebuilt = await runCli(['rebuild', picky])
+    expect(rebuilt).toContain(`Deleted wcs:{${picky}}:epoch`)
+    await waitFor(() => strict.status().stats.deadLettered === 4 && strict.ready, {
+      what: 'the rebuild to meet both poison records again',
+      timeoutMs: 45_000,
+    })
+    expect(strict.status().stats.rebuilds).toBeGreaterThanOrEqual(1)
+    expect(await readDeadLetters(kafka, picky)).toHaveLength(2)
+    expect(await summarizeDeadLetters(kafka, picky)).toEqual({
+      topic: `wolkvox.${picky}.dlq`,
+      exists: true,
+      records: 2,
+      deadLetters: 2,
+      pending: 2,
+      byCode: { EVENT_NOT_SINGLE_OBJECT: 1, CONSUMER_EVENT_REJECTED: 1 },
+    })
+
+    // A fixed deploy of `picky`, then a redrive: both go back to the input topic marked for it.
+    await strict.stop()
+    strict = await toy({ name: picky, input: topic })
+    const redrive = await runCli(['dlq', 'redrive', picky])
+    expect(redrive).toContain(`wolkvox.${picky}.dlq: 2 dead letters redriven for ${picky} only`)
+    await untilState(picky, expectedToyState(some), 'the redriven event applied by picky')
+    // The poison fails again in `picky` (one new dead letter, of its new origin)...
+    await waitFor(() => strict.status().stats.deadLettered === 1, { what: 'the poison again' })
+    expect(await summarizeDeadLetters(kafka, picky)).toMatchObject({
+      records: 3,
+      deadLetters: 3,
+      pending: 1,
+    })
+    // ...while the other service passes both copies over, dead-lettering nothing.
+    await waitFor(() => bystander.status().stats.duplicates === 2, {
+      what: 'the other service to pass the 2 redriven copies over',
+    })
+    expect(bystander.status().stats).toMatchObject({ applied: 40, deadLettered: 1, duplicates: 2 })
+    expect(await readDeadLetters(kafka, other)).toHaveLength(1)
+    expect(await stateOf(other)).toEqual(expectedToyState(some))
+    await waitFor(async () => (await committed(other, topic))[0] === 43, {
+      what: 'the other service to commit past both copies',
+    })
+  })
+
+  it('operator commands refuse a service name they do not know, listing the known ones', async () => {
+    const name = uniqueName('toy-known')
+    const topic = await topicWith(1)
+    await produceEvents(kafka, topic, events.slice(0, 5))
+    await toy({ name, input: topic })
+    for (const args of [
+      ['rebuild', 'no-such-service'],
+      ['dlq', 'list', 'no-such-service'],
+      ['dlq', 'redrive', 'no-such-service'],
+    ]) {
+      const { code, out } = await runCliRaw(args)
+      expect(code, out).toBe(1)
+      expect(out).toContain(
+        'CONSUMER_SERVICE_UNKNOWN: No consumer service is called "no-such-service"',
+      )
+      expect(out).toMatch(new RegExp(`Known services: .*\\b${name}\\b`))
+    }
   })
 
   it('a handleBatch service with a Lua function: the event that fails a batch is found and dead-lettered alone', async () => {
@@ -279,6 +359,16 @@ if current == nil or tonumber(ARGV[2]) > current then redis.call('HSET', KEYS[1]
 
 /** Runs the operator command line as an operator would (`npm run consumer -- …`). */
 async function runCli(args: string[], env: Record<string, string> = {}): Promise<string> {
+  const { code, out } = await runCliRaw(args, env)
+  if (code !== 0) throw new Error(`consumer ${args.join(' ')} exited with ${code}:\n${out}`)
+  return out
+}
+
+/** The same, with its exit code. */
+async function runCliRaw(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; out: string }> {
   const child = spawn(
     process.execPath,
     ['--import', 'tsx', '--conditions=source', 'packages/service-kit/src/cli.ts', ...args],
@@ -291,7 +381,6 @@ async function runCli(args: string[], env: Record<string, string> = {}): Promise
   let out = ''
   child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()))
   child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()))
-  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve))
-  if (code !== 0) throw new Error(`consumer ${args.join(' ')} exited with ${code}:\n${out}`)
-  return out
+  const code = await new Promise<number | null>((resolve) => child.once('close', resolve))
+  return { code, out }
 }

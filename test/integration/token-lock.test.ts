@@ -1,7 +1,11 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { startRedisServer, type RedisServer } from '@wolkvox-chat-stream/dev-stack'
 import { createRedis, waitUntilReady, type Redis } from '@wolkvox-chat-stream/redis'
-import { createTokenLock, type TokenLock } from '@wolkvox-chat-stream/token-lock'
+import {
+  createTokenLock,
+  markRedisInitialised,
+  type TokenLock,
+} from '@wolkvox-chat-stream/token-lock'
 import { runScript } from '../support/child-lines.js'
 import { uniqueName, waitFor } from '../support/wait-for.js'
 
@@ -212,6 +216,101 @@ describe('the token lock when Redis loses its data', () => {
     const lease = await second.tryAcquire()
     expect(lease).not.toBeNull()
     await lease!.release()
+  })
+
+  it('grants the first lease of a new Redis at once when it was marked initialised (as the dev stack marks its own)', async () => {
+    const admin = createRedis(server.url, { name: 'flusher' })
+    try {
+      await admin.flushall()
+      expect(await markRedisInitialised(admin)).toBe(true)
+      // A Redis already marked keeps its epoch as it is.
+      const epoch = await admin.get('wcs:global:lock-epoch')
+      expect(await markRedisInitialised(admin)).toBe(false)
+      expect(await admin.get('wcs:global:lock-epoch')).toBe(epoch)
+    } finally {
+      await admin.quit()
+    }
+    const quarantines: unknown[] = []
+    const lock = createTokenLock({
+      redis,
+      server: '454545',
+      token: `${CANARY}-marked`,
+      ttlMs: 60_000,
+      hooks: { onQuarantine: (info) => quarantines.push(info) },
+    })
+    const lease = await lock.tryAcquire()
+    expect(lease).not.toBeNull()
+    await lease!.release()
+    const result = await lock.withLock({ waitMs: 0 }, (_s, fence) => Promise.resolve(fence))
+    expect(result.status).toBe('done')
+    expect(quarantines).toEqual([])
+  })
+
+  it('says once, to every caller held back, why and how long the first lease of a new Redis not marked waits', async () => {
+    const admin = createRedis(server.url, { name: 'flusher' })
+    await admin.flushall()
+    await admin.quit()
+    const ttlMs = 1_500
+    const seen: { who: string; waitMs: number; ttlMs: number }[] = []
+    const contender = (who: string): TokenLock =>
+      createTokenLock({
+        redis,
+        server: '464646',
+        token: `${CANARY}-unmarked`,
+        ttlMs,
+        hooks: { onQuarantine: (info) => seen.push({ who, ...info }) },
+      })
+    const startedAt = Date.now()
+    const first = contender('first')
+    const firstResult = first.withLock({ waitMs: ttlMs * 4 }, () => Promise.resolve(Date.now()))
+    // The second finds the quarantine the first one's acquire set: it waits for the same reason.
+    await waitFor(() => seen.length === 1, { timeoutMs: 5_000, what: 'the first quarantine' })
+    const second = contender('second')
+    const secondResult = await second.withLock({ waitMs: ttlMs * 4 }, () =>
+      Promise.resolve(Date.now()),
+    )
+    const done = await firstResult
+    expect(done.status).toBe('done')
+    expect(secondResult.status).toBe('done')
+    if (done.status === 'done') expect(done.value - startedAt).toBeGreaterThanOrEqual(ttlMs - 50)
+    expect(seen.map((s) => s.who).sort()).toEqual(['first', 'second'])
+    for (const s of seen) {
+      expect(s.ttlMs).toBe(ttlMs)
+      expect(s.waitMs).toBeGreaterThan(0)
+      expect(s.waitMs).toBeLessThanOrEqual(ttlMs)
+    }
+    // The first asked when the quarantine was just set: all of it is left (less the few ms
+    // between reading the Redis-wide epoch and the acquire).
+    expect(seen.find((s) => s.who === 'first')!.waitMs).toBeGreaterThan(ttlMs - 100)
+  })
+
+  it('holds back every lock after a loss, not only the first one asked for (regression: a second operation got its token at once)', async () => {
+    const ttlMs = 1_500
+    const a = await freshLock(redis, ttlMs)
+    const b = await freshLock(redis, ttlMs)
+    const admin = createRedis(server.url, { name: 'flusher' })
+    await admin.flushall()
+    const flushedAt = Date.now()
+    await admin.quit()
+    // A's acquire finds the loss first and writes the Redis-wide epoch again …
+    expect(await a.lock.tryAcquire()).toBeNull()
+    // … so B finds that epoch, but not its own: it may have had a lease before the loss.
+    const waits: number[] = []
+    const held = createTokenLock({
+      redis,
+      server: b.server,
+      token: b.token,
+      ttlMs,
+      hooks: { onQuarantine: ({ waitMs }) => waits.push(waitMs) },
+    })
+    expect(await held.tryAcquire()).toBeNull()
+    const granted = await held.withLock({ waitMs: ttlMs * 4 }, () => Promise.resolve(Date.now()))
+    expect(granted.status).toBe('done')
+    if (granted.status === 'done')
+      expect(granted.value - flushedAt).toBeGreaterThanOrEqual(ttlMs - 50)
+    expect(waits).toHaveLength(1)
+    expect(waits[0]).toBeGreaterThan(0)
+    expect(waits[0]).toBeLessThanOrEqual(ttlMs)
   })
 
   it('grants no second lease for one TTL after a FLUSHALL, and aborts the holder', async () => {

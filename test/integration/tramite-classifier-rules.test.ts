@@ -154,6 +154,24 @@ describe('trámite rules: reload and reclassify', () => {
         new RegExp(`wolkvox_classifier_rules_info\\{version="${V2}"[^}]*\\} (\\d+)`, 'u'),
       ),
     ).toBe(1)
+    // Regression (issue 25): right after the reload nothing is counted under v2 yet, and the
+    // answer says so and why, instead of a bare `counts: []`.
+    expect((await getJson(port(), `/operations/${server}/tramites`)).body).toMatchObject({
+      rules_version: V2,
+      rules_in_force: V2,
+      counts: [],
+      totals: [],
+      note: expect.stringMatching(
+        new RegExp(
+          `^No conversation of this selection is counted under rules ${V2.replaceAll('.', '\\.')} .*a version put in force by a reload counts only the conversations classified from then on.*npm run classifier -- reclassify --from <day> --to <day>$`,
+          'u',
+        ),
+      ),
+    })
+    expect(
+      (await getJson(port(), `/operations/${server}/tramites?rules_version=${shipped.version}`))
+        .body,
+    ).toMatchObject({ rules_version: shipped.version, rules_in_force: V2, note: null })
 
     // Later chats use v2; the chats emitted before keep their records (and version).
     const byKeyAndTime = (list: Awaited<ReturnType<typeof topicRecords>>) =>

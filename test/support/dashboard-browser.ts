@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { chromium, type Browser, type Page } from 'playwright-core'
+import { OPERATION_STATES } from '@wolkvox-chat-stream/poller'
 
 /** Debian's Chromium (CI installs it); `CHROMIUM_PATH` points elsewhere on other systems. */
 export const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
@@ -50,6 +51,12 @@ export interface PageFigures {
     meanScore: string
     /** The text of the messages cell, as shown. */
     messagesText: string
+    /**
+     * The figures scored from text (customer messages without a Wolkvox feeling), in their own
+     * cells: how many in all and per sentiment (null when the service gave none), their mean as
+     * shown.
+     */
+    text: { messages: number | null; bySentiment: Record<string, number>; meanScore: string }
   }[]
   /** Non-zero cells of the trámite table. */
   tramites: { channel: string; tramite: string | null; conversations: number }[]
@@ -59,10 +66,89 @@ export interface PageFigures {
     lagSeconds: string | null
     windows: { purpose: string; from: string; to: string; published: number }[]
   }
+  /** The one line about every operation of the poller (its `data-*`, and its text). */
+  fleet: FleetShown
   /** Columns drawn in the selected agent's chart, and sparklines in the agents table. */
   chartBars: number
   sparklines: number
   quality: QualityShown
+}
+
+/** The states of the poller's fleet summary, in the order the page lists them. */
+const FLEET_STATES = OPERATION_STATES
+
+/** The fleet line as shown: the figures of its `data-*` (null without), and its text. */
+export interface FleetShown {
+  operations: number | null
+  states: Record<string, number | null>
+  maxLag: { server: string; seconds: number } | null
+  text: string
+}
+
+/** The part of the poller's `summary` (GET /status/servers) the fleet line shows. */
+export interface FleetSummaryAnswer {
+  operations: number
+  states: Record<string, number>
+  maxLag: { server: string; seconds: number } | null
+}
+
+/** A duration as the page writes it: `42 s`, `3 min 5 s`, `2 h 10 min`, `3 d 4 h`. */
+export function pageDuration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds))
+  if (s < 60) return `${s} s`
+  if (s < 3600) return `${Math.floor(s / 60)} min ${s % 60} s`
+  const hours = Math.floor(s / 3600)
+  return hours < 48
+    ? `${hours} h ${Math.floor((s % 3600) / 60)} min`
+    : `${Math.floor(hours / 24)} d ${hours % 24} h`
+}
+
+/**
+ * The fleet line the page must show for the poller's summary: its figures and its text (every
+ * state but `ok` when not 0, failing, paused and lagging always, then the worst lag).
+ */
+export function expectedFleet(summary: FleetSummaryAnswer): FleetShown {
+  const labels: Record<string, string> = {
+    checkpoint_missing: 'checkpoint missing',
+    never_polled: 'never polled',
+  }
+  const always = new Set(['failing', 'paused', 'lagging'])
+  const fmt = (n: number): string => n.toLocaleString('en-US')
+  const parts = [`${fmt(summary.operations)} operation${summary.operations === 1 ? '' : 's'}`]
+  for (const state of FLEET_STATES) {
+    const n = summary.states[state] ?? 0
+    if (state !== 'ok' && (n > 0 || always.has(state)))
+      parts.push(`${fmt(n)} ${labels[state] ?? state}`)
+  }
+  parts.push(
+    summary.maxLag === null
+      ? 'no watermark yet'
+      : `worst lag ${pageDuration(summary.maxLag.seconds)} (${summary.maxLag.server})`,
+  )
+  return {
+    operations: summary.operations,
+    states: Object.fromEntries(FLEET_STATES.map((s) => [s, summary.states[s] ?? 0])),
+    maxLag: summary.maxLag,
+    text: parts.join(' · '),
+  }
+}
+
+/**
+ * The fleet line without what moves every second (the worst lag's seconds and duration): what
+ * the page and two answers of the poller a moment apart agree on.
+ */
+export function steadyFleet(fleet: FleetShown): {
+  operations: number | null
+  states: Record<string, number | null>
+  maxLagServer: string | null
+  text: string
+} {
+  return {
+    operations: fleet.operations,
+    states: fleet.states,
+    maxLagServer: fleet.maxLag?.server ?? null,
+    text: fleet.text.replace(/worst lag [^(]*\(/u, 'worst lag … ('),
+  }
 }
 
 /** One row of the quality table: the `data-value` of each figure (null where it has none). */
@@ -107,7 +193,7 @@ interface PageNode {
 
 /** Reads {@link PageFigures} from the page as it is now. */
 export async function readPage(page: Page): Promise<PageFigures> {
-  return page.evaluate((): PageFigures => {
+  return page.evaluate((fleetStates: readonly string[]): PageFigures => {
     const document = (globalThis as unknown as { document: PageNode }).document
     type Element = PageNode
     const all = (selector: string, root: PageNode = document): Element[] => [
@@ -154,6 +240,22 @@ export async function readPage(page: Page): Promise<PageFigures> {
       all: total === null ? null : qualityRow(total),
       empty: document.querySelector('#quality-agents tbody td.empty')?.textContent ?? null,
     }
+    const fleetEl = document.querySelector('#fleet')
+    const fleetNumber = (name: string): number | null => {
+      const text = fleetEl?.getAttribute(name) ?? null
+      return text === null ? null : Number(text)
+    }
+    const maxLagServer = fleetEl?.getAttribute('data-max-lag-server') ?? null
+    const fleet: FleetShown = {
+      operations: fleetNumber('data-operations'),
+      // The list is passed in: the page's own function cannot see this module's constants.
+      states: Object.fromEntries(fleetStates.map((s) => [s, fleetNumber(`data-${s}`)])),
+      maxLag:
+        maxLagServer === null
+          ? null
+          : { server: maxLagServer, seconds: fleetNumber('data-max-lag-seconds') ?? NaN },
+      text: fleetEl?.textContent?.trim() ?? '',
+    }
     const channelTotals: Record<string, number> = {}
     for (const row of all('#tramite-table tbody tr')) {
       channelTotals[row.getAttribute('data-channel') ?? ''] = num(field(row, 'total'))
@@ -181,6 +283,16 @@ export async function readPage(page: Page): Promise<PageFigures> {
         endingNegative: num(field(row, 'conversations_ending_negative')),
         meanScore: field(row, 'mean_score')?.textContent ?? '',
         messagesText: field(row, 'messages')?.textContent ?? '',
+        text: {
+          messages: value(field(row, 'text_messages')) ? num(field(row, 'text_messages')) : null,
+          bySentiment: Object.fromEntries(
+            ['very_negative', 'negative', 'neutral', 'positive', 'very_positive'].flatMap((s) => {
+              const n = field(row, 'text_messages')?.getAttribute(`data-${s}`) ?? null
+              return n === null ? [] : [[s, Number(n)]]
+            }),
+          ),
+          meanScore: field(row, 'text_mean_score')?.textContent ?? '',
+        },
       })),
       tramites: all('#tramite-table tbody td[data-tramite]')
         .map((cell) => ({
@@ -200,11 +312,12 @@ export async function readPage(page: Page): Promise<PageFigures> {
           published: num(field(row, 'published')),
         })),
       },
+      fleet,
       chartBars: all('#agent-chart svg rect').length,
       sparklines: all('#agents tbody svg.sparkline polyline').length,
       quality,
     }
-  })
+  }, FLEET_STATES)
 }
 
 /** The services' answers the page draws from (the parts the comparison needs). */
@@ -218,6 +331,9 @@ export interface ServiceAnswers {
         conversations: number
         conversations_ending_negative: number
         mean_score: number | null
+        /** Scored from text; absent from an aggregator that does not score text. */
+        messages_by_text_sentiment?: Record<string, number> | null
+        text_mean_score?: number | null
       }
     }[]
   }
@@ -367,6 +483,7 @@ export function expectedFigures(answers: ServiceAnswers): Pick<
       endingNegative: a.totals.conversations_ending_negative,
       meanScore: a.totals.mean_score === null ? '—' : a.totals.mean_score.toFixed(2),
       messagesText: a.totals.messages.toLocaleString('en-US'),
+      text: expectedText(a.totals),
     })),
     tramites: answers.tramites.by_channel
       .filter((r) => r.conversations > 0)
@@ -374,6 +491,22 @@ export function expectedFigures(answers: ServiceAnswers): Pick<
       .sort(byCell),
     channelTotals,
     quality: expectedQuality(answers.quality),
+  }
+}
+
+/** The text-scored cells the page must show for an agent's totals as the service answers them. */
+export function expectedText(totals: {
+  messages_by_text_sentiment?: Record<string, number> | null
+  text_mean_score?: number | null
+}): PageFigures['agents'][number]['text'] {
+  const counts = totals.messages_by_text_sentiment
+  if (!counts) return { messages: null, bySentiment: {}, meanScore: '—' }
+  const five = ['very_negative', 'negative', 'neutral', 'positive', 'very_positive']
+  const mean = totals.text_mean_score ?? null
+  return {
+    messages: five.reduce((sum, s) => sum + (counts[s] ?? 0), 0),
+    bySentiment: Object.fromEntries(five.map((s) => [s, counts[s] ?? 0])),
+    meanScore: mean === null ? '—' : mean.toFixed(2),
   }
 }
 

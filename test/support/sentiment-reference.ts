@@ -1,9 +1,12 @@
 /*
- * The AgentSentiment v1 rules (ARCHITECTURE.md: Aggregates) written again, independently of the
- * service, over a plain list of events: the reference the aggregator's answers must equal.
- * Days are local days in America/Bogota (UTC-5 all year).
+ * The AgentSentiment rules (ARCHITECTURE.md: Aggregates; the aggregator's README: Sources) written
+ * again, independently of the service, over a plain list of events: the reference the
+ * aggregator's answers must equal. Days are local days in America/Bogota (UTC-5 all year). The
+ * text figures apply the scorer (packages/text-sentiment) to exactly the messages the rule
+ * selects: sentiment unknown, sender customer, text not empty after trimming.
  */
 import type { AgentSentiment, ChatMessage } from '@wolkvox-chat-stream/events'
+import { scoreText } from '@wolkvox-chat-stream/text-sentiment'
 
 const HOUR = 3_600_000
 const DAY = 24 * HOUR
@@ -25,6 +28,18 @@ export interface Figures {
   conversations: number
   mean_score: number | null
   conversations_ending_negative: number
+  /** Scored from the text of customer messages without a Wolkvox feeling (`unknown` always 0). */
+  messages_by_text_sentiment: Record<string, number> | null
+  text_mean_score: number | null
+}
+
+/** The text sentiment a message is counted with, or undefined when the rule leaves it out. */
+export function referenceTextSentiment(
+  e: Pick<ChatMessage, 'sentiment' | 'sender' | 'message'>,
+): string | undefined {
+  if (e.sentiment !== 'unknown' || e.sender !== 'customer' || e.message.trim() === '')
+    return undefined
+  return scoreText(e.message).sentiment
 }
 
 /** Everything observable of one operation: agents with totals, and every window. */
@@ -44,6 +59,9 @@ interface Acc {
   known: number
   conv: number
   neg: number
+  x: Record<string, number>
+  xscore: number
+  xknown: number
 }
 const acc = (): Acc => ({
   s: Object.fromEntries(SENTIMENTS.map((x) => [x, 0])),
@@ -52,6 +70,9 @@ const acc = (): Acc => ({
   known: 0,
   conv: 0,
   neg: 0,
+  x: Object.fromEntries(SENTIMENTS.map((x) => [x, 0])),
+  xscore: 0,
+  xknown: 0,
 })
 const figures = (a: Acc): Figures => ({
   messages_by_sentiment: a.s,
@@ -59,6 +80,8 @@ const figures = (a: Acc): Figures => ({
   conversations: a.conv,
   mean_score: a.known > 0 ? a.score / a.known : null,
   conversations_ending_negative: a.neg,
+  messages_by_text_sentiment: a.x,
+  text_mean_score: a.xknown > 0 ? a.xscore / a.xknown : null,
 })
 
 /** The reference snapshot of `server` from `events` (duplicates by event_id count once). */
@@ -96,7 +119,13 @@ export function referenceSnapshot(events: readonly ChatMessage[], server: string
     let t = totals.get(agent)
     if (!t) totals.set(agent, (t = acc()))
     const targets = [t, ...windowsOf(ms).map(([g, s, en]) => windowAcc(agent, g, s, en))]
+    const text = referenceTextSentiment(e)
     for (const a of targets) {
+      if (text !== undefined) {
+        a.x[text] = (a.x[text] ?? 0) + 1
+        a.xscore += SCORE[text]!
+        a.xknown++
+      }
       a.s[e.sentiment] = (a.s[e.sentiment] ?? 0) + 1
       a.f[e.sender] = (a.f[e.sender] ?? 0) + 1
       const score = SCORE[e.sentiment]
@@ -202,6 +231,9 @@ export function latestWindows(
         conversations: v.conversations,
         mean_score: v.mean_score,
         conversations_ending_negative: v.conversations_ending_negative,
+        messages_by_text_sentiment:
+          v.messages_by_text_sentiment === null ? null : { ...v.messages_by_text_sentiment },
+        text_mean_score: v.text_mean_score,
       },
     }
   }

@@ -22,6 +22,9 @@ import {
  * `--brokers 3` (or `KAFKA_NODES=3`) starts a three-node KRaft cluster instead of one broker;
  * `--secure` (or `KAFKA_SECURE=true`) secures it (TLS, mutual TLS, SCRAM-SHA-512, ACLs) and prints
  * the poller's variables, its password as a file path.
+ * Redis: exactly the one `REDIS_URL` names when it is set (it must answer), else a redis-server of
+ * the stack's own (6379 when free, else a free port; whatever answers on 6379 is never used),
+ * printed as REDIS_URL and stopped by `down`.
  * `--redis-cluster` (or `REDIS_CLUSTER=true`) starts a Redis Cluster (3 masters, 3 replicas, ACL
  * user wcs) instead of using or starting one Redis, and prints REDIS_CLUSTER_NODES, REDIS_USERNAME
  * and REDIS_PASSWORD_FILE instead of REDIS_URL; `--redis-tls` (or `REDIS_TLS=true`) puts it on TLS

@@ -4,7 +4,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { AppError, isAppError } from '@wolkvox-chat-stream/errors'
 import { waitForKafka } from '@wolkvox-chat-stream/kafka'
-import { spawnLogged, stopChild, tail, terminate } from './child.js'
+import { signalChild, spawnLogged, stopChild, tail } from './child.js'
 import { ensureKafkaJars, kafkaMajor, kafkaVersionFromEnv } from './jars.js'
 import { devStackHome } from './paths.js'
 import { freePort, isPortFree } from './ports.js'
@@ -486,7 +486,7 @@ async function startKafkaBrokerOnce(options: KafkaBrokerOptions): Promise<KafkaB
     try {
       await ready({ brokers, timeoutMs: options.readyTimeoutMs ?? 120_000, signal: exited.signal })
     } catch (error) {
-      await terminate(proc.pid, 5_000)
+      await stopChild(proc, 5_000)
       unregisterProcess(home, current)
       child = undefined
       const portTaken = [logFile, stdoutFile].some((file) =>
@@ -513,11 +513,8 @@ async function startKafkaBrokerOnce(options: KafkaBrokerOptions): Promise<KafkaB
         proc.exitCode !== null || proc.signalCode !== null
           ? Promise.resolve()
           : new Promise<void>((resolve) => proc.once('exit', () => resolve()))
-      try {
-        process.kill(proc.pid, 'SIGKILL')
-      } catch {
-        // already gone
-      }
+      // Only while it is not reaped: its pid could be another process's after that.
+      signalChild(proc, 'SIGKILL')
       await exited
     } else {
       await stopChild(proc, options.stopGraceMs ?? 30_000)

@@ -21,7 +21,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { AppError } from '@wolkvox-chat-stream/errors'
-import { spawnLogged, stopChild, tail, terminate } from './child.js'
+import { spawnLogged, stopChild, tail } from './child.js'
 import { redact } from './kafka-broker.js'
 import { ADMIN_USER, writeUserPasswords } from './kafka-security.js'
 import { devStackHome } from './paths.js'
@@ -309,7 +309,7 @@ function clusterNode(shared: Shared, port: number, busPort: number): NodeHandle 
       await pause(50)
     }
     const ended = proc.exitCode ?? proc.signalCode
-    await terminate(proc.pid, 2_000)
+    await stopChild(proc, 2_000)
     forget()
     throw failure(ended === null ? 'did not answer PING' : `exited (${ended})`)
   }

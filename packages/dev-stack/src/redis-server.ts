@@ -4,7 +4,7 @@ import { mkdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { AppError } from '@wolkvox-chat-stream/errors'
 import { pingRedis } from '@wolkvox-chat-stream/redis'
-import { spawnLogged, stopChild, tail, terminate } from './child.js'
+import { spawnLogged, stopChild, tail } from './child.js'
 import { devStackHome } from './paths.js'
 import { freePort, isPortFree } from './ports.js'
 import { assertPrerequisites } from './prerequisites.js'
@@ -113,7 +113,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
       if (await pingRedis(url, { timeoutMs: 500 })) return
       await new Promise((resolve) => setTimeout(resolve, 50))
     }
-    await terminate(proc.pid, 2_000)
+    await stopChild(proc, 2_000)
     unregisterProcess(home, record)
     throw new AppError(
       'DEV_STACK_REDIS_START_FAILED',

@@ -414,7 +414,6 @@ export async function startSchemaRegistry(
   let record: ProcessRecord | undefined
   let lastReadyMs = 0
   let removed = false
-  const ownGroup = options.detached === true || options.ownProcessGroup === true
 
   const start = async (): Promise<void> => {
     const startedAt = Date.now()
@@ -466,15 +465,8 @@ export async function startSchemaRegistry(
   const stopProcess = async (): Promise<void> => {
     const proc = child
     if (proc?.pid === undefined || record === undefined) return
+    // Signalled as a group when it leads one, so nothing it started stays behind.
     await stopChild(proc, 15_000)
-    if (ownGroup) {
-      // Anything it left in its process group goes too.
-      try {
-        process.kill(-proc.pid, 'SIGKILL')
-      } catch {
-        // the group is empty
-      }
-    }
     unregisterProcess(home, record)
     child = undefined
   }

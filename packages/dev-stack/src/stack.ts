@@ -4,7 +4,14 @@ import { readConfig, type Env } from '@wolkvox-chat-stream/config'
 import { AppError } from '@wolkvox-chat-stream/errors'
 import { dlqTopic, productTopics } from '@wolkvox-chat-stream/events'
 import { createKafkaClient, provisionTopics } from '@wolkvox-chat-stream/kafka'
-import { pingRedis } from '@wolkvox-chat-stream/redis'
+import {
+  createRedis,
+  pingRedis,
+  readRedisTarget,
+  redactRedisUrl,
+  type RedisAddress,
+} from '@wolkvox-chat-stream/redis'
+import { markRedisInitialised } from '@wolkvox-chat-stream/token-lock'
 import { terminate } from './child.js'
 import { grantAcls, productAcls } from './kafka-acls.js'
 import { ADMIN_USER, clientEnv } from './kafka-security.js'
@@ -276,7 +283,11 @@ export function readStackState(home: string = devStackHome()): StackState | null
 /** Options for {@link stackUp}. */
 export interface StackUpOptions {
   home?: string
-  /** Redis to use when it answers; otherwise a redis-server is started (default REDIS_URL or 6379). */
+  /**
+   * The Redis to use, exactly this one (`REDIS_URL` when set explicitly): it must answer. Unset (or
+   * ''): a redis-server of the stack's own is started, on 6379 when free, else on a free port; a
+   * Redis that happens to answer on 6379 is never used.
+   */
   redisUrl?: string
   /**
    * A Redis Cluster of 3 masters and 3 replicas (`startRedisCluster`, user
@@ -299,14 +310,18 @@ export interface StackUpOptions {
 
 /**
  * Starts the local Kafka broker (port 9092 when free), or with `brokers` > 1 (or `secure`) a
- * cluster (ports 9092, 9093… when free), and, unless `redisUrl` answers, a redis-server (6379 when
- * free), or with `redisCluster` a Redis Cluster (free ports), and with `schemaRegistry` an
+ * cluster (ports 9092, 9093… when free), and, unless `redisUrl` names a Redis to use, a
+ * redis-server of its own (6379 when free, else a free port), or with `redisCluster` a Redis
+ * Cluster (free ports), and with `schemaRegistry` an
  * Apicurio Registry (free ports, started while Kafka starts), all detached so they outlive the
  * command. A secured cluster gets the product topics (and the consumer services' dead-letter
  * topics), provisioned as `admin`, and the ACLs of `productAcls()`. Idempotent: a stack already up
  * is reported, not started twice (whatever `brokers`, `secure`, `redisCluster` and
  * `schemaRegistry` say; `stack:down` first to change it).
- * @throws AppError `CONFIG_INVALID` for `redisCluster` with a `redisUrl`;
+ * A Redis the stack starts is marked initialised for the token lock (`markRedisInitialised`): it
+ * is new, so the first lease on it need not wait one TTL.
+ * @throws AppError `CONFIG_INVALID` for `redisCluster` with a `redisUrl`; `REDIS_UNAVAILABLE`
+ *   when the Redis `redisUrl` names does not answer, before anything starts;
  *   `DEV_STACK_PREREQUISITE_MISSING` for a registry without a Java it runs on, before anything
  *   starts; `DEV_STACK_REGISTRY_START_FAILED` (the rest of the stack stopped again).
  */
@@ -326,12 +341,21 @@ export async function stackUp(
   if (existing && isAlive(existing.kafka.pid)) return { ...existing, reused: true }
   // The registry's Java (21 for 3.x) is checked before anything starts.
   if (options.schemaRegistry) findJava(registryJavaMajor(schemaRegistryVersionFromEnv()))
+  const givenRedis = options.redisUrl === '' ? undefined : options.redisUrl
+  // A Redis named explicitly is used as is, and must answer; anything else that answers (another
+  // project's Redis on 6379) is never used: its keys are not ours to mix with.
+  if (givenRedis !== undefined && !(await pingRedis(givenRedis, { timeoutMs: 2_000 }))) {
+    throw new AppError(
+      'REDIS_UNAVAILABLE',
+      `REDIS_URL=${redactRedisUrl(givenRedis)} does not answer PING: stack:up uses exactly the Redis REDIS_URL names. Start that Redis, or unset REDIS_URL and stack:up starts a redis-server of its own`,
+      { retriable: false, details: { redisUrl: redactRedisUrl(givenRedis) } },
+    )
+  }
   if (existing) await stackDown({ home })
 
-  const redisUrl = options.redisUrl ?? 'redis://127.0.0.1:6379'
   let redis: RedisServer | undefined
   let redisCluster: RedisCluster | undefined
-  let url = redisUrl
+  let url = givenRedis ?? ''
   if (options.redisCluster) {
     const tls = options.redisCluster.tls ?? false
     progress(`Starting a ${tls ? 'TLS ' : ''}Redis Cluster (3 masters, 3 replicas)…`)
@@ -342,11 +366,18 @@ export async function stackUp(
       detached: true,
     })
     url = ''
+    try {
+      // Reached as the services reach it: the variables stack:up prints.
+      await markInitialised(readConfig(redisCluster.env(STACK_REDIS_USER), readRedisTarget))
+    } catch (error) {
+      await redisCluster.stop()
+      throw error
+    }
     progress(
       `Redis Cluster ready at ${redisCluster.seeds} in ${(redisCluster.readyMs / 1000).toFixed(1)} s (user ${STACK_REDIS_USER}; folder ${redisCluster.workDir})`,
     )
-  } else if (await pingRedis(redisUrl, { timeoutMs: 1_000 })) {
-    progress(`Using the Redis that answers at ${redisUrl}`)
+  } else if (givenRedis !== undefined) {
+    progress(`Using the Redis REDIS_URL names: ${redactRedisUrl(givenRedis)}`)
   } else {
     redis = await startRedisServer({
       home,
@@ -354,7 +385,13 @@ export async function stackUp(
       port: (await isPortFree(6379)) ? 6379 : undefined,
     })
     url = redis.url
-    progress(`Started redis-server at ${url}`)
+    try {
+      await markInitialised(url)
+    } catch (error) {
+      await redis.stop()
+      throw error
+    }
+    progress(`Started redis-server at ${url} (the stack's own; stack:down stops it)`)
   }
   // The registry starts while Kafka does (it needs nothing from Kafka: its storage is in memory).
   if (options.schemaRegistry) progress('Starting an Apicurio Registry (about 5-10 s)…')
@@ -503,6 +540,20 @@ export async function stackUp(
 }
 
 /**
+ * Marks a Redis the stack has just created as initialised for the token lock, so the first lease
+ * on it is granted at once (a new Redis cannot have lost a lease). Never for a Redis it only uses.
+ * @throws AppError `REDIS_UNAVAILABLE`.
+ */
+export async function markInitialised(address: RedisAddress): Promise<void> {
+  const redis = createRedis(address, { name: 'dev-stack-init' })
+  try {
+    await markRedisInitialised(redis)
+  } finally {
+    redis.disconnect()
+  }
+}
+
+/**
  * A secured cluster made ready for the product: the product topics and the consumer services'
  * dead-letter topics (chat-quality's companion `chat-quality-tramites` included) provisioned as
  * `admin` (the services then only verify them), and the ACLs of {@link productAcls} granted.
@@ -543,7 +594,9 @@ export async function stackDown(options: { home?: string } = {}): Promise<StackS
   const records = listProcesses(home)
   const stopPid = async (pid: number): Promise<void> => {
     const record = records.find((r) => r.pid === pid)
-    if (record ? isOurProcess(record) : isAlive(pid)) await terminate(pid, 30_000)
+    // Not a child of this process: asked again before each signal whether the pid is still ours.
+    const ours = (): boolean => (record ? isOurProcess(record) : isAlive(pid))
+    await terminate(pid, 30_000, ours)
     if (record) unregisterProcess(home, record)
   }
   if (state.schemaRegistry) {

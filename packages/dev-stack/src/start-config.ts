@@ -62,12 +62,6 @@ export interface StartConfig {
   pollStart: string
   /** `POLL_INTERVAL` for the poller: default 30s against the simulator, 5m against Wolkvox. */
   pollInterval: string
-  /**
-   * `POLL_LOCK_TTL` for the poller: against the simulator 10s by default, because a new Redis
-   * holds every token lock back for one TTL (it cannot tell new from emptied); against Wolkvox
-   * the poller's own default (90s: one upstream call may take 60 s).
-   */
-  pollLockTtl?: string
 }
 
 /**
@@ -116,7 +110,6 @@ export function readStartConfig(env: Env): Readonly<StartConfig> {
     const redisPort = optionalPort('REDIS_PORT')
     const schemaRegistry = r.boolean('SCHEMA_REGISTRY', false)
     const schemaRegistryUrl = r.string('SCHEMA_REGISTRY_URL')
-    const lockTtl = r.string('POLL_LOCK_TTL') ?? (source ? undefined : '10s')
     return {
       source: source ? 'wolkvox' : 'simulator',
       ports,
@@ -130,7 +123,6 @@ export function readStartConfig(env: Env): Readonly<StartConfig> {
       ...(runDir === undefined ? {} : { runDir }),
       pollStart: r.string('POLL_START', '1d'),
       pollInterval: r.string('POLL_INTERVAL', source ? '5m' : '30s'),
-      ...(lockTtl === undefined ? {} : { pollLockTtl: lockTtl }),
     }
   })
 }

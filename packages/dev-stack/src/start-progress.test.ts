@@ -37,26 +37,39 @@ describe('npm start progress', () => {
     expect(sumOf(metrics, 'missing_total')).toBe(0)
   })
 
-  it("reads the poller's figures from /metrics and /status", () => {
-    const figures = pollerFigures(pollerMetrics, {
-      operations: [
-        {
-          lagSeconds: 130,
-          lastSuccess: {
-            live: { at: '2026-01-01T10:00:05.000Z' },
-            sweep: { at: '2026-01-01T09:00:00.000Z' },
-          },
-          lastError: { code: 'WOLKVOX_SERVER_ERROR', at: '2026-01-01T09:59:00.000Z' },
+  it("reads the poller's figures from /metrics and the fleet summary of /status/servers", () => {
+    // The summary as the poller answers it (more than is read here).
+    const servers = {
+      generatedAt: '2026-01-01T10:00:10.000Z',
+      summary: {
+        operations: 2,
+        maxLag: { server: '0010', seconds: 130 },
+        lastPollAt: '2026-01-01T10:00:05.000Z',
+        lastError: {
+          server: '0020',
+          at: '2026-01-01T09:59:00.000Z',
+          purpose: 'live',
+          code: 'WOLKVOX_SERVER_ERROR',
         },
-        { lagSeconds: null, lastSuccess: {}, lastError: null },
-      ],
-    })
+      },
+      servers: [],
+    }
+    const figures = pollerFigures(pollerMetrics, servers)
     expect(figures).toEqual({
       published: 1500,
       failedRequests: 2,
       lagSeconds: 130,
       lastPollAt: '2026-01-01T10:00:05.000Z',
       lastError: { code: 'WOLKVOX_SERVER_ERROR', at: '2026-01-01T09:59:00.000Z' },
+    })
+    expect(
+      pollerFigures('', { summary: { maxLag: null, lastPollAt: null, lastError: null } }),
+    ).toEqual({
+      published: 0,
+      failedRequests: 0,
+      lagSeconds: null,
+      lastPollAt: null,
+      lastError: null,
     })
   })
 

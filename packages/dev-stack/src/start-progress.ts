@@ -1,6 +1,6 @@
 /*
  * The figures `npm start` shows while it runs, from the services' /metrics and the poller's
- * /status: pure functions over what was scraped, so the rendering is tested without services.
+ * /status/servers: pure functions over what was scraped, so the rendering is tested without services.
  */
 
 /** One series of a metric: its labels and value. */
@@ -66,29 +66,28 @@ export interface Snapshot {
   consumers: Record<string, ConsumerFigures | null>
 }
 
-/** The poller's `/status` parts read here. */
+/**
+ * The parts of the poller's fleet summary read here: `summary` of `GET /status/servers` (or of
+ * `GET /status`), the whole fleet's whatever the page (services/poller/src/status.ts).
+ */
 export interface StatusLike {
-  operations: {
-    lagSeconds: number | null
-    lastSuccess: Record<string, { at: string }>
+  summary: {
+    /** The operation furthest behind; null before the first watermark. */
+    maxLag: { server: string; seconds: number } | null
+    lastPollAt: string | null
     lastError: { code: string; at: string } | null
-  }[]
+  }
 }
 
 export function pollerFigures(metricsText: string, status: StatusLike): PollerFigures {
   const metrics = parseMetrics(metricsText)
-  const lags = status.operations.map((o) => o.lagSeconds).filter((l): l is number => l !== null)
-  const polls = status.operations.flatMap((o) => Object.values(o.lastSuccess).map((s) => s.at))
-  const errors = status.operations
-    .map((o) => o.lastError)
-    .filter((e): e is { code: string; at: string } => e !== null)
-    .sort((a, b) => (a.at < b.at ? 1 : -1))
+  const { maxLag, lastPollAt, lastError } = status.summary
   return {
     published: sumOf(metrics, 'wolkvox_poller_events_published_total'),
     failedRequests: sumOf(metrics, 'wolkvox_poller_requests_total', (l) => l.outcome !== 'ok'),
-    lagSeconds: lags.length === 0 ? null : Math.max(...lags),
-    lastPollAt: polls.sort().at(-1) ?? null,
-    lastError: errors[0] ?? null,
+    lagSeconds: maxLag?.seconds ?? null,
+    lastPollAt,
+    lastError: lastError === null ? null : { code: lastError.code, at: lastError.at },
   }
 }
 

@@ -14,7 +14,7 @@ import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { AppError, isAppError } from '@wolkvox-chat-stream/errors'
-import { spawnLogged, stopChild, tail } from './child.js'
+import { notReaped, spawnLogged, stopChild, tail } from './child.js'
 import { startKafkaBroker, type LocalKafka } from './kafka-broker.js'
 import { startKafkaCluster } from './kafka-cluster.js'
 import { devStackHome } from './paths.js'
@@ -22,6 +22,7 @@ import { freePort, isPortFree } from './ports.js'
 import { assertPrerequisites, type Prerequisite } from './prerequisites.js'
 import { cleanupOrphans, isAlive, registerProcess, unregisterProcess } from './process-registry.js'
 import { startRedisServer, type RedisServer } from './redis-server.js'
+import { markInitialised } from './stack.js'
 import {
   findJava,
   registryJavaMajor,
@@ -302,7 +303,12 @@ async function startStores(
           home,
           port: redisPort === 0 ? undefined : redisPort,
           ownProcessGroup: true,
-        }).then((server) => (running.redis = server)),
+        }).then(async (server) => {
+          running.redis = server
+          // New, so it cannot have lost a lease: the first poll need not wait one POLL_LOCK_TTL.
+          await markInitialised(server.url)
+          return server
+        }),
     startsRegistry(config)
       ? startSchemaRegistry({
           home,
@@ -361,7 +367,6 @@ function partEnv(
         ...common,
         POLL_START: config.pollStart,
         POLL_INTERVAL: config.pollInterval,
-        ...(config.pollLockTtl === undefined ? {} : { POLL_LOCK_TTL: config.pollLockTtl }),
         ...(config.source === 'simulator'
           ? {
               WOLKVOX_SERVER: SIMULATOR_SERVER,
@@ -445,7 +450,8 @@ async function scrape(running: Running): Promise<Snapshot> {
   const poller = url('poller')!
   const consumers: Snapshot['consumers'] = {}
   const [pollerResult, ...consumerResults] = await Promise.allSettled([
-    Promise.all([getText(`${poller}/metrics`), getText(`${poller}/status`)]).then(
+    // The light list: its summary is the whole fleet's, without a full read of any operation.
+    Promise.all([getText(`${poller}/metrics`), getText(`${poller}/status/servers`)]).then(
       ([metrics, status]) => pollerFigures(metrics, JSON.parse(status) as StatusLike),
     ),
     ...consumerParts.map((name) => getText(`${url(name)!}/metrics`).then(consumerFigures)),
@@ -463,10 +469,10 @@ async function scrape(running: Running): Promise<Snapshot> {
 
 /** Whether the page can show an aggregate yet: any agent with messages, through the dashboard. */
 async function aggregatesVisible(dashboard: string): Promise<boolean> {
-  const status = JSON.parse(await getText(`${dashboard}/api/poller/status`)) as {
-    operations: { server: string }[]
+  const status = JSON.parse(await getText(`${dashboard}/api/poller/status/servers`)) as {
+    servers: { server: string }[]
   }
-  for (const { server } of status.operations) {
+  for (const { server } of status.servers) {
     const answer = JSON.parse(
       await getText(`${dashboard}/api/sentiment/operations/${encodeURIComponent(server)}/agents`),
     ) as { agents: { totals: { messages: number } }[] }
@@ -547,13 +553,9 @@ async function stopAll(running: Running, home: string): Promise<void> {
   for (const part of [...running.parts].reverse()) {
     part.stopping = true
     const started = Date.now()
+    // Its whole process group (anything it started goes too), signalled only while the part is
+    // not reaped: a pid or group already stopped could be another process's by then.
     await stopChild(part.child, commands[part.name].graceMs)
-    // Anything it left in its process group goes too.
-    try {
-      process.kill(-part.pid, 'SIGKILL')
-    } catch {
-      // the group is empty
-    }
     unregisterProcess(home, { kind: 'service', pid: part.pid })
     const exit = await part.exited
     say(
@@ -573,7 +575,7 @@ async function stopAll(running: Running, home: string): Promise<void> {
     say(`  stopped ${pad(name, 11)}${seconds(Date.now() - started)}`)
   }
   const left = [
-    ...running.parts.map((p) => p.pid),
+    ...running.parts.filter((p) => notReaped(p.child)).map((p) => p.pid),
     ...(running.kafka ? running.kafka.pids() : []),
     ...(running.redis ? [running.redis.pid()] : []),
     ...(running.schemaRegistry ? [running.schemaRegistry.pid()] : []),
@@ -627,11 +629,6 @@ async function main(): Promise<number> {
       say(
         `Ready in ${seconds(Date.now() - startedAt)}. Open ${dashboard}/ — Ctrl-C stops everything.`,
       )
-      if (config.source === 'wolkvox' && running.redis) {
-        say(
-          'A new Redis holds the token lock back one POLL_LOCK_TTL (90 s by default) before the first poll.',
-        )
-      }
       say()
       code = await runUntilStopped(running, stop.signal, startedAt)
     }

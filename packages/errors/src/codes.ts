@@ -146,7 +146,7 @@ export const errorCodes = {
   POLL_STATUS_QUERY_INVALID: {
     retriable: false,
     summary:
-      'HTTP 400: GET /status has an unknown parameter or a server that is not a server code; answered with the reason.',
+      'HTTP 400: GET /status or /status/servers has an unknown parameter, or a server, state, limit (1 to 500) or offset it cannot read; answered with the reason.',
   },
   POLL_OPERATION_NOT_FOUND: {
     retriable: false,
@@ -244,7 +244,17 @@ export const errorCodes = {
     summary:
       'The consumer command line is not `dlq list`, `dlq show`, `dlq redrive` or `rebuild` with a service name (or new:consumer got none); the usage is printed.',
   },
+  CONSUMER_SERVICE_UNKNOWN: {
+    retriable: false,
+    summary:
+      'An operator command (`npm run consumer -- dlq …` or `rebuild`) named a consumer service with no dead-letter topic on Kafka (dlq) or no state in Redis (rebuild); the known services are listed.',
+  },
   // sentiment aggregator (services/sentiment-aggregator)
+  SENTIMENT_EVAL_SET_INVALID: {
+    retriable: false,
+    summary:
+      'The labelled sentiment set cannot be read, or a line is not a valid entry (JSON with a text and one of the five sentiment values).',
+  },
   SENTIMENT_QUERY_INVALID: {
     retriable: false,
     summary:
@@ -535,7 +545,7 @@ export const errorCodes = {
   TRAMITE_COMMAND_INVALID: {
     retriable: false,
     summary:
-      'A classifier command (`npm run classifier -- reclassify`) is missing an option or has a bad one; the usage is printed.',
+      'A classifier command (`npm run classifier -- reclassify` or `suggest`) is missing an option or has a bad one; the usage is printed.',
   },
   // chat quality (services/chat-quality); its protocol rules file gives the TRAMITE_RULES_* codes
   // (the same keyword rules format and loader)

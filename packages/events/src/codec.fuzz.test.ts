@@ -23,6 +23,7 @@ const codecs = {
   'chat-message.v2': chatMessageCodec,
   'poller-checkpoint.v1': pollerCheckpointCodec,
   'agent-sentiment.v1': agentSentimentCodec,
+  'agent-sentiment.v2': agentSentimentCodec,
   'tramite-classification.v1': tramiteClassificationCodec,
 } as Record<string, EventCodec<unknown>>
 const names = Object.keys(codecs)

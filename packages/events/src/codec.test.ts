@@ -14,18 +14,29 @@ import {
   schemaVersions,
   tramiteClassificationCodec,
   chatQualityCodec,
+  decodeAgentSentiment,
+  encodeAgentSentiment,
+  type AgentSentiment,
   type ChatMessage,
 } from './records.js'
 
 const [chatMessageV1, chatMessageV2] = schemaVersions.chatMessage
 /** ChatMessage v1 alone, as a subscriber that was never upgraded reads and writes it. */
 const v1Codec = createEventCodec<Omit<ChatMessage, 'revision'>>({ reader: chatMessageV1 })
+const [agentSentimentV1, agentSentimentV2] = schemaVersions.agentSentiment
+/** The fields AgentSentiment v2 adds to v1. */
+type TextFigures = 'messages_by_text_sentiment' | 'text_mean_score'
+/** AgentSentiment v1 alone, as a subscriber that was never upgraded reads and writes it. */
+const agentSentimentV1Codec = createEventCodec<Omit<AgentSentiment, TextFigures>>({
+  reader: agentSentimentV1,
+})
 
 const codecs: Record<string, EventCodec<unknown>> = {
   'chat-message.v1': v1Codec,
   'chat-message.v2': chatMessageCodec,
   'poller-checkpoint.v1': pollerCheckpointCodec,
-  'agent-sentiment.v1': agentSentimentCodec,
+  'agent-sentiment.v1': agentSentimentV1Codec,
+  'agent-sentiment.v2': agentSentimentCodec,
   'tramite-classification.v1': tramiteClassificationCodec,
   'chat-quality.v1': chatQualityCodec,
 }
@@ -129,6 +140,81 @@ describe('ChatMessage v1 and v2', () => {
         createEventCodec({ reader: chatMessageV2, writers: [chatMessageV2], writeVersion: 1 }),
       ).code,
     ).toBe('EVENT_SCHEMA_INVALID')
+  })
+})
+
+describe('AgentSentiment v1 and v2', () => {
+  const agentSentiment = (): AgentSentiment =>
+    agentSentimentCodec.fromAvroJson(fixture('agent-sentiment.v2', 'json').toString('utf8'))
+
+  it('writes v2 by default, with the text-scored figures apart from the upstream ones', () => {
+    expect(agentSentimentCodec.writeVersion).toBe(2)
+    const value = agentSentiment()
+    expect(encodeAgentSentiment(value).equals(fixture('agent-sentiment.v2', 'bin'))).toBe(true)
+    expect(value.messages_by_text_sentiment).toEqual({
+      very_negative: 1,
+      negative: 2,
+      neutral: 1,
+      positive: 1,
+      very_positive: 0,
+      unknown: 0,
+    })
+    expect(value.text_mean_score).toBe(-0.6)
+    // The upstream counts are v1's, untouched.
+    expect(value.messages_by_sentiment.unknown).toBe(7)
+    expect(value.mean_score).toBeCloseTo(0.476, 3)
+  })
+
+  it('reads v1 bytes as v2 with the text figures null, every other field as written', () => {
+    const v1Bytes = fixture('agent-sentiment.v1', 'bin')
+    expect(agentSentimentCodec.writerVersion(v1Bytes)).toBe(1)
+    expect(agentSentimentCodec.writerVersion(fixture('agent-sentiment.v2', 'bin'))).toBe(2)
+    expect(decodeAgentSentiment(v1Bytes)).toEqual({
+      ...agentSentiment(),
+      messages_by_text_sentiment: null,
+      text_mean_score: null,
+    })
+  })
+
+  it('writes v1 on request: exactly the v1 golden bytes, the text figures left out', () => {
+    const written = encodeAgentSentiment(agentSentiment(), { version: 1 })
+    expect(written.equals(fixture('agent-sentiment.v1', 'bin'))).toBe(true)
+    expect(agentSentimentV1Codec.decode(written)).toEqual(
+      agentSentimentV1Codec.fromAvroJson(fixture('agent-sentiment.v1', 'json').toString('utf8')),
+    )
+  })
+
+  it('a reader that ships v2 but reads into v1 drops the text figures of v2 data', () => {
+    const v1Reader = createEventCodec<Omit<AgentSentiment, TextFigures>>({
+      reader: agentSentimentV1,
+      writers: schemaVersions.agentSentiment,
+    })
+    const read = v1Reader.decode(fixture('agent-sentiment.v2', 'bin'))
+    expect('messages_by_text_sentiment' in read).toBe(false)
+    expect(read).toEqual(agentSentimentV1Codec.decode(fixture('agent-sentiment.v1', 'bin')))
+    // A never-upgraded subscriber (v1 alone) refuses v2 loudly: readers upgrade first.
+    expect(
+      caught(() => agentSentimentV1Codec.decode(fixture('agent-sentiment.v2', 'bin'))).code,
+    ).toBe('EVENT_UNKNOWN_FINGERPRINT')
+  })
+
+  it('ships AgentSentiment v2 as v1 plus the two optional text figures, reusing SentimentCounts', () => {
+    const v1Fields = agentSentimentV1.schema.fields as { name: string }[]
+    const v2Fields = agentSentimentV2.schema.fields as {
+      name: string
+      type: unknown
+      default?: unknown
+      doc: string
+    }[]
+    expect(v2Fields.slice(0, v1Fields.length)).toEqual(v1Fields)
+    expect(v2Fields.slice(v1Fields.length).map((f) => [f.name, f.type, f.default])).toEqual([
+      ['messages_by_text_sentiment', ['null', 'SentimentCounts'], null],
+      ['text_mean_score', ['null', 'double'], null],
+    ])
+    for (const field of v2Fields.slice(v1Fields.length)) {
+      expect(field.doc).toContain('Spanish text scorer')
+      expect(field.doc).toMatch(/never mixed/i)
+    }
   })
 })
 

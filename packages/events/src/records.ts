@@ -9,23 +9,24 @@ import {
 import { formatFingerprint, parsingFingerprint64 } from './fingerprint.js'
 import {
   agentSentimentV1,
+  agentSentimentV2,
   chatMessageV1,
   chatQualityV1,
   chatMessageV2,
   pollerCheckpointV1,
   tramiteClassificationV1,
-  type AgentSentimentV1,
+  type AgentSentimentV2,
   type ChatMessageV2,
   type ChatQualityV1,
   type QualityCheckKindV1,
   type QualityCheckV1,
   type QualityExplanationV1,
   type QualitySenderCountsV1,
-  type GranularityV1,
+  type GranularityV2,
   type PollerCheckpointV1,
-  type SenderCountsV1,
+  type SenderCountsV2,
   type SenderV2,
-  type SentimentCountsV1,
+  type SentimentCountsV2,
   type SentimentV2,
   type TramiteClassificationV1,
   type TramiteExplanationV1,
@@ -43,14 +44,18 @@ export type Sender = SenderV2
 export type Sentiment = SentimentV2
 /** A poller checkpoint, as on `wolkvox.poller.checkpoint.v1`. */
 export type PollerCheckpoint = PollerCheckpointV1
-/** DRAFT: one agent's sentiment in one window, as on `wolkvox.agent.sentiment.v1`. */
-export type AgentSentiment = AgentSentimentV1
+/**
+ * One agent's sentiment in one window, as on `wolkvox.agent.sentiment.v1`: AgentSentiment v2, the
+ * version this package writes and resolves every shipped version to (a v1 record reads with
+ * `messages_by_text_sentiment` and `text_mean_score` null).
+ */
+export type AgentSentiment = AgentSentimentV2
 /** `AgentSentiment.granularity`. */
-export type Granularity = GranularityV1
-/** `AgentSentiment.messages_by_sentiment`. */
-export type SentimentCounts = SentimentCountsV1
+export type Granularity = GranularityV2
+/** `AgentSentiment.messages_by_sentiment` and `AgentSentiment.messages_by_text_sentiment`. */
+export type SentimentCounts = SentimentCountsV2
 /** `AgentSentiment.messages_by_sender`. */
-export type SenderCounts = SenderCountsV1
+export type SenderCounts = SenderCountsV2
 /** A chat's trámites, as on `wolkvox.chat.tramite.v1`. */
 export type TramiteClassification = TramiteClassificationV1
 /** `TramiteClassification.labels[]`. */
@@ -76,7 +81,7 @@ export type QualityExplanation = QualityExplanationV1
 export const schemaVersions = {
   chatMessage: [chatMessageV1, chatMessageV2],
   pollerCheckpoint: [pollerCheckpointV1],
-  agentSentiment: [agentSentimentV1],
+  agentSentiment: [agentSentimentV1, agentSentimentV2],
   tramiteClassification: [tramiteClassificationV1],
   chatQuality: [chatQualityV1],
 } as const satisfies Record<string, readonly SchemaVersion[]>
@@ -110,7 +115,10 @@ export const chatMessageCodec: EventCodec<ChatMessage> = codecOf(schemaVersions.
 export const pollerCheckpointCodec: EventCodec<PollerCheckpoint> = codecOf(
   schemaVersions.pollerCheckpoint,
 )
-/** Codec of `AgentSentiment` (draft schema). */
+/**
+ * Codec of `AgentSentiment`: writes the newest version (v2, with the text-scored figures) unless
+ * `encode(value, { version: 1 })` asks for v1, and reads every shipped one into v2.
+ */
 export const agentSentimentCodec: EventCodec<AgentSentiment> = codecOf(
   schemaVersions.agentSentiment,
 )
@@ -144,10 +152,16 @@ export const encodePollerCheckpoint = (value: PollerCheckpoint, options?: Encode
 /** @see decodeChatMessage */
 export const decodePollerCheckpoint = (bytes: Uint8Array): PollerCheckpoint =>
   pollerCheckpointCodec.decode(bytes)
-/** @see encodeChatMessage */
+/**
+ * The single-object encoding of an AgentSentiment, in v2 by default. `{ version: 1 }` writes v1
+ * (without `messages_by_text_sentiment` and `text_mean_score`) for installations whose subscribers
+ * do not ship v2 yet: readers are upgraded before writers.
+ * @throws AppError `EVENT_SCHEMA_MISMATCH` naming each bad field path; `EVENT_SCHEMA_INVALID`
+ * for a version that is not shipped.
+ */
 export const encodeAgentSentiment = (value: AgentSentiment, options?: EncodeOptions): Buffer =>
   agentSentimentCodec.encode(value, options)
-/** @see decodeChatMessage */
+/** Decodes an AgentSentiment written with any shipped version (v1: the text figures null). */
 export const decodeAgentSentiment = (bytes: Uint8Array): AgentSentiment =>
   agentSentimentCodec.decode(bytes)
 /** @see encodeChatMessage */

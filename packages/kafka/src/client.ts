@@ -1,6 +1,7 @@
 import { Kafka, logLevel, type KafkaConfig, type LogEntry, type SASLOptions } from 'kafkajs'
 import type { Secret } from '@wolkvox-chat-stream/config'
 import type { Logger } from '@wolkvox-chat-stream/observability'
+import { projectLevelOf } from './kafka-log.js'
 
 /** What the adapter needs to reach a cluster; services build it from their configuration. */
 export interface KafkaConnection {
@@ -25,7 +26,10 @@ export interface KafkaConnection {
     /** Revealed only inside the SASL handshake. */
     password: string | Secret
   }
-  /** Receives kafkajs's own log records; by default they are dropped below `warn`. */
+  /**
+   * Receives kafkajs's own log records, at the project's level for them (kafkajs's `info` and
+   * known normal broker answers at `debug`, one warning dropped: see `projectLevelOf`).
+   */
   log?: (entry: KafkaLogEntry) => void
   /** Routes kafkajs's log records to the project logger (see {@link kafkaLogToLogger}). */
   logger?: Logger
@@ -112,7 +116,15 @@ export function createKafkaClient(connection: KafkaConnection): Kafka {
       if (!log) return
       // kafkajs adds its own timestamp and logger name; the project logger has both.
       const { message, timestamp: _timestamp, logger: _logger, ...fields } = entry.log
-      log({ level: LEVELS[entry.level] ?? 'info', namespace: entry.namespace, message, fields })
+      const record = {
+        level: LEVELS[entry.level] ?? 'info',
+        namespace: entry.namespace,
+        message,
+        fields,
+      }
+      // Normal chatter goes to debug and the bounded-retries warning is dropped (kafka-log.ts).
+      const level = projectLevelOf(record)
+      if (level !== null) log({ ...record, level })
     },
   }
   if (connection.sasl) {

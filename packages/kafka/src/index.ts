@@ -5,6 +5,7 @@ export {
   type KafkaLogEntry,
 } from './client.js'
 export { waitForKafka, type WaitForKafkaOptions } from './ready.js'
+export { IDEMPOTENT_RETRIES_WARNING, projectLevelOf } from './kafka-log.js'
 export { readKafkaConfig, readKafkaSettings, type KafkaSettings } from './config.js'
 export { toKafkaError, type KafkaResource } from './errors.js'
 export { assertGroupAccess } from './group-access.js'
@@ -19,6 +20,7 @@ export {
 } from './producer.js'
 export {
   compareTopic,
+  minInsyncFor,
   provisionOptionsOf,
   provisionTopics,
   type ObservedTopic,

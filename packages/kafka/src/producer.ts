@@ -182,6 +182,9 @@ export function createEventProducer(
     idempotent: true,
     maxInFlightRequests: 1,
     allowAutoTopicCreation: false,
+    // Bounded on purpose (kafkajs's default for idempotence is unlimited): a send fails in bounded
+    // time, its window is not acknowledged and is sent again by a new session (producer-session.ts),
+    // at least once. kafkajs's warning about it is dropped in kafka-log.ts.
     retry: { retries: options.retries ?? 5 },
   })
 

@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { classifyConversation, classifyMessage } from './classify.js'
 import { compileRules } from './compile.js'
+import { loadEvalSet } from './evaluate.js'
 import { loadRules, parseRules } from './rules.js'
 
 const rules = compileRules(
@@ -222,6 +223,48 @@ describe('classifyConversation', () => {
   })
 })
 
+describe('how customers write', () => {
+  const explained = (text: string) =>
+    classifyMessage(rules, text).explanations.map(
+      (e) => `${e.rule} "${e.term}" "${e.matchedText}"${e.typo === true ? ' typo' : ''}`,
+    )
+
+  it('reads the spelling variants of a term as the term, quoting the text as written', () => {
+    expect(explained('Hola, nesesito un SERTIFICADO')).toEqual([
+      'certificado "certificad*" "SERTIFICADO"',
+    ])
+    expect(explained('kiero kanzelar')).toEqual(['cancelacion "cancel*" "kanzelar"'])
+    expect(explained('la fakturra de agosto')).toEqual(['pago "factura*" "fakturra"'])
+  })
+
+  it('reads chat abbreviations in phrases and exclusions', () => {
+    // `no quier* cancel*` with k for qu and no accents; nothing else counts.
+    expect(classifyMessage(rules, 'no kiero kanselar').labels).toEqual([])
+    expect(classifyMessage(rules, 'no kiero kanselar').excluded).toEqual([
+      expect.objectContaining({ term: 'cancel*', exclusion: 'no quier* cancel*' }),
+    ])
+    expect(explained('dar d baja el plan')).toEqual(['cancelacion "dar de baja" "dar d baja"'])
+  })
+
+  it('tolerates one slip of the fingers in a long word, and says so', () => {
+    expect(explained('el certifcado laboral')).toEqual([
+      'certificado "certificad*" "certifcado" typo',
+    ])
+    expect(explained('una consatncia')).toEqual(['certificado "constancia" "consatncia" typo'])
+    // Two slips, or a slip in the first letter, are not read.
+    expect(explained('el crtifcado')).toEqual([])
+    expect(explained('una xonstancia')).toEqual([])
+    // A short word gets no tolerance: `pag` is not `pago`.
+    expect(explained('el pag')).toEqual([])
+  })
+
+  it('counts every form of a term once', () => {
+    const result = classifyMessage(rules, 'constancia, konstansia y consatncia')
+    expect(result.labels).toEqual([{ id: 'certificado', label: 'Certificados', score: 0.5 }])
+    expect(result.explanations).toHaveLength(3)
+  })
+})
+
 describe('the shipped rule set', () => {
   const shipped = compileRules(
     loadRules(
@@ -230,6 +273,23 @@ describe('the shipped rule set', () => {
       ),
     ),
   )
+
+  it('never explains one term twice at one place, whatever its forms', () => {
+    const lines = loadEvalSet(
+      fileURLToPath(
+        new URL('../../../services/tramite-classifier/eval/labelled.es.jsonl', import.meta.url),
+      ),
+    )
+    let explained = 0
+    for (const { text, sender } of lines) {
+      const places = classifyMessage(shipped, text, sender).explanations.map(
+        (e) => `${e.rule} ${e.term} ${e.start}-${e.end}`,
+      )
+      explained += places.length
+      expect(new Set(places).size, text).toBe(places.length)
+    }
+    expect(explained).toBeGreaterThan(lines.length)
+  })
 
   it('classifies typical lines with explanations (golden)', () => {
     const golden = (text: string) => {
@@ -251,7 +311,7 @@ describe('the shipped rule set', () => {
       primary: 'cancelacion',
       labels: ['cancelacion 0.5', 'devolucion 0.5'],
       explanations: [
-        'cancelacion "cansel*" "canselar" 6-14',
+        'cancelacion "cancel*" "canselar" 6-14',
         'devolucion "devuelv*" "devuelvan" 36-45',
       ],
     })

@@ -177,6 +177,7 @@ function explain(
     start,
     end,
   }
+  if (plan.refTypo[k] === 1) explanation.typo = true
   if (messageIndex !== undefined) explanation.messageIndex = messageIndex
   if (position !== undefined) explanation.position = position
   return explanation

@@ -1,6 +1,7 @@
 import { buildMatcher, type Matcher, type MatcherPattern } from './matcher.js'
-import { parseTerm, termKey } from './terms.js'
+import { parseTerm } from './terms.js'
 import type { RuleSet, Sender, TramiteRule } from './types.js'
+import { formKey, termForms, type TermForms } from './variants.js'
 
 /** Kinds of term reference, as stored in {@link CompiledRules}. */
 export const kindKeyword = 0
@@ -32,6 +33,8 @@ export interface Plan {
   refSlot: Int32Array
   /** The term as written in the rules file. */
   refTerm: string[]
+  /** 1 when the reference is a one-slip form of its term (variants.ts). */
+  refTypo: Uint8Array
   /**
    * For a term with a prefix word before its end (`cancel* la factura`), its compound index: the
    * term is split after each prefix word into segments, each a pattern of its own, and the
@@ -62,6 +65,7 @@ interface Ref {
   slot: number
   term: string
   compound: number
+  typo: boolean
 }
 
 /** The bit of a sender in a sender mask; unknown values count as `other`. */
@@ -80,8 +84,9 @@ export function senderBit(sender: Sender): number {
 
 /**
  * Compiles a validated rule set into one matcher: every phrase, keyword, allOf term and
- * exclusion of every trámite becomes a pattern of a single automaton (terms that fold to the same
- * words share one pattern).
+ * exclusion of every trámite, in each of its forms (its spelling fold, chat abbreviations and
+ * one-slip forms, variants.ts), becomes a pattern of a single automaton that reads the text
+ * through the spelling fold (forms that read the same share one pattern).
  *
  * @throws AppError `TRAMITE_RULES_INVALID` when the automaton would be too large (tens of
  *   thousands of terms over thousands of distinct characters); Error when a term is invalid,
@@ -108,37 +113,74 @@ export function compileRules(rules: RuleSet): CompiledRules {
   const compoundIndex = new Map<string, number>()
   const refs: Ref[] = []
   let slots = 0
-  const add = (rule: number, term: string, kind: number, group = -1): void => {
+
+  // Every term's forms first: a slip of one term that spells another term exactly is dropped.
+  interface Entry {
+    rule: number
+    term: string
+    kind: number
+    group: number
+    forms: TermForms
+  }
+  const entries: Entry[] = []
+  const exactKeys = new Set<string>()
+  const entry = (rule: number, term: string, kind: number, group = -1): void => {
     const parsed = parseTerm(term)
     if (typeof parsed === 'string') throw new Error(`Invalid term "${term}": ${parsed}`)
+    const forms = termForms(parsed.words)
+    for (const form of forms.exact) exactKeys.add(formKey(form))
+    entries.push({ rule, term, kind, group, forms })
+  }
+  rules.tramites.forEach((rule, r) => {
+    for (const term of rule.phrases) entry(r, term, kindPhrase)
+    for (const term of rule.keywords) entry(r, term, kindKeyword)
+    rule.allOf.forEach((group, g) => group.forEach((term) => entry(r, term, kindAllOf, g)))
+    for (const term of rule.exclusions) entry(r, term, kindExclusion)
+  })
+
+  // A form claimed by one term of a rule (and kind, and group) is not counted again for another
+  // term of the same rule that reads the same (`certificad*` and `sertificad*`).
+  const claimed = new Set<string>()
+  const addForm = (e: Entry, words: string[], slot: number, typo: boolean): void => {
+    const key = formKey(words)
+    const claim = `${e.rule}|${e.kind}|${e.group}|${key}`
+    if (claimed.has(claim)) return
+    claimed.add(claim)
     const segments: number[] = []
-    let words: string[] = []
-    for (const word of parsed.words) {
-      words.push(word)
+    let segment: string[] = []
+    for (const word of words) {
+      segment.push(word)
       if (word.endsWith('*')) {
-        segments.push(patternOf(words))
-        words = []
+        segments.push(patternOf(segment))
+        segment = []
       }
     }
-    if (words.length > 0) segments.push(patternOf(words))
+    if (segment.length > 0) segments.push(patternOf(segment))
     let compound = -1
     if (segments.length > 1) {
-      const key = termKey(parsed)
       compound = compoundIndex.get(key) ?? compounds.length
       if (compound === compounds.length) {
         compounds.push(segments)
         compoundIndex.set(key, compound)
       }
     }
-    const slot = kind === kindKeyword || kind === kindPhrase ? slots++ : -1
-    refs.push({ pattern: segments[segments.length - 1]!, rule, kind, group, slot, term, compound })
+    refs.push({
+      pattern: segments[segments.length - 1]!,
+      rule: e.rule,
+      kind: e.kind,
+      group: e.group,
+      slot,
+      term: e.term,
+      compound,
+      typo,
+    })
   }
-  rules.tramites.forEach((rule, r) => {
-    for (const term of rule.phrases) add(r, term, kindPhrase)
-    for (const term of rule.keywords) add(r, term, kindKeyword)
-    rule.allOf.forEach((group, g) => group.forEach((term) => add(r, term, kindAllOf, g)))
-    for (const term of rule.exclusions) add(r, term, kindExclusion)
-  })
+  for (const e of entries) {
+    const slot = e.kind === kindKeyword || e.kind === kindPhrase ? slots++ : -1
+    for (const form of e.forms.exact) addForm(e, form, slot, false)
+    for (const form of e.forms.typos)
+      if (!exactKeys.has(formKey(form))) addForm(e, form, slot, true)
+  }
   refs.sort((a, b) => a.pattern - b.pattern)
   const refStart = new Int32Array(patterns.length + 1)
   for (const ref of refs) refStart[ref.pattern + 1]!++
@@ -155,6 +197,7 @@ export function compileRules(rules: RuleSet): CompiledRules {
     refGroup: Int32Array.from(refs, (ref) => ref.group),
     refSlot: Int32Array.from(refs, (ref) => ref.slot),
     refTerm: refs.map((ref) => ref.term),
+    refTypo: Uint8Array.from(refs, (ref) => (ref.typo ? 1 : 0)),
     refCompound: Int32Array.from(refs, (ref) => ref.compound),
     compoundStart: Int32Array.from({ length: compounds.length + 1 }, (_, c) =>
       compounds.slice(0, c).reduce((n, segments) => n + segments.length, 0),
@@ -173,7 +216,7 @@ export function compileRules(rules: RuleSet): CompiledRules {
     version: rules.version,
     // A copy, so that editing the rule set afterwards cannot change what results say.
     tramites: Object.freeze(rules.tramites.map((rule) => Object.freeze({ ...rule }))),
-    matcher: buildMatcher(patterns, `rules ${rules.version}`),
+    matcher: buildMatcher(patterns, `rules ${rules.version}`, { spelling: true }),
     plan,
   }
 }

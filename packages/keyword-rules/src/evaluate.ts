@@ -36,6 +36,19 @@ export interface EvaluationReport {
   macro: { precision: number; recall: number; f1: number }
   /** Share of messages whose predicted label set equals the expected one. */
   exactMatch: number
+  /**
+   * Share of messages whose predicted primary trámite is one of the expected ones, or, for a
+   * message that expects none, whose prediction is none.
+   */
+  primaryAccuracy: number
+  /**
+   * Which trámite was predicted for which, as counts: `confusion[expected][predicted]`, with
+   * `none` for no trámite. Per message, each expected trámite also predicted counts on the
+   * diagonal; the expected ones missed are paired, in label order, with the predicted ones not
+   * expected (`cita` read as `soporte-tecnico`); what is left pairs with `none` (a missed
+   * `cita` is `cita → none`, a trámite found in a message that has none is `none → cita`).
+   */
+  confusion: Record<string, Record<string, number>>
   /** Messages whose predicted set differs from the expected one. */
   errors: { line: number; text: string; expected: string[]; predicted: string[] }[]
 }
@@ -95,6 +108,9 @@ export function loadEvalSet(path: string): LabelledMessage[] {
   return parseEvalSet(content, path)
 }
 
+/** The row and column of the confusion table for "no trámite". */
+export const noTramite = 'none'
+
 const ratio = (a: number, b: number): number => (b === 0 ? 0 : a / b)
 
 function scores(tp: number, fp: number, fn: number): Scores {
@@ -124,6 +140,12 @@ export function evaluate(
   const ids = rules.tramites.map((t) => t.id)
   const counts = new Map(ids.map((id) => [id, { tp: 0, fp: 0, fn: 0, support: 0 }]))
   const errors: EvaluationReport['errors'] = []
+  const confusion: Record<string, Record<string, number>> = {}
+  const confuse = (expected: string, predicted: string): void => {
+    const row = (confusion[expected] ??= {})
+    row[predicted] = (row[predicted] ?? 0) + 1
+  }
+  let primaryRight = 0
   for (const message of messages) {
     for (const id of message.labels) {
       if (!counts.has(id))
@@ -134,9 +156,17 @@ export function evaluate(
         )
     }
     const expected = new Set(message.labels)
-    const predicted = new Set(
-      classifyMessage(rules, message.text, message.sender).labels.map((l) => l.id),
+    const classification = classifyMessage(rules, message.text, message.sender)
+    const predicted = new Set(classification.labels.map((l) => l.id))
+    if (
+      classification.primary === null ? expected.size === 0 : expected.has(classification.primary)
     )
+      primaryRight++
+    const missed = [...expected].filter((id) => !predicted.has(id)).sort()
+    const extra = [...predicted].filter((id) => !expected.has(id)).sort()
+    for (const id of expected) if (predicted.has(id)) confuse(id, id)
+    for (let k = 0; k < Math.max(missed.length, extra.length); k++)
+      confuse(missed[k] ?? noTramite, extra[k] ?? noTramite)
     for (const id of ids) {
       const c = counts.get(id)!
       const want = expected.has(id)
@@ -176,6 +206,8 @@ export function evaluate(
       f1: mean((s) => s.f1),
     },
     exactMatch: ratio(messages.length - errors.length, messages.length),
+    primaryAccuracy: ratio(primaryRight, messages.length),
+    confusion,
     errors,
   }
 }

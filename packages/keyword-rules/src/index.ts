@@ -11,6 +11,7 @@ export { classifyConversation, classifyMessage, weightScore } from './classify.j
 export { compileRules, termWeights, type CompiledRules } from './compile.js'
 export {
   evaluate,
+  noTramite,
   loadEvalSet,
   parseEvalSet,
   type EvaluationReport,

@@ -1,5 +1,6 @@
 import { AppError } from '@wolkvox-chat-stream/errors'
 import { CLAUSE_BREAK, foldCodeUnit, SEPARATOR } from './fold.js'
+import { DROPPED, spellingFold } from './spelling.js'
 
 /**
  * One multi-pattern matcher for a whole rule set: an Aho-Corasick automaton, compiled to a full
@@ -49,6 +50,17 @@ const clauseBreak = CLAUSE_BREAK
 // Negative table entries, beside fold.ts's SEPARATOR, CLAUSE_BREAK and IGNORABLE.
 const unknown = -4
 const multiple = -5
+/** A letter the spelling fold drops: it continues or starts a word, adding no symbol. */
+const dropped = -6
+
+/** How a matcher reads text. */
+export interface MatcherOptions {
+  /**
+   * Read the text through the spelling fold (spelling.ts); the patterns must then be given
+   * already spelled (`spellWord`, `spellPrefix`). Off by default.
+   */
+  spelling?: boolean
+}
 
 interface MatcherImpl {
   patternWords: Int32Array
@@ -65,6 +77,8 @@ interface MatcherImpl {
   /** Symbol per BMP code unit, filled on first sight. */
   unicode: Int16Array
   multi: Map<number, Int16Array>
+  /** The spelling-folded text of the current scan, when the matcher reads through the fold. */
+  spelled: Uint16Array | undefined
   result: ScanResult
 }
 
@@ -77,7 +91,11 @@ const maxTableEntries = 16 * 2 ** 20
  * @param name - names the rule set in the error when the table would be too large.
  * @throws AppError `TRAMITE_RULES_INVALID` when the table would exceed 16 Mi entries.
  */
-export function buildMatcher(patterns: readonly MatcherPattern[], name = 'patterns'): Matcher {
+export function buildMatcher(
+  patterns: readonly MatcherPattern[],
+  name = 'patterns',
+  options: MatcherOptions = {},
+): Matcher {
   const alphabet = new Map<string, number>()
   const symbolFor = (char: string): number => {
     let symbol = alphabet.get(char)
@@ -182,6 +200,7 @@ export function buildMatcher(patterns: readonly MatcherPattern[], name = 'patter
     ascii,
     unicode: new Int16Array(0x10000).fill(unknown),
     multi: new Map(),
+    spelled: options.spelling === true ? new Uint16Array(256) : undefined,
     result: {
       hitCount: 0,
       hitPattern: new Int32Array(16),
@@ -193,6 +212,8 @@ export function buildMatcher(patterns: readonly MatcherPattern[], name = 'patter
       wordClause: new Int32Array(256),
     },
   }
+  // The spelling fold writes DROPPED in place of a silent letter, and never a real one.
+  if (impl.spelled !== undefined) impl.unicode[DROPPED] = dropped
   return { patternCount: patterns.length, stateCount, width, impl }
 }
 
@@ -266,13 +287,18 @@ export function scan(matcher: Matcher, text: string): ScanResult {
   const delta = m.delta
   const ascii = m.ascii
   const firstOutputRow = m.firstOutputRow
+  let spelled = m.spelled
+  if (spelled !== undefined) {
+    if (spelled.length < n) spelled = m.spelled = new Uint16Array(n * 2)
+    spellingFold(text, spelled)
+  }
   let row = m.startRow
   let words = 0
   let clause = 0
   let inWord = false
   r.hitCount = 0
   for (let i = 0; i < n; i++) {
-    const code = text.charCodeAt(i)
+    const code = spelled === undefined ? text.charCodeAt(i) : spelled[i]!
     const symbol = code < 128 ? ascii[code]! : unicodeSymbol(m, code)
     if (symbol >= 0) {
       if (!inWord) {
@@ -301,6 +327,10 @@ export function scan(matcher: Matcher, text: string): ScanResult {
         row = delta[row + s]!
         if (row >= firstOutputRow) recordOutputs(m, r, row, words)
       }
+    } else if (symbol === dropped && !inWord) {
+      wordStart[words] = i
+      wordClause[words] = clause
+      inWord = true
     }
     // IGNORABLE: the word goes on; its end is set by whatever ends it.
   }

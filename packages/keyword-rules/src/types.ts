@@ -48,6 +48,8 @@ export interface Explanation {
   /** UTF-16 offsets of `matchedText` in the original message text. */
   start: number
   end: number
+  /** Present when `matchedText` is one slip of the fingers away from the term (a letter missing or two swapped). */
+  typo?: true
   /** Index of the message in the conversation given (conversation results only). */
   messageIndex?: number
   /** `position` of that message (conversation results only). */

@@ -10,7 +10,7 @@ import {
   MAX_CONN_ID_LENGTH,
   serverCodePattern,
 } from '@wolkvox-chat-stream/config'
-import { parseQueryTime } from '@wolkvox-chat-stream/zoned-time'
+import { parseTimeBound } from '@wolkvox-chat-stream/zoned-time'
 import { InputError, type Parser } from './http-router.js'
 
 const quote = (text: string): string => JSON.stringify(text.slice(0, 64))
@@ -49,13 +49,21 @@ export const agentKeyParser: Parser<string> = (text) => {
   return text
 }
 
-/** A query time: ISO 8601 with an offset, or `YYYYmmddHHiiss` / ISO without one in `zone`. */
-export function queryTimeParser(zone: string): Parser<number> {
+/**
+ * A query time (README: Times and ranges; `parseTimeBound` in packages/zoned-time), read in `zone`:
+ * ISO 8601, a wall-clock time, a bare date for its whole local day, or a duration ago from `now()`.
+ * The queries' ranges are half-open, `[from, to)`: as `bound: 'from'` a bare date is its day's
+ * start, as `bound: 'to'` the next day's start, so `from=D&to=D` is the day D. A time refused is an
+ * InputError (HTTP 400) naming the text and the accepted forms.
+ */
+export function queryTimeParser(
+  zone: string,
+  options: { bound?: 'instant' | 'from' | 'to'; now?: () => number } = {},
+): Parser<number> {
+  const { bound = 'instant', now = Date.now } = options
   return (text) => {
-    const ms = parseQueryTime(text, zone)
-    if (ms !== undefined) return ms
-    throw new InputError(
-      `${quote(text)} is not a time: use ISO 8601 or YYYYmmddHHiiss (without an offset, in ${zone})`,
-    )
+    const parsed = parseTimeBound(text, zone, { nowMs: now(), bound })
+    if (parsed.ok) return parsed.ms
+    throw new InputError(parsed.error)
   }
 }

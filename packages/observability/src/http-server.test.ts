@@ -145,6 +145,7 @@ describe('createHttpServer', () => {
     await expect(second.listen()).rejects.toMatchObject({
       name: 'AppError',
       code: 'HTTP_LISTEN_FAILED',
+      message: expect.stringContaining(`127.0.0.1:${port}: the port is in use by another process`),
       cause: expect.objectContaining({ code: 'EADDRINUSE' }),
     })
   })

@@ -371,10 +371,19 @@ function listen(
 ): Promise<{ port: number }> {
   if (server.listening) return Promise.resolve({ port: (server.address() as AddressInfo).port })
   return new Promise((resolve, reject) => {
-    const onError = (error: Error): void => {
+    const onError = (error: Error & { code?: string }): void => {
       server.off('listening', onListening)
+      // Why, in the operator's words: the port number alone does not say what to change.
+      const why =
+        error.code === 'EADDRINUSE'
+          ? `: the port is in use by another process (pick another port, or stop that process: \`ss -ltnp 'sport = :${port}'\` names it)`
+          : error.code === 'EACCES'
+            ? ': permission denied (ports below 1024 need privileges)'
+            : error.code === 'EADDRNOTAVAIL'
+              ? `: ${host} is not an address of this machine`
+              : `: ${error.message}`
       reject(
-        new AppError('HTTP_LISTEN_FAILED', `Could not listen on ${host}:${port}`, {
+        new AppError('HTTP_LISTEN_FAILED', `Could not listen on ${host}:${port}${why}`, {
           cause: error,
           details: { host, port },
         }),

@@ -1,8 +1,14 @@
 export {
   createLogger,
+  formatHumanLine,
   isLogThreshold,
+  logFormatFromEnv,
+  logFormats,
   logLevels,
+  readLogFormat,
   type LogFields,
+  type LogFormat,
+  type LogRecord,
   type LogLevel,
   type LogStream,
   type LogThreshold,
@@ -49,6 +55,11 @@ export {
   type RouterOptions,
 } from './http-router.js'
 export { cursorParser, encodeCursor, limitParser, pageOf } from './http-paging.js'
+export {
+  createStopSignals,
+  REPEATED_SIGNAL_WINDOW_MS,
+  type StopSignalKind,
+} from './stop-signals.js'
 export {
   agentKeyParser,
   connIdParser,

@@ -1,10 +1,13 @@
 import { AppError } from '@wolkvox-chat-stream/errors'
 import { describe, expect, it } from 'vitest'
-import { createLogger, type LoggerOptions } from './logger.js'
+import { createLogger, formatHumanLine, logFormatFromEnv, type LoggerOptions } from './logger.js'
 
-function capture(options: Omit<LoggerOptions, 'stream'>) {
+function capture(options: Omit<LoggerOptions, 'stream'>, isTTY?: boolean) {
   const lines: string[] = []
-  const logger = createLogger({ ...options, stream: { write: (chunk) => lines.push(chunk) } })
+  const logger = createLogger({
+    ...options,
+    stream: { write: (chunk) => lines.push(chunk), ...(isTTY === undefined ? {} : { isTTY }) },
+  })
   const records = () => lines.map((line) => JSON.parse(line) as Record<string, unknown>)
   return { logger, lines, records }
 }
@@ -93,5 +96,136 @@ describe('createLogger', () => {
     logger.info('cyclic', { cyclic })
     expect(records()[1]).toMatchObject({ msg: 'cyclic', level: 'info' })
     expect(records()[1]!.logError).toMatch(/could not be serialised/)
+  })
+})
+
+/** A record at 09:05:07 local time. */
+const at = new Date(2026, 11, 6, 9, 5, 7).toISOString()
+
+describe('formatHumanLine', () => {
+  it('prints level, local time, name, message and the fields as key=value', () => {
+    expect(
+      formatHumanLine({
+        time: at,
+        level: 'info',
+        name: 'poller',
+        msg: 'window polled',
+        server: '0010',
+        published: 12,
+        ok: true,
+        empty: null,
+      }),
+    ).toBe('INFO  09:05:07 poller: window polled  server=0010 published=12 ok=true empty=null')
+    expect(formatHumanLine({ time: at, level: 'error', name: 'p', msg: 'x' })).toBe(
+      'ERROR 09:05:07 p: x',
+    )
+  })
+
+  it('quotes text with spaces, prints objects as compact JSON and cuts long values', () => {
+    expect(
+      formatHumanLine({
+        time: at,
+        level: 'warn',
+        name: 'p',
+        msg: 'm',
+        reason: 'a b',
+        eq: 'k=v',
+        window: { from: 'a', to: 'b' },
+        long: 'x'.repeat(100),
+        missing: undefined,
+      }),
+    ).toBe(
+      `WARN  09:05:07 p: m  reason="a b" eq="k=v" window={"from":"a","to":"b"} long=${'x'.repeat(79)}…`,
+    )
+  })
+
+  it('prints an error as its code and message, with its cause', () => {
+    const line = formatHumanLine({
+      time: at,
+      level: 'error',
+      name: 'poller',
+      msg: 'window failed',
+      err: {
+        code: 'KAFKA_UNAVAILABLE',
+        message: 'Sending failed',
+        retriable: true,
+        details: { topic: 't' },
+        cause: { name: 'Error', message: 'connect ECONNREFUSED 127.0.0.1:9092' },
+      },
+    })
+    expect(line).toBe(
+      'ERROR 09:05:07 poller: window failed  err="KAFKA_UNAVAILABLE: Sending failed; cause: connect ECONNREFUSED 127.0.0.1:9092"',
+    )
+    expect(
+      formatHumanLine({
+        time: at,
+        level: 'warn',
+        name: 'p',
+        msg: 'm',
+        err: { name: 'TypeError', message: 'nope' },
+      }),
+    ).toBe('WARN  09:05:07 p: m  err="TypeError: nope"')
+  })
+
+  it('shows six fields and counts the others', () => {
+    const fields = Object.fromEntries(Array.from({ length: 9 }, (_, i) => [`f${i}`, i]))
+    expect(formatHumanLine({ time: at, level: 'info', name: 'p', msg: 'm', ...fields })).toBe(
+      'INFO  09:05:07 p: m  f0=0 f1=1 f2=2 f3=3 f4=4 f5=5 +3 more',
+    )
+  })
+
+  it('never writes a control character: newlines and terminal escapes are escaped', () => {
+    const line = formatHumanLine({
+      time: at,
+      level: 'info',
+      name: 'p',
+      msg: 'two\nlines \u001b[2J',
+      text: 'x\u001b[31my',
+    })
+    expect(line).toBe('INFO  09:05:07 p: two\\nlines \\u001b[2J  text="x\\u001b[31my"')
+    // eslint-disable-next-line no-control-regex
+    expect(line).not.toMatch(/[\u0000-\u001f]/)
+  })
+})
+
+describe('the log format', () => {
+  it('is human on a terminal and JSON elsewhere, by default', () => {
+    const tty = capture({ name: 'svc', format: 'auto' }, true)
+    tty.logger.info('hello', { server: '0010' })
+    expect(tty.lines[0]).toMatch(/^INFO {2}\d\d:\d\d:\d\d svc: hello {2}server=0010\n$/)
+
+    const pipe = capture({ name: 'svc', format: 'auto' }, false)
+    pipe.logger.info('hello')
+    expect(pipe.records()[0]).toMatchObject({ level: 'info', name: 'svc', msg: 'hello' })
+  })
+
+  it('json and pretty force their form whatever the stream', () => {
+    const json = capture({ name: 'svc', format: 'json' }, true)
+    json.logger.warn('w')
+    expect(json.records()[0]).toMatchObject({ level: 'warn', msg: 'w' })
+
+    const pretty = capture({ name: 'svc', format: 'pretty' })
+    pretty.logger.child({ a: 1 }).error('e')
+    expect(pretty.lines[0]).toMatch(/^ERROR \d\d:\d\d:\d\d svc: e {2}a=1\n$/)
+  })
+
+  it('keeps secrets redacted in the human form', () => {
+    const secret = { toJSON: () => '[redacted]' }
+    const { logger, lines } = capture({ name: 'x', format: 'pretty' })
+    logger.info('cfg', { token: secret, nested: { password: secret } })
+    expect(lines[0]).toMatch(/ token="\[redacted\]" nested={"password":"\[redacted\]"}\n$/)
+  })
+
+  it('reads LOG_FORMAT, auto when unset, and refuses another value with CONFIG_INVALID', () => {
+    expect(logFormatFromEnv({})).toBe('auto')
+    expect(logFormatFromEnv({ LOG_FORMAT: ' json ' })).toBe('json')
+    expect(logFormatFromEnv({ LOG_FORMAT: 'pretty' })).toBe('pretty')
+    expect(() => logFormatFromEnv({ LOG_FORMAT: 'text' })).toThrow(
+      expect.objectContaining({
+        code: 'CONFIG_INVALID',
+        message:
+          'Invalid configuration (1 problem):\n  - LOG_FORMAT: "text" is not one of auto, json, pretty',
+      }),
+    )
   })
 })

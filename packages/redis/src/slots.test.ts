@@ -383,7 +383,7 @@ describe('packages/service-kit', () => {
     const { redis, units } = recordingRedis((s) => (s.command === 'scan' ? ['0', []] : 0))
     await deleteServiceState(redis, CLASSIFIER)
     expect(units.map((u) => u.sent[0]!.command)).toEqual(['scan', 'del'])
-    expect(units[1]!.sent[0]!.args).toEqual([keys.epoch, keys.partitions])
+    expect(units[1]!.sent[0]!.args).toEqual([keys.epoch, keys.partitions, keys.deadLetters])
     expectUnitsInOneSlot(units)
   })
 
@@ -532,8 +532,10 @@ describe('packages/token-lock', () => {
       await kept!.release()
     }
     const scripts = units.filter((u) => u.sent[0]!.command === 'eval')
+    // Per server: the Redis-wide epoch read (its own slot), acquire, fencedSet, release, then
+    // the epoch read and acquire again, and release.
     expect(scripts.map((u) => keysOf(u.sent[0]!).length)).toEqual(
-      SERVERS.flatMap(() => [3, 2, 1, 3, 1]),
+      SERVERS.flatMap(() => [1, 3, 2, 1, 1, 3, 1]),
     )
     expectUnitsInOneSlot(units)
     const global = redisKeys.globalKey('lock-epoch')

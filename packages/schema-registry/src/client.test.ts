@@ -123,8 +123,9 @@ describe('createSchemaRegistry', () => {
     pool
       .intercept({ path: '/apis/ccompat/v7/schemas/ids/9002', method: 'GET' })
       .reply(404, { error_code: 40403, message: 'Schema not found' })
-    const framed = encodeAgentSentiment(sample, { registryId: 9001 })
-    const lost = encodeAgentSentiment(sample, { registryId: 9002 })
+    // Id 9001 is AgentSentiment v1 in this registry: the body is written with v1 to match.
+    const framed = encodeAgentSentiment(sample, { registryId: 9001, version: 1 })
+    const lost = encodeAgentSentiment(sample, { registryId: 9002, version: 1 })
     const single = encodeAgentSentiment(sample)
     expect(() => decodeAgentSentiment(framed)).toThrow(/9001/)
     await client.prepare([framed, framed, lost, single, null])

@@ -45,6 +45,25 @@ describe('a chunk', () => {
     expect(() => decodeChunk('t', 3, [message(12, 'busy')])).toThrow('away')
   })
 
+  it('passes over, undecoded, a copy redriven for another service, and decodes one for itself', () => {
+    const forToy = chunkDecoder<Ev>({
+      decode: (bytes) => JSON.parse(bytes.toString('utf8')) as Ev,
+      eventIdOf: (e) => e.id,
+      revisions: undefined,
+      name: 'toy',
+    })
+    const redriven = (offset: number, body: string, service: string): KafkaMessage => {
+      const m = message(offset, body)
+      m.headers = { 'dlq.redrive.for': Buffer.from(service) }
+      return m
+    }
+    const items = forToy('t', 0, [redriven(1, 'poison', 'other'), redriven(2, ev('b'), 'toy')])
+    expect(items[0]).toMatchObject({ redrivenFor: 'other', eventId: undefined })
+    expect(items[0]!.decodeError).toBeUndefined()
+    expect(items[1]).toMatchObject({ eventId: 'b' })
+    expect(items[1]!.redrivenFor).toBeUndefined()
+  })
+
   it('keeps events past the stored offset, not applied before, the first of an id in the chunk', () => {
     const items = decodeChunk('t', 0, [
       message(5, ev('old')),

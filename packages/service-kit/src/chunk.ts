@@ -6,6 +6,7 @@
  */
 import { AppError } from '@wolkvox-chat-stream/errors'
 import type { KafkaMessage } from '@wolkvox-chat-stream/kafka'
+import { redrivenFor } from './dead-letter.js'
 import type { ConsumerServiceOptions, MessageInfo, PreviousRevision } from './options.js'
 import type { StateOp } from './state-ops.js'
 
@@ -31,6 +32,11 @@ export interface Item<T> {
   /** Why it goes to the dead-letter topic. */
   error?: AppError
   duplicate?: boolean
+  /**
+   * The other service a redriven copy is for (`dlq.redrive.for`): passed over undecoded, as a
+   * duplicate.
+   */
+  redrivenFor?: string
   /** Recorded by `handle`. */
   ops?: StateOp[]
 }
@@ -83,8 +89,10 @@ export function chunkDecoder<T>(options: {
   decode: (bytes: Buffer) => T
   eventIdOf: (event: T) => string | undefined
   revisions: Revisions<T> | undefined
+  /** The service's name: a copy `dlq redrive` sent for another service is passed over. */
+  name?: string
 }): (topic: string, partition: number, messages: KafkaMessage[]) => Item<T>[] {
-  const { decode, eventIdOf, revisions } = options
+  const { decode, eventIdOf, revisions, name } = options
   return (topic, partition, messages) =>
     messages.map((message, index) => {
       const info: Item<T>['info'] = {
@@ -95,6 +103,11 @@ export function chunkDecoder<T>(options: {
         timestamp: message.timestamp,
       }
       const item: Item<T> = { index, message, offset: message.offset, info, eventId: undefined }
+      const redriven = name === undefined ? undefined : redrivenFor(message)
+      if (redriven !== undefined && redriven !== name) {
+        item.redrivenFor = redriven
+        return item
+      }
       try {
         const event = decode(message.value ?? EMPTY)
         item.event = event

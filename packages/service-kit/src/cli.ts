@@ -1,10 +1,13 @@
 /*
  * `npm run consumer -- <command> <name>`: the operator's commands for consumer services.
- *   dlq list <name>                what wolkvox.<name>.dlq holds, by error code, and what is pending
+ *   dlq list <name>                what wolkvox.<name>.dlq holds, each origin once, by error code,
+ *                                  and what is pending
  *   dlq show <name> [--limit N] [--full]   its records as JSON lines (values base64, cut unless --full)
- *   dlq redrive <name>             sends pending records back to their original topic
+ *   dlq redrive <name>             sends pending dead letters back to their original topic, marked
+ *                                  for <name> only (README: Dead letters and redrives)
  *   rebuild <name>                 makes every instance rebuild its state from the input topic
- * Reads KAFKA_* and (for rebuild) REDIS_URL like the services do.
+ * Reads KAFKA_* and (for rebuild) REDIS_URL like the services do. A name that is no known service
+ * (no dead-letter topic for dlq, no state in Redis for rebuild) is CONSUMER_SERVICE_UNKNOWN, exit 1.
  */
 import { parseArgs } from 'node:util'
 import { readConfig } from '@wolkvox-chat-stream/config'
@@ -18,9 +21,12 @@ import {
 } from '@wolkvox-chat-stream/redis'
 import { assertServiceName, serviceKeys } from './keys.js'
 import {
+  assertKnownService,
   readDeadLetters,
   redriveDeadLetters,
   requestRebuild,
+  servicesInRedis,
+  servicesWithDeadLetterTopics,
   summarizeDeadLetters,
 } from './operator.js'
 
@@ -60,6 +66,7 @@ async function main(argv: string[]): Promise<void> {
     const redis = createRedis(config.redis, { name: 'consumer-cli' })
     try {
       await waitUntilReady(redis)
+      assertKnownService(name, await servicesInRedis(redis))
       const existed = await requestRebuild(redis, name)
       print(
         `${existed ? 'Deleted' : 'No'} ${serviceKeys(name).epoch} on ${describeRedis(config.redis)}. ` +
@@ -74,13 +81,12 @@ async function main(argv: string[]): Promise<void> {
   }
 
   const kafka = createKafkaClient({ ...config.kafka })
+  assertKnownService(name, await servicesWithDeadLetterTopics(kafka))
   if (second === 'list') {
     const summary = await summarizeDeadLetters(kafka, name)
-    if (!summary.exists) {
-      print(`${summary.topic} does not exist: ${name} never started, or never dead-lettered.`)
-      return
-    }
-    print(`${summary.topic}: ${summary.records} records, ${summary.pending} not redriven`)
+    print(
+      `${summary.topic}: ${summary.deadLetters} dead letters (${summary.records} records; a record dead-lettered again by a replay counts once), ${summary.pending} not redriven`,
+    )
     for (const [code, count] of Object.entries(summary.byCode).sort((a, b) => b[1] - a[1]))
       print(`  ${code}: ${count}`)
     return
@@ -112,9 +118,10 @@ async function main(argv: string[]): Promise<void> {
   }
   const result = await redriveDeadLetters(kafka, name)
   print(
-    `${result.topic}: ${result.redriven} records redriven${result.skipped > 0 ? `, ${result.skipped} without dlq.topic passed over` : ''}`,
+    `${result.topic}: ${result.redriven} dead letters redriven for ${name} only${result.repeated > 0 ? `, ${result.repeated} repeated records of the same origins passed over` : ''}${result.skipped > 0 ? `, ${result.skipped} without dlq.topic passed over` : ''}`,
   )
-  for (const [topic, count] of Object.entries(result.byTarget)) print(`  -> ${topic}: ${count}`)
+  for (const [topic, count] of Object.entries(result.byTarget))
+    print(`  -> ${topic}: ${count} (header dlq.redrive.for=${name}: other services pass them over)`)
 }
 
 try {

@@ -56,6 +56,7 @@ import { createStateReader, type StateReader } from './state-reader.js'
 import { createStateWriter, mergeGroups, type OpGroup, type StateOp } from './state-ops.js'
 import { createStateStore, recordMark, type StateStore } from './state-store.js'
 import { createLogCheck, exclusive, newPartitionState, type PartitionState } from './log-check.js'
+import { seekOrWait } from './seek.js'
 
 /** Where a service is in its life. */
 export type ServicePhase = 'created' | 'starting' | 'running' | 'stopping' | 'stopped' | 'failed'
@@ -277,7 +278,8 @@ export function createConsumerService<T>(options: ConsumerServiceOptions<T>): Co
     if (p.rebuildUntil === undefined) {
       stats.rebuilds++
       metrics.rebuilds.inc({ reason })
-      logger.warn('partition state missing: replaying the partition from its first offset', {
+      // Normal at a first start (one per partition): the one summary line is 'rebuilding state'.
+      logger.debug('partition state missing: replaying the partition from its first offset', {
         partition: p.partition,
         fromOffset: low,
         toOffset: high - 1,
@@ -301,7 +303,7 @@ export function createConsumerService<T>(options: ConsumerServiceOptions<T>): Co
   /** Moves the fetch position; what the partition's lane holds was read from the old one. */
   const seek = (partition: number, offset: number): void => {
     lanes.clear(partition)
-    need(consumer, 'consumer').seek({ topic: input, partition, offset: String(offset) })
+    seekOrWait(need(consumer, 'consumer'), input, partition, offset)
   }
 
   const logCheck = createLogCheck({
@@ -382,10 +384,54 @@ export function createConsumerService<T>(options: ConsumerServiceOptions<T>): Co
     })
   }
 
-  const decodeChunk = chunkDecoder<T>({ decode, eventIdOf, revisions })
+  const decodeChunk = chunkDecoder<T>({ decode, eventIdOf, revisions, name })
 
-  const produceDeadLetters = async (records: OutgoingRecord[]): Promise<void> => {
-    if (records.length > 0) await need(producer, 'producer').send(records)
+  /**
+   * Sends the dead letters of `items` (one partition's) whose origin (cluster, topic, partition,
+   * offset) was never dead-lettered before, then records their origins in Redis; returns the
+   * offsets passed over. A replay (a rebuild, a log check's seek back) meets the same poison again:
+   * the dead-letter topic keeps one record of it. Sent before recorded: a crash between the two
+   * sends it again, and `dlq list` and `dlq redrive` still count it once (by origin).
+   */
+  const produceDeadLetters = async (
+    topic: string,
+    partition: number,
+    items: Item<T>[],
+  ): Promise<Set<string>> => {
+    const repeated = new Set<string>()
+    if (items.length === 0) return repeated
+    const r = need(redis, 'redis')
+    const cluster = need(logCheck.cluster(), 'cluster id')
+    const origins = items.map((i) => `${cluster}|${topic}|${partition}|${i.message.offset}`)
+    let scores: (string | null)[]
+    try {
+      scores = await r.zmscore(keys.deadLetters, ...origins)
+    } catch (error) {
+      throw toRedisError(error)
+    }
+    const isNew = origins.map((_, k) => scores[k] === null || scores[k] === undefined)
+    const records: OutgoingRecord[] = []
+    items.forEach((item, k) => {
+      if (!isNew[k]) repeated.add(item.message.offset)
+      else
+        records.push(
+          deadLetterRecord(dlq.name, { topic, partition, message: item.message }, item.error!),
+        )
+    })
+    if (records.length === 0) return repeated
+    await need(producer, 'producer').send(records)
+    const now = Date.now()
+    try {
+      await r.zadd(
+        keys.deadLetters,
+        ...origins.flatMap((origin, k) => (isNew[k] ? [now, origin] : [])),
+      )
+      // Kept as long as the dead-letter topic keeps its records.
+      await r.zremrangebyscore(keys.deadLetters, '-inf', now - (dlq.retentionMs ?? 30 * 86_400_000))
+    } catch (error) {
+      throw toRedisError(error)
+    }
+    return repeated
   }
 
   /** Runs `handleBatch` on `items`, halving on a non-retriable failure to find the event at fault. */
@@ -443,9 +489,11 @@ export function createConsumerService<T>(options: ConsumerServiceOptions<T>): Co
       item.ops = undefined
     }
     const sent = new Set<string>()
+    // Offsets whose origin was dead-lettered before (a replay): not sent again.
+    const dlqRepeats = new Set<string>()
     let optimistic = p.storedOffset !== undefined && !p.fresh
     for (;;) {
-      const candidates = items.filter((i) => i.error === undefined)
+      const candidates = items.filter((i) => i.error === undefined && i.redrivenFor === undefined)
       let stored = p.storedOffset ?? -1
       let knownIds = new Set<string>()
       let tokens = new Map<string, string>()
@@ -465,6 +513,8 @@ export function createConsumerService<T>(options: ConsumerServiceOptions<T>): Co
         revisions === undefined
           ? freshEvents(candidates, stored, knownIds)
           : freshRevisions(candidates, stored, knownIds, tokens, (e) => revisions.summary(e))
+      // A redriven copy for another service is one of its events this service has seen.
+      for (const item of items) if (item.redrivenFor !== undefined) item.duplicate = true
 
       if (options.handle !== undefined) {
         for (const item of fresh) {
@@ -514,17 +564,12 @@ export function createConsumerService<T>(options: ConsumerServiceOptions<T>): Co
       const taken = cut === items.length ? items : items.slice(0, cut)
 
       // Dead letters are durable before the offset passes them.
-      await produceDeadLetters(
-        taken
-          .filter((i) => i.error !== undefined && !sent.has(i.message.offset))
-          .map((i) =>
-            deadLetterRecord(
-              dlq.name,
-              { topic, partition: p.partition, message: i.message },
-              i.error!,
-            ),
-          ),
+      const repeated = await produceDeadLetters(
+        topic,
+        p.partition,
+        taken.filter((i) => i.error !== undefined && !sent.has(i.message.offset)),
       )
+      for (const offset of repeated) dlqRepeats.add(offset)
       for (const item of taken) if (item.error !== undefined) sent.add(item.message.offset)
 
       // Items are their group's events (offset, eventId).
@@ -639,6 +684,16 @@ export function createConsumerService<T>(options: ConsumerServiceOptions<T>): Co
       for (const item of taken) {
         if (item.error === undefined) continue
         metrics.messages.inc({ outcome: 'dead_lettered' })
+        if (dlqRepeats.has(item.message.offset)) {
+          logger.info('message failed again; its dead letter was sent before (a replay)', {
+            topic,
+            partition: p.partition,
+            offset: item.message.offset,
+            dlq: dlq.name,
+            err: item.error,
+          })
+          continue
+        }
         metrics.deadLetters.inc({ code: item.error.code })
         logger.warn('message sent to the dead-letter topic', {
           topic,
@@ -964,7 +1019,7 @@ export function createConsumerService<T>(options: ConsumerServiceOptions<T>): Co
           epoch = found.epoch
           epochCreated = found.created
           if (found.created) {
-            logger.warn(
+            logger.info(
               `redis epoch missing (new or lost data): state is rebuilt by replaying ${input} from the beginning`,
               { epoch: found.epoch },
             )

@@ -15,6 +15,7 @@ import { conversationScript } from './conversation-state.js'
 import { createEmitLoop } from './emit-loop.js'
 import type { ConsumerServiceOptions } from './options.js'
 import { openServiceOutput, type ServiceOutput } from './output.js'
+import { Stopped } from './retry.js'
 
 /** The reasons an emitted record is counted under. */
 export const emitReasons = ['complete', 'idle', 'content', 'version', 'resend'] as const
@@ -87,8 +88,15 @@ export function createConversationService<T>(
   for (const reason of emitReasons) emitted.inc({ reason }, 0)
   const loop = createEmitLoop({ service, idleTimeoutMs, sweepIntervalMs, what })
 
+  // Aborted by a stop that comes while the output waits for Kafka or Redis at start.
+  const opening = new AbortController()
   const start = async (): Promise<void> => {
-    output = await openServiceOutput(service, spec, codec)
+    try {
+      output = await openServiceOutput(service, spec, codec, { signal: opening.signal })
+    } catch (error) {
+      if (error instanceof Stopped) return
+      throw error
+    }
     beforeStart?.()
     await service.start()
     const running = emitter(output, emitted)
@@ -97,6 +105,7 @@ export function createConversationService<T>(
   }
 
   const stop = async (): Promise<void> => {
+    opening.abort()
     loop.pause()
     beforeStop?.()
     try {

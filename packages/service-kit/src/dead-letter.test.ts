@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { AppError } from '@wolkvox-chat-stream/errors'
-import { deadLetterRecord, readDeadLetter } from './dead-letter.js'
+import { deadLetterRecord, originKey, readDeadLetter } from './dead-letter.js'
 
 describe('dead-letter records', () => {
   it('keep the key, bytes and headers, and say where they came from and why', () => {
@@ -48,5 +48,7 @@ describe('dead-letter records', () => {
       errorCode: 'EVENT_NOT_SINGLE_OBJECT',
       originalHeaders: { trace: Buffer.from('abc') },
     })
+    expect(originKey(read)).toBe('wolkvox.chat.message.v1|4|42')
+    expect(originKey({ ...read, topic: undefined })).toBeUndefined()
   })
 })

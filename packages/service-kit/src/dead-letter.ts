@@ -5,6 +5,36 @@ import type { KafkaMessage, OutgoingRecord } from '@wolkvox-chat-stream/kafka'
 /** The longest `dlq.error.message` kept; the rest is cut with an ellipsis. */
 export const DLQ_ERROR_MESSAGE_MAX = 1_000
 
+/**
+ * The header `dlq redrive` puts on a record it sends back to its original topic: the one consumer
+ * service it is for. Every other service built on the kit passes the record over as a duplicate
+ * (it is a copy of an event they have seen), so only the service that dead-lettered it handles it.
+ */
+export const REDRIVE_HEADER = 'dlq.redrive.for'
+
+/**
+ * The service a record was redriven for ({@link REDRIVE_HEADER}); undefined for an ordinary record.
+ */
+export function redrivenFor(message: Pick<KafkaMessage, 'headers'>): string | undefined {
+  const value = message.headers?.[REDRIVE_HEADER]
+  const first = Array.isArray(value) ? value[0] : value
+  return first === undefined ? undefined : first.toString()
+}
+
+/**
+ * What identifies a dead letter: its origin, `<topic>|<partition>|<offset>`. A record dead-lettered
+ * twice (a rebuild replays it) has one origin: `dlq list` counts it once and `dlq redrive` sends it
+ * once. Undefined for a record without the `dlq.*` origin headers.
+ */
+export function originKey(
+  letter: Pick<DeadLetter, 'topic' | 'partition' | 'originalOffset'>,
+): string | undefined {
+  const { topic, partition, originalOffset } = letter
+  if (topic === undefined || partition === undefined || originalOffset === undefined)
+    return undefined
+  return `${topic}|${partition}|${originalOffset}`
+}
+
 /** Where a dead-lettered record came from. */
 export interface DeadLetterOrigin {
   topic: string

@@ -55,6 +55,7 @@ export { scaffoldConsumerService, type ScaffoldOptions } from './scaffold.js'
 export { createTestContext } from './testing.js'
 export { sendJson } from './http.js'
 export { clearDirtyScript, openServiceOutput, type ServiceOutput } from './output.js'
+export { Stopped } from './retry.js'
 export {
   changeOf,
   createConversationEmitter,

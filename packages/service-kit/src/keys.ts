@@ -59,6 +59,12 @@ export interface ServiceKeys {
   readonly epoch: string
   /** `wcs:{<name>}:kit:partitions`: the partitions that ever held state (for merged reads). */
   readonly partitions: string
+  /**
+   * `wcs:{<name>}:kit:dead-letters`: sorted set of the origins dead-lettered (`<cluster>|<topic>|
+   * <partition>|<offset>`) scored by when (ms), kept as long as the dead-letter topic keeps records;
+   * a replay (a rebuild) does not dead-letter them again. Not wiped with the partitions' state.
+   */
+  readonly deadLetters: string
   /** The hash tag of partition `partition`: `<name>.p<partition>`. */
   tag(partition: number): string
   /** `wcs:{<name>.pN}:kit:meta`: hash of `offset`, `epoch`, `applied`, `updated_ms`. */
@@ -88,6 +94,7 @@ export function serviceKeys(name: string): ServiceKeys {
     name,
     epoch: redisKeys.key(name, 'epoch'),
     partitions: redisKeys.key(name, 'kit', 'partitions'),
+    deadLetters: redisKeys.key(name, 'kit', 'dead-letters'),
     tag,
     meta: (partition) => redisKeys.key(tag(partition), 'kit', 'meta'),
     events: (partition) => redisKeys.key(tag(partition), 'kit', 'events'),

@@ -17,6 +17,7 @@ import {
 import { createRedis, waitUntilReady, type Redis } from '@wolkvox-chat-stream/redis'
 import { registryEncoding, valueSubject } from '@wolkvox-chat-stream/schema-registry'
 import type { ConsumerService } from './consumer-service.js'
+import { retrying } from './retry.js'
 
 export interface ServiceOutput {
   producer: EventProducer
@@ -34,14 +35,39 @@ export interface ServiceOutput {
 /**
  * Provisions `spec` with the service's Kafka settings (`KAFKA_CREATE_TOPICS=false` only verifies
  * it); in registry mode registers `codec`'s schema (the version it writes) under `<topic>-value`;
- * then connects a producer and the emitter's Redis connection.
- * @throws AppError `KAFKA_TOPIC_MISMATCH`, `KAFKA_UNAVAILABLE`, `REDIS_UNAVAILABLE`,
- * `SCHEMA_REGISTRY_UNAVAILABLE`, `SCHEMA_REGISTRY_REFUSED` as the packages do.
+ * then connects a producer and the emitter's Redis connection. Like the rest of a service's start,
+ * it waits for a Kafka, Redis or registry that is away (retriable failures are tried again with the
+ * kit's backoff, `CONSUMER_RETRY_MAX_BACKOFF`) until it succeeds or `signal` aborts: a service
+ * started during an outage serves once the outage ends instead of exiting.
+ * @throws {@link Stopped} when `signal` aborts; AppError `KAFKA_TOPIC_MISMATCH`,
+ * `SCHEMA_REGISTRY_REFUSED` and the other failures that are not retriable, as the packages throw them.
  */
 export async function openServiceOutput(
   service: ConsumerService,
   spec: TopicSpec,
   codec?: EventCodec<unknown>,
+  options: { signal?: AbortSignal } = {},
+): Promise<ServiceOutput> {
+  const { config, logger } = service
+  return retrying(() => openOutputOnce(service, spec, codec), {
+    signal: options.signal ?? new AbortController().signal,
+    maxBackoffMs: config.retryMaxBackoffMs,
+    onRetry: (error, attempt, delayMs) => {
+      if (attempt === 1 || attempt % 10 === 0)
+        logger.warn('opening the output failed; trying again', {
+          err: error,
+          topic: spec.name,
+          attempt,
+          delayMs,
+        })
+    },
+  })
+}
+
+async function openOutputOnce(
+  service: ConsumerService,
+  spec: TopicSpec,
+  codec: EventCodec<unknown> | undefined,
 ): Promise<ServiceOutput> {
   const { config, logger } = service
   const kafka = createKafkaClient({ ...config.kafka, logger: logger.child({ kafka: true }) })
@@ -56,9 +82,9 @@ export async function openServiceOutput(
   }
   // A new idempotent session after a failed send (producer-session.ts): the emitters send again.
   const producer = createSessionProducer(() => createEventProducer(kafka))
-  await producer.connect()
   const redis = createRedis(config.redis, { name: `${service.name}-emitter`, logger })
   try {
+    await producer.connect()
     await waitUntilReady(redis, { timeoutMs: 10_000 })
   } catch (error) {
     redis.disconnect()

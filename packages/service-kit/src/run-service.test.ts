@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events'
 import { describe, expect, it, vi } from 'vitest'
 import { AppError } from '@wolkvox-chat-stream/errors'
-import { createLogger } from '@wolkvox-chat-stream/observability'
+import { createLogger, REPEATED_SIGNAL_WINDOW_MS } from '@wolkvox-chat-stream/observability'
 import type { ConsumerService } from './consumer-service.js'
 import { runService } from './run-service.js'
 
@@ -76,12 +76,37 @@ describe('runService', () => {
     const h = harness()
     const { service } = fakeService()
     ;(service as { stop: () => Promise<void> }).stop = () => new Promise(() => undefined)
-    const running = runService(service, { exit: h.exit, signals: h.signals })
+    let now = 0
+    const running = runService(service, { exit: h.exit, signals: h.signals, now: () => now })
     await new Promise((resolve) => setImmediate(resolve))
     h.emit('SIGINT')
+    now += REPEATED_SIGNAL_WINDOW_MS
     h.emit('SIGINT')
     await h.exited
     expect(h.codes).toEqual([1])
     void running
+  })
+
+  it('takes a SIGTERM delivered again within the window (npm and tsx forward it) as one', async () => {
+    const h = harness()
+    let finish: () => void = () => undefined
+    const { service, stop, settle } = fakeService()
+    stop.mockImplementation(
+      () => new Promise<void>((resolve) => (finish = () => (resolve(), settle.resolve()))),
+    )
+    let now = 0
+    const running = runService(service, { exit: h.exit, signals: h.signals, now: () => now })
+    await new Promise((resolve) => setImmediate(resolve))
+    h.emit('SIGTERM')
+    now += 3
+    h.emit('SIGTERM')
+    now += REPEATED_SIGNAL_WINDOW_MS - 4
+    h.emit('SIGTERM')
+    expect(h.codes).toEqual([])
+    finish()
+    await h.exited
+    await running
+    expect(stop).toHaveBeenCalledTimes(1)
+    expect(h.codes).toEqual([0])
   })
 })

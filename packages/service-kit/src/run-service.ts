@@ -1,5 +1,10 @@
 import { AppError } from '@wolkvox-chat-stream/errors'
-import { createLogger, type Logger } from '@wolkvox-chat-stream/observability'
+import {
+  createLogger,
+  createStopSignals,
+  REPEATED_SIGNAL_WINDOW_MS,
+  type Logger,
+} from '@wolkvox-chat-stream/observability'
 import type { ConsumerService } from './consumer-service.js'
 
 /** Options for {@link runService}; the defaults are what a service's `main.ts` wants. */
@@ -10,12 +15,16 @@ export interface RunServiceOptions {
   signals?: Pick<NodeJS.Process, 'on' | 'off'>
   /** Used only when the service could not even be created (bad configuration). */
   logger?: Logger
+  /** Default `Date.now`: when a signal came, to tell a repeated delivery from a second signal. */
+  now?: () => number
 }
 
 /**
  * The composition root's last line: creates the service (so a `CONFIG_INVALID` becomes one fatal
  * log line and exit code 1), starts it, and traps SIGTERM and SIGINT to stop it gracefully, bounded
- * by `CONSUMER_SHUTDOWN_TIMEOUT`; a second signal exits at once. Exits 0 after a requested stop, 1
+ * by `CONSUMER_SHUTDOWN_TIMEOUT`; a second signal exits at once. The same signal again within
+ * `REPEATED_SIGNAL_WINDOW_MS` of the first is one signal delivered twice (systemd signals the
+ * process group and npm and tsx forward it) and is ignored. Exits 0 after a requested stop, 1
  * when the service failed (too many dead letters in a row, a non-retriable error) or could not
  * stop in time. Signals are trapped here and nowhere else.
  */
@@ -44,8 +53,17 @@ export async function runService(
     exit(code)
   }
   let stopRequested = false
+  const kindOf = createStopSignals(options.now === undefined ? {} : { now: options.now })
   function onSignal(signal: NodeJS.Signals): void {
-    if (stopRequested) {
+    const kind = kindOf(signal)
+    if (kind === 'repeat') {
+      logger.info('signal repeated (forwarded by npm or tsx): already stopping', {
+        signal,
+        windowMs: REPEATED_SIGNAL_WINDOW_MS,
+      })
+      return
+    }
+    if (kind === 'second') {
       logger.warn('second signal: exiting now', { signal })
       leave(1)
       return

@@ -1,5 +1,6 @@
 export {
   createTokenLock,
+  markRedisInitialised,
   leaseLostReasons,
   type TokenLock,
   type TokenLockOptions,

@@ -7,7 +7,7 @@ import {
   toRedisError,
   type Redis,
 } from '@wolkvox-chat-stream/redis'
-import { ACQUIRE, EXTEND, FENCED_SET, RELEASE } from './scripts.js'
+import { ACQUIRE, EXTEND, FENCED_SET, GLOBAL_EPOCH, RELEASE } from './scripts.js'
 
 /** Something that can reveal a token: the config package's `Secret`, or a plain string in tests. */
 export type TokenSource = { reveal(): string } | string
@@ -16,6 +16,12 @@ export type TokenSource = { reveal(): string } | string
 export interface TokenLockHooks {
   /** A lease was granted after waiting `waitMs`; `contended` when at least one try found it busy. */
   onAcquired?(info: { waitMs: number; contended: boolean }): void
+  /**
+   * The lock is held back because Redis had no lock epoch (a new Redis, or one that lost its data):
+   * no lease for `waitMs` more (at most one TTL, `ttlMs`). Called once per wait, so a caller can
+   * say why it waits; {@link markRedisInitialised} spares a Redis the stack has just created.
+   */
+  onQuarantine?(info: { waitMs: number; ttlMs: number }): void
   /** The wait ended without a lease. */
   onBusy?(info: { waitMs: number; reason: 'busy' | 'quarantine' }): void
   /** A lease ended; `heldMs` from grant to release (or to the decision to keep it). */
@@ -122,6 +128,29 @@ export interface LeaseHandle extends Lease {
 
 const TOKEN_HASH_PREFIX = 'tok'
 
+/** The Redis-wide lock epoch: present while Redis keeps the history of every lock on it. */
+const GLOBAL_EPOCH_KEY = redisKeys.globalKey('lock-epoch')
+
+/**
+ * Marks a Redis **that has just been created** as one that never held a lease, so the first
+ * lease on it is granted at once instead of after one TTL (see the quarantine in `ACQUIRE`).
+ * Writes the Redis-wide lock epoch if it is missing; an existing one is left as it is.
+ *
+ * Only for a Redis created a moment ago by the caller (the dev stack's own redis-server): on a
+ * Redis that may have lost its data while a lease was held, the quarantine is what keeps a
+ * second caller off the token, and marking it would take that away.
+ * @returns true when the marker was written, false when it was there already.
+ * @throws AppError `REDIS_UNAVAILABLE` when Redis does not answer.
+ */
+export async function markRedisInitialised(redis: Redis): Promise<boolean> {
+  try {
+    const written = await redis.set(GLOBAL_EPOCH_KEY, 'new', 'NX')
+    return written === 'OK'
+  } catch (error) {
+    throw toRedisError(error)
+  }
+}
+
 function tokenValue(token: TokenSource): string {
   return typeof token === 'string' ? token : token.reveal()
 }
@@ -149,7 +178,7 @@ export function createTokenLock(options: TokenLockOptions): TokenLock {
     lock: redisKeys.key(options.server, 'lock', lockName),
     fence: redisKeys.key(options.server, 'lock', lockName, 'fence'),
     epoch: redisKeys.key(options.server, 'lock', lockName, 'epoch'),
-    globalEpoch: redisKeys.globalKey('lock-epoch'),
+    globalEpoch: GLOBAL_EPOCH_KEY,
     state: (name: string) => redisKeys.key(options.server, 'state', name),
   }
 
@@ -212,14 +241,10 @@ export function createTokenLock(options: TokenLockOptions): TokenLock {
   > => {
     const value = randomBytes(16).toString('hex')
     // The Redis-wide epoch tells a lock never used before (no quarantine) from a Redis that lost
-    // its data (every lock quarantined). It lives outside the lock's slot, so it is read apart
-    // from the script; a flush in the microseconds between the two is the one case not covered.
-    let globalKnown: number
-    try {
-      globalKnown = await redis.exists(keys.globalEpoch)
-    } catch (error) {
-      throw toRedisError(error)
-    }
+    // its data (every lock quarantined until one TTL after the loss was seen). It lives outside
+    // the lock's slot, so it is read (or written) apart from the script; a flush in the
+    // microseconds between the two is the one case not covered.
+    const globalEpoch = String(await evalScript(GLOBAL_EPOCH, [keys.globalEpoch], []))
     const sentAt = now()
     // On an error the outcome is unknown: the SET may have happened. The lock is then treated as
     // not ours (the error propagates); if it was set, it expires after one TTL. The lock-role
@@ -227,15 +252,8 @@ export function createTokenLock(options: TokenLockOptions): TokenLock {
     const { reply, replicated } = await evalReplicated(
       ACQUIRE,
       [keys.lock, keys.fence, keys.epoch],
-      [value, ttlMs, randomBytes(8).toString('hex'), globalKnown === 1 ? '1' : '0'],
+      [value, ttlMs, randomBytes(8).toString('hex'), globalEpoch],
     )
-    if (globalKnown !== 1) {
-      try {
-        await redis.set(keys.globalEpoch, randomBytes(8).toString('hex'), 'NX')
-      } catch (error) {
-        throw toRedisError(error)
-      }
-    }
     const [granted, second, third] = reply as [number, number | string, number?]
     if (granted === 1 && !replicated) {
       // Granted on the master alone: a failover now could hand the token to someone else. Give
@@ -384,6 +402,7 @@ export function createTokenLock(options: TokenLockOptions): TokenLock {
     withLock: async (withOptions, work) => {
       const started = now()
       let contended = false
+      let quarantineSeen = false
       let attempt = 0
       for (;;) {
         const result = await tryOnce()
@@ -410,6 +429,10 @@ export function createTokenLock(options: TokenLockOptions): TokenLock {
         }
         contended = true
         const lastReason = result.busy
+        if (lastReason === 'quarantine' && !quarantineSeen) {
+          quarantineSeen = true
+          hooks.onQuarantine?.({ waitMs: result.retryInMs, ttlMs })
+        }
         const elapsed = now() - started
         const remaining = withOptions.waitMs - elapsed
         if (remaining <= 0 || withOptions.signal?.aborted) {

@@ -24,4 +24,5 @@ export {
   parseRetryAfterMs,
   type RetryOptions,
 } from './retry.js'
+export { createRedactor, sanitizeCause, type Redactor } from './redact.js'
 export { formatWallClock, isTimeZone, wallClockToEpochMs } from './wall-clock.js'

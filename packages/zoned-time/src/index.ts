@@ -1,7 +1,8 @@
 /**
  * Wall-clock time in an operation's zone, the way Wolkvox speaks it (`YYYYmmddHHiiss` and
  * `YYYY-MM-DD HH:MM:SS`, no offset), to and from UTC instants, with the platform's time-zone
- * database (Intl). The one implementation the client, the event builder and the poller share.
+ * database (Intl). The one implementation the client, the event builder and the poller share, and
+ * the one reader of the times every command and HTTP query takes ({@link parseTimeBound}).
  *
  * A "wall" value is the epoch milliseconds of the wall-clock fields read as if they were UTC
  * (`Date.UTC(year, month - 1, day, hour, minute, second)`).
@@ -243,28 +244,111 @@ export function localDate(ms: number, zone: string): string {
 }
 
 /**
- * A time as the services' HTTP queries take it: ISO 8601 with an offset, or, read in `zone`,
- * `YYYYmmddHHiiss`, `YYYYmmdd`, ISO without an offset, `YYYY-MM-DD` (its midnight) or
- * `YYYY-MM-DD HH:MM`. `undefined` for anything else, and for a time whose local year in `zone` is
- * not 1 to 9999.
+ * What a time stands for where it is read. They differ only for a bare local date, which means
+ * the whole local day: `instant` and `from` give its first instant, `to` the first instant after
+ * it (the next day's start: the end of a half-open range `[from, to)`, as the HTTP queries are),
+ * `through` its last millisecond (the end of a closed range `[from, through]`, as the poller's
+ * backfill and the classifier's reclassify are).
  */
-export function parseQueryTime(text: string, zone: string): number | undefined {
-  const ms = queryInstant(text.trim(), zone)
-  if (ms === undefined) return undefined
-  // An offset can carry an ISO time out of the years 1 to 9999 the other forms are limited to
-  // (0000-01-01T00:00:00+14:00 is in the year -1, whose local date read "00-1-12-31"): refused.
-  const { year } = wallFields(ms, zone)
-  return year >= 1 && year <= 9999 ? ms : undefined
+export type TimeBound = 'instant' | 'from' | 'to' | 'through'
+
+/** Options of {@link parseTimeBound}. */
+export interface TimeBoundOptions {
+  /** The instant a duration ago (`3h`) counts back from. */
+  nowMs: number
+  /** Default `instant`. */
+  bound?: TimeBound
 }
 
-function queryInstant(trimmed: string, zone: string): number | undefined {
-  if (/(?:Z|[+-]\d\d:?\d\d)$/iu.test(trimmed) && /^\d{4}-\d\d-\d\dT/u.test(trimmed)) {
-    const ms = Date.parse(trimmed)
-    return Number.isFinite(ms) ? ms : undefined
+/** A time read by {@link parseTimeBound}: epoch milliseconds, or why the text is not a time. */
+export type ParsedTime = { ok: true; ms: number } | { ok: false; error: string }
+
+/** The forms {@link parseTimeBound} reads, as its errors list them. */
+export const timeForms = (zone: string): string =>
+  `use a day (YYYY-MM-DD or YYYYmmdd: the whole day in ${zone}), a time in ${zone} (YYYY-MM-DD HH:MM[:SS], YYYYmmddHHiiss or ISO 8601 without an offset), ISO 8601 with an offset (2026-12-04T10:00:00-05:00) or a duration ago (90s, 30m, 3h, 1d)`
+
+const DURATION_AGO = /^(\d+)(ms|s|m|h|d)$/u
+const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: HOUR_MS, d: DAY_MS } as const
+const DAY_TEXT = /^(\d{4})-(\d\d)-(\d\d)$|^(\d{4})(\d\d)(\d\d)$/u
+const TIME_TEXT =
+  /^(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d)(?::(\d\d)(?:\.(\d{1,9}))?)?(Z|[+-]\d\d(?::?\d\d)?)?$/iu
+const COMPACT_TIME = /^(\d{4})(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)$/u
+const DATE_LIMIT_MS = 8.64e15
+
+/** Calendar-valid fields of years 1 to 9999 from their digits, else `undefined`. */
+const fieldsOf = (digits: readonly (string | undefined)[]): WallFields | undefined => {
+  const [y, mo, d, h = '00', mi = '00', s = '00'] = digits
+  return parseWallClock(`${y}-${mo}-${d} ${h}:${mi}:${s}`)
+}
+
+/** Whether `ms` is an instant whose local year in `zone` is 1 to 9999 (the years written here). */
+function inYears(ms: number, zone: string): boolean {
+  if (!Number.isSafeInteger(ms) || Math.abs(ms) > DATE_LIMIT_MS) return false
+  const { year } = wallFields(ms, zone)
+  return year >= 1 && year <= 9999
+}
+
+/**
+ * Reads a time as every command and HTTP query of the project takes it (README: Times and
+ * ranges), in the operation's `zone`:
+ * - ISO 8601 with an offset (`2026-12-04T10:00:00-05:00`, `…Z`): that instant;
+ * - without an offset, a wall-clock time in `zone`: `YYYY-MM-DD HH:MM[:SS[.fff]]`, the same with
+ *   `T`, or `YYYYmmddHHiiss`; one shown twice (a DST fall-back) is its first occurrence, one that
+ *   does not occur (a DST gap) is refused;
+ * - a bare date, `YYYY-MM-DD` or `YYYYmmdd`: the whole local day, as `options.bound` says
+ *   ({@link TimeBound}), with the zone's real day start and length (23 or 25 hours at DST);
+ * - a duration ago, `90s`, `30m`, `3h`, `1d` (or `500ms`): that long before `options.nowMs`.
+ *
+ * Surrounding space is ignored. Never throws for a known zone: anything else, a
+ * calendar-impossible time, or a time outside the local years 1 to 9999 is `{ ok: false }` with a
+ * message naming the text and, when its form is wrong, the forms above.
+ * @throws RangeError for an unknown zone (check it once with {@link isTimeZone}).
+ */
+export function parseTimeBound(text: string, zone: string, options: TimeBoundOptions): ParsedTime {
+  const trimmed = text.trim()
+  const shown = JSON.stringify(text.length > 64 ? `${text.slice(0, 64)}…` : text)
+  const refuse = (why: string): ParsedTime => ({ ok: false, error: `${shown} ${why}` })
+  const notATime = (): ParsedTime => refuse(`is not a time: ${timeForms(zone)}`)
+
+  const duration = DURATION_AGO.exec(trimmed)
+  if (duration) {
+    const ms = options.nowMs - Number(duration[1]) * UNIT_MS[duration[2] as keyof typeof UNIT_MS]
+    return inYears(ms, zone) ? { ok: true, ms } : refuse('is too long ago to be a time')
   }
-  let wall = trimmed.replace('T', ' ').replace(/\.\d+$/u, '')
-  if (/^\d{4}-\d\d-\d\d$/u.test(wall)) wall += ' 00:00:00'
-  else if (/^\d{4}-\d\d-\d\d \d\d:\d\d$/u.test(wall)) wall += ':00'
-  else if (/^\d{8}$/u.test(wall)) wall += '000000'
-  return wallClockToEpochMs(wall, zone)
+
+  const day = DAY_TEXT.exec(trimmed)
+  if (day) {
+    const fields = fieldsOf(day[1] === undefined ? day.slice(4, 7) : day.slice(1, 4))
+    if (fields === undefined) return notATime()
+    // Noon is inside its day even where a DST jump skips midnight; a day a zone skipped entirely
+    // (Pacific/Apia, 2011-12-30) reads as the next one, and is refused.
+    const noon = wallTimeToEpochMs(wallOf({ ...fields, hour: 12 }), zone)
+    const date = `${pad(fields.year, 4)}-${pad(fields.month)}-${pad(fields.day)}`
+    if (localDate(noon, zone) !== date)
+      return refuse(`does not exist in ${zone} (skipped by a time-zone change)`)
+    const window = dayWindow(noon, zone)
+    const bound = options.bound ?? 'instant'
+    const ms =
+      bound === 'to' ? window.endMs : bound === 'through' ? window.endMs - 1 : window.startMs
+    return { ok: true, ms }
+  }
+
+  const time = TIME_TEXT.exec(trimmed) ?? COMPACT_TIME.exec(trimmed)
+  if (!time) return notATime()
+  const fields = fieldsOf(time.slice(1, 7))
+  if (fields === undefined) return notATime()
+  const fractionMs = Number((time[7] ?? '').padEnd(3, '0').slice(0, 3))
+  const offset = time[8]?.toUpperCase()
+  if (offset !== undefined) {
+    const [, sign, hours, minutes = '00'] = /^([+-])(\d\d):?(\d\d)?$/u.exec(offset) ?? []
+    if (offset !== 'Z' && (Number(hours) > 23 || Number(minutes) > 59)) return notATime()
+    const offsetMs =
+      offset === 'Z' ? 0 : (sign === '-' ? -1 : 1) * (Number(hours) * 60 + Number(minutes)) * 60_000
+    const ms = wallOf(fields) + fractionMs - offsetMs
+    return inYears(ms, zone) ? { ok: true, ms } : refuse('is outside the years 1 to 9999')
+  }
+  const first = instantsOfWall(wallOf(fields), zone)[0]
+  if (first === undefined)
+    return refuse(`does not exist in ${zone} (skipped by a daylight-saving change)`)
+  return { ok: true, ms: first + fractionMs }
 }

@@ -4,7 +4,7 @@ import {
   formatWallClock,
   hourWindow,
   localDate,
-  parseQueryTime,
+  parseTimeBound,
   instantsOfWall,
   isTimeZone,
   offsetAt,
@@ -71,14 +71,20 @@ describe('local days and query times', () => {
   })
 
   it('reads query times with and without an offset, and refuses other text', () => {
-    expect(parseQueryTime('2025-02-11T10:00:00-05:00', 'UTC')).toBe(
-      Date.parse('2025-02-11T15:00:00Z'),
-    )
-    expect(parseQueryTime('20250211100000', 'America/Bogota')).toBe(
-      Date.parse('2025-02-11T15:00:00Z'),
-    )
-    expect(parseQueryTime('2025-02-11', 'America/Bogota')).toBe(Date.parse('2025-02-11T05:00:00Z'))
-    expect(parseQueryTime('yesterday', 'America/Bogota')).toBeUndefined()
-    expect(parseQueryTime('2025-02-30', 'America/Bogota')).toBeUndefined()
+    const read = (text: string, zone: string) => parseTimeBound(text, zone, { nowMs: 0 })
+    expect(read('2025-02-11T10:00:00-05:00', 'UTC')).toEqual({
+      ok: true,
+      ms: Date.parse('2025-02-11T15:00:00Z'),
+    })
+    expect(read('20250211100000', 'America/Bogota')).toEqual({
+      ok: true,
+      ms: Date.parse('2025-02-11T15:00:00Z'),
+    })
+    expect(read('2025-02-11', 'America/Bogota')).toEqual({
+      ok: true,
+      ms: Date.parse('2025-02-11T05:00:00Z'),
+    })
+    expect(read('yesterday', 'America/Bogota').ok).toBe(false)
+    expect(read('2025-02-30', 'America/Bogota').ok).toBe(false)
   })
 })

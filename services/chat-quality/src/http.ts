@@ -66,7 +66,11 @@ export function qualityRoutes(options: {
 }): ServiceRoute {
   const { rules, zone, standards, fcrWindowMs } = options
   const now = options.now ?? Date.now
-  const time = queryTimeParser(zone)
+  // Half-open [from, to): a bare date is its day's start as from, the next day's start as to.
+  const time = {
+    from: queryTimeParser(zone, { bound: 'from', now }),
+    to: queryTimeParser(zone, { bound: 'to', now }),
+  }
   const knownAgent = async (kit: RouteContext, server: string, agentKey: string) => {
     const name = await readAgentName(kit.state, server, agentKey)
     if (name === undefined)
@@ -123,8 +127,7 @@ export function qualityRoutes(options: {
         params: { server: serverParser, agentKey: agentKeyParser },
         query: {
           granularity: granularityParser,
-          from: time,
-          to: time,
+          ...time,
           limit: limitParser(MAX_WINDOWS_LIMIT),
           cursor: cursorParser,
         },
@@ -167,7 +170,7 @@ export function qualityRoutes(options: {
         method: 'GET',
         path: '/operations/:server/fcr',
         params: { server: serverParser },
-        query: { by: groupingParser, from: time, to: time },
+        query: { by: groupingParser, ...time },
         async handle({ params: { server }, query }, kit) {
           const nowMs = now()
           const toMs = query.to ?? nowMs

@@ -12,6 +12,8 @@ const SENTIMENTS = [
   ['very_positive', 'very positive', '#2166ac'],
   ['unknown', 'unknown', '#ececec'],
 ]
+/** The five values a text is scored with (never `unknown`). */
+const TEXT_SENTIMENTS = SENTIMENTS.filter(([key]) => key !== 'unknown')
 const PALETTE = [
   '#3b6fb6',
   '#e08b2c',
@@ -191,6 +193,43 @@ function hourSlots() {
   return Array.from({ length: 24 }, (_, i) => last - (23 - i) * HOUR)
 }
 
+/**
+ * The figures scored from text (source `text`: customer messages Wolkvox gave no feeling, scored by
+ * the aggregator's own scorer), in cells of their own, never added to Wolkvox's: how many (each
+ * sentiment in `data-*` and the tooltip) and their mean. '—' from an aggregator without them.
+ */
+function textCells(t) {
+  const counts = t.messages_by_text_sentiment
+  if (!counts) {
+    return [
+      h('td', { class: 'num text-source', 'data-field': 'text_messages', 'data-value': '' }, '—'),
+      h('td', { class: 'num text-source', 'data-field': 'text_mean_score', 'data-value': '' }, '—'),
+    ]
+  }
+  const scored = TEXT_SENTIMENTS.map(([key]) => counts[key] ?? 0)
+  const total = scored.reduce((a, b) => a + b, 0)
+  const attrs = Object.fromEntries(TEXT_SENTIMENTS.map(([key], i) => [`data-${key}`, scored[i]]))
+  const mean = t.text_mean_score
+  return [
+    h(
+      'td',
+      {
+        class: 'num text-source',
+        'data-field': 'text_messages',
+        'data-value': total,
+        ...attrs,
+        title: `From text (no Wolkvox feeling): ${TEXT_SENTIMENTS.map(([, label], i) => `${label} ${fmt(scored[i])}`).join(', ')}`,
+      },
+      fmt(total),
+    ),
+    h(
+      'td',
+      { class: 'num text-source', 'data-field': 'text_mean_score', 'data-value': mean ?? '' },
+      mean === null || mean === undefined ? '—' : mean.toFixed(2),
+    ),
+  ]
+}
+
 function renderAgents(agents, series, slots, zone) {
   let conversations = 0
   let negative = 0
@@ -250,6 +289,7 @@ function renderAgents(agents, series, slots, zone) {
           pct(share(t.conversations_ending_negative, t.conversations)),
         ),
         cell('mean_score', t.mean_score, t.mean_score === null ? '—' : t.mean_score.toFixed(2)),
+        ...textCells(t),
         h(
           'td',
           {},
@@ -678,13 +718,68 @@ function clearFcr(text) {
   $('#fcr-hint').textContent = ''
 }
 
+// --- the fleet ----------------------------------------------------------------------------------
+
+/** The states of the poller's summary (GET /status/servers), worst first, as shown. */
+const FLEET_STATES = [
+  ['checkpoint_missing', 'checkpoint missing'],
+  ['paused', 'paused'],
+  ['failing', 'failing'],
+  ['lagging', 'lagging'],
+  ['never_polled', 'never polled'],
+  ['ok', 'ok'],
+]
+/** Shown even at 0: what an operator looks for first. */
+const ALWAYS_SHOWN = new Set(['failing', 'paused', 'lagging'])
+
+/**
+ * One line for every operation of the poller: how many, how many failing, paused and lagging (and
+ * the other states when any), and the worst lag. Its `data-*` carry the figures as answered.
+ */
+function renderFleet(summary) {
+  const el = $('#fleet')
+  for (const [key] of FLEET_STATES) el.removeAttribute(`data-${key}`)
+  for (const name of ['data-operations', 'data-max-lag-seconds', 'data-max-lag-server'])
+    el.removeAttribute(name)
+  if (!summary) {
+    el.dataset.state = 'unknown'
+    el.textContent = 'operations: the poller did not answer'
+    return
+  }
+  const parts = [`${fmt(summary.operations)} operation${summary.operations === 1 ? '' : 's'}`]
+  for (const [key, label] of FLEET_STATES) {
+    const n = summary.states[key] ?? 0
+    el.setAttribute(`data-${key}`, String(n))
+    if (key !== 'ok' && (n > 0 || ALWAYS_SHOWN.has(key))) parts.push(`${fmt(n)} ${label}`)
+  }
+  el.setAttribute('data-operations', String(summary.operations))
+  if (summary.maxLag) {
+    el.setAttribute('data-max-lag-seconds', String(summary.maxLag.seconds))
+    el.setAttribute('data-max-lag-server', summary.maxLag.server)
+    parts.push(`worst lag ${duration(summary.maxLag.seconds)} (${summary.maxLag.server})`)
+  } else {
+    parts.push('no watermark yet')
+  }
+  el.textContent = parts.join(' · ')
+  const s = summary.states
+  el.dataset.state =
+    s.checkpoint_missing + s.paused + s.failing > 0 ? 'bad' : s.lagging > 0 ? 'warn' : 'ok'
+}
+
 // --- the loop -----------------------------------------------------------------------------------
 
-function renderServers(servers) {
+/** The operation picker: each server code, with its state when it is not ok. */
+function renderServers(servers, stateOf) {
   const select = $('#server')
-  const current = [...select.options].map((o) => o.value).join(',')
-  if (current !== servers.join(',')) {
-    select.replaceChildren(...servers.map((s) => h('option', { value: s }, s)))
+  const label = (s) => {
+    const st = stateOf.get(s)
+    return st === undefined || st === 'ok' ? s : `${s} (${st.replaceAll('_', ' ')})`
+  }
+  const current = [...select.options].map((o) => `${o.value}=${o.textContent}`).join(',')
+  if (current !== servers.map((s) => `${s}=${label(s)}`).join(',')) {
+    select.replaceChildren(
+      ...servers.map((s) => h('option', { value: s, 'data-state': stateOf.get(s) }, label(s))),
+    )
   }
   select.value = state.server ?? ''
 }
@@ -694,10 +789,12 @@ async function refresh() {
   if (running) return
   running = true
   try {
-    const poller = await get('/api/poller/status')
-    setService('poller', poller)
-    const operations = poller.ok ? poller.data.operations : []
-    const servers = operations.map((o) => o.server)
+    // The light list (every operation's state and the fleet's summary), then the full status of
+    // the selected operation only.
+    const list = await get('/api/poller/status/servers')
+    renderFleet(list.ok ? list.data.summary : null)
+    const servers = list.ok ? list.data.servers.map((o) => o.server) : []
+    const stateOf = new Map(list.ok ? list.data.servers.map((o) => [o.server, o.state]) : [])
     if (
       state.server !== null &&
       !servers.includes(state.server) &&
@@ -709,17 +806,24 @@ async function refresh() {
     state.server ??= servers[0] ?? null
     renderServers(
       state.server && !servers.includes(state.server) ? [state.server, ...servers] : servers,
+      stateOf,
     )
 
     const notice = $('#notice')
     notice.hidden = state.server !== null
     notice.textContent =
       state.server === null
-        ? poller.ok
+        ? list.ok
           ? 'The poller has no operation configured.'
-          : `Which operation? The poller is unavailable (${poller.message}); open this page with ?server=CODE.`
+          : `Which operation? The poller is unavailable (${list.message}); open this page with ?server=CODE.`
         : ''
-    const operation = operations.find((o) => o.server === state.server)
+    let poller = list
+    let operation
+    if (list.ok && state.server !== null && servers.includes(state.server)) {
+      poller = await get(`/api/poller/status?server=${encodeURIComponent(state.server)}`)
+      operation = poller.ok ? poller.data.operations[0] : undefined
+    }
+    setService('poller', poller)
     unavailable(
       'poller',
       poller.ok

@@ -73,7 +73,8 @@ export async function runBackfill(input: {
   const started = now()
   if (input.restart) await store.forget()
   const existing = await store.read()
-  const windowsTotal = splitRange(range, windowMs).length
+  const windows = splitRange(range, windowMs)
+  const windowsTotal = windows.length
   const result = (windowsDone: number, published: number, fetched: number): BackfillResult => ({
     id: store.id,
     server,
@@ -141,7 +142,9 @@ export async function runBackfill(input: {
       // The live schedule first: a live poll waiting for the token gets it before the next window.
       while (!stop.aborted && (await opStore.isTokenWanted())) await pause(100, stop)
       if (stop.aborted) await stopped()
-      const window = { fromMs: next, toMs: Math.min(range.toMs, next + windowMs - 1000) }
+      // The windows windowsTotal counts: splitRange folds a short last piece into the one before.
+      const planned = windows.find((w) => w.toMs >= next)!
+      const window = { fromMs: next, toMs: planned.toMs }
       try {
         const summary = await runtime.poll(operation, window, {
           purpose: 'backfill',

@@ -16,8 +16,50 @@ export {
 export { createPollerService, type PollerService } from './service.js'
 export { runBackfill, type BackfillResult } from './backfill.js'
 export { backfillKeys, createBackfillStore, type BackfillStore } from './backfill-store.js'
-export { SCHEDULE_PREFIX, SCHEDULE_QUEUE, scheduleKeys } from './adapters/bullmq-schedule.js'
-export { readOperationStatus, type OperationStatus, type StuckWindow } from './status.js'
+export {
+  SCHEDULE_PREFIX,
+  SCHEDULE_QUEUE,
+  createBullSchedule,
+  scheduleKeys,
+  type SchedulerSpec,
+} from './adapters/bullmq-schedule.js'
+export {
+  briefOf,
+  classifyOperation,
+  lagSecondsOf,
+  lagThresholdSeconds,
+  OPERATION_STATES,
+  readFleetSummary,
+  readOperationFacts,
+  readOperationStatus,
+  readServerList,
+  readStatusPage,
+  selectOperations,
+  stateRules,
+  STATUS_DEFAULT_LIMIT,
+  STATUS_MAX_LIMIT,
+  summarize,
+  worstFirst,
+  type FleetSummary,
+  type OperationBrief,
+  type OperationFacts,
+  type OperationState,
+  type OperationStatus,
+  type ServerList,
+  type StateFacts,
+  type StateRules,
+  type StatusPage,
+  type StatusPageInfo,
+  type StatusQuery,
+  type StuckWindow,
+} from './status.js'
+export {
+  createStatusRouter,
+  offsetParser,
+  pollerStatusSource,
+  stateListParser,
+  type StatusSource,
+} from './status-http.js'
 export {
   createOperationStore,
   coverageGaps,

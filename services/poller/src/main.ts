@@ -9,21 +9,20 @@ import {
   createHttpServer,
   createLogger,
   createMetricsRegistry,
-  createRouter,
-  HttpError,
-  route,
-  serverParser,
+  createStopSignals,
   type Logger,
 } from '@wolkvox-chat-stream/observability'
 import { createRedis, waitUntilReady } from '@wolkvox-chat-stream/redis'
-import { createBullSchedule } from './adapters/bullmq-schedule.js'
+import { createBullSchedule, settledWithin } from './adapters/bullmq-schedule.js'
 import { runBackfill } from './backfill.js'
 import { readPollerConfig, type OperationConfig, type PollerConfig } from './config.js'
-import { createProgressReporter } from './progress.js'
-import { createOperationHandle, createPollerRuntime } from './runtime.js'
+import { createLiveLine, createProgressReporter, type LiveLine } from './progress.js'
+import { createOperationHandle, createPollerRuntime, type PollerRuntime } from './runtime.js'
 import { latestSettledMs } from './core/poll-operation.js'
 import { createPollerService } from './service.js'
-import { readOperationStatus } from './status.js'
+import { readFleetSummary, readOperationStatus } from './status.js'
+import { renderStatus } from './status-table.js'
+import { createStatusRouter, pollerStatusSource } from './status-http.js'
 import { parseTimeInput } from './time-input.js'
 import type { Range } from './window.js'
 
@@ -37,14 +36,18 @@ Commands:
                                         poll a past range window by window (default window POLL_MAX_WINDOW)
                                         through the same token lock, yielding to the live schedule;
                                         resumable: run the same command again after a stop
-  status [--server S]                   print each operation's status as JSON (the same as GET /status)
+  status [--server S] [--summary] [--json]
+                                        print the fleet's summary and each operation's status (or S's):
+                                        a table on a terminal, else (or with --json) the JSON document
+                                        GET /status answers; --summary: the summary only
   rebind --server S [--from T]          bind the operation to the Kafka log it now writes to, after
                                         POLL_CHECKPOINT_MISSING (a new cluster, a re-created topic):
                                         with --from, re-poll from T; without, accept the log as
                                         holding everything up to the watermark. Prints a JSON line
 
-Times are YYYYmmddHHiiss, "YYYY-MM-DD HH:MM:SS" or ISO 8601 (without an offset: the operation's zone),
-or a duration ago such as 2h or 1d. Durations are 500ms, 30s, 5m, 1h, 1d. Configuration comes from
+Times (README: Times and ranges) are ISO 8601, "YYYY-MM-DD HH:MM[:SS]" or YYYYmmddHHiiss (without an
+offset: the operation's zone), a day YYYY-MM-DD or YYYYmmdd (--from 2026-11-29 --to 2026-11-30: both
+whole local days), or a duration ago such as 2h or 1d. Durations are 500ms, 30s, 5m, 1h, 1d. Configuration comes from
 the environment (see the README).`
 
 function selectOperation(
@@ -79,8 +82,9 @@ function rangeFromArgs(
   if (from === undefined || to === undefined)
     throw new AppError('CONFIG_INVALID', '--from and --to go together')
   const now = Date.now()
-  const fromMs = parseTimeInput(from, zone, now)
-  const toMs = parseTimeInput(to, zone, now)
+  // The range is closed: a bare date as --to is read through the last second of its day.
+  const fromMs = parseTimeInput(from, zone, now, 'from')
+  const toMs = parseTimeInput(to, zone, now, 'through')
   const problems = [fromMs, toMs].filter((v): v is string => typeof v === 'string')
   if (problems.length > 0) throw new AppError('CONFIG_INVALID', problems.join('; '))
   const range = {
@@ -112,11 +116,12 @@ function refuseUnsettled(range: Range, config: Readonly<PollerConfig>, flag: str
  * removed by the returned function.
  */
 function trapSignals(onFirst: () => void, onSecond: () => void): () => void {
-  let count = 0
-  const handler = (): void => {
-    count += 1
-    if (count === 1) onFirst()
-    else onSecond()
+  // systemd signals the process group and npm and tsx forward it: one SIGTERM arrives several times.
+  const kindOf = createStopSignals()
+  const handler = (signal: NodeJS.Signals): void => {
+    const kind = kindOf(signal)
+    if (kind === 'first') onFirst()
+    else if (kind === 'second') onSecond()
   }
   process.on('SIGTERM', handler)
   process.on('SIGINT', handler)
@@ -130,7 +135,21 @@ async function run(config: Readonly<PollerConfig>, logger: Logger): Promise<numb
   if (config.operations.length === 0)
     throw new AppError('CONFIG_INVALID', 'No operation is configured')
   const registry = createMetricsRegistry({ defaultLabels: { service: 'poller' } })
-  const runtime = await createPollerRuntime(config, logger, registry)
+  // A stop asked while the start still waits for Kafka (up to a minute): nothing is polled or
+  // held yet, so the process ends at once, with 0 as after any asked stop.
+  const stopWhileStarting = (): void => {
+    logger.info('stopped before the start finished')
+    process.exit(0)
+  }
+  process.once('SIGTERM', stopWhileStarting)
+  process.once('SIGINT', stopWhileStarting)
+  let runtime: PollerRuntime
+  try {
+    runtime = await createPollerRuntime(config, logger, registry)
+  } finally {
+    process.off('SIGTERM', stopWhileStarting)
+    process.off('SIGINT', stopWhileStarting)
+  }
   const connection = createRedis(config.redis, {
     role: 'blocking',
     name: 'poller-bullmq',
@@ -142,26 +161,7 @@ async function run(config: Readonly<PollerConfig>, logger: Logger): Promise<numb
     onError: (error) => logger.warn('bullmq reported an error', { err: error }),
   })
   const service = createPollerService({ runtime, schedule })
-  const statusRoute = createRouter<undefined>(
-    [
-      route<undefined, Record<string, never>, { server: string }>({
-        method: 'GET',
-        path: '/status',
-        query: { server: serverParser },
-        async handle({ query: { server } }) {
-          const operations = await service.status(server)
-          if (server !== undefined && operations.length === 0)
-            throw new HttpError(
-              404,
-              'POLL_OPERATION_NOT_FOUND',
-              `This poller has no operation ${server}`,
-            )
-          return { status: 200, body: { generatedAt: new Date().toISOString(), operations } }
-        },
-      }),
-    ],
-    { invalidCode: 'POLL_STATUS_QUERY_INVALID' },
-  )
+  const statusRoute = createStatusRouter(pollerStatusSource(service, runtime))
   const http = createHttpServer({
     port: config.httpPort,
     host: config.httpHost,
@@ -201,17 +201,26 @@ async function run(config: Readonly<PollerConfig>, logger: Logger): Promise<numb
     return 0
   } finally {
     release()
-    await http.close()
-    await runtime.close()
-    await connection.quit().catch(() => undefined)
+    // Each close bounded: a connection broken under it (a Redis Cluster failover, a broker gone)
+    // must not keep a stopping poller alive; what it held is safe (the watermark moves only
+    // after a window is published, and an abandoned window is polled again).
+    await settledWithin(http.close(), CLOSE_STEP_MS)
+    await settledWithin(runtime.close(), CLOSE_STEP_MS)
+    await settledWithin(connection.quit(), CLOSE_STEP_MS)
   }
 }
 
+/** How long each close of a stopping `run` may take before it is left behind. */
+const CLOSE_STEP_MS = 10_000
+
 async function status(
   config: Readonly<PollerConfig>,
-  server: string | undefined,
+  values: { server?: string; summary?: boolean; json?: boolean },
   logger: Logger,
 ): Promise<number> {
+  const { server } = values
+  if (values.summary === true && server !== undefined)
+    throw new AppError('CONFIG_INVALID', "--summary is the whole fleet's: it takes no --server")
   const operations =
     server === undefined ? config.operations : [selectOperation(config, server, 'status')]
   const redis = createRedis(config.redis, { name: 'poller-status', logger })
@@ -222,19 +231,38 @@ async function status(
   const schedule = createBullSchedule({ connection, concurrency: 1, onError: () => undefined })
   try {
     await Promise.all([waitUntilReady(redis), waitUntilReady(connection)])
-    const out = await Promise.all(
-      operations.map((operation) =>
-        readOperationStatus({
-          handle: createOperationHandle({ config, operation, lockRedis: redis, redis }),
-          config,
-          redis,
-          describeSchedule: (s) => schedule.describe(s),
-        }),
-      ),
+    const nowMs = Date.now()
+    const handles = new Map(
+      config.operations.map((operation) => [
+        operation.server,
+        createOperationHandle({ config, operation, lockRedis: redis, redis }),
+      ]),
     )
-    process.stdout.write(
-      `${JSON.stringify({ generatedAt: new Date().toISOString(), operations: out }, null, 2)}\n`,
-    )
+    // The summary is always the whole fleet's (one batch of reads); the full reads in the
+    // configured order, of every operation or of --server's.
+    const summary = await readFleetSummary({ handles: [...handles.values()], config, redis, nowMs })
+    const document =
+      values.summary === true
+        ? { generatedAt: new Date(nowMs).toISOString(), summary }
+        : {
+            generatedAt: new Date(nowMs).toISOString(),
+            summary,
+            operations: await Promise.all(
+              operations.map((operation) =>
+                readOperationStatus({
+                  handle: handles.get(operation.server)!,
+                  config,
+                  redis,
+                  nowMs,
+                  describeSchedule: (s) => schedule.describe(s),
+                }),
+              ),
+            ),
+          }
+    // Scripts parse the JSON: a table only for a person at a terminal.
+    if (values.json !== true && process.stdout.isTTY === true)
+      process.stdout.write(renderStatus(document, nowMs))
+    else process.stdout.write(`${JSON.stringify(document, null, 2)}\n`)
     return 0
   } finally {
     await schedule.close()
@@ -249,6 +277,7 @@ async function backfill(
   config: Readonly<PollerConfig>,
   values: { server?: string; from?: string; to?: string; window?: string; restart?: boolean },
   logger: Logger,
+  live: LiveLine,
 ): Promise<number> {
   const operation = selectOperation(config, values.server, 'backfill')
   if (values.from === undefined || values.to === undefined)
@@ -279,7 +308,7 @@ async function backfill(
     logger,
     createMetricsRegistry({ collectDefaultMetrics: false }),
   )
-  const reporter = createProgressReporter(process.stdout)
+  const reporter = createProgressReporter(process.stdout, live)
   try {
     const result = await runBackfill({
       runtime,
@@ -294,6 +323,8 @@ async function backfill(
     reporter.end({ ...result })
     return 0
   } finally {
+    // A failed backfill's error, and the closing logs, start below the bar.
+    live.done()
     release()
     await runtime.close()
   }
@@ -310,7 +341,7 @@ async function rebind(
   const operation = selectOperation(config, values.server, 'rebind')
   let fromMs: number | undefined
   if (values.from !== undefined) {
-    const parsed = parseTimeInput(values.from, operation.timeZone, Date.now())
+    const parsed = parseTimeInput(values.from, operation.timeZone, Date.now(), 'from')
     if (typeof parsed === 'string') throw new AppError('CONFIG_INVALID', `--from: ${parsed}`)
     fromMs = parsed
     refuseUnsettled({ fromMs, toMs: fromMs }, config, 'rebind --from')
@@ -339,6 +370,8 @@ async function main(argv: string[]): Promise<number> {
       to: { type: 'string' },
       window: { type: 'string' },
       restart: { type: 'boolean' },
+      summary: { type: 'boolean' },
+      json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   })
@@ -352,14 +385,20 @@ async function main(argv: string[]): Promise<number> {
     return 2
   }
   const config = readPollerConfig()
-  const logger = createLogger({ name: 'poller', level: config.logLevel, stream: process.stderr })
+  // Log lines on a terminal go above the backfill's progress bar, never over it.
+  const live = createLiveLine(process.stdout)
+  const logger = createLogger({
+    name: 'poller',
+    level: config.logLevel,
+    stream: live.around(process.stderr),
+  })
   switch (command) {
     case 'run':
       return run(config, logger)
     case 'status':
-      return status(config, values.server, logger)
+      return status(config, values, logger)
     case 'backfill':
-      return backfill(config, values, logger)
+      return backfill(config, values, logger, live)
     case 'rebind':
       return rebind(config, values, logger)
     default: {

@@ -35,15 +35,79 @@ export function formatEta(ms: number): string {
 
 /** The progress line a terminal shows (redrawn in place). */
 export function progressLine(p: BackfillProgress, width = 24): string {
-  const share = p.windowsTotal === 0 ? 1 : p.windowsDone / p.windowsTotal
+  // Clamped: a bar must never end the command (String#repeat throws on a negative count).
+  const share = p.windowsTotal <= 0 ? 1 : Math.min(1, Math.max(0, p.windowsDone / p.windowsTotal))
   const filled = Math.round(share * width)
   const bar = `${'#'.repeat(filled)}${'-'.repeat(width - filled)}`
   const eta = p.etaMs === null ? 'ETA …' : `ETA ${formatEta(p.etaMs)}`
   return `${p.server} backfill [${bar}] ${p.windowsDone}/${p.windowsTotal} windows ${Math.floor(share * 100)}% · ${p.published.toLocaleString('en-US')} published · ${eta}`
 }
 
-/** Writes backfill progress: a line redrawn in place on a terminal, a JSON line per window otherwise. */
-export function createProgressReporter(stream: { write(text: string): unknown; isTTY?: boolean }): {
+/** What progress is written to: a stream, a terminal when `isTTY`. */
+export interface ProgressStream {
+  write(text: string): unknown
+  isTTY?: boolean
+}
+
+/** Erases the terminal line the cursor is on and returns to its start. */
+const CLEAR_LINE = '\r\x1b[2K'
+
+/**
+ * The last line of a terminal, redrawn in place (a progress bar), that other output must not
+ * print over. On a stream that is not a terminal it draws nothing.
+ */
+export interface LiveLine {
+  /** Draws `text` in place of the line drawn before. */
+  show(text: string): void
+  /** Ends the line where it is, so later output starts below it. Idempotent. */
+  done(): void
+  /**
+   * A stream writing through `inner` that first erases the live line and then draws it again
+   * below what was written: give it to the logger, so a log line never lands on the bar. It keeps
+   * `inner`'s `isTTY`, so the logger still picks its format by the real stream.
+   */
+  around(inner: ProgressStream): ProgressStream
+}
+
+/** A {@link LiveLine} on `out` (the terminal the bar is drawn on). */
+export function createLiveLine(out: ProgressStream): LiveLine {
+  const tty = out.isTTY === true
+  let current: string | null = null
+  return {
+    show(text) {
+      if (!tty) return
+      current = text
+      out.write(`${CLEAR_LINE}${text}`)
+    },
+    done() {
+      if (current === null) return
+      current = null
+      out.write('\n')
+    },
+    around(inner) {
+      const stream: ProgressStream = {
+        write(chunk) {
+          if (current === null) return inner.write(chunk)
+          out.write(CLEAR_LINE)
+          const written = inner.write(chunk)
+          out.write(current)
+          return written
+        },
+      }
+      if (inner.isTTY !== undefined) stream.isTTY = inner.isTTY
+      return stream
+    },
+  }
+}
+
+/**
+ * Writes backfill progress: a bar redrawn in place on a terminal (on `live`, so log lines written
+ * through `live.around(...)` go above it), a JSON line per window otherwise.
+ */
+export function createProgressReporter(
+  stream: ProgressStream,
+  live: LiveLine = createLiveLine(stream),
+): {
   window(p: BackfillProgress): void
   end(summary: Record<string, unknown>): void
 } {
@@ -51,7 +115,7 @@ export function createProgressReporter(stream: { write(text: string): unknown; i
   return {
     window: (p) => {
       if (tty) {
-        stream.write(`\r\x1b[2K${progressLine(p)}`)
+        live.show(progressLine(p))
         return
       }
       stream.write(
@@ -71,7 +135,8 @@ export function createProgressReporter(stream: { write(text: string): unknown; i
       )
     },
     end: (summary) => {
-      stream.write(`${tty ? '\n' : ''}${JSON.stringify({ event: 'end', ...summary })}\n`)
+      live.done()
+      stream.write(`${JSON.stringify({ event: 'end', ...summary })}\n`)
     },
   }
 }

@@ -136,6 +136,8 @@ export function createOperationHandle(input: {
   lockRedis: Redis
   redis: Redis
   metrics?: PollerMetrics
+  /** Says once per wait why the token lock holds a poll back (a Redis without a lock epoch). */
+  logger?: Logger
 }): OperationHandle {
   const { config, operation } = input
   const budget = operation.dailyQuota
@@ -157,7 +159,15 @@ export function createOperationHandle(input: {
       token: operation.token,
       ttlMs: config.lockTtlMs,
       replicas: lockReplicas(config, input.lockRedis),
-      ...(input.metrics ? { hooks: input.metrics.lockHooks(operation.server) } : {}),
+      hooks: {
+        ...input.metrics?.lockHooks(operation.server),
+        // The one wait an operator cannot explain from outside: say why and for how long.
+        onQuarantine: ({ waitMs, ttlMs }) =>
+          input.logger?.warn(
+            `token lock held back ${(waitMs / 1000).toFixed(1)} s: this Redis has no lock epoch (it is new, or lost its data), so a lease granted before may still be running; no lease for one POLL_LOCK_TTL`,
+            { server: operation.server, reason: 'quarantine', waitMs, ttlMs },
+          ),
+      },
     }),
     store: createOperationStore({
       redis: input.redis,
@@ -222,10 +232,16 @@ export async function createPollerRuntime(
         checkpointSchemaId: checkpointEncoding.registryId,
       })
     }
-    await provisionTopics(kafka, pollerTopics, provisionOptionsOf(config.kafka, logger))
+    // A Kafka that does not answer yet (a node down, a cluster still starting) is tried again for
+    // KAFKA_START_WAIT_MS before the start fails: the chaos run found a poller restarted while one
+    // node of three was down exiting in 3 s with KAFKA_UNAVAILABLE, though the cluster served.
+    await whileKafkaStarts(logger, 'provisioning the topics', () =>
+      provisionTopics(kafka, pollerTopics, provisionOptionsOf(config.kafka, logger)),
+    )
     // A new idempotent session after a failed send (producer-session.ts); the window is sent again.
-    producer = createSessionProducer(() => createEventProducer(kafka))
-    await producer.connect()
+    const session = createSessionProducer(() => createEventProducer(kafka))
+    producer = session
+    await whileKafkaStarts(logger, 'connecting the producer', () => session.connect())
   } catch (error) {
     await closeOpened()
     throw error
@@ -252,7 +268,7 @@ export async function createPollerRuntime(
     let parts = perOperation.get(operation.server)
     if (parts) return parts
     const { server } = operation
-    const handle = createOperationHandle({ config, operation, lockRedis, redis, metrics })
+    const handle = createOperationHandle({ config, operation, lockRedis, redis, metrics, logger })
     metrics.quotaBudget.set({ server }, handle.budget)
     metrics.quotaReserve.set({ server }, handle.reserveAt())
     const client = createWolkvoxClient({
@@ -510,6 +526,36 @@ export async function createPollerRuntime(
       lockRedis.disconnect()
       await redis.quit().catch(() => undefined)
     },
+  }
+}
+
+/** How long a start waits for a Kafka that is not available (KAFKA_UNAVAILABLE) before failing. */
+export const KAFKA_START_WAIT_MS = 60_000
+
+/**
+ * Runs `step` of the start, again while it fails with a retriable `KAFKA_UNAVAILABLE`, for up to
+ * {@link KAFKA_START_WAIT_MS} (1 s, then 2 s, up to 5 s apart); any other error at once.
+ */
+async function whileKafkaStarts<T>(
+  logger: Logger,
+  what: string,
+  step: () => Promise<T>,
+): Promise<T> {
+  const deadline = Date.now() + KAFKA_START_WAIT_MS
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await step()
+    } catch (error) {
+      const waitMs = Math.min(5_000, 1_000 * 2 ** (attempt - 1))
+      if (!isAppError(error, 'KAFKA_UNAVAILABLE') || Date.now() + waitMs > deadline) throw error
+      logger.warn(`Kafka is not available at start (${what}); trying again`, {
+        code: error.code,
+        attempt,
+        waitMs,
+        err: error,
+      })
+      await new Promise((resolve) => setTimeout(resolve, waitMs))
+    }
   }
 }
 

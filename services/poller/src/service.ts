@@ -4,7 +4,7 @@ import type { OperationConfig } from './config.js'
 import { readBindingState } from './adapters/checkpoint-log.js'
 import { latestSettledMs, type PollSummary } from './core/poll-operation.js'
 import type { PollerRuntime } from './runtime.js'
-import { readOperationStatus, type OperationStatus } from './status.js'
+import { readStatusPage, type StatusPage, type StatusQuery } from './status.js'
 
 /** The `run` command: the schedule, its worker, the sweep, and a graceful stop. */
 export interface PollerService {
@@ -17,8 +17,11 @@ export interface PollerService {
   stop(): Promise<void>
   /** Whether the service takes jobs (for `/readyz`). */
   ready(): boolean
-  /** The status of every operation, or of `server`. */
-  status(server?: string): Promise<OperationStatus[]>
+  /**
+   * `GET /status`: the whole fleet's summary and one page of full statuses (worst first, filtered
+   * by `query.server` and `query.states`); null when `query.server` is not configured here.
+   */
+  status(query?: StatusQuery): Promise<StatusPage | null>
 }
 
 const floorSecond = (ms: number): number => Math.floor(ms / 1000) * 1000
@@ -52,15 +55,22 @@ export function createPollerService(input: {
       : []),
   ])
 
-  const ensureSchedulers = async (): Promise<void> => {
-    const created = await schedule.ensure(specs)
+  const ensureSchedulers = async (quick = false): Promise<void> => {
+    const created = await schedule.ensure(specs, { quick })
     for (const spec of created) {
       metrics.schedulersCreated.inc({ server: spec.server })
       logger.info('job scheduler created', { ...spec })
     }
   }
 
-  const refreshQuotaGauges = async (): Promise<void> => {
+  // Every operation's gauges, read again from Redis (another replica may have polled it) once per
+  // POLL_INTERVAL, not on every tick: the alerts wait three intervals, and at 200 operations and
+  // three replicas a read on every 30 s tick cost more Redis commands than the polls themselves.
+  // A replica's own polls set them at once.
+  let gaugesReadAtMs = Number.NEGATIVE_INFINITY
+  const refreshQuotaGauges = async (tickMs: number): Promise<void> => {
+    if (now() - gaugesReadAtMs < config.intervalMs - tickMs / 2) return
+    gaugesReadAtMs = now()
     for (const operation of config.operations) {
       const handle = runtime.handle(operation)
       const [stored, record, binding] = await Promise.all([
@@ -110,6 +120,7 @@ export function createPollerService(input: {
       return 'unknown-operation'
     }
     if (stopController.signal.aborted) return 'stopping'
+    const startedMs = now()
     const work =
       job.kind === 'sweep'
         ? sweep(operation)
@@ -123,7 +134,17 @@ export function createPollerService(input: {
       const summary = await work
       metrics.jobs.inc({ server: job.server, kind: job.kind, outcome: 'ok' })
       // One line per job, how late it started included: an operator sees the schedule at work.
-      logger.info('poll done', { kind: job.kind, delayMs, ...(summary ?? { server: job.server }) })
+      // A sweep with nothing to re-read (no watermark yet) says so with the same fields.
+      logger.info('poll done', {
+        kind: job.kind,
+        delayMs,
+        ...(summary ?? {
+          server: job.server,
+          window: null,
+          published: 0,
+          durationMs: now() - startedMs,
+        }),
+      })
       return 'ok'
     } catch (error) {
       const code = isAppError(error) ? error.code : 'UNEXPECTED'
@@ -141,9 +162,10 @@ export function createPollerService(input: {
     }
   }
 
+  const tickMs = Math.max(1_000, Math.min(config.intervalMs, 30_000))
   const onTick = async (): Promise<void> => {
     try {
-      await ensureSchedulers()
+      await ensureSchedulers(true)
       const stall = await schedule.restartIfStalled(now())
       if (stall) {
         metrics.workerRestarts.inc()
@@ -153,7 +175,7 @@ export function createPollerService(input: {
           waitedMs: stall.waitedMs,
         })
       }
-      await refreshQuotaGauges()
+      await refreshQuotaGauges(tickMs)
     } catch (error) {
       logger.warn('schedule check failed; trying again on the next tick', { err: error })
     }
@@ -173,7 +195,6 @@ export function createPollerService(input: {
         logger.info('job scheduler of an unconfigured operation removed', { ...r })
       await ensureSchedulers()
       schedule.startWorker(runJob)
-      const tickMs = Math.max(1_000, Math.min(config.intervalMs, 30_000))
       tick = setInterval(() => void onTick(), tickMs)
       started = true
       logger.info('poller running', {
@@ -219,21 +240,13 @@ export function createPollerService(input: {
       return stopping
     },
     ready: () => started && stopping === undefined,
-    status: async (server) => {
-      const operations =
-        server === undefined
-          ? config.operations
-          : config.operations.filter((o) => o.server === server)
-      return Promise.all(
-        operations.map((operation) =>
-          readOperationStatus({
-            handle: runtime.handle(operation),
-            config,
-            redis: runtime.redis,
-            describeSchedule: (s) => schedule.describe(s),
-          }),
-        ),
-      )
-    },
+    status: (query = {}) =>
+      readStatusPage({
+        handles: config.operations.map((operation) => runtime.handle(operation)),
+        config,
+        redis: runtime.redis,
+        describeSchedule: (s) => schedule.describe(s),
+        query,
+      }),
   }
 }

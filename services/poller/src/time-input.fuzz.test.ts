@@ -69,8 +69,25 @@ describe('regressions found by the properties above', () => {
     )
   })
 
-  it('refuses as text a duration that reaches before the first time a Date can hold', () => {
+  it('refuses as text a duration that reaches before the year 1 (a time it could not write)', () => {
     expect(parseTimeInput('104249991d', 'UTC', nowMs)).toMatch(/too long ago/)
-    expect(parseTimeInput('100000000d', 'UTC', 0)).toBe(-8.64e15)
+    expect(parseTimeInput('100000000d', 'UTC', 0)).toBe('"100000000d" is too long ago to be a time')
+    expect(parseTimeInput('719162d', 'UTC', 0)).toBe(Date.parse('0001-01-01T00:00:00Z'))
+  })
+})
+
+describe('parseTimeInput: the bound of a bare date (operator report of issue 25)', () => {
+  it('backfill --from 2026-11-29 --to 2026-12-02 is accepted: from the first day start through the last', () => {
+    const nowMs = Date.parse('2026-12-06T13:00:00Z')
+    expect(parseTimeInput('2026-11-29', 'America/Bogota', nowMs, 'from')).toBe(
+      Date.parse('2026-11-29T05:00:00Z'),
+    )
+    expect(parseTimeInput('2026-12-02', 'America/Bogota', nowMs, 'through')).toBe(
+      Date.parse('2026-12-03T04:59:59.999Z'),
+    )
+    // POLL_START is an instant: a bare date is its start.
+    expect(parseTimeInput('2026-11-29', 'America/Bogota', nowMs)).toBe(
+      Date.parse('2026-11-29T05:00:00Z'),
+    )
   })
 })

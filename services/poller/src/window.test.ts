@@ -64,6 +64,52 @@ describe('splitRange and halve', () => {
     for (const p of pieces) expect(p.toMs - p.fromMs).toBeLessThan(31 * DAY)
   })
 
+  it('joins a tail shorter than a tenth of a window to the window before it', () => {
+    // Three whole days and one second, in 6 h windows: 12 calls, not a 13th for the last second.
+    const range = { fromMs: at('2026-11-29T05:00:00Z'), toMs: at('2026-12-02T05:00:00Z') }
+    const pieces = splitRange(range, 6 * HOUR)
+    covers(pieces, range)
+    expect(pieces).toHaveLength(12)
+    expect(pieces.at(-1)).toEqual({ fromMs: at('2026-12-01T23:00:00Z'), toMs: range.toMs })
+    // A tail of a tenth or more is a window of its own.
+    const tenth = { fromMs: range.fromMs, toMs: range.toMs - 1000 + 36 * MIN }
+    expect(splitRange(tenth, 6 * HOUR)).toHaveLength(13)
+    // Never over 31 days: 31-day windows keep even a one-second tail apart.
+    const month = { fromMs: range.fromMs, toMs: range.fromMs + 31 * DAY }
+    expect(splitRange(month, 365 * DAY)).toHaveLength(2)
+  })
+
+  it('makes the fewest calls the rule allows, over many ranges', () => {
+    // The definition, independent of the code: the least n such that n pieces, each at most a
+    // window (31 days at most), the last one allowed a tail under a tenth of a window more while
+    // it stays within 31 days, cover the range.
+    const fewest = (seconds: number, step: number): number => {
+      const stepS = step / 1000
+      const maxS = (31 * DAY) / 1000
+      for (let n = 1; ; n++) {
+        const lastMax = Math.min(maxS, stepS + Math.ceil(stepS / 10) - 1)
+        if (seconds <= (n - 1) * stepS + Math.max(stepS, lastMax)) return n
+      }
+    }
+    let seed = 11
+    const next = (): number => {
+      seed = (seed * 48271) % 2147483647
+      return seed / 2147483647
+    }
+    for (let round = 0; round < 600; round++) {
+      const step = [MIN, 30 * MIN, 6 * HOUR, DAY, 40 * DAY][Math.floor(next() * 5)]!
+      const seconds = 1 + Math.floor((next() * next() * (5 * step + 5 * DAY)) / 1000)
+      const fromMs = at('2026-01-01T00:00:00Z') + Math.floor(next() * 1e6) * 1000
+      const range = { fromMs, toMs: fromMs + (seconds - 1) * 1000 }
+      const pieces = splitRange(range, step)
+      covers(pieces, range)
+      for (const p of pieces) expect(p.toMs - p.fromMs + 1000).toBeLessThanOrEqual(31 * DAY)
+      expect(pieces.length, JSON.stringify({ step, seconds })).toBe(
+        fewest(seconds, Math.min(step, 31 * DAY)),
+      )
+    }
+  })
+
   it('halves down to single seconds and no further', () => {
     const range = { fromMs: at('2025-02-11T00:00:00Z'), toMs: at('2025-02-11T00:00:02Z') }
     const [a, b] = halve(range)!

@@ -39,12 +39,28 @@ export function dueRange(input: {
   return toMs >= fromMs ? { fromMs, toMs } : null
 }
 
-/** Cuts a range into consecutive pieces of at most `maxWindowMs` (and never over 31 days). */
+/**
+ * Cuts a range into consecutive pieces of at most `maxWindowMs` (and never over 31 days), except
+ * that a tail shorter than a tenth of a piece joins the piece before it (when the two together
+ * stay within 31 days): a call from a daily budget of about a thousand is not spent on a stub of a
+ * few seconds (`--to 2026-12-02T00:00:00` after whole days was one call for one second).
+ */
 export function splitRange(range: Range, maxWindowMs: number): Range[] {
   const step = Math.max(1000, floorSecond(Math.min(maxWindowMs, MAX_UPSTREAM_RANGE_MS)))
   const pieces: Range[] = []
   for (let from = range.fromMs; from <= range.toMs; from += step) {
     pieces.push({ fromMs: from, toMs: Math.min(range.toMs, from + step - 1000) })
+  }
+  const last = pieces.at(-1)
+  const before = pieces.at(-2)
+  if (
+    last !== undefined &&
+    before !== undefined &&
+    (last.toMs - last.fromMs + 1000) * 10 < step &&
+    last.toMs - before.fromMs + 1000 <= MAX_UPSTREAM_RANGE_MS
+  ) {
+    pieces.pop()
+    before.toMs = last.toMs
   }
   return pieces
 }

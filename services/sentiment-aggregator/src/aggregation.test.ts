@@ -1,18 +1,23 @@
 import { describe, expect, it } from 'vitest'
+import type { AppError } from '@wolkvox-chat-stream/errors'
 import type { ChatMessage } from '@wolkvox-chat-stream/events'
 import { createTestContext, type Delivered } from '@wolkvox-chat-stream/service-kit'
+import { scoreText } from '@wolkvox-chat-stream/text-sentiment'
 import {
   agentKeyOf,
   correctionEvents,
+  countsFromText,
   dirtyMember,
   earlierName,
   figuresOf,
   nameValue,
   parseDirtyMember,
   parseNameValue,
+  parseRevisionSummary,
   planBatch,
   revisionSummary,
   scoreOf,
+  textSentimentOf,
 } from './aggregation.js'
 import { recordBatch } from './service.js'
 
@@ -30,8 +35,18 @@ const event = (overrides: Partial<ChatMessage> = {}): ChatMessage =>
     conversation_length: 3,
     sender: 'customer',
     sentiment: 'negative',
+    message: '',
     ...overrides,
   }) as ChatMessage
+
+function caught(action: () => unknown): AppError {
+  try {
+    action()
+  } catch (error) {
+    return error as AppError
+  }
+  throw new Error('expected an error')
+}
 
 describe('agentKeyOf', () => {
   it.each([
@@ -147,6 +162,157 @@ describe('planBatch', () => {
   })
 })
 
+describe('text sentiment (customer messages without a Wolkvox feeling)', () => {
+  const COMPLAINT = 'pésimo servicio'
+  // What the scorer says of it (packages/text-sentiment): the aggregator counts exactly that.
+  const scored = scoreText(COMPLAINT).sentiment
+  const hour = Date.parse('2025-02-11T15:00:00Z')
+  const day = Date.parse('2025-02-11T05:00:00Z')
+  const noFeeling = (overrides: Partial<ChatMessage> = {}): ChatMessage =>
+    event({ sentiment: 'unknown', feeling: '', message: COMPLAINT, ...overrides })
+  /** The text and upstream fields a plan writes for one agent, totals only. */
+  const totals = (fields: Map<string, number>) =>
+    Object.fromEntries([...fields].filter(([field]) => field.startsWith('t|0|')))
+
+  it('scores the complaint negative, as the scorer does', () => {
+    expect(['negative', 'very_negative']).toContain(scored)
+  })
+
+  it('counts a customer message with an empty feeling from its text, its upstream counts as before', () => {
+    const plan = planBatch([noFeeling()], ZONE)
+    const inc = plan.increments.get('0010|ana maría')!.fields
+    for (const tag of [`h|${hour}`, `d|${day}`, 't|0']) {
+      expect(inc.get(`${tag}|x.${scored}`)).toBe(1)
+      expect(inc.get(`${tag}|xscore`)).toBe(scoreOf(scored))
+      expect(inc.get(`${tag}|xknown`)).toBe(1)
+      // Upstream: still one unknown message, no known score.
+      expect(inc.get(`${tag}|s.unknown`)).toBe(1)
+      expect(inc.has(`${tag}|known`)).toBe(false)
+      expect(inc.has(`${tag}|score`)).toBe(false)
+    }
+    expect(totals(inc)).toEqual({
+      't|0|s.unknown': 1,
+      't|0|f.customer': 1,
+      [`t|0|x.${scored}`]: 1,
+      't|0|xscore': scoreOf(scored),
+      't|0|xknown': 1,
+    })
+  })
+
+  it('scores only customer messages without a feeling and with some text', () => {
+    const plan = planBatch(
+      [
+        // An agent's message without a feeling: not scored.
+        noFeeling({ event_id: 'a', sender: 'agent' }),
+        // A bot's: not scored.
+        noFeeling({ event_id: 'b', sender: 'bot' }),
+        // The customer's, blank after trimming: not scored.
+        noFeeling({ event_id: 'c', message: ' \n\t ' }),
+        // The customer's with a Wolkvox feeling: counted upstream only.
+        noFeeling({ event_id: 'd', sentiment: 'positive', feeling: 'Positive' }),
+      ],
+      ZONE,
+    )
+    const inc = plan.increments.get('0010|ana maría')!.fields
+    expect([...inc.keys()].filter((field) => /\|x/u.test(field))).toEqual([])
+    expect(inc.get('t|0|s.unknown')).toBe(3)
+    expect(inc.get('t|0|s.positive')).toBe(1)
+    expect(countsFromText(noFeeling({ sender: 'agent' }))).toBe(false)
+    expect(countsFromText(noFeeling({ message: '\u00a0 ' }))).toBe(false)
+    expect(countsFromText(noFeeling({ message: ' ok ' }))).toBe(true)
+  })
+
+  it('keeps the text sentiment in the revision summary, and reads summaries without it', () => {
+    const summary = revisionSummary(noFeeling())
+    expect(JSON.parse(summary)).toEqual(['unknown', 'Ana  María', scored])
+    expect(parseRevisionSummary(summary)).toEqual({
+      sentiment: 'unknown',
+      agentName: 'Ana  María',
+      textSentiment: scored,
+    })
+    // Not counted from text: the two elements of the previous version, read back the same way.
+    const upstream = revisionSummary(event({ sentiment: 'negative' }))
+    expect(JSON.parse(upstream)).toEqual(['negative', 'Ana  María'])
+    expect(parseRevisionSummary(upstream).textSentiment).toBeNull()
+    expect(parseRevisionSummary('["unknown","Luis"]')).toEqual({
+      sentiment: 'unknown',
+      agentName: 'Luis',
+      textSentiment: null,
+    })
+    for (const bad of ['', '{}', '["unknown"]', '["unknown","Luis","furious"]', 'null'])
+      expect(caught(() => parseRevisionSummary(bad)).code, bad).toBe('CONSUMER_EVENT_REJECTED')
+  })
+
+  it('moves a message from the text counts to the upstream ones when its feeling arrives late', () => {
+    const first = noFeeling({ position: 2 })
+    const later = noFeeling({ position: 2, sentiment: 'negative', feeling: 'Negative' })
+    const plan = planBatch(correctionEvents(later, revisionSummary(first)), ZONE)
+    const inc = plan.increments.get('0010|ana maría')!.fields
+    for (const tag of [`h|${hour}`, `d|${day}`, 't|0']) {
+      // Text: taken back.
+      expect(inc.get(`${tag}|x.${scored}`)).toBe(-1)
+      expect(inc.get(`${tag}|xscore`)).toBe(-scoreOf(scored)!)
+      expect(inc.get(`${tag}|xknown`)).toBe(-1)
+      // Upstream: from unknown to negative.
+      expect(inc.get(`${tag}|s.unknown`)).toBe(-1)
+      expect(inc.get(`${tag}|s.negative`)).toBe(1)
+      expect(inc.get(`${tag}|score`)).toBe(-1)
+      expect(inc.get(`${tag}|known`)).toBe(1)
+    }
+    expect(Object.keys(totals(inc)).sort()).toEqual(
+      [
+        't|0|known',
+        't|0|s.negative',
+        't|0|s.unknown',
+        't|0|score',
+        `t|0|x.${scored}`,
+        't|0|xknown',
+        't|0|xscore',
+      ].sort(),
+    )
+  })
+
+  it('takes back no text count for a summary of the previous version (two elements)', () => {
+    // Applied before the aggregator scored text: it was never in the text counts.
+    const later = noFeeling({ sentiment: 'negative', feeling: 'Negative' })
+    const plan = planBatch(correctionEvents(later, '["unknown","Ana  María"]'), ZONE)
+    const inc = plan.increments.get('0010|ana maría')!.fields
+    expect([...inc.keys()].filter((field) => /\|x/u.test(field))).toEqual([])
+    expect(inc.get('t|0|s.unknown')).toBe(-1)
+    expect(inc.get('t|0|s.negative')).toBe(1)
+    // The same message still without a feeling (another field revised): counted from text now.
+    const still = noFeeling({ customer_id: '42' })
+    const again = planBatch(correctionEvents(still, '["unknown","Ana  María"]'), ZONE)
+    expect(totals(again.increments.get('0010|ana maría')!.fields)).toEqual({
+      [`t|0|x.${scored}`]: 1,
+      't|0|xscore': scoreOf(scored),
+      't|0|xknown': 1,
+    })
+  })
+
+  it('leaves the text counts as they were for a revision that is still without a feeling', () => {
+    const first = noFeeling()
+    const plan = planBatch(correctionEvents(noFeeling(), revisionSummary(first)), ZONE)
+    expect(plan.increments.get('0010|ana maría')!.fields.size).toBe(0)
+  })
+
+  it('writes a score that moves while the known count does not (a feeling corrected)', () => {
+    const first = event({ sentiment: 'very_negative' })
+    const later = event({ sentiment: 'neutral' })
+    const plan = planBatch(correctionEvents(later, revisionSummary(first)), ZONE)
+    const inc = plan.increments.get('0010|ana maría')!.fields
+    expect(inc.get('t|0|score')).toBe(2)
+    expect(inc.has('t|0|known')).toBe(false)
+  })
+
+  it('scores a message once for the summary and the batch', () => {
+    const e = noFeeling()
+    expect(textSentimentOf(e)).toBe(scored)
+    expect(textSentimentOf({ ...e, textSentiment: null })).toBeUndefined()
+    expect(textSentimentOf({ ...e, textSentiment: 'positive' })).toBe('positive')
+  })
+})
+
 describe('encodings', () => {
   it('reads back dirty members whose agent key holds a bar', () => {
     expect(parseDirtyMember(dirtyMember('0010', 'a|b', 'day', 5))).toEqual({
@@ -183,9 +349,50 @@ describe('figuresOf', () => {
     expect(f.mean_score).toBeCloseTo(1 / 3)
     expect(figuresOf(() => 0).mean_score).toBeNull()
   })
+
+  it('gives the text figures apart: per sentiment (unknown 0) and their own mean', () => {
+    const values: Record<string, number> = {
+      's.unknown': 5,
+      'x.very_negative': 1,
+      'x.negative': 2,
+      'x.positive': 1,
+      xscore: -3,
+      xknown: 4,
+    }
+    const f = figuresOf((m) => values[m] ?? 0)
+    expect(f.messages_by_text_sentiment).toEqual({
+      very_negative: 1,
+      negative: 2,
+      neutral: 0,
+      positive: 1,
+      very_positive: 0,
+      unknown: 0,
+    })
+    expect(f.text_mean_score).toBe(-0.75)
+    // The upstream figures do not see them.
+    expect(f.messages).toBe(5)
+    expect(f.mean_score).toBeNull()
+    expect(figuresOf(() => 0).text_mean_score).toBeNull()
+  })
 })
 
 describe('recordBatch', () => {
+  it('returns the fresh revisions it counted from text, with their offsets', () => {
+    const { ctx } = createTestContext({}, ['batch'])
+    const delivered = (offset: string, overrides: Partial<ChatMessage>): Delivered<ChatMessage> =>
+      ({ offset, event: event(overrides) }) as Delivered<ChatMessage>
+    const scored = recordBatch(
+      [
+        delivered('7', { event_id: 'a', sentiment: 'unknown', message: 'pésimo servicio' }),
+        delivered('8', { event_id: 'b', sentiment: 'unknown', message: 'pésimo', sender: 'agent' }),
+        delivered('9', { event_id: 'c', sentiment: 'negative', message: 'pésimo servicio' }),
+      ],
+      ctx,
+      ZONE,
+    )
+    expect(scored).toEqual([{ offset: '7', sentiment: scoreText('pésimo servicio').sentiment }])
+  })
+
   it('records the counts as increments and the chunk in one batch call, each key once', () => {
     const { ctx, ops } = createTestContext({}, ['batch'])
     const delivered = (overrides: Partial<ChatMessage>): Delivered<ChatMessage> =>
@@ -236,6 +443,8 @@ describe('recordBatch', () => {
       ...['5', '6', '0010|luis|', sentAt, String(hour), String(day), sentAt, '0', '1', '0', '0'],
     ])
     const increments = ops.filter((op) => op.command === 'HINCRBY')
+    // No message here is without a feeling: nothing counted from text.
+    expect(increments.some((op) => /\|x/u.test(String(op.args[0])))).toBe(false)
     expect(increments).toContainEqual({
       command: 'HINCRBY',
       keys: [['agent', '0010', 'ana maría']],

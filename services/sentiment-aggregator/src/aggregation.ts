@@ -1,9 +1,14 @@
 /*
- * The pure rules of AgentSentiment v1 (ARCHITECTURE.md: Aggregates): agent keys, scores, windows,
+ * The pure rules of AgentSentiment (ARCHITECTURE.md: Aggregates): agent keys, scores, windows,
  * the state fields a message changes, and how a batch is reduced per conversation before the
- * conversation script decides, with the stored state, what moves. README: Semantics.
+ * conversation script decides, with the stored state, what moves. Two sources are kept apart
+ * everywhere: `upstream` (Wolkvox's feeling, `s.*`, `score`, `known`) and `text` (the project's
+ * own scorer, `x.*`, `xscore`, `xknown`, for customer messages Wolkvox gave no feeling). README:
+ * Semantics, Sources.
  */
+import { AppError } from '@wolkvox-chat-stream/errors'
 import { agentKeyOf, type ChatMessage } from '@wolkvox-chat-stream/events'
+import { scoreText } from '@wolkvox-chat-stream/text-sentiment'
 import { dayWindow, hourWindow, type Granularity } from './windows.js'
 
 /** The fields of a ChatMessage the aggregator reads; the kit decodes only these. */
@@ -17,6 +22,7 @@ export const eventFields = [
   'conversation_length',
   'sender',
   'sentiment',
+  'message',
   'revision',
   'polled_at',
 ] as const satisfies readonly (keyof ChatMessage)[]
@@ -24,10 +30,22 @@ export const eventFields = [
 /** A ChatMessage as the aggregator reads it. */
 export type SentimentEvent = Pick<ChatMessage, (typeof eventFields)[number]>
 
+/** The five values a text is scored with, in score order (a text is never `unknown`). */
+export const textSentiments = [
+  'very_negative',
+  'negative',
+  'neutral',
+  'positive',
+  'very_positive',
+] as const
+export type TextSentiment = (typeof textSentiments)[number]
+
 /**
  * An event as {@link planBatch} counts it: `weight` -1 takes back a revision applied before (its
  * message counts only), and `corrected` marks the newer revision that replaces it, so that its
- * conversation's last customer message may change its feeling in place.
+ * conversation's last customer message may change its feeling in place. `textSentiment`, when
+ * given, is the sentiment the message is counted with from its text (`null`: not counted from
+ * text), as a takeback must repeat what was counted; when absent, {@link textSentimentOf} decides.
  */
 export type PlannedEvent = Pick<
   SentimentEvent,
@@ -39,25 +57,117 @@ export type PlannedEvent = Pick<
   | 'conversation_length'
   | 'sender'
   | 'sentiment'
-> & { weight?: 1 | -1; corrected?: boolean }
+  | 'message'
+> & { weight?: 1 | -1; corrected?: boolean; textSentiment?: TextSentiment | null }
+
+/**
+ * Whether a message is counted from its text (README: Sources): Wolkvox gave it no feeling
+ * (`sentiment` unknown: `feeling` missing or empty), the customer wrote it, and its text is not
+ * empty after trimming. Its upstream counts do not change (it stays `unknown` there).
+ */
+export const countsFromText = (
+  event: Pick<SentimentEvent, 'sentiment' | 'sender' | 'message'>,
+): boolean =>
+  // /\S/ is "not empty after trim()" (the same white space) without copying a long message.
+  event.sentiment === 'unknown' && event.sender === 'customer' && /\S/u.test(event.message)
+
+// The summary (kit) and the batch (planBatch) both need an event's text sentiment: the kit hands
+// both the same object, so the text is scored once.
+const scoredTexts = new WeakMap<object, TextSentiment>()
+
+/**
+ * The sentiment a message is counted with from its text: `textSentiment` when the event carries
+ * it (a takeback), else the scorer's sentiment of `message` when {@link countsFromText}, else
+ * undefined (not counted from text).
+ */
+export function textSentimentOf(event: PlannedEvent): TextSentiment | undefined {
+  if (event.textSentiment !== undefined) return event.textSentiment ?? undefined
+  if (!countsFromText(event)) return undefined
+  let sentiment = scoredTexts.get(event)
+  if (sentiment === undefined) {
+    sentiment = scoreText(event.message).sentiment
+    scoredTexts.set(event, sentiment)
+  }
+  return sentiment
+}
 
 /**
  * What the aggregator keeps of an applied revision to take it back later (the kit stores it per
- * event_id): the sentiment it was counted with and the agent it was counted under.
+ * event_id, no message text): the sentiment it was counted with, the agent it was counted under,
+ * and, only when it was counted from its text, that text sentiment:
+ * `["unknown","Ana","negative"]`. A two-element summary (written before text was scored, or a
+ * message not counted from text) reads as "not counted from text".
  */
-export const revisionSummary = (event: Pick<SentimentEvent, 'sentiment' | 'agent_name'>): string =>
-  JSON.stringify([event.sentiment, event.agent_name])
+export function revisionSummary(event: PlannedEvent): string {
+  const text = textSentimentOf(event)
+  return JSON.stringify(
+    text === undefined
+      ? [event.sentiment, event.agent_name]
+      : [event.sentiment, event.agent_name, text],
+  )
+}
+
+/** A stored revision summary read back (see {@link revisionSummary}). */
+export interface RevisionSummary {
+  sentiment: PlannedEvent['sentiment']
+  agentName: string
+  /** null when the revision was not counted from its text (or the summary predates text). */
+  textSentiment: TextSentiment | null
+}
+
+const isTextSentiment = (value: unknown): value is TextSentiment =>
+  (textSentiments as readonly unknown[]).includes(value)
 
 /**
- * The two planned events of a correction: the previous revision taken back and the new one
- * counted, both under the agent the message was first counted under (an agent name changed
- * upstream later does not move a message: README).
+ * Reads a summary written by {@link revisionSummary}, by this version or the one before it (two
+ * elements).
+ * @throws AppError `CONSUMER_EVENT_REJECTED` for a summary neither wrote: the event cannot be
+ * taken back exactly, so it goes to the dead-letter topic rather than skew the counts.
+ */
+export function parseRevisionSummary(summary: string): RevisionSummary {
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(summary)
+  } catch {
+    parsed = undefined
+  }
+  const [sentiment, agentName, text] = Array.isArray(parsed) ? (parsed as unknown[]) : []
+  if (
+    typeof sentiment !== 'string' ||
+    typeof agentName !== 'string' ||
+    !(text === undefined || isTextSentiment(text))
+  ) {
+    throw new AppError(
+      'CONSUMER_EVENT_REJECTED',
+      'The stored summary of the previous revision is not one the aggregator writes',
+      { details: { summary: summary.slice(0, 200) } },
+    )
+  }
+  return {
+    sentiment: sentiment as PlannedEvent['sentiment'],
+    agentName,
+    textSentiment: text ?? null,
+  }
+}
+
+/**
+ * The two planned events of a correction: the previous revision taken back (with the text
+ * sentiment it was counted with, if any) and the new one counted, both under the agent the
+ * message was first counted under (an agent name changed upstream later does not move a
+ * message: README). The new revision counts from its text by the same rule as a new message:
+ * a feeling that arrives late moves the message from the text counts to the upstream ones.
+ * @throws AppError `CONSUMER_EVENT_REJECTED` for a summary the aggregator did not write.
  */
 export function correctionEvents(event: PlannedEvent, summary: string): PlannedEvent[] {
-  const [sentiment, agentName] = JSON.parse(summary) as [PlannedEvent['sentiment'], string]
+  const { sentiment, agentName, textSentiment } = parseRevisionSummary(summary)
   return [
-    { ...event, agent_name: agentName, sentiment, weight: -1 },
-    { ...event, agent_name: agentName, corrected: true },
+    { ...event, agent_name: agentName, sentiment, textSentiment, weight: -1 },
+    {
+      ...event,
+      agent_name: agentName,
+      corrected: true,
+      textSentiment: textSentimentOf(event) ?? null,
+    },
   ]
 }
 
@@ -112,7 +222,12 @@ function cachedAgentKeyOf(agentName: string): string {
 export type WindowTag = 'h' | 'd' | 't'
 export const tagOf = (granularity: Granularity): WindowTag => (granularity === 'hour' ? 'h' : 'd')
 
-/** Metrics stored per window; `score` is the sum of known scores, `known` their count. */
+/**
+ * Metrics stored per window. Upstream: `s.<sentiment>`, `score` (the sum of known scores) and
+ * `known` (their count). Senders `f.<sender>`; conversations `conv` and `neg`. Text (README:
+ * Sources): `x.<sentiment>` (the five values), `xscore` and `xknown` (the same sum and count over
+ * the text-scored messages). A field missing (state written before text was scored) is 0.
+ */
 export const metrics = [
   ...sentiments.map((s) => `s.${s}`),
   ...senders.map((s) => `f.${s}`),
@@ -120,6 +235,9 @@ export const metrics = [
   'known',
   'conv',
   'neg',
+  ...textSentiments.map((s) => `x.${s}`),
+  'xscore',
+  'xknown',
 ] as const
 
 /** The state field of a metric in a window: `<tag>|<startMs>|<metric>` (totals: `t|0|…`). */
@@ -199,8 +317,8 @@ export function parseNameValue(value: string): { sentAtMs: number; name: string 
   return { sentAtMs: Number(value.slice(0, bar)), name: value.slice(bar + 1) }
 }
 
-// Counts of one window while a batch is reduced, by metric index: the sentiments, the senders,
-// then the score sum and the known count (the order of `metrics` up to `known`).
+// Counts of one window while a batch is reduced, by index: the sentiments, the senders, the score
+// sum and the known count (upstream), then the text sentiments, their score sum and count.
 const SENTIMENT_INDEX: Readonly<Record<string, number>> = Object.fromEntries(
   sentiments.map((s, i) => [s, i]),
 )
@@ -209,7 +327,21 @@ const SENDER_INDEX: Readonly<Record<string, number>> = Object.fromEntries(
 )
 const SCORE_AT = sentiments.length + senders.length
 const KNOWN_AT = SCORE_AT + 1
-const COUNTED = metrics.slice(0, KNOWN_AT + 1)
+const TEXT_INDEX: Readonly<Record<string, number>> = Object.fromEntries(
+  textSentiments.map((s, i) => [s, KNOWN_AT + 1 + i]),
+)
+const XSCORE_AT = KNOWN_AT + 1 + textSentiments.length
+const XKNOWN_AT = XSCORE_AT + 1
+/** The metric of each index above. */
+const COUNTED: readonly string[] = [
+  ...sentiments.map((s) => `s.${s}`),
+  ...senders.map((s) => `f.${s}`),
+  'score',
+  'known',
+  ...textSentiments.map((s) => `x.${s}`),
+  'xscore',
+  'xknown',
+]
 
 /** One agent's counts in a batch: per hour and day start, and the totals. */
 interface AgentCounts {
@@ -227,7 +359,7 @@ interface AgentCounts {
 const countsOf = (windows: Map<number, number[]>, startMs: number): number[] => {
   let counts = windows.get(startMs)
   if (counts === undefined) {
-    counts = new Array<number>(KNOWN_AT + 1).fill(0)
+    counts = new Array<number>(COUNTED.length).fill(0)
     windows.set(startMs, counts)
   }
   return counts
@@ -238,6 +370,8 @@ function count(
   sentimentAt: number,
   senderAt: number | undefined,
   score: number | undefined,
+  textAt: number | undefined,
+  textScore: number | undefined,
   weight: number,
 ): void {
   counts[sentimentAt]! += weight
@@ -245,6 +379,11 @@ function count(
   if (score !== undefined) {
     counts[SCORE_AT]! += score * weight
     counts[KNOWN_AT]! += weight
+  }
+  if (textAt !== undefined) {
+    counts[textAt]! += weight
+    counts[XSCORE_AT]! += textScore! * weight
+    counts[XKNOWN_AT]! += weight
   }
 }
 
@@ -273,7 +412,7 @@ export function planBatch(events: Iterable<PlannedEvent>, zone: string): BatchPl
           agentKey,
           hours: new Map(),
           days: new Map(),
-          total: new Array<number>(KNOWN_AT + 1).fill(0),
+          total: new Array<number>(COUNTED.length).fill(0),
           other: new Map(),
           name: { server: event.server, agentKey, sentAtMs: ms, name: event.agent_name },
           conversations: new Map(),
@@ -287,10 +426,13 @@ export function planBatch(events: Iterable<PlannedEvent>, zone: string): BatchPl
     const score = scoreOf(event.sentiment)
     const sentimentAt = SENTIMENT_INDEX[event.sentiment] ?? SENTIMENT_INDEX.unknown!
     const senderAt = SENDER_INDEX[event.sender]
+    const text = textSentimentOf(event)
+    const textAt = text === undefined ? undefined : TEXT_INDEX[text]
+    const textScore = text === undefined ? undefined : scoreOf(text)
     const weight = event.weight ?? 1
-    count(countsOf(agent.hours, hour), sentimentAt, senderAt, score, weight)
-    count(countsOf(agent.days, day), sentimentAt, senderAt, score, weight)
-    count(agent.total, sentimentAt, senderAt, score, weight)
+    count(countsOf(agent.hours, hour), sentimentAt, senderAt, score, textAt, textScore, weight)
+    count(countsOf(agent.days, day), sentimentAt, senderAt, score, textAt, textScore, weight)
+    count(agent.total, sentimentAt, senderAt, score, textAt, textScore, weight)
     if (senderAt === undefined) {
       for (const field of [
         fieldOf('h', hour, `f.${event.sender}`),
@@ -354,13 +496,11 @@ export function planBatch(events: Iterable<PlannedEvent>, zone: string): BatchPl
   }
   for (const [agentId, agent] of byAgent) {
     const fields = new Map<string, number>()
+    // Every field whose sum is not 0, each on its own: a correction between two known
+    // sentiments leaves `known` unchanged (0) while `score` moves, and the move must be written.
     const put = (tag: WindowTag, startMs: number, counts: number[]): void => {
-      for (let i = 0; i < SCORE_AT; i++) {
+      for (let i = 0; i < COUNTED.length; i++) {
         if (counts[i] !== 0) fields.set(fieldOf(tag, startMs, COUNTED[i]!), counts[i]!)
-      }
-      if (counts[KNOWN_AT] !== 0) {
-        fields.set(fieldOf(tag, startMs, 'score'), counts[SCORE_AT]!)
-        fields.set(fieldOf(tag, startMs, 'known'), counts[KNOWN_AT]!)
       }
     }
     for (const [startMs, counts] of agent.hours) put('h', startMs, counts)
@@ -382,11 +522,20 @@ export function planBatch(events: Iterable<PlannedEvent>, zone: string): BatchPl
 /** One window's figures, as the HTTP API and the output topic give them. */
 export interface WindowFigures {
   messages: number
+  /** Upstream: per Wolkvox's feeling (`unknown` when it gave none). */
   messages_by_sentiment: Record<Sentiment, number>
   messages_by_sender: Record<Sender, number>
   conversations: number
+  /** Upstream: the mean over messages with a feeling. */
   mean_score: number | null
   conversations_ending_negative: number
+  /**
+   * Text: customer messages without a Wolkvox feeling, per sentiment scored from their text
+   * (`unknown` always 0); each is also in `messages_by_sentiment.unknown`.
+   */
+  messages_by_text_sentiment: Record<Sentiment, number>
+  /** Text: the mean over `messages_by_text_sentiment`; null when there is none. */
+  text_mean_score: number | null
 }
 
 /** The figures of a window from its merged metric values (missing ones are 0). */
@@ -399,7 +548,11 @@ export function figuresOf(values: (metric: string) => number): WindowFigures {
     Sender,
     number
   >
+  const byText = Object.fromEntries(
+    sentiments.map((s) => [s, s === 'unknown' ? 0 : values(`x.${s}`)]),
+  ) as Record<Sentiment, number>
   const known = values('known')
+  const textKnown = values('xknown')
   return {
     messages: sentiments.reduce((total, s) => total + bySentiment[s], 0),
     messages_by_sentiment: bySentiment,
@@ -407,5 +560,7 @@ export function figuresOf(values: (metric: string) => number): WindowFigures {
     conversations: values('conv'),
     mean_score: known > 0 ? values('score') / known : null,
     conversations_ending_negative: values('neg'),
+    messages_by_text_sentiment: byText,
+    text_mean_score: textKnown > 0 ? values('xscore') / textKnown : null,
   }
 }

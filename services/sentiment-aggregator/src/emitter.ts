@@ -45,7 +45,10 @@ export function createEmitter(options: {
   reader: StateReader
   redis: Redis
   zone: string
-  /** The output's encoding (registry mode: `{ registryId }`). */
+  /**
+   * The output's encoding: `version` (SENTIMENT_AGENT_SENTIMENT_VERSION; v1 leaves the text figures
+   * out) and, in registry mode, `registryId`.
+   */
   encoding?: EncodeOptions
   now?: () => number
 }): Emitter {
@@ -121,6 +124,9 @@ export function createEmitter(options: {
             mean_score: f.mean_score,
             conversations_ending_negative: f.conversations_ending_negative,
             updated_at: updatedAt,
+            // Always written by this version (zeros when none): null only in records read from v1.
+            messages_by_text_sentiment: f.messages_by_text_sentiment,
+            text_mean_score: f.text_mean_score,
           }
           return {
             topic,

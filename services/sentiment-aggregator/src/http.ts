@@ -29,7 +29,7 @@ export const MAX_AGENTS_LIMIT = 1000
 export const DEFAULT_WINDOWS_LIMIT = 744
 /** …and may not exceed this (a year of days, or seven months of hours). */
 export const MAX_WINDOWS_LIMIT = 5000
-/** Reads a query time: ISO 8601 with an offset, or `YYYYmmddHHiiss` / ISO without one in `zone`. */
+/** Reads a query time as an instant (README: Times and ranges); throws InputError. */
 export const parseQueryTime = (text: string, zone: string): number => queryTimeParser(zone)(text)
 
 export { agentKeyParser }
@@ -41,7 +41,11 @@ const isoOrNull = (ms: number): string | null =>
 
 /** The aggregator's routes, for `createConsumerService({ routes })`. */
 export function sentimentRoutes(zone: string): ServiceRoute {
-  const time: Parser<number> = queryTimeParser(zone)
+  // Half-open [from, to): a bare date is its day's start as from, the next day's start as to.
+  const time: { from: Parser<number>; to: Parser<number> } = {
+    from: queryTimeParser(zone, { bound: 'from' }),
+    to: queryTimeParser(zone, { bound: 'to' }),
+  }
   const knownAgent = async (kit: RouteContext, server: string, agentKey: string) => {
     const name = await readAgentName(kit.state, server, agentKey)
     if (name === undefined)
@@ -96,8 +100,7 @@ export function sentimentRoutes(zone: string): ServiceRoute {
         params: { server: serverParser, agentKey: agentKeyParser },
         query: {
           granularity: granularityParser,
-          from: time,
-          to: time,
+          ...time,
           limit: limitParser(MAX_WINDOWS_LIMIT),
           cursor: cursorParser,
         },

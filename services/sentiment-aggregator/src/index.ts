@@ -1,17 +1,21 @@
 export {
   eventFields as sentimentEventFields,
   agentKeyOf,
+  countsFromText,
   figuresOf,
   isNegative,
   planBatch,
   scoreOf,
   senders,
   sentiments,
+  textSentiments,
+  textSentimentOf,
   type BatchPlan,
   type ConversationDelta,
   type Sender,
   type Sentiment,
   type SentimentEvent,
+  type TextSentiment,
   type WindowFigures,
 } from './aggregation.js'
 export { readAggregatorConfig, type AggregatorConfig } from './config.js'
@@ -20,6 +24,7 @@ export { readAgents, readFigures, readWindows, type AgentWindow } from './querie
 export {
   SERVICE_NAME,
   createSentimentAggregator,
+  outputCodec,
   recordBatch,
   type SentimentAggregatorOptions,
 } from './service.js'

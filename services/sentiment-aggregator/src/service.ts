@@ -7,7 +7,11 @@ import type { Env } from '@wolkvox-chat-stream/config'
 import {
   agentSentimentCodec,
   chatMessageCodec,
+  createEventCodec,
+  schemaVersions,
   topics,
+  type AgentSentiment,
+  type EventCodec,
   type TopicSpec,
 } from '@wolkvox-chat-stream/events'
 import type { Logger } from '@wolkvox-chat-stream/observability'
@@ -21,6 +25,7 @@ import {
   type Delivered,
   type KeyPath,
   openServiceOutput,
+  Stopped,
   type ServiceOutput,
 } from '@wolkvox-chat-stream/service-kit'
 import {
@@ -29,6 +34,7 @@ import {
   nameValue,
   planBatch,
   revisionSummary,
+  textSentimentOf,
   type PlannedEvent,
   type SentimentEvent,
 } from './aggregation.js'
@@ -37,6 +43,7 @@ import { createEmitter, type Emitter } from './emitter.js'
 import { sentimentRoutes } from './http.js'
 import { paths } from './queries.js'
 import { batchScript } from './scripts.js'
+import { createTextMetrics, type TextScored } from './text-metrics.js'
 
 /** The consumer group, DLQ prefix and Redis hash tag of the aggregator. */
 export const SERVICE_NAME = 'sentiment-aggregator'
@@ -57,16 +64,24 @@ export interface SentimentAggregatorOptions {
   maxEventsPerScript?: number
 }
 
-/** Records what a batch of fresh events changes (pure apart from `ctx.state`). */
+/**
+ * Records what a batch of fresh events changes (pure apart from `ctx.state`), and returns the
+ * fresh revisions it counted from their text (for the metric).
+ * @throws AppError `CONSUMER_EVENT_REJECTED` for a correction whose stored summary is not one the
+ * aggregator writes.
+ */
 export function recordBatch(
   events: readonly Delivered<SentimentEvent>[],
   ctx: Pick<BatchContext, 'state'>,
   zone: string,
-): void {
+): TextScored[] {
   const planned: PlannedEvent[] = []
+  const scored: TextScored[] = []
   for (const d of events) {
     if (d.previous === undefined) planned.push(d.event)
     else planned.push(...correctionEvents(d.event, d.previous.summary))
+    const text = textSentimentOf(d.event)
+    if (text !== undefined) scored.push({ offset: d.offset, sentiment: text })
   }
   const plan = planBatch(planned, zone)
   // The batch function's keys, each once; its arguments point to them by index.
@@ -110,6 +125,22 @@ export function recordBatch(
     )
   }
   if (plan.names.size > 0 || plan.conversations.size > 0) ctx.state.lua('batch', keys, args)
+  return scored
+}
+
+/**
+ * The AgentSentiment codec the output is written with: the shipped one (v2) by default; one that
+ * writes v1 when `version` is 1 (it still reads every version), so that in registry mode the
+ * schema registered under the topic's subject is the one written.
+ */
+export function outputCodec(version: 1 | 2): EventCodec<AgentSentiment> {
+  return version === agentSentimentCodec.writeVersion
+    ? agentSentimentCodec
+    : createEventCodec<AgentSentiment>({
+        reader: schemaVersions.agentSentiment[schemaVersions.agentSentiment.length - 1]!,
+        writers: schemaVersions.agentSentiment,
+        writeVersion: version,
+      })
 }
 
 /**
@@ -150,15 +181,18 @@ export function createSentimentAggregator(
     decode: chatMessageCodec.decodeFields(eventFields),
     scripts: { batch: batchScript },
     // A message published again with another revision (a feeling recognised late) moves from the
-    // sentiment it was counted with to its new one.
+    // sentiment it was counted with to its new one (and out of the text counts, if it was there).
     revisions: {
       of: (event) => ({ revision: event.revision, order: event.polled_at.getTime() }),
       summary: (event) => revisionSummary(event),
     },
-    handleBatch: (events, ctx) => recordBatch(events, ctx, own.zone),
+    handleBatch: (events, ctx) => {
+      textMetrics.noted(ctx.partition, recordBatch(events, ctx, own.zone))
+    },
     routes: sentimentRoutes(own.zone),
     hooks: {
       async afterStateStored(info) {
+        textMetrics.stored(info.partition, info.lastOffset)
         await options.hooks?.afterStateStored?.(info)
         // Not awaited: emitting runs beside consumption and coalesces every chunk stored since
         // the last drain; the dirty marks (stored with the chunk) make it crash-safe.
@@ -166,6 +200,9 @@ export function createSentimentAggregator(
       },
     },
   })
+
+  // On the service's registry, so it needs the service; the handlers above run only after start.
+  const textMetrics = createTextMetrics(service.metrics)
 
   let again = false
   let pause: NodeJS.Timeout | undefined
@@ -203,9 +240,20 @@ export function createSentimentAggregator(
       })
   }
 
+  // Aborted by a stop that comes while the output waits for Kafka or Redis at start.
+  const opening = new AbortController()
   const start = async (): Promise<void> => {
-    output = await openServiceOutput(service, outputSpec, agentSentimentCodec)
-    const { producer, redis, encoding } = output
+    try {
+      output = await openServiceOutput(service, outputSpec, outputCodec(own.outputVersion), {
+        signal: opening.signal,
+      })
+    } catch (error) {
+      if (error instanceof Stopped) return
+      throw error
+    }
+    const { producer, redis } = output
+    // The version written (SENTIMENT_AGENT_SENTIMENT_VERSION), with the registry id if any.
+    const encoding = { ...output.encoding, version: own.outputVersion }
     await service.start()
     emitter = createEmitter({
       topic: outputSpec.name,
@@ -221,6 +269,7 @@ export function createSentimentAggregator(
   }
 
   const stop = async (): Promise<void> => {
+    opening.abort()
     clearInterval(sweeper)
     try {
       await service.stop()

@@ -1,6 +1,6 @@
 /*
  * `npm run classifier -- <command> [options]`: the trámite classifier's command line (`run`, the
- * service; `reclassify`; `eval`). Each command is one entry of `commands` below (name, usage, run).
+ * service; `reclassify`; `suggest`; `eval`). Each command is one entry of `commands` below (name, usage, run).
  * Results go to stdout; logs and problems go to stderr, problems with their error code and a
  * non-zero exit.
  */
@@ -12,15 +12,10 @@ import { topics } from '@wolkvox-chat-stream/events'
 import { createLogger } from '@wolkvox-chat-stream/observability'
 import { readConsumerConfig } from '@wolkvox-chat-stream/service-kit'
 import { readClassifierConfig } from './config.js'
-import {
-  compileRules,
-  evaluate,
-  loadEvalSet,
-  loadRules,
-  type EvaluationReport,
-  type Scores,
-} from '@wolkvox-chat-stream/keyword-rules'
+import { compileRules, evaluate, loadEvalSet, loadRules } from '@wolkvox-chat-stream/keyword-rules'
+import { evaluationJson, renderEvaluation, type EvaluatedSplit } from './eval-report.js'
 import { reclassify } from './reclassify.js'
+import { suggestCommand, suggestUsage } from './suggest.js'
 
 interface Command {
   /** One usage line, options included. */
@@ -34,6 +29,8 @@ const serviceDir = fileURLToPath(new URL('..', import.meta.url))
 /** The shipped rule set and evaluation set. */
 const defaultRulesPath = resolve(serviceDir, 'rules', 'tramites.es.json')
 const defaultLabelsPath = resolve(serviceDir, 'eval', 'labelled.es.jsonl')
+/** The held-out split: written apart from the rules, never tuned on, only scored. */
+const defaultHeldOutPath = resolve(serviceDir, 'eval', 'heldout.es.jsonl')
 
 // npm runs scripts from the repository root; paths typed by the user are relative to where they were.
 const userPath = (path: string): string =>
@@ -53,7 +50,7 @@ const commands: Record<string, Command> = {
   reclassify: {
     usage: 'reclassify --from T --to T [--server S] [--rules FILE] [--name NAME]',
     summary:
-      'classifies again, with the rules in force, the conversations with a message in [from, to] (YYYY-MM-DD whole local days, or times), re-emits only what changed; JSON progress and summary lines',
+      'classifies again, with the rules in force, the conversations with a message in [from, to] (YYYY-MM-DD whole local days, or times: README, Times and ranges), re-emits only what changed; JSON progress and summary lines',
     async run(args) {
       const { values } = parseArgs({
         args,
@@ -98,86 +95,45 @@ const commands: Record<string, Command> = {
       return 0
     },
   },
-  eval: {
-    usage: 'eval [--rules FILE] [--labels FILE] [--errors]',
+  suggest: {
+    usage: suggestUsage,
     summary:
-      'precision, recall and F1 per trámite and overall (micro, macro) of a rule set on a labelled set; --errors lists each message whose label set differs',
+      'for rule authors: frequent words and phrases of customers in chats with no trámite, and per trámite the terms its rules miss (chats, lift); --check FILE scores a draft against the rules in force on the labelled sets and on the topic (chats that change trámite); a table on a terminal, else JSON',
+    run: suggestCommand,
+  },
+  eval: {
+    usage: 'eval [--rules FILE] [--labels FILE] [--heldout FILE] [--errors] [--json]',
+    summary:
+      'precision, recall and F1 per trámite and overall (micro, macro), exact and primary-trámite match and a confusion table, on the tuned split and the held-out split of the labelled set, apart; --errors lists the tuned split messages whose label set differs (the held-out split is only scored); --json for one JSON document',
     run(args) {
       const { values } = parseArgs({
         args,
         options: {
           rules: { type: 'string', default: defaultRulesPath },
           labels: { type: 'string', default: defaultLabelsPath },
+          heldout: { type: 'string', default: defaultHeldOutPath },
           errors: { type: 'boolean', default: false },
+          json: { type: 'boolean', default: false },
         },
       })
       const rulesPath = userPath(values.rules)
-      const labelsPath = userPath(values.labels)
       const rules = compileRules(loadRules(rulesPath))
-      const report = evaluate(rules, loadEvalSet(labelsPath), labelsPath)
-      process.stdout.write(renderReport(report, { rulesPath, labelsPath, errors: values.errors }))
+      const splits: EvaluatedSplit[] = [
+        { name: 'tuned', path: userPath(values.labels) },
+        { name: 'held-out', path: userPath(values.heldout) },
+      ].map(({ name, path }) => ({
+        name,
+        path,
+        report: evaluate(rules, loadEvalSet(path), path),
+      }))
+      process.stdout.write(
+        values.json
+          ? evaluationJson(splits, { rulesPath })
+          : renderEvaluation(splits, { rulesPath, errors: values.errors }),
+      )
       return 0
     },
   },
-}
-
-const fixed = (n: number): string => n.toFixed(3)
-
-function renderReport(
-  report: EvaluationReport,
-  options: { rulesPath: string; labelsPath: string; errors: boolean },
-): string {
-  const header = ['trámite', 'support', 'TP', 'FP', 'FN', 'precision', 'recall', 'F1']
-  const row = (name: string, support: string, s: Scores): string[] => [
-    name,
-    support,
-    String(s.truePositives),
-    String(s.falsePositives),
-    String(s.falseNegatives),
-    fixed(s.precision),
-    fixed(s.recall),
-    fixed(s.f1),
-  ]
-  const support = report.perTramite.reduce((n, t) => n + t.support, 0)
-  const rows = [
-    header,
-    ...report.perTramite.map((t) => row(t.id, String(t.support), t.scores)),
-    row('micro', String(support), report.micro),
-    [
-      'macro',
-      '',
-      '',
-      '',
-      '',
-      fixed(report.macro.precision),
-      fixed(report.macro.recall),
-      fixed(report.macro.f1),
-    ],
-  ]
-  const widths = header.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)))
-  const line = (r: string[]): string =>
-    r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ')
-  const rule = widths.map((w) => '-'.repeat(w)).join('  ')
-  const out = [
-    `rules   ${options.rulesPath} (version ${report.rulesVersion}, ${report.perTramite.length} trámites)`,
-    `labels  ${options.labelsPath} (${report.messages} messages)`,
-    '',
-    line(rows[0]!),
-    rule,
-    ...rows.slice(1, -2).map(line),
-    rule,
-    ...rows.slice(-2).map(line),
-    '',
-    `exact label-set match: ${fixed(report.exactMatch)} (${report.messages - report.errors.length}/${report.messages})`,
-  ]
-  if (options.errors) {
-    out.push('', 'messages whose predicted label set differs (line: expected → predicted):')
-    for (const e of report.errors)
-      out.push(
-        `  ${e.line}: ${JSON.stringify(e.text)}  [${e.expected.join(', ')}] → [${e.predicted.join(', ')}]`,
-      )
-  }
-  return `${out.join('\n')}\n`
 }
 
 function usage(): string {

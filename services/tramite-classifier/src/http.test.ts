@@ -17,7 +17,7 @@ describe('query days and range bounds', () => {
   })
 
   it.each(['2026-02-30', 'yesterday', '2026-13-01T00:00:00Z', ''])('refuses %j', (text) => {
-    expect(() => parseQueryDay(text, zone)).toThrow(/is not a day/)
+    expect(() => parseQueryDay(text, zone)).toThrow(/is not a time: use a day \(YYYY-MM-DD/)
   })
 
   it('reads reclassify bounds as whole local days or instants', () => {

@@ -16,7 +16,7 @@ import {
   type Parser,
 } from '@wolkvox-chat-stream/observability'
 import type { RouteContext, ServiceRoute } from '@wolkvox-chat-stream/service-kit'
-import { localDate, parseQueryTime, parseWallClock } from '@wolkvox-chat-stream/zoned-time'
+import { localDate, parseTimeBound } from '@wolkvox-chat-stream/zoned-time'
 import { classify, fingerprint } from './conversation.js'
 import { readConversation, readCounts, type CountLine } from './queries.js'
 import { rulesRoutes, type RulesHolder } from '@wolkvox-chat-stream/keyword-rules'
@@ -27,22 +27,33 @@ export const DEFAULT_COUNTS_LIMIT = 1000
 export const MAX_COUNTS_LIMIT = 10_000
 
 /**
- * A query day: `YYYY-MM-DD` as it is, or a time (as the sentiment API reads them: ISO 8601, or
- * `YYYYmmddHHiiss` / ISO without an offset in `zone`) as its local day in `zone`.
+ * A query day (README: Times and ranges): a day `YYYY-MM-DD` as it is, or any other time as its
+ * local day in `zone`. The counts' range is of whole days, `from` and `to` both included.
+ * @throws InputError naming the text and the accepted forms.
  */
-export function parseQueryDay(text: string, zone: string): string {
-  const trimmed = text.trim()
-  if (/^\d{4}-\d\d-\d\d$/u.test(trimmed)) {
-    if (parseWallClock(`${trimmed} 00:00:00`) === undefined)
-      throw new InputError(`${JSON.stringify(text)} is not a day`)
-    return trimmed
-  }
-  const ms = parseQueryTime(trimmed, zone)
-  if (ms === undefined)
-    throw new InputError(
-      `${JSON.stringify(text.slice(0, 64))} is not a day or a time: use YYYY-MM-DD, ISO 8601 or YYYYmmddHHiiss (without an offset, in ${zone})`,
-    )
-  return localDate(ms, zone)
+export function parseQueryDay(text: string, zone: string, nowMs: number = Date.now()): string {
+  const parsed = parseTimeBound(text, zone, { nowMs, bound: 'from' })
+  if (!parsed.ok) throw new InputError(parsed.error)
+  return localDate(parsed.ms, zone)
+}
+
+/**
+ * Why a selection of the counts is empty. Counts are kept per rules version, and a chat is counted
+ * under the rules that classified it: after a reload the new version starts with none, and only
+ * `reclassify` counts the chats classified before under it.
+ */
+export function emptyCountsNote(
+  version: string,
+  current: { version: string; loadedAt: Date },
+): string {
+  if (version !== current.version)
+    return `No conversation of this selection is counted under rules ${version}; the rules in force are ${current.version} (each rules version keeps its own counts).`
+  return (
+    `No conversation of this selection is counted under rules ${version} (in force, loaded ${current.loadedAt.toISOString()}): ` +
+    `each rules version keeps its own counts, and a version put in force by a reload counts only the conversations classified from then on. ` +
+    `Chats classified before under another version are counted under it (query it with rules_version); ` +
+    `to count them under ${version}, run: npm run classifier -- reclassify --from <day> --to <day>`
+  )
 }
 
 /** Orders trámites with unclassified (null) last. */
@@ -201,12 +212,14 @@ export function classifierRoutes(options: { rules: RulesHolder; zone: string }):
             body: {
               server,
               rules_version: version,
+              rules_in_force: rules.current.version,
               from,
               to,
               channel,
               ...summary,
               counts: page.items,
               next_cursor: page.next_cursor,
+              note: lines.length > 0 ? null : emptyCountsNote(version, rules.current),
             },
           }
         },

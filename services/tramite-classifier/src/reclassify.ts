@@ -26,7 +26,7 @@ import {
   type ConsumerServiceConfig,
   type ServiceKeys,
 } from '@wolkvox-chat-stream/service-kit'
-import { dayWindow, parseQueryTime, wallClockToEpochMs } from '@wolkvox-chat-stream/zoned-time'
+import { parseTimeBound } from '@wolkvox-chat-stream/zoned-time'
 import type { ClassifierConfig } from './config.js'
 import { matchMessage, memberOf } from './conversation.js'
 import { compileRules, loadRules, type CompiledRules } from '@wolkvox-chat-stream/keyword-rules'
@@ -57,21 +57,21 @@ export interface ReclassifySummary {
   missing: number
 }
 
-/** A range bound: `YYYY-MM-DD` (a whole local day) or a time as the HTTP API reads it. */
-export function parseRangeBound(text: string, zone: string, end: boolean): number {
-  const trimmed = text.trim()
-  if (/^\d{4}-\d\d-\d\d$/u.test(trimmed)) {
-    const noon = wallClockToEpochMs(`${trimmed} 12:00:00`, zone)
-    if (noon === undefined) throw invalid(`${JSON.stringify(text)} is not a day`)
-    const day = dayWindow(noon, zone)
-    return end ? day.endMs - 1 : day.startMs
-  }
-  const ms = parseQueryTime(trimmed, zone)
-  if (ms === undefined)
-    throw invalid(
-      `${JSON.stringify(text)} is not a day or a time: use YYYY-MM-DD, ISO 8601 or YYYYmmddHHiiss (without an offset, in ${zone})`,
-    )
-  return ms
+/**
+ * A bound of reclassify's and suggest's `--from`/`--to` (README: Times and ranges), in `zone`. Their
+ * range is closed, `[from, to]`: a bare date is its local day's start as `from` and its last
+ * millisecond as `to` (`end`), so `--from 2026-11-01 --to 2026-11-24` is 24 whole days.
+ * @throws AppError `TRAMITE_COMMAND_INVALID` naming the text and the accepted forms.
+ */
+export function parseRangeBound(
+  text: string,
+  zone: string,
+  end: boolean,
+  nowMs: number = Date.now(),
+): number {
+  const parsed = parseTimeBound(text, zone, { nowMs, bound: end ? 'through' : 'from' })
+  if (!parsed.ok) throw invalid(parsed.error)
+  return parsed.ms
 }
 
 const invalid = (message: string): AppError => new AppError('TRAMITE_COMMAND_INVALID', message)

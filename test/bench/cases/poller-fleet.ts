@@ -54,6 +54,13 @@ function peakRssBytes(pid: number): number {
   return Number(/^VmHWM:\s+(\d+) kB/m.exec(status)?.[1] ?? 0) * 1024
 }
 
+/** Calls per command from INFO commandstats (`cmdstat_get:calls=12,...`). */
+function commandStats(text: string): Map<string, number> {
+  const stats = new Map<string, number>()
+  for (const m of text.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) stats.set(m[1]!, Number(m[2]))
+  return stats
+}
+
 const quantile = (values: readonly number[], q: number): number => {
   const sorted = [...values].sort((a, b) => a - b)
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? NaN
@@ -69,6 +76,7 @@ const simulator = await startSimulatorProcess({
 const dir = mkdtempSync(join(tmpdir(), 'bench-fleet-'))
 const redis = createRedis(process.env.BENCH_REDIS_URL ?? '', { name: 'bench-fleet' })
 const children: ChildProcess[] = []
+let stopping = false
 try {
   await waitUntilReady(redis, { timeoutMs: 15_000 })
   const opsFile = join(dir, 'operations.json')
@@ -113,11 +121,22 @@ try {
       stdio: ['ignore', 'ignore', 'pipe'],
     })
     children.push(child)
+    // A replica that exits during the run says why (its last warnings and errors), instead of the
+    // run failing later on its missing /proc entry.
+    const recent: string[] = []
+    child.once('exit', (code, signal) => {
+      if (!stopping)
+        log(`replica ${i + 1} exited (${code ?? signal}) during the run:\n${recent.join('\n')}`)
+    })
     let rest = ''
     child.stderr.on('data', (chunk: Buffer) => {
       const lines = (rest + chunk.toString()).split('\n')
       rest = lines.pop() ?? ''
       for (const line of lines) {
+        if (!line.includes('"level":"info"') && !line.includes('"level":"debug"')) {
+          recent.push(line.slice(0, 600))
+          if (recent.length > 15) recent.shift()
+        }
         const fatal = line.includes('"level":"fatal"')
         if (!fatal && (!measuring || !line.includes('"kind":"poll"'))) continue
         const entry = JSON.parse(line) as { msg?: string; delayMs?: number }
@@ -138,25 +157,38 @@ try {
     `${operations} operations, ${replicas} replica(s), every ${intervalS} s: warming up ${warmUpS} s`,
   )
   await new Promise((resolve) => setTimeout(resolve, warmUpS * 1000))
+  const gone = children.filter((c) => c.exitCode !== null || c.signalCode !== null)
+  if (gone.length > 0) throw new Error(`${gone.length} replica(s) exited during the warm-up`)
   const cpuBefore = children.map((c) => cpuSeconds(c.pid!))
   const commandsBefore = await info('stats', 'total_commands_processed')
+  const statsBefore = commandStats(await redis.info('commandstats'))
   const started = performance.now()
   measuring = true
   await new Promise((resolve) => setTimeout(resolve, seconds * 1000))
   measuring = false
   const durationMs = performance.now() - started
   const commands = (await info('stats', 'total_commands_processed')) - commandsBefore
+  const statsAfter = commandStats(await redis.info('commandstats'))
+  const perPoll = [...statsAfter]
+    .map(
+      ([name, calls]) =>
+        [name, (calls - (statsBefore.get(name) ?? 0)) / Math.max(1, delays.length)] as const,
+    )
+    .filter(([, n]) => n >= 0.5)
+    .sort((a, b) => b[1] - a[1])
+    .map(([name, n]) => `${name} ${n.toFixed(1)}`)
+  log(`redis commands per poll: ${perPoll.join(', ')}`)
   const cpu = children.map((c, i) => (cpuSeconds(c.pid!) - cpuBefore[i]!) / (durationMs / 1000))
   const memoryAfter = await info('memory', 'used_memory')
   // The row's peak RSS is the largest replica's, not this driver's.
   const replicaPeakRss = Math.max(...children.map((c) => peakRssBytes(c.pid!)))
 
-  // Watermarks, from one replica's status: how far each operation trails what it may cover.
-  const status = (await (await fetch(`http://127.0.0.1:${ports[0]}/status`)).json()) as {
-    operations: { server: string; watermark: string | null }[]
+  // Watermarks, from one replica's list of servers: how far each operation trails what it may cover.
+  const status = (await (await fetch(`http://127.0.0.1:${ports[0]}/status/servers`)).json()) as {
+    servers: { server: string; watermark: string | null }[]
   }
   const newest = Date.now() - settleLagS * 1000
-  const ours = status.operations.filter((o) => servers.includes(o.server))
+  const ours = status.servers.filter((o) => servers.includes(o.server))
   const lagsS = ours.map((o) =>
     o.watermark === null ? Infinity : (newest - Date.parse(o.watermark)) / 1000,
   )
@@ -175,6 +207,7 @@ try {
   log(JSON.stringify(figures))
   reportResult({ items: delays.length, durationMs, figures, peakRssBytes: replicaPeakRss })
 } finally {
+  stopping = true
   for (const child of children) child.kill('SIGTERM')
   await Promise.all(
     children.map(

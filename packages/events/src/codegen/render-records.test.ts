@@ -34,6 +34,7 @@ describe('src/generated/records.ts', () => {
     expect(missing).toEqual([])
     expect(files.map((f) => f.file)).toEqual([
       'agent-sentiment.v1.avsc',
+      'agent-sentiment.v2.avsc',
       'chat-message.v1.avsc',
       'chat-message.v2.avsc',
       'chat-quality.v1.avsc',

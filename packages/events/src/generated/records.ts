@@ -159,6 +159,179 @@ export const agentSentimentV1: SchemaVersion = {
   },
 }
 
+/** Size of an aggregate window. (`com.wolkvoxchatstream.Granularity`, schemas/agent-sentiment.v2.avsc) */
+export type GranularityV2 = 'hour' | 'day' | 'unknown'
+
+/** Messages per sentiment value of ChatMessage. (`com.wolkvoxchatstream.SentimentCounts`, schemas/agent-sentiment.v2.avsc) */
+export interface SentimentCountsV2 {
+  /** Messages with sentiment very_negative. */
+  very_negative: number
+  /** Messages with sentiment negative. */
+  negative: number
+  /** Messages with sentiment neutral. */
+  neutral: number
+  /** Messages with sentiment positive. */
+  positive: number
+  /** Messages with sentiment very_positive. */
+  very_positive: number
+  /** Messages with sentiment unknown. */
+  unknown: number
+}
+
+/** Messages per sender value of ChatMessage. (`com.wolkvoxchatstream.SenderCounts`, schemas/agent-sentiment.v2.avsc) */
+export interface SenderCountsV2 {
+  /** Messages written by the customer. */
+  customer: number
+  /** Messages written by the agent. */
+  agent: number
+  /** Messages written by a bot. */
+  bot: number
+  /** Messages of any other sender. */
+  other: number
+}
+
+/** Sentiment of one agent's chats in one hour or day window. Topic wolkvox.agent.sentiment.v1 (compacted), key server|agent_key|granularity|window_start (window_start as an ISO 8601 UTC instant): the latest record per key is the window's current state; a late event re-emits its windows. Version 2 adds messages_by_text_sentiment and text_mean_score: figures scored by the project's own Spanish text scorer, kept apart from Wolkvox's feeling. (`com.wolkvoxchatstream.AgentSentiment`, schemas/agent-sentiment.v2.avsc) */
+export interface AgentSentimentV2 {
+  /** The Wolkvox operation's server code, exact ("0010"). */
+  server: string
+  /** The agent's identity: agent_name in Unicode NFC, trimmed, inner whitespace collapsed to one space, lower-cased. */
+  agent_key: string
+  /** The first display form of agent_name seen for this agent_key. */
+  agent_name: string
+  /** hour or day. unknown is never written: a reader gets it for a granularity added by a later version. */
+  granularity: GranularityV2
+  /** First instant of the window, inclusive. Days start at local midnight in the operation's time zone. */
+  window_start: Date
+  /** First instant after the window (exclusive). */
+  window_end: Date
+  /** Messages of the window whose sent_at falls in it, per sentiment. */
+  messages_by_sentiment: SentimentCountsV2
+  /** Messages of the window whose sent_at falls in it, per sender. */
+  messages_by_sender: SenderCountsV2
+  /** Chats whose last message falls in the window. */
+  conversations: number
+  /** Mean of very_negative = -2, negative = -1, neutral = 0, positive = 1, very_positive = 2 over the messages with a known sentiment; null when there is none. */
+  mean_score: null | number
+  /** Complete chats (a message with position = conversation_length - 1 was seen) whose last customer message is negative or very_negative, counted in the window of their last message. */
+  conversations_ending_negative: number
+  /** When this state of the window was computed. */
+  updated_at: Date
+  /** Customer messages of the window that Wolkvox gave no feeling (sentiment unknown: feeling missing or empty) and whose text is not empty after trimming, per sentiment scored by the project's own Spanish text scorer (packages/text-sentiment) from the message text. Never mixed with messages_by_sentiment: each of these messages is also counted there, as unknown. unknown is always 0 here. When a later revision of a message brings a feeling, the message leaves these counts. null only when read from a version 1 record (a writer that did not score text). */
+  messages_by_text_sentiment: null | SentimentCountsV2
+  /** Mean of very_negative = -2, negative = -1, neutral = 0, positive = 1, very_positive = 2 over messages_by_text_sentiment (the scores of the project's own Spanish text scorer, for customer messages without a Wolkvox feeling), never mixed with mean_score; null when there is none, or when read from a version 1 record. */
+  text_mean_score: null | number
+}
+
+/** AgentSentimentV2 as schemas/agent-sentiment.v2.avsc defines it. */
+export const agentSentimentV2: SchemaVersion = {
+  version: 2,
+  schema: {
+    type: 'record',
+    name: 'AgentSentiment',
+    namespace: 'com.wolkvoxchatstream',
+    doc: "Sentiment of one agent's chats in one hour or day window. Topic wolkvox.agent.sentiment.v1 (compacted), key server|agent_key|granularity|window_start (window_start as an ISO 8601 UTC instant): the latest record per key is the window's current state; a late event re-emits its windows. Version 2 adds messages_by_text_sentiment and text_mean_score: figures scored by the project's own Spanish text scorer, kept apart from Wolkvox's feeling.",
+    fields: [
+      {
+        name: 'server',
+        type: 'string',
+        doc: 'The Wolkvox operation\'s server code, exact ("0010").',
+      },
+      {
+        name: 'agent_key',
+        type: 'string',
+        doc: "The agent's identity: agent_name in Unicode NFC, trimmed, inner whitespace collapsed to one space, lower-cased.",
+      },
+      {
+        name: 'agent_name',
+        type: 'string',
+        doc: 'The first display form of agent_name seen for this agent_key.',
+      },
+      {
+        name: 'granularity',
+        type: {
+          type: 'enum',
+          name: 'Granularity',
+          doc: 'Size of an aggregate window.',
+          symbols: ['hour', 'day', 'unknown'],
+          default: 'unknown',
+        },
+        doc: 'hour or day. unknown is never written: a reader gets it for a granularity added by a later version.',
+      },
+      {
+        name: 'window_start',
+        type: { type: 'long', logicalType: 'timestamp-millis' },
+        doc: "First instant of the window, inclusive. Days start at local midnight in the operation's time zone.",
+      },
+      {
+        name: 'window_end',
+        type: { type: 'long', logicalType: 'timestamp-millis' },
+        doc: 'First instant after the window (exclusive).',
+      },
+      {
+        name: 'messages_by_sentiment',
+        type: {
+          type: 'record',
+          name: 'SentimentCounts',
+          doc: 'Messages per sentiment value of ChatMessage.',
+          fields: [
+            { name: 'very_negative', type: 'long', doc: 'Messages with sentiment very_negative.' },
+            { name: 'negative', type: 'long', doc: 'Messages with sentiment negative.' },
+            { name: 'neutral', type: 'long', doc: 'Messages with sentiment neutral.' },
+            { name: 'positive', type: 'long', doc: 'Messages with sentiment positive.' },
+            { name: 'very_positive', type: 'long', doc: 'Messages with sentiment very_positive.' },
+            { name: 'unknown', type: 'long', doc: 'Messages with sentiment unknown.' },
+          ],
+        },
+        doc: 'Messages of the window whose sent_at falls in it, per sentiment.',
+      },
+      {
+        name: 'messages_by_sender',
+        type: {
+          type: 'record',
+          name: 'SenderCounts',
+          doc: 'Messages per sender value of ChatMessage.',
+          fields: [
+            { name: 'customer', type: 'long', doc: 'Messages written by the customer.' },
+            { name: 'agent', type: 'long', doc: 'Messages written by the agent.' },
+            { name: 'bot', type: 'long', doc: 'Messages written by a bot.' },
+            { name: 'other', type: 'long', doc: 'Messages of any other sender.' },
+          ],
+        },
+        doc: 'Messages of the window whose sent_at falls in it, per sender.',
+      },
+      { name: 'conversations', type: 'long', doc: 'Chats whose last message falls in the window.' },
+      {
+        name: 'mean_score',
+        type: ['null', 'double'],
+        default: null,
+        doc: 'Mean of very_negative = -2, negative = -1, neutral = 0, positive = 1, very_positive = 2 over the messages with a known sentiment; null when there is none.',
+      },
+      {
+        name: 'conversations_ending_negative',
+        type: 'long',
+        doc: 'Complete chats (a message with position = conversation_length - 1 was seen) whose last customer message is negative or very_negative, counted in the window of their last message.',
+      },
+      {
+        name: 'updated_at',
+        type: { type: 'long', logicalType: 'timestamp-millis' },
+        doc: 'When this state of the window was computed.',
+      },
+      {
+        name: 'messages_by_text_sentiment',
+        type: ['null', 'SentimentCounts'],
+        default: null,
+        doc: "Customer messages of the window that Wolkvox gave no feeling (sentiment unknown: feeling missing or empty) and whose text is not empty after trimming, per sentiment scored by the project's own Spanish text scorer (packages/text-sentiment) from the message text. Never mixed with messages_by_sentiment: each of these messages is also counted there, as unknown. unknown is always 0 here. When a later revision of a message brings a feeling, the message leaves these counts. null only when read from a version 1 record (a writer that did not score text).",
+      },
+      {
+        name: 'text_mean_score',
+        type: ['null', 'double'],
+        default: null,
+        doc: "Mean of very_negative = -2, negative = -1, neutral = 0, positive = 1, very_positive = 2 over messages_by_text_sentiment (the scores of the project's own Spanish text scorer, for customer messages without a Wolkvox feeling), never mixed with mean_score; null when there is none, or when read from a version 1 record.",
+      },
+    ],
+  },
+}
+
 /** Who wrote a message. (`com.wolkvoxchatstream.Sender`, schemas/chat-message.v1.avsc) */
 export type SenderV1 = 'customer' | 'agent' | 'bot' | 'other'
 

@@ -436,11 +436,11 @@ export function createOperationBinding(options: {
       return entry.watermarkMs
     },
     landed: async (checkpoint, at) => {
-      const [cluster, state] = await Promise.all([
+      // Only where the previous checkpoint landed: a refusal stops polling before this point.
+      const [cluster, previous] = await Promise.all([
         log.clusterId(),
-        readBindingState(redis, server, report),
+        redisCall(() => redis.hgetall(keys.location)).then(parseLocation),
       ])
-      const previous = state.location
       if (
         previous !== null &&
         (previous.cluster !== cluster ||
