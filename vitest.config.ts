@@ -35,16 +35,25 @@ const brokerVersionFree = [
   'test/integration/dashboard-start.test.ts',
   'test/integration/events-java-interop.test.ts',
   'test/integration/http-fuzz.test.ts',
+  'test/integration/language-cli.test.ts',
   'test/integration/observability-rules.test.ts',
   'test/integration/openapi.test.ts',
   'test/integration/poller-schedule.test.ts',
   'test/integration/redis-cluster.test.ts',
   'test/integration/redis.test.ts',
+  'test/integration/service-kit-replay-offset.test.ts',
   'test/integration/token-lock-contenders.test.ts',
   'test/integration/token-lock.test.ts',
   'test/integration/wolkvox-client.test.ts',
   'test/integration/wolkvox-simulator.test.ts',
 ]
+
+/**
+ * Left out of the Kafka 4 pass for CI's time, though they talk to Kafka: the doctor's file (about
+ * four minutes with its secured cluster, Redis Cluster and registry) checks admin calls (topic
+ * configs, ACL descriptions) that the Kafka 4.4 pass of the other files already makes.
+ */
+const compatSkippedForTime = ['test/integration/doctor.test.ts']
 
 export default defineConfig({
   plugins: [workspaceSources()],
@@ -75,7 +84,9 @@ export default defineConfig({
             ...configDefaults.exclude,
             'test/fault/**',
             'test/chaos/chaos.test.ts',
-            ...(process.env.KAFKA_COMPAT === '1' ? brokerVersionFree : []),
+            ...(process.env.KAFKA_COMPAT === '1'
+              ? [...brokerVersionFree, ...compatSkippedForTime]
+              : []),
           ],
           environment: 'node',
           // One broker and one private redis-server for the whole run, started before any test file.

@@ -15,6 +15,7 @@ export const SCRIPTS = {
   poller: { script: 'services/poller/src/main.ts', args: ['run'] },
   sentiment: { script: 'services/sentiment-aggregator/src/main.ts', args: [] },
   classifier: { script: 'services/tramite-classifier/src/cli.ts', args: ['run'] },
+  quality: { script: 'services/chat-quality/src/main.ts', args: [] },
 } as const
 
 export interface ServiceProcess {

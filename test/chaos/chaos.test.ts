@@ -6,7 +6,7 @@
  * The pipeline: a Kafka of CHAOS_NODES nodes (3: replication factor 3, min.insync.replicas 2) and
  * a redis-server, both private; the simulator with three operations and live traffic, behind a
  * proxy that can slow the link; two `poller run` replicas polling all three operations; two
- * sentiment aggregators and two trámite classifiers (one group each).
+ * sentiment aggregators, two trámite classifiers and two chat-quality services (one group each).
  *
  * Faults (plan.ts): SIGKILL or SIGSTOP/SIGCONT of any service process, a Kafka node killed and
  * restarted, Redis restarted (its data lost) or flushed, the upstream answering 5xx, 429, slowly,
@@ -15,8 +15,10 @@
  * After the faults, everything settles and the checker collects every violation of:
  *   1. every message of the simulator's truth on the topic exactly once per event_id (fields
  *      exact), nothing foreign;
- *   2. both aggregators answer the reference computed from the truth, and both classifiers count
- *      the trámites the reference counts;
+ *   2. both aggregators answer the reference computed from the truth, both classifiers count
+ *      the trámites the reference counts, and both quality services count each conversation of
+ *      their output topic exactly once (per agent: conversations, first-response standard met,
+ *      protocol checks passed, equal to the latest records);
  *   3. no two upstream calls on one token at once (the simulator's call record);
  *   4. no watermark ever seen ahead of what the cluster had acknowledged;
  *   5. every dead-letter topic empty (no fault here sends malformed rows);
@@ -29,7 +31,8 @@ import { join, resolve } from 'node:path'
 import { isDeepStrictEqual } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { freePort } from '@wolkvox-chat-stream/dev-stack'
-import { productTopics } from '@wolkvox-chat-stream/events'
+import { chatQualityCodec, productTopics, topics } from '@wolkvox-chat-stream/events'
+import { readTopicToEnd, type Kafka } from '@wolkvox-chat-stream/kafka'
 import { createRedis, waitUntilReady } from '@wolkvox-chat-stream/redis'
 import { shippedRulesFile } from '@wolkvox-chat-stream/tramite-classifier'
 import { startSimulator, type RunningSimulator } from '@wolkvox-chat-stream/wolkvox-simulator'
@@ -121,17 +124,22 @@ describe(`chaos run, seed ${seed}, ${minutes} minute(s), ${nodes} Kafka node(s)`
     }
     const consumerEnv = { ...consumerTestEnv({ brokers, redisUrl }), LOG_LEVEL: 'info' }
     for (const name of PROCESSES) {
-      const [kind, n] = name.split('-') as ['poller' | 'sentiment' | 'classifier', string]
+      const [kind, n] = name.split('-') as [
+        'poller' | 'sentiment' | 'classifier' | 'quality',
+        string,
+      ]
       const env =
         kind === 'poller'
           ? pollerEnv
           : kind === 'sentiment'
             ? { ...consumerEnv, SENTIMENT_SWEEP_INTERVAL: '1s' }
-            : {
-                ...consumerEnv,
-                CLASSIFIER_RULES_FILE: shippedRulesFile,
-                CLASSIFIER_SWEEP_INTERVAL: '500ms',
-              }
+            : kind === 'quality'
+              ? { ...consumerEnv, QUALITY_SWEEP_INTERVAL: '500ms' }
+              : {
+                  ...consumerEnv,
+                  CLASSIFIER_RULES_FILE: shippedRulesFile,
+                  CLASSIFIER_SWEEP_INTERVAL: '500ms',
+                }
       if (kind === 'poller') pollerEnvs.push({ ...env, HTTP_PORT: '0', LOG_LEVEL: 'warn' })
       const p = serviceProcess({ name, kind, env, httpPort: await freePort(), logDir: runDir })
       procs.set(name, p)
@@ -423,6 +431,30 @@ describe(`chaos run, seed ${seed}, ${minutes} minute(s), ${nodes} Kafka node(s)`
         } else {
           figures[`trámites ${server}`] = 'not compared: messages past the watermark'
         }
+
+        // Quality: the counters of each conversation equal its latest record, counted once.
+        const conversationsOnTopic = new Set(events.map((e) => e.conn_id))
+        let quality: { want: QualityCounts; records: number } | undefined
+        for (const name of ['quality-1', 'quality-2'] as const) {
+          const port = procs.get(name)!.httpPort
+          const settled = await settleWith(async () => {
+            quality = qualityReference(await qualityRecordsOf(stack.kafka, server))
+            return { got: await qualityCountsOf(port, server), want: quality.want }
+          }, answersBy)
+          if (!settled.ok)
+            violations.push(
+              `${name} does not count its records exactly once for ${server} (${settled.what}):\n${procs.get(name)!.tail(10)}`,
+            )
+        }
+        const records = await qualityRecordsOf(stack.kafka, server)
+        const strangers = [...records.keys()].filter((c) => !conversationsOnTopic.has(c))
+        if (strangers.length > 0)
+          violations.push(
+            `operation ${server}: ${strangers.length} quality records of conversations not on the message topic, e.g. ${strangers.slice(0, 3).join(', ')}`,
+          )
+        if (records.size === 0)
+          violations.push(`operation ${server}: no quality record (nothing was tested)`)
+        figures[`quality ${server}`] = `${records.size} conversations with a record`
       }
       figures['messages expected'] = expectedTotal
       figures['event ids re-published'] = repeatedTotal
@@ -483,6 +515,91 @@ describe(`chaos run, seed ${seed}, ${minutes} minute(s), ${nodes} Kafka node(s)`
     chaosMs + 20 * 60_000,
   )
 })
+
+/** Per agent: conversations counted, first-response standard met, and each check passed. */
+type QualityCounts = Record<
+  string,
+  { conversations: number; met: number; checks: Record<string, number> }
+>
+
+/** The latest quality record of each of `server`'s conversations on the output topic. */
+async function qualityRecordsOf(
+  kafka: Kafka,
+  server: string,
+): Promise<Map<string, ReturnType<typeof chatQualityCodec.decode>>> {
+  const latest = new Map<string, ReturnType<typeof chatQualityCodec.decode>>()
+  for (const r of await readTopicToEnd(kafka, topics.chatQuality.name)) {
+    const key = r.key?.toString('utf8') ?? ''
+    if (!key.startsWith(`${server}|`) || r.value === null) continue
+    latest.set(key.slice(server.length + 1), chatQualityCodec.decode(r.value))
+  }
+  return latest
+}
+
+/** What the counters must say, from the records alone. */
+function qualityReference(
+  records: ReadonlyMap<string, ReturnType<typeof chatQualityCodec.decode>>,
+): {
+  want: QualityCounts
+  records: number
+} {
+  const want: QualityCounts = {}
+  for (const record of records.values()) {
+    const a = (want[record.agent_key] ??= { conversations: 0, met: 0, checks: {} })
+    a.conversations++
+    if (record.meets_first_response === true) a.met++
+    for (const c of record.checks) a.checks[c.check] = (a.checks[c.check] ?? 0) + (c.passed ? 1 : 0)
+  }
+  return { want, records: records.size }
+}
+
+/** The same figures as one quality service answers them (its per-agent totals). */
+async function qualityCountsOf(port: number, server: string): Promise<QualityCounts> {
+  const body = await getJson<{
+    agents: {
+      agent_key: string
+      totals: {
+        conversations: number
+        first_response: { met: number }
+        checks: { check: string; passed: number }[]
+      }
+    }[]
+  }>(`http://127.0.0.1:${port}/operations/${server}/quality/agents`)
+  const out: QualityCounts = {}
+  for (const a of body.agents) {
+    if (a.totals.conversations === 0) continue
+    out[a.agent_key] = {
+      conversations: a.totals.conversations,
+      met: a.totals.first_response.met,
+      checks: Object.fromEntries(a.totals.checks.map((c) => [c.check, c.passed])),
+    }
+  }
+  return out
+}
+
+/** Like {@link settle}, when what is wanted moves too: `read()` gives both each time. */
+async function settleWith<T>(
+  read: () => Promise<{ got: T; want: T }>,
+  byMs: number,
+): Promise<{ ok: boolean; what: string }> {
+  const started = Date.now()
+  const deadline = Math.max(byMs, started + 5_000)
+  let last: unknown
+  while (Date.now() < deadline) {
+    try {
+      const { got, want } = await read()
+      if (isDeepStrictEqual(got, want)) return { ok: true, what: 'equal' }
+      last = { got, want }
+    } catch (error) {
+      last = error instanceof Error ? error.message : String(error)
+    }
+    await sleep(1_000)
+  }
+  return {
+    ok: false,
+    what: `after ${Math.round((Date.now() - started) / 1000)} s, last ${JSON.stringify(last).slice(0, 600)}`,
+  }
+}
 
 /** Waits until `read()` deep-equals `want` (until `byMs`, at least 5 s); says how the last read differed. */
 async function settle<T>(

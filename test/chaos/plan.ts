@@ -11,7 +11,7 @@
  */
 
 /** A service process of the run: `poller-1`, `sentiment-2`, … */
-export type ProcessName = `${'poller' | 'sentiment' | 'classifier'}-${1 | 2}`
+export type ProcessName = `${'poller' | 'sentiment' | 'classifier' | 'quality'}-${1 | 2}`
 
 /** The upstream's misbehaviours the chaos uses (the simulator's fault kinds). */
 export type UpstreamMode = 'server-error' | 'rate-limited' | 'slow' | 'truncated' | 'disconnect'
@@ -56,6 +56,8 @@ export const PROCESSES: readonly ProcessName[] = [
   'sentiment-2',
   'classifier-1',
   'classifier-2',
+  'quality-1',
+  'quality-2',
 ]
 
 const UPSTREAM_MODES: readonly UpstreamMode[] = [

@@ -12,10 +12,14 @@ import {
   useFaultPipeline,
   waitForWatermark,
 } from '../support/fault-pipeline.js'
+import { callWindow, checkpointWatermarksOf } from '../support/poller-service-harness.js'
 import { waitFor } from '../support/wait-for.js'
 
 const TOKEN = 'canary-fault-redis-token-80c4'
 const HOUR = 3_600_000
+/** The pipeline's POLL_LOOKBACK (fault-pipeline.ts, startPollerRun). */
+const LOOKBACK_MS = 10_000
+const watermarkKey = (server: string): string => `wcs:{${server}}:state:watermark.chat_2`
 
 describe('Redis losing its data while the poller and the aggregator run', () => {
   const pipeline = useFaultPipeline({
@@ -28,6 +32,38 @@ describe('Redis losing its data while the poller and the aggregator run', () => 
     sampling = false
   })
 
+  /**
+   * After Redis lost the watermark (at least `lostMs`) at `lostAt`: no call asks for anything
+   * before `lostMs` + 1 s - POLL_LOOKBACK (10 s), so polling did not start over from POLL_START
+   * (8 h back); and the first poll after the loss (its first window re-reads the lookback, where
+   * the polls cut short by the loss only asked for the window after the last one) resumed from a
+   * watermark that is exactly a checkpoint of the operation on the checkpoint topic, not below
+   * `lostMs`, and not past the end of the last window asked before it. (It may be past `lostMs`:
+   * the poll in flight during the loss writes its window's checkpoint before its watermark write
+   * is refused.)
+   */
+  async function expectResumedFrom(lostMs: number, lostAt: number): Promise<void> {
+    const { sim } = pipeline.sims
+    const calls = sim.calls().filter((c) => c.server === serverOf())
+    const since = calls.filter((c) => c.startedAtMs > lostAt).map(callWindow)
+    const resumeFloorMs = lostMs + 1000 - LOOKBACK_MS
+    expect(since.length).toBeGreaterThan(0)
+    expect(since.filter((w) => w.fromMs < resumeFloorMs)).toEqual([])
+    const windows = calls.map(callWindow)
+    const firstSince = windows.length - since.length
+    const resumed = windows.findIndex(
+      (w, i) => i >= firstSince && i > 0 && w.fromMs <= windows[i - 1]!.toMs,
+    )
+    expect(resumed).toBeGreaterThan(0)
+    const recoveredMs = windows[resumed]!.fromMs - 1000 + LOOKBACK_MS
+    expect(recoveredMs).toBeGreaterThanOrEqual(lostMs)
+    expect(recoveredMs).toBeLessThanOrEqual(windows[resumed - 1]!.toMs)
+    const checkpoints = await checkpointWatermarksOf(pipeline.stack.brokers, serverOf())
+    expect(checkpoints).toContain(recoveredMs)
+  }
+  let server: string | undefined
+  const serverOf = (): string => server!
+
   it('recovers the watermark from the topic, rebuilds the aggregates by replay, and ends equal to a run without the fault', async () => {
     const { stack } = pipeline
     const { sim } = pipeline.sims
@@ -39,6 +75,7 @@ describe('Redis losing its data while the poller and the aggregator run', () => 
       startMs,
       extra: { POLL_MAX_WINDOW: '15m' },
     })
+    server = running.server
 
     // Every watermark the poller reports, to prove it never goes back.
     const seen: number[] = []
@@ -56,9 +93,17 @@ describe('Redis losing its data while the poller and the aggregator run', () => 
     const flushAt = await waitForWatermark(running, startMs + 2 * HOUR)
     const rebuildsBefore = service.status().stats.rebuilds
     const admin = createRedis(stack.redisUrl, { name: 'fault-flusher' })
-    await admin.flushall()
+    // The watermark read and the flush in one transaction: exactly the value that was lost.
+    const [[, lost], [, flushReply]] = (await admin
+      .multi()
+      .hget(watermarkKey(running.server), 'value')
+      .flushall()
+      .exec()) as [[null, string | null], [null, string]]
     await admin.quit()
     const flushedAt = Date.now()
+    expect(flushReply).toBe('OK')
+    const lostMs = Number(lost)
+    expect(lostMs).toBeGreaterThanOrEqual(flushAt)
 
     // The poller goes on from the watermark it finds in the checkpoint topic, and the aggregator
     // replays its input.
@@ -71,14 +116,22 @@ describe('Redis losing its data while the poller and the aggregator run', () => 
           : 0
       },
       { what: 'a poll after the flush', timeoutMs: 60_000, intervalMs: 200 },
-    )
-    expect(afterFlush).toBeGreaterThanOrEqual(flushAt)
+    ).catch((error: unknown) => {
+      throw new Error(`${String(error)}; poller stderr: ${running.process.stderr().slice(-3000)}`)
+    })
+    expect(afterFlush).toBeGreaterThanOrEqual(lostMs)
+    await expectResumedFrom(lostMs, flushedAt)
     await waitFor(() => service.status().stats.rebuilds > rebuildsBefore, {
       what: 'the aggregator to rebuild after the flush',
     })
 
     // Then redis-server itself goes away and comes back empty (no persistence).
     const rebuildsAfterFlush = service.status().stats.rebuilds
+    // Read just before the stop: the watermark lost with the process is at least this.
+    const beforeStop = createRedis(stack.redisUrl, { name: 'fault-reader' })
+    const lostAtLeastMs = Number(await beforeStop.hget(watermarkKey(running.server), 'value'))
+    await beforeStop.quit()
+    expect(lostAtLeastMs).toBeGreaterThanOrEqual(afterFlush)
     await stack.redis.stopProcess()
     await stack.redis.start()
     const restartedAt = Date.now()
@@ -92,6 +145,7 @@ describe('Redis losing its data while the poller and the aggregator run', () => 
     await waitFor(() => service.status().stats.rebuilds > rebuildsAfterFlush, {
       what: 'the aggregator to rebuild after the restart',
     })
+    await expectResumedFrom(lostAtLeastMs, restartedAt)
 
     await waitForWatermark(running, Date.now() - 10_000)
     sampling = false

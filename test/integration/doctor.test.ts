@@ -14,11 +14,13 @@ import {
   productAcls,
   startKafkaCluster,
   startRedisCluster,
+  startSchemaRegistry,
   type KafkaCluster,
   type RedisCluster,
   type KafkaClusterSecurity,
+  type SchemaRegistry,
 } from '@wolkvox-chat-stream/dev-stack'
-import { dlqTopic, productTopics, topics } from '@wolkvox-chat-stream/events'
+import { chatMessageCodec, dlqTopic, productTopics, topics } from '@wolkvox-chat-stream/events'
 import { createKafkaClient, provisionTopics } from '@wolkvox-chat-stream/kafka'
 import { startSimulator, type RunningSimulator } from '@wolkvox-chat-stream/wolkvox-simulator'
 import {
@@ -27,6 +29,7 @@ import {
   runDoctorCli,
   silentPort,
   startEvictingRedis,
+  startPasswordRedis,
 } from '../support/doctor-cli.js'
 import { newServerCode } from '../support/poller-harness.js'
 import { uniqueName } from '../support/wait-for.js'
@@ -35,6 +38,7 @@ const kafkaBrokers = inject('kafkaBrokers')
 const redisUrl = inject('redisUrl')
 const TOKEN = `canary-doctor-${Math.random().toString(36).slice(2, 10)}`
 const HTTP_TOKEN = `canary-http-token-${Math.random().toString(36).slice(2, 12)}`
+const UPSTREAM_TOKEN = `canary-upstream-token-${Math.random().toString(36).slice(2, 12)}`
 const FAST = ['--timeout', '2000']
 
 /** What the services provision at start (the doctor only verifies). */
@@ -57,6 +61,7 @@ describe('npm run doctor', () => {
     sim = await startSimulator({ tokens: [TOKEN], chatsPerHour: 6, seed: 5 })
     dir = mkdtempSync(join(tmpdir(), 'doctor-'))
     writeFileSync(join(dir, 'http-tokens'), `# tokens\n${HTTP_TOKEN}\n`, { mode: 0o600 })
+    writeFileSync(join(dir, 'upstream-token'), `${UPSTREAM_TOKEN}\n`, { mode: 0o600 })
     good = {
       KAFKA_BROKERS: kafkaBrokers,
       REDIS_URL: redisUrl,
@@ -64,6 +69,7 @@ describe('npm run doctor', () => {
       WOLKVOX_TOKEN: TOKEN,
       WOLKVOX_BASE_URL: sim.url,
       HTTP_AUTH_TOKEN_FILE: join(dir, 'http-tokens'),
+      DASHBOARD_UPSTREAM_TOKEN_FILE: join(dir, 'upstream-token'),
       // A new Redis holds a token lock back one TTL (token-lock): short, for --call.
       POLL_LOCK_TTL: '3s',
     }
@@ -115,7 +121,7 @@ describe('npm run doctor', () => {
       '✓ rules tramite-classifier',
       '✓ rules chat-quality',
       '✓ http token file',
-      '- dashboard upstream token file: not configured',
+      '✓ dashboard upstream token file',
     ])
     expect(lineOf(run, 'kafka topics')).toBe('✓ kafka topics (10 topics as provisioned)')
     expect(lineOf(run, 'redis maxmemory-policy')).toBe(
@@ -127,11 +133,15 @@ describe('npm run doctor', () => {
     expect(lineOf(run, 'http token file')).toBe(
       `✓ http token file (${join(dir, 'http-tokens')}: 1 token)`,
     )
-    expect(run.stdout).toContain('ready: 12 passed, 0 failed, 5 skipped')
+    expect(lineOf(run, 'dashboard upstream token file')).toBe(
+      `✓ dashboard upstream token file (${join(dir, 'upstream-token')}: 1 token)`,
+    )
+    expect(run.stdout).toContain('ready: 13 passed, 0 failed, 4 skipped')
     expect(run.code).toBe(0)
     expect(sim.calls()).toHaveLength(0)
     expect(run.stdout).not.toContain(TOKEN)
     expect(run.stdout).not.toContain(HTTP_TOKEN)
+    expect(run.stdout).not.toContain(UPSTREAM_TOKEN)
   })
 
   it('prints the same report as JSON with --json', async () => {
@@ -160,7 +170,7 @@ describe('npm run doctor', () => {
       ['rules tramite-classifier', 'pass', true],
       ['rules chat-quality', 'pass', true],
       ['http token file', 'pass', true],
-      ['dashboard upstream token file', 'skip', true],
+      ['dashboard upstream token file', 'pass', true],
     ])
     expect(report.every((r) => r.fix === '')).toBe(true)
     expect(run.code).toBe(0)
@@ -270,6 +280,109 @@ describe('npm run doctor', () => {
     expect(missing.code).toBe(1)
   })
 
+  it('names each topic below KAFKA_REPLICATION_FACTOR or its min.insync.replicas, and the command that fixes it', async () => {
+    const admin = kafka.admin()
+    await admin.connect()
+    let brokers: number
+    const output = `${own}.insync`
+    try {
+      brokers = (await admin.describeCluster()).brokers.length
+      // The classifier's output as provisioned, but for a topic-level min.insync.replicas high
+      // enough for the configuration below: only its replication is short.
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: [
+          {
+            topic: output,
+            numPartitions: topics.chatTramite.partitions,
+            configEntries: [
+              { name: 'cleanup.policy', value: topics.chatTramite.cleanupPolicy },
+              { name: 'max.message.bytes', value: String(topics.chatTramite.maxMessageBytes) },
+              { name: 'min.insync.replicas', value: String(brokers + 1) },
+            ],
+          },
+        ],
+      })
+    } finally {
+      await admin.disconnect()
+    }
+    // One replica more than the cluster has brokers: no topic can have it. The topics provisioned
+    // in beforeAll have one replica per broker and min.insync.replicas 1 (2 from three replicas).
+    const wanted = brokers + 1
+    const theirs = brokers >= 3 ? 2 : 1
+    const run = await runDoctorCli(FAST, {
+      ...good,
+      CLASSIFIER_OUTPUT_TOPIC: output,
+      KAFKA_REPLICATION_FACTOR: String(wanted),
+      KAFKA_MIN_INSYNC_REPLICAS: String(wanted),
+    })
+    // In the order the doctor lists the deployment's topics.
+    const names = [
+      topics.chatMessage.name,
+      topics.pollerCheckpoint.name,
+      topics.pollerDlq.name,
+      topics.agentSentiment.name,
+      output,
+      topics.chatTramite.name,
+      topics.chatQuality.name,
+      'wolkvox.sentiment-aggregator.dlq',
+      'wolkvox.tramite-classifier.dlq',
+      'wolkvox.chat-quality.dlq',
+      'wolkvox.chat-quality-tramites.dlq',
+    ]
+    const problems = names.flatMap((t) => [
+      `${t}: replication is ${brokers}, expected at least ${wanted}`,
+      ...(t === output
+        ? []
+        : [`${t}: min.insync.replicas is ${theirs}, expected at least ${wanted}`]),
+    ])
+    const fixes = names.flatMap((t) => [
+      `add replicas to ${t} (kafka-reassign-partitions.sh), or set KAFKA_REPLICATION_FACTOR to what it has`,
+      ...(t === output
+        ? []
+        : [
+            `kafka-configs.sh --alter --entity-type topics --entity-name ${t} --add-config min.insync.replicas=${wanted}`,
+          ]),
+    ])
+    expect(lineOf(run, 'kafka topics')).toBe(
+      `✗ kafka topics: ${problems.join('; ')} — ${fixes.join('; ')}`,
+    )
+    expect(run.code).toBe(1)
+
+    // KAFKA_MIN_INSYNC_REPLICAS alone, above the replicas the topics have: no write with acks=all
+    // could succeed on any of them (the services refuse to start). Each topic is named, and the fix
+    // is replicas or a lower setting, not a higher min.insync.replicas.
+    const above = await runDoctorCli(FAST, { ...good, KAFKA_MIN_INSYNC_REPLICAS: String(wanted) })
+    const defaults = names.filter((t) => t !== output)
+    expect(lineOf(above, 'kafka topics')).toBe(
+      `✗ kafka topics: ${defaults.map((t) => `${t}: replication is ${brokers}, expected at least ${wanted} (KAFKA_MIN_INSYNC_REPLICAS)`).join('; ')}` +
+        ` — ${defaults.map((t) => `add replicas to ${t} (kafka-reassign-partitions.sh), or lower KAFKA_MIN_INSYNC_REPLICAS to ${brokers}`).join('; ')}`,
+    )
+    expect(above.code).toBe(1)
+  })
+
+  it('fails on a Redis that refuses the password, never printing it', async () => {
+    const redis = await startPasswordRedis('canary-right-redis-pw')
+    try {
+      const run = await runDoctorCli(FAST, {
+        ...good,
+        REDIS_URL: redis.url.replace('redis://', 'redis://:canary-wrong-redis-pw@'),
+      })
+      expect(lineOf(run, 'redis connection')).toBe(
+        `✗ redis connection: REDIS_AUTH_FAILED: Redis refused the credentials (WRONGPASS): check REDIS_USERNAME, REDIS_PASSWORD_FILE or the user and password in REDIS_URL (${redis.url})` +
+          ' — check REDIS_USERNAME and REDIS_PASSWORD_FILE (or the user and password in REDIS_URL) against the ACL user',
+      )
+      expect(lineOf(run, 'redis maxmemory-policy')).toBe(
+        '- redis maxmemory-policy: not checked (no connection)',
+      )
+      expect(run.stdout).not.toContain('canary-wrong-redis-pw')
+      expect(run.stdout).not.toContain('canary-right-redis-pw')
+      expect(run.code).toBe(1)
+    } finally {
+      await redis.stop()
+    }
+  })
+
   it('fails on a Redis that does not answer, never printing its password', async () => {
     const port = await closedPort()
     const run = await runDoctorCli(FAST, {
@@ -327,6 +440,40 @@ describe('npm run doctor', () => {
     expect(run.code).toBe(1)
   })
 
+  it('fails on a Wolkvox host that does not resolve, naming DNS, with no report call', async () => {
+    sim.clearCalls()
+    // RFC 2606: .invalid never resolves.
+    const url = 'https://wolkvox-doctor.invalid'
+    const run = await runDoctorCli(FAST, { ...good, WOLKVOX_BASE_URL: url })
+    // ENOTFOUND from a resolver; EAI_AGAIN where none answers at all.
+    expect(lineOf(run, `wolkvox ${server}`)).toMatch(
+      new RegExp(
+        `^✗ wolkvox ${server}: wolkvox-doctor\\.invalid does not resolve \\(DNS lookup: (ENOTFOUND|EAI_AGAIN)\\)` +
+          ` — check the host name in WOLKVOX_BASE_URL \\(https://wolkvox-doctor\\.invalid\\) and this machine's DNS$`,
+        'u',
+      ),
+    )
+    expect(run.stdout).not.toContain(TOKEN)
+    expect(run.code).toBe(1)
+    expect(sim.calls()).toHaveLength(0)
+  })
+
+  it('fails on an https:// Wolkvox URL whose port speaks plain HTTP, naming the TLS handshake', async () => {
+    sim.clearCalls()
+    // The simulator's own port: it answers HTTP, not TLS.
+    const url = sim.url.replace('http://', 'https://')
+    const run = await runDoctorCli(FAST, { ...good, WOLKVOX_BASE_URL: url })
+    // The http server answers the ClientHello with a 400 in plain text: not a TLS record.
+    expect(lineOf(run, `wolkvox ${server}`)).toBe(
+      `✗ wolkvox ${server}: ${url.replace('https://', '')} does not answer TLS: the TLS handshake failed (ERR_SSL_WRONG_VERSION_NUMBER)` +
+        ` — check WOLKVOX_BASE_URL (${url}): an https:// URL must name a port that speaks TLS (this one does not; plain http is only for a loopback simulator)`,
+    )
+    expect(run.stderr).toBe('')
+    expect(run.stdout).not.toContain(TOKEN)
+    expect(run.code).toBe(1)
+    expect(sim.calls()).toHaveLength(0)
+  })
+
   it('fails on an invalid rules file, naming the problem and the file', async () => {
     const file = join(dir, 'bad-rules.json')
     writeFileSync(file, JSON.stringify({ version: '1', tramites: [] }))
@@ -341,9 +488,15 @@ describe('npm run doctor', () => {
     expect(run.code).toBe(1)
   })
 
-  it('fails on an unreadable HTTP token file', async () => {
+  it('fails on an unreadable HTTP token file and an unreadable dashboard upstream token file', async () => {
     const file = join(dir, 'no-such-tokens')
-    const run = await runDoctorCli(FAST, { ...good, HTTP_AUTH_TOKEN_FILE: file })
+    // A folder: open succeeds, read does not (as root, a mode 000 file would still be read).
+    const upstream = mkdtempSync(join(dir, 'upstream-'))
+    const run = await runDoctorCli(FAST, {
+      ...good,
+      HTTP_AUTH_TOKEN_FILE: file,
+      DASHBOARD_UPSTREAM_TOKEN_FILE: upstream,
+    })
     expect(lineOf(run, 'http token file')).toBe(
       `✗ http token file: CONFIG_INVALID: Invalid configuration (1 problem): HTTP_AUTH_TOKEN_FILE: ${file} cannot be read` +
         ' — HTTP_AUTH_TOKEN_FILE: one token a line, at least 16 characters, in a file the service user can read (openssl rand -base64 32 > file; chmod 600 file; README: Security)',
@@ -351,6 +504,10 @@ describe('npm run doctor', () => {
     // Every service reads it at start: each one's configuration fails too.
     expect(lineOf(run, 'config poller')).toMatch(
       /^✗ config poller: CONFIG_INVALID: .*HTTP_AUTH_TOKEN_FILE/u,
+    )
+    expect(lineOf(run, 'dashboard upstream token file')).toBe(
+      `✗ dashboard upstream token file: DASHBOARD_UPSTREAM_TOKEN_FILE: ${upstream} cannot be read` +
+        ' — DASHBOARD_UPSTREAM_TOKEN_FILE: one token a line, at least 16 characters, in a file the service user can read (openssl rand -base64 32 > file; chmod 600 file; README: Security)',
     )
     expect(run.code).toBe(1)
   })
@@ -483,5 +640,139 @@ describe('npm run doctor on a Redis Cluster with an ACL user', () => {
     expect(lineOf(admin, 'redis maxmemory-policy')).toBe(
       '✓ redis maxmemory-policy (noeviction on 3 nodes)',
     )
+  })
+
+  it('fails on a password the cluster refuses, never printing either', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'doctor-redis-'))
+    try {
+      const wrong = join(dir, 'wrong-password')
+      writeFileSync(wrong, 'canary-wrong-cluster-pw', { mode: 0o600 })
+      const run = await runDoctorCli(FAST, {
+        ...base,
+        ...cluster.env('wcs'),
+        REDIS_PASSWORD_FILE: wrong,
+      })
+      expect(lineOf(run, 'redis connection')).toBe(
+        `✗ redis connection: REDIS_AUTH_FAILED: Redis refused the credentials (WRONGPASS): check REDIS_USERNAME, REDIS_PASSWORD_FILE or the user and password in REDIS_URL (redis cluster ${cluster.seeds} as wcs)` +
+          ' — check REDIS_USERNAME and REDIS_PASSWORD_FILE (or the user and password in REDIS_URL) against the ACL user',
+      )
+      expect(lineOf(run, 'redis cluster slots')).toBe(
+        '- redis cluster slots: not checked (no connection)',
+      )
+      expect(run.stdout).not.toContain('canary-wrong-cluster-pw')
+      expect(run.stdout).not.toContain(cluster.password('wcs'))
+      expect(run.code).toBe(1)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
+  // Last of this describe: the cluster is down (cluster_state:fail) until its slots are back.
+  it('names the slots no master serves', async () => {
+    const [first] = cluster.nodes
+    // Every node forgets 0-99 (CLUSTER DELSLOTS is not gossiped): no node's view has them.
+    for (const node of cluster.nodes) await node.command('CLUSTER', 'DELSLOTSRANGE', '0', '99')
+    try {
+      const run = await runDoctorCli(FAST, { ...base, ...cluster.env('admin') })
+      // Down, the cluster never becomes ready for a client: its nodes are asked why.
+      const view = `cluster_state:fail in the view of 127.0.0.1:${first!.port}`
+      expect(lineOf(run, 'redis connection')).toBe(
+        `✗ redis connection: REDIS_UNAVAILABLE: the nodes of redis cluster ${cluster.seeds} as admin answer, but the cluster is down (${view})` +
+          ' — fix its slots first (see redis cluster slots): a cluster missing a slot refuses every command',
+      )
+      expect(lineOf(run, 'redis maxmemory-policy')).toBe(
+        '- redis maxmemory-policy: not checked (no connection)',
+      )
+      expect(lineOf(run, 'redis cluster slots')).toBe(
+        `✗ redis cluster slots: 100 of 16384 slots are not served: 0-99 (${view})` +
+          ' — assign the missing slots (redis-cli --cluster fix <host:port>) or bring their master back',
+      )
+      expect(run.stdout).not.toContain(cluster.password('admin'))
+      expect(run.code).toBe(1)
+    } finally {
+      await first!.command('CLUSTER', 'ADDSLOTSRANGE', '0', '99')
+      await cluster.waitHealthy()
+    }
+  })
+})
+
+describe('npm run doctor with a schema registry (Apicurio)', () => {
+  let registry: SchemaRegistry
+  let base: Record<string, string>
+  // The registry check asks the registry six times in a row: a JVM just started (and a loaded
+  // machine) needs more than FAST's bound for that; the bound is not what is tested here.
+  const SLOW = ['--timeout', '15000']
+  const CONTENT_TYPE = 'application/vnd.schemaregistry.v1+json'
+
+  /** A Confluent API write, as a service (or an operator) makes it. */
+  const put = async (method: 'POST' | 'PUT', path: string, body: unknown): Promise<void> => {
+    const response = await fetch(`${registry.ccompatUrl}${path}`, {
+      method,
+      headers: { accept: CONTENT_TYPE, 'content-type': CONTENT_TYPE },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(10_000),
+    })
+    expect(response.status, await response.text()).toBe(200)
+  }
+
+  beforeAll(async () => {
+    const started = Date.now()
+    // Its start is most of this describe's time (a Quarkus JVM: about a minute on a loaded machine).
+    registry = await startSchemaRegistry({ readyTimeoutMs: 300_000 })
+    process.stderr.write(
+      `[doctor] schema registry ready in ${registry.readyMs} ms (${Date.now() - started} ms in all)\n`,
+    )
+    const port = await closedPort()
+    // Only the registry lines are looked at here. The run's Kafka and Redis answer at once (a
+    // closed port would be retried for the whole of SLOW's bound); Wolkvox points nowhere.
+    base = {
+      KAFKA_BROKERS: kafkaBrokers,
+      REDIS_URL: redisUrl,
+      WOLKVOX_SERVER: newServerCode(),
+      WOLKVOX_TOKEN: TOKEN,
+      WOLKVOX_BASE_URL: `http://127.0.0.1:${port}`,
+      SCHEMA_REGISTRY_URL: registry.ccompatUrl,
+    }
+  }, 360_000)
+
+  afterAll(async () => {
+    await registry?.stop()
+  }, 60_000)
+
+  it('passes a subject the product writes compatibly, then names one it does not', async () => {
+    const message = `${topics.chatMessage.name}-value`
+    // What the poller registers at start: the ChatMessage it writes (v2 by default).
+    await put('POST', `/subjects/${message}/versions`, {
+      schema: JSON.stringify(chatMessageCodec.schemas.get(2)),
+    })
+    const run = await runDoctorCli(SLOW, base)
+    expect(lineOf(run, 'schema registry')).toBe(
+      `✓ schema registry (${registry.ccompatUrl}, 1 subjects)`,
+    )
+    expect(lineOf(run, 'schema registry subjects')).toBe(
+      '✓ schema registry subjects (1 registered subjects compatible)',
+    )
+
+    // The sentiment subject under BACKWARD, its latest version a record the product's
+    // AgentSentiment v2 cannot read (none of its fields, no defaults).
+    const sentiment = `${topics.agentSentiment.name}-value`
+    await put('PUT', `/config/${sentiment}`, { compatibility: 'BACKWARD' })
+    await put('POST', `/subjects/${sentiment}/versions`, {
+      schema: JSON.stringify({
+        type: 'record',
+        name: 'AgentSentiment',
+        namespace: 'com.wolkvoxchatstream',
+        fields: [{ name: 'unrelated', type: 'int' }],
+      }),
+    })
+    const bad = await runDoctorCli(SLOW, base)
+    expect(lineOf(bad, 'schema registry')).toBe(
+      `✓ schema registry (${registry.ccompatUrl}, 2 subjects)`,
+    )
+    expect(lineOf(bad, 'schema registry subjects')).toBe(
+      `✗ schema registry subjects: ${sentiment}: AgentSentiment v2 is not compatible with its latest version` +
+        " — readers first: keep writing the version the subject's compatibility accepts (POLL_CHAT_MESSAGE_VERSION, SENTIMENT_AGENT_SENTIMENT_VERSION), or fix the subject's compatibility setting (README: Registry mode)",
+    )
+    expect(bad.code).toBe(1)
   })
 })

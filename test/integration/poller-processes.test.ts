@@ -4,11 +4,16 @@ import { createRedis } from '@wolkvox-chat-stream/redis'
 import { startSimulator, type RunningSimulator } from '@wolkvox-chat-stream/wolkvox-simulator'
 import {
   chatMessagesOf,
+  expectedMessages,
   newServerCode,
   pollerEnv,
   topicDiffFromTruth,
 } from '../support/poller-harness.js'
-import { startPoller } from '../support/poller-service-harness.js'
+import {
+  callWindow,
+  checkpointWatermarksOf,
+  startPoller,
+} from '../support/poller-service-harness.js'
 import { waitFor } from '../support/wait-for.js'
 
 const TOKEN = 'canary-poller-process-token-93af'
@@ -158,27 +163,53 @@ describe('poller once as separate processes', () => {
         POLL_START: '4h',
       }
       const first = await once(env).done
-      expect(first.code).toBe(0)
+      expect(first.code, first.stderr).toBe(0)
       const before = JSON.parse(first.stdout) as { watermark: string; window: { from: string } }
+      const beforeMs = Date.parse(before.watermark)
+      // The value to come back is on the checkpoint topic: the last checkpoint of the first run.
+      expect((await checkpointWatermarksOf(kafkaBrokers, server)).at(-1)).toBe(beforeMs)
       const admin = createRedis(redis.url, { name: 'flusher' })
-      await admin.flushall()
+      const flushed = await admin.multi().flushall().dbsize().exec()
       await admin.quit()
+      expect(flushed).toEqual([
+        [null, 'OK'],
+        [null, 0],
+      ])
+      const callsBefore = sim.calls().length
 
       const second = await once(env).done
-      expect(second.code).toBe(0)
+      expect(second.code, second.stderr).toBe(0)
       const after = JSON.parse(second.stdout) as {
         watermark: string
         recovered: boolean
         window: { from: string }
       }
       expect(after.recovered).toBe(true)
-      // It went on from the recovered watermark (less the lookback), not from POLL_START again.
-      expect(Date.parse(after.window.from)).toBeGreaterThan(Date.parse(before.window.from))
-      expect(Date.parse(after.watermark)).toBeGreaterThanOrEqual(Date.parse(before.watermark))
+      // Redis held nothing, so the watermark came from the checkpoint topic: the second run's
+      // calls start exactly at that watermark + 1 s - POLL_LOOKBACK (10 min by default), so it
+      // was recovered as exactly the value it had before the flush. A re-poll from POLL_START
+      // (4 h back) or any other watermark asks for other windows.
+      const resumedFromMs = beforeMs + 1000 - 10 * 60_000
+      const windows = sim
+        .calls()
+        .slice(callsBefore)
+        .filter((c) => c.server === server)
+        .map(callWindow)
+      expect(windows.length).toBeGreaterThan(0)
+      expect(windows[0]!.fromMs).toBe(resumedFromMs)
+      expect(windows.filter((w) => w.fromMs < resumedFromMs)).toEqual([])
+      expect(Date.parse(after.window.from)).toBe(resumedFromMs)
+      // It moved on from there to the end of the last window it asked for.
+      expect(windows.at(-1)!.toMs).toBe(Date.parse(after.watermark))
+      expect(Date.parse(after.watermark)).toBeGreaterThanOrEqual(beforeMs)
       const truth = sim.truth({ from: new Date(before.window.from), to: new Date(after.watermark) })
       const diff = await topicDiffFromTruth(kafkaBrokers, server, truth)
       expect(diff.missing).toEqual([])
       expect(diff.unexpected).toEqual([])
+      expect(diff.wrong).toEqual([])
+      // The published set went with the flush: exactly the re-read lookback went out again.
+      const reread = sim.truth({ from: new Date(resumedFromMs), to: new Date(beforeMs) })
+      expect(diff.repeated.sort()).toEqual([...expectedMessages(reread, server).keys()].sort())
     } finally {
       await redis.stop()
     }

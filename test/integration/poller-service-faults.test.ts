@@ -112,14 +112,17 @@ describe('poller run and backfill under faults', () => {
       timeoutMs: 30_000,
       intervalMs: 50,
     })
-    const signalledAt = Date.now()
     poller.kill('SIGTERM')
+    // Taken right after the signal went out, on the clock the simulator stamps calls with (it runs
+    // in this process, sub-millisecond).
+    const signalledAt = performance.timeOrigin + performance.now()
     expect((await poller.exited).code, poller.stderr()).toBe(0)
     expect(Date.now() - signalledAt).toBeLessThan(5_000)
     const calls = callsOf(TOKEN).slice(before)
-    // The call in flight was finished, not cut off; no other started after it.
-    expect(calls.every((c) => c.outcome === 'completed')).toBe(true)
-    expect(calls.length).toBeLessThan(20)
+    expect(calls.length).toBeGreaterThanOrEqual(3)
+    // The call in flight was finished, not cut off; no other started after the signal.
+    expect(calls.filter((c) => c.outcome !== 'completed')).toEqual([])
+    expect(calls.filter((c) => c.startedAtMs >= signalledAt)).toEqual([])
 
     const status = await runPoller(['status'], env)
     const doc = JSON.parse(status.stdout) as StatusDocument

@@ -16,6 +16,8 @@ import {
   pollerEnv,
   topicDiffFromTruth,
 } from '../support/poller-harness.js'
+import { callWindow } from '../support/poller-service-harness.js'
+import { waitFor } from '../support/wait-for.js'
 
 const TOKEN = 'canary-poller-token-5d21'
 const HOUR = 3_600_000
@@ -49,6 +51,20 @@ async function runtimeFor(
     logger,
     createMetricsRegistry({ collectDefaultMetrics: false }),
   )
+}
+
+const iso = (ms: number): string => new Date(ms).toISOString()
+
+/**
+ * The windows the simulator answered for `server` (200, or 404 for an empty one), in call order:
+ * its own record of what the poller asked for, independent of what the poller reports.
+ */
+function windowsServed(sim: RunningSimulator, server: string): { fromMs: number; toMs: number }[] {
+  expect(sim.settings.timeZone).toBe('America/Bogota')
+  return sim
+    .calls()
+    .filter((c) => c.server === server && (c.status === 200 || c.status === 404))
+    .map(callWindow)
 }
 
 /** A whole-hour range of the simulator's past, `hours` long, ending `endHoursAgo` ago. */
@@ -127,28 +143,53 @@ describe('poller once against the simulator, the broker and Redis', () => {
     const sim = sims.get('closing')!
     const server = newServerCode()
     // A one-hour lookback: the re-poll reads about twelve chats again (with the default 10 minutes
-    // it could find none at 12 chats an hour, and prove nothing about duplicates).
+    // it could find none at 12 chats an hour, and prove nothing about duplicates). An absolute
+    // start, so the first window's start is known exactly.
+    const startMs = Math.floor(Date.now() / 1000) * 1000 - 6 * HOUR
     const runtime = await runtimeFor(sim, server, {
-      POLL_START: '6h',
+      POLL_START: iso(startMs),
       POLL_MAX_WINDOW: '1h',
       POLL_LOOKBACK: '1h',
     })
     const operation = runtime.config.operations[0]!
     try {
       const first = await runtime.poll(operation)
-      expect(first.published).toBeGreaterThan(0)
+      const firstMs = Date.parse(first.watermark!)
+      const firstCalls = windowsServed(sim, server)
+      // A new operation polls from POLL_START to the end of the last window it asked for.
+      expect(first.window!.from).toBe(iso(startMs))
+      expect(firstCalls[0]!.fromMs).toBe(startMs)
+      expect(firstCalls.at(-1)!.toMs).toBe(firstMs)
+      const firstTruth = sim.truth({ from: new Date(startMs), to: new Date(firstMs) })
+      expect(firstTruth.messageCount).toBeGreaterThan(0)
+      expect(first).toMatchObject({ published: firstTruth.messageCount, duplicates: 0 })
+
+      // The watermark can move only once a later second is due (now less the 2 min settle lag).
+      await waitFor(() => Math.floor(Date.now() / 1000) * 1000 - 120_000 > firstMs, {
+        what: 'a second after the watermark to be due',
+      })
       const second = await runtime.poll(operation)
-      expect(second.duplicates).toBeGreaterThan(0)
-      const overlap = await runtime.poll(operation, {
-        fromMs: Date.parse(first.window!.from),
-        toMs: Date.parse(second.watermark!),
+      const secondMs = Date.parse(second.watermark!)
+      // It re-reads the lookback (from one second after the watermark less 1 h) and moves the
+      // watermark strictly forward, to the end of the last window it asked the upstream for.
+      expect(second.window!.from).toBe(iso(firstMs + 1000 - HOUR))
+      expect(secondMs).toBeGreaterThan(firstMs)
+      const secondCalls = windowsServed(sim, server).slice(firstCalls.length)
+      expect(secondCalls[0]!.fromMs).toBe(firstMs + 1000 - HOUR)
+      expect(secondCalls.at(-1)!.toMs).toBe(secondMs)
+      // Every message of the re-read hour is skipped as a duplicate; only the new ones go out.
+      const reread = sim.truth({ from: new Date(firstMs + 1000 - HOUR), to: new Date(firstMs) })
+      const fresh = sim.truth({ from: new Date(firstMs + 1000), to: new Date(secondMs) })
+      expect(reread.messageCount).toBeGreaterThan(0)
+      expect(second).toMatchObject({
+        duplicates: reread.messageCount,
+        published: fresh.messageCount,
+        revised: 0,
       })
-      expect(overlap.published).toBe(0)
-      expect(Date.parse(second.watermark!)).toBeGreaterThanOrEqual(Date.parse(first.watermark!))
-      const truth = sim.truth({
-        from: new Date(first.window!.from),
-        to: new Date(second.watermark!),
-      })
+
+      const overlap = await runtime.poll(operation, { fromMs: startMs, toMs: secondMs })
+      const truth = sim.truth({ from: new Date(startMs), to: new Date(secondMs) })
+      expect(overlap).toMatchObject({ published: 0, duplicates: truth.messageCount })
       const diff = await topicDiffFromTruth(kafkaBrokers, server, truth)
       expect(diff).toEqual({ missing: [], unexpected: [], repeated: [], wrong: [] })
     } finally {
@@ -259,7 +300,11 @@ describe('poller once against the simulator, the broker and Redis', () => {
     it('an exhausted quota stops with WOLKVOX_QUOTA_EXCEEDED and keeps the watermark', async () => {
       const sim = await startSimulator({ tokens: [TOKEN], chatsPerHour: 12, dailyQuota: 1 })
       const server = newServerCode()
-      const runtime = await runtimeFor(sim, server, { POLL_START: '3h', POLL_MAX_WINDOW: '1h' })
+      const startMs = Math.floor(Date.now() / 1000) * 1000 - 3 * HOUR
+      const runtime = await runtimeFor(sim, server, {
+        POLL_START: iso(startMs),
+        POLL_MAX_WINDOW: '1h',
+      })
       try {
         await expect(runtime.poll(runtime.config.operations[0]!)).rejects.toMatchObject({
           code: 'WOLKVOX_QUOTA_EXCEEDED',
@@ -268,8 +313,16 @@ describe('poller once against the simulator, the broker and Redis', () => {
           `wcs:{${server}}:state:watermark.chat_2`,
           'value',
         )
-        // The first hour went through before the quota ran out; nothing after it was claimed.
-        expect(Number(watermark)).toBeLessThan(Date.now() - 90 * 60_000)
+        // The quota allows one call: the first window, [start, start + 1 h - 1 s], went through
+        // and the watermark is exactly its end; nothing after it was claimed.
+        const firstEndMs = startMs + HOUR - 1000
+        expect(watermark).toBe(String(firstEndMs))
+        expect(windowsServed(sim, server)).toEqual([{ fromMs: startMs, toMs: firstEndMs }])
+        // And that hour is on the topic exactly, as the simulator's truth has it.
+        const truth = sim.truth({ from: new Date(startMs), to: new Date(firstEndMs) })
+        expect(truth.messageCount).toBeGreaterThan(0)
+        const diff = await topicDiffFromTruth(kafkaBrokers, server, truth)
+        expect(diff).toEqual({ missing: [], unexpected: [], repeated: [], wrong: [] })
       } finally {
         await runtime.close()
         await sim.close()
@@ -286,7 +339,13 @@ describe('poller once against the simulator, the broker and Redis', () => {
           { kind: 'rate-limited', retryAfterSeconds: 1 },
         )
         const summary = await runtime.poll(runtime.config.operations[0]!)
-        expect(summary.published).toBeGreaterThan(0)
+        // Retried, not skipped: the whole range is published, as the simulator's truth has it.
+        const truth = sim.truth({
+          from: new Date(summary.window!.from),
+          to: new Date(summary.watermark!),
+        })
+        expect(truth.messageCount).toBeGreaterThan(0)
+        expect(summary.published).toBe(truth.messageCount)
         sim.injectFaults({ kind: 'maintenance', count: 5 })
         await expect(runtime.poll(runtime.config.operations[0]!)).rejects.toMatchObject({
           code: expect.stringMatching(/WOLKVOX_MAINTENANCE|WOLKVOX_DEADLINE_EXCEEDED/),

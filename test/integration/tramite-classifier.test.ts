@@ -1,13 +1,13 @@
 /*
  * The trámite classifier end to end on the real broker and Redis: the simulator's chats, polled by
  * the poller over real HTTP onto wolkvox.chat.message.v1, classified by the service; its output
- * topic and HTTP answers equal a reference computed from the simulator's ground truth with the
- * engine. Then a replay from the start, re-published duplicates and a second instance (a
- * rebalance) change no record and no count.
+ * topic and HTTP answers equal a reference whose trámites are the ones the simulator's ground truth
+ * says each chat's customer names (test/support/tramite-reference.ts). Then a replay from the
+ * start, re-published duplicates and a second instance (a rebalance) change no record and no count.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
-import { topicKeys } from '@wolkvox-chat-stream/events'
-import { shippedRulesFile } from '@wolkvox-chat-stream/tramite-classifier'
+import { topicKeys, type ChatMessage } from '@wolkvox-chat-stream/events'
+import { paths, shippedRulesFile } from '@wolkvox-chat-stream/tramite-classifier'
 import { startSimulator, type RunningSimulator } from '@wolkvox-chat-stream/wolkvox-simulator'
 import { produceEvents } from '../support/chat-events.js'
 import { chatMessagesOf, pollerEnv } from '../support/poller-harness.js'
@@ -18,6 +18,8 @@ import {
   expectedCounts,
   expectedRecords,
   getJson,
+  KNOWN_RULE_MISSES,
+  namedBy,
   rulesOf,
   topicRecords,
   truthEvents,
@@ -65,9 +67,30 @@ describe('the trámite classifier, from the simulator to its topic and HTTP API'
     const { window } = JSON.parse(poll.stdout.trim()) as { window: { from: string; to: string } }
     const truth = sim.truth({ from: new Date(window.from), to: new Date(window.to) })
     const rules = rulesOf(shippedRulesFile)
-    const expected = expectedRecords(truthEvents(truth, server), rules)
+    const polled = truthEvents(truth, server)
+    const expected = expectedRecords(polled, rules)
     expect(expected.size).toBe(truth.chatCount)
     expect(expected.size).toBeGreaterThan(100)
+    // The reference's trámites are the truth's: each chat's intended trámites, and the messages
+    // naming them, are what the reference reads from its events; its primary is the intended one
+    // but where a documented product gap decides (a known-missed line, an image's noise).
+    const chatsOf = new Map<string, ChatMessage[]>()
+    for (const e of polled) chatsOf.set(e.conn_id, [...(chatsOf.get(e.conn_id) ?? []), e])
+    let gaps = 0
+    for (const e of truth.expectations) {
+      const chat = chatsOf.get(e.conn_id)!.sort((a, b) => a.position - b.position)
+      expect([...namedBy(chat)], e.conn_id).toEqual(
+        e.intended_tramites.map((t) => [t.rule_id, t.messages.map((i) => chat[i]!.event_id)]),
+      )
+      const record = expected.get(`${server}|${e.conn_id}`)!
+      if (record.primary_tramite === (e.intended_tramites[0]?.rule_id ?? null)) continue
+      gaps += 1
+      expect(
+        chat.some((m) => KNOWN_RULE_MISSES.has(m.message) || m.extra.message_type === 'image'),
+        e.conn_id,
+      ).toBe(true)
+    }
+    expect(gaps).toBeLessThan(truth.chatCount / 100)
     // The data exercises the rules: several trámites, and chats with none.
     const primaries = new Set([...expected.values()].map((r) => r.primary_tramite))
     expect(primaries.size).toBeGreaterThan(5)
@@ -176,8 +199,17 @@ describe('the trámite classifier, from the simulator to its topic and HTTP API'
     // Every event of the server was skipped by the kit: the stored offsets and event_ids.
     const skipped = again.status().stats.duplicates + second.status().stats.duplicates
     expect(skipped).toBeGreaterThanOrEqual(events.length + 300)
-    // Give each instance's sweep (every 500 ms) a few rounds after the commit: still nothing new.
-    await new Promise((resolve) => setTimeout(resolve, 1_500))
+    // Everything the replay stored is committed; a chat it changed would be marked for emitting
+    // in the same script, and the emitter clears a mark only once it wrote (or found nothing new
+    // to write for) that chat. No mark left on any partition: whatever the replay, the duplicates
+    // and the rebalance made the service write is on the topic by now, and it is nothing new.
+    await waitFor(
+      async () =>
+        (await again.state.collect(paths.dirty, (redis, key) => redis.hlen(key))).every(
+          (marks) => marks === 0,
+        ),
+      { what: 'no chat left marked for emitting after the replay' },
+    )
     expect((await topicRecords(kafka, output, server)).length).toBe(before)
     expect(differences(await topicLatest(), expected)).toEqual([])
     const after = await getJson(again.httpPort()!, `/operations/${server}/tramites`)

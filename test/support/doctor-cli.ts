@@ -75,11 +75,29 @@ export async function closedPort(): Promise<number> {
  * the machine's Redis), set to `maxmemory-policy allkeys-lru`.
  */
 export async function startEvictingRedis(): Promise<{ url: string; stop(): Promise<void> }> {
+  return startConfiguredRedis(['maxmemory-policy', 'allkeys-lru'])
+}
+
+/**
+ * A redis-server of this test's own (as {@link startEvictingRedis}) that requires `password`
+ * (`requirepass`): `url` holds no password.
+ */
+export async function startPasswordRedis(
+  password: string,
+): Promise<{ url: string; stop(): Promise<void> }> {
+  return startConfiguredRedis(['requirepass', password])
+}
+
+/** The dev stack's redis-server with one `CONFIG SET <name> <value>` made at start. */
+async function startConfiguredRedis([name, value]: [string, string]): Promise<{
+  url: string
+  stop(): Promise<void>
+}> {
   const server = await startRedisServer()
   const redis = createRedis(server.url)
   try {
     await waitUntilReady(redis)
-    await redis.config('SET', 'maxmemory-policy', 'allkeys-lru')
+    await redis.config('SET', name, value)
   } catch (error) {
     await server.stop()
     throw error

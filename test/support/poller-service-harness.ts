@@ -7,6 +7,10 @@ import {
   waitUntilReady,
   type RedisAddress,
 } from '@wolkvox-chat-stream/redis'
+import { decodePollerCheckpoint, topics } from '@wolkvox-chat-stream/events'
+import { createKafkaClient, type Kafka } from '@wolkvox-chat-stream/kafka'
+import type { SimCall } from '@wolkvox-chat-stream/wolkvox-simulator'
+import { readTopicToEnd } from './read-topic.js'
 import { REQUEST_TIMEOUT_MS } from './wait-for.js'
 
 const main = fileURLToPath(new URL('../../services/poller/src/main.ts', import.meta.url))
@@ -122,4 +126,39 @@ export async function dumpRedis(url: RedisAddress): Promise<{ keys: string[]; te
   } finally {
     await redis.quit()
   }
+}
+
+/**
+ * The window a call asked for, as instants: its `date_ini`/`date_end` stamps read in Bogotá (the
+ * simulator's default zone, UTC-5 all year). The simulator's own record of what the poller asked,
+ * independent of what the poller reports.
+ */
+export function callWindow(call: Pick<SimCall, 'dateIni' | 'dateEnd'>): {
+  fromMs: number
+  toMs: number
+} {
+  const instant = (stamp: string | null): number => {
+    const m = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})$/.exec(stamp ?? '')
+    if (!m) throw new Error(`not a YYYYmmddHHiiss stamp: ${stamp}`)
+    return Date.parse(`${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}-05:00`)
+  }
+  return { fromMs: instant(call.dateIni), toMs: instant(call.dateEnd) }
+}
+
+const checkpointReaders = new Map<string, Kafka>()
+
+/** The watermarks of `server`'s checkpoints on `wolkvox.poller.checkpoint.v1`, in topic order. */
+export async function checkpointWatermarksOf(
+  kafkaBrokers: string,
+  server: string,
+): Promise<number[]> {
+  let reader = checkpointReaders.get(kafkaBrokers)
+  if (!reader) {
+    reader = createKafkaClient({ brokers: [kafkaBrokers], clientId: 'test-checkpoints' })
+    checkpointReaders.set(kafkaBrokers, reader)
+  }
+  const records = await readTopicToEnd(reader, topics.pollerCheckpoint.name)
+  return records
+    .filter((r) => r.key?.toString() === `${server}|chat_2`)
+    .map((r) => decodePollerCheckpoint(r.value!).watermark.getTime())
 }

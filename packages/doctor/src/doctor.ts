@@ -188,11 +188,12 @@ export async function runDoctor(options: DoctorOptions): Promise<CheckResult[]> 
     )
   } else {
     const target = redis.value
-    // waitUntilReady gets the bound itself; the outer one is a little longer, for the reads.
+    // waitUntilReady gets the bound itself; the outer one is a little longer, for the reads (and,
+    // on a cluster that never became ready, for asking its nodes why).
     add(
       ...(await bounded(
         'redis connection',
-        timeoutMs + 2_000,
+        timeoutMs + 4_000,
         () => checkRedis(target, timeoutMs),
         {
           fix: 'check that REDIS_URL (or REDIS_CLUSTER_NODES) names a Redis reachable from here',

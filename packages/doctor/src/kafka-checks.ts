@@ -155,8 +155,45 @@ async function observe(admin: Admin, names: string[]): Promise<Map<string, Obser
   return observed
 }
 
+/**
+ * How one existing topic differs from its spec, held to `KAFKA_REPLICATION_FACTOR` when set and to
+ * the `min.insync.replicas` its replication needs (the rules of `provisionTopics`). A configured
+ * `KAFKA_MIN_INSYNC_REPLICAS` above the replicas a topic has (with no replication factor
+ * configured) is that topic's replication falling short: no write with acks=all could succeed on
+ * it, and the services refuse to start.
+ */
+export function topicMismatches(
+  spec: TopicSpec,
+  topic: ObservedTopic,
+  settings: Pick<KafkaSettings, 'replicationFactor' | 'minInsyncReplicas'>,
+): TopicMismatch[] {
+  const replicas = topic.replicas.length > 0 ? Math.min(...topic.replicas) : 0
+  const { replicationFactor, minInsyncReplicas } = settings
+  if (
+    replicationFactor === undefined &&
+    minInsyncReplicas !== undefined &&
+    minInsyncReplicas > replicas
+  ) {
+    return [
+      {
+        topic: spec.name,
+        setting: 'replication',
+        expected: `at least ${minInsyncReplicas} (KAFKA_MIN_INSYNC_REPLICAS)`,
+        actual: String(replicas),
+      },
+      // Its other settings all the same; not its min.insync.replicas: raising it is no fix.
+      ...compareTopic(spec, topic).filter((m) => m.setting !== 'min.insync.replicas'),
+    ]
+  }
+  const minInsync = minInsyncFor(replicationFactor ?? replicas, minInsyncReplicas)
+  return compareTopic(spec, topic, {
+    ...(replicationFactor === undefined ? {} : { replicationFactor }),
+    ...(minInsync === undefined ? {} : { minInsyncReplicas: minInsync }),
+  })
+}
+
 /** The fix of one kind of mismatch, as the command that makes it right. */
-function mismatchFix(
+export function mismatchFix(
   m: TopicMismatch,
   spec: TopicSpec | undefined,
   user: string | undefined,
@@ -181,7 +218,9 @@ function mismatchFix(
       return `kafka-configs.sh --alter --entity-type topics --entity-name ${m.topic} --add-config ${m.setting}=${String(wanted)}`
     }
     case 'replication':
-      return `add replicas to ${m.topic} (kafka-reassign-partitions.sh), or set KAFKA_REPLICATION_FACTOR to what it has`
+      return m.expected.endsWith('(KAFKA_MIN_INSYNC_REPLICAS)')
+        ? `add replicas to ${m.topic} (kafka-reassign-partitions.sh), or lower KAFKA_MIN_INSYNC_REPLICAS to ${m.actual}`
+        : `add replicas to ${m.topic} (kafka-reassign-partitions.sh), or set KAFKA_REPLICATION_FACTOR to what it has`
   }
 }
 
@@ -209,19 +248,7 @@ export async function checkKafkaTopics(
     for (const spec of present) {
       const topic = observed.get(spec.name)
       if (topic === undefined) continue
-      const replicas = topic.replicas.length > 0 ? Math.min(...topic.replicas) : 0
-      const minInsync = minInsyncFor(
-        settings.replicationFactor ?? replicas,
-        settings.minInsyncReplicas,
-      )
-      mismatches.push(
-        ...compareTopic(spec, topic, {
-          ...(settings.replicationFactor === undefined
-            ? {}
-            : { replicationFactor: settings.replicationFactor }),
-          ...(minInsync === undefined ? {} : { minInsyncReplicas: minInsync }),
-        }),
-      )
+      mismatches.push(...topicMismatches(spec, topic, settings))
     }
     if (mismatches.length === 0) return passed(name, `${specs.length} topics as provisioned`)
     const bySpec = new Map(specs.map((s) => [s.name, s]))

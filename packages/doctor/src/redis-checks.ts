@@ -37,14 +37,65 @@ async function policyOf(node: Redis): Promise<string> {
   }
 }
 
-/** The slots a `CLUSTER SLOTS` answer assigns. */
-export function assignedSlots(answer: readonly unknown[]): number {
-  let count = 0
+/**
+ * The slots no range of a `CLUSTER SLOTS` answer assigns, as ranges (`[[0, 99], [5000, 5000]]`),
+ * in order; empty when all {@link SLOTS} are assigned.
+ */
+export function uncoveredSlots(answer: readonly unknown[]): [number, number][] {
+  const served = new Uint8Array(SLOTS)
   for (const range of answer) {
     const [start, end] = range as [number, number]
-    count += end - start + 1
+    served.fill(1, Math.max(0, start), Math.min(SLOTS, end + 1))
   }
-  return count
+  const gaps: [number, number][] = []
+  for (let slot = 0; slot < SLOTS; slot++) {
+    if (served[slot] === 1) continue
+    const last = gaps.at(-1)
+    if (last !== undefined && last[1] === slot - 1) last[1] = slot
+    else gaps.push([slot, slot])
+  }
+  return gaps
+}
+
+/** Uncovered slot ranges as `0-99, 5000` (the first 10 ranges, then how many more). */
+export function describeSlots(gaps: readonly [number, number][]): string {
+  const shown = gaps.slice(0, 10).map(([a, b]) => (a === b ? String(a) : `${a}-${b}`))
+  const count = gaps.reduce((n, [a, b]) => n + b - a + 1, 0)
+  const more = gaps.length > 10 ? ` and ${gaps.length - 10} more ranges` : ''
+  return `${count} of ${SLOTS} slots are not served: ${shown.join(', ')}${more}`
+}
+
+const SLOTS_FIX =
+  'assign the missing slots (redis-cli --cluster fix <host:port>) or bring their master back'
+
+/**
+ * A cluster that never became ready (its client waits for cluster_state:ok): what each seed node
+ * says of its state and slots over a plain connection, the first that answers; undefined when
+ * none answers or the one that does sees a healthy cluster (the failure is then something else).
+ */
+async function downCluster(
+  target: RedisTarget,
+  timeoutMs: number,
+): Promise<{ node: string; state: string; gaps: [number, number][] } | undefined> {
+  for (const seed of target.nodes) {
+    const node = createRedis(
+      { ...target, cluster: false, nodes: [seed] },
+      { name: 'wcs-doctor', role: 'lock' },
+    )
+    try {
+      await waitUntilReady(node, { timeoutMs: Math.min(timeoutMs, 2_000) })
+      const info = String(await node.cluster('INFO'))
+      const state = /^cluster_state:(\w+)/mu.exec(info)?.[1] ?? '?'
+      const gaps = uncoveredSlots(await node.cluster('SLOTS'))
+      if (state === 'ok' && gaps.length === 0) return undefined
+      return { node: `${seed.host}:${seed.port}`, state, gaps }
+    } catch {
+      // this seed does not answer: the next may
+    } finally {
+      node.disconnect()
+    }
+  }
+  return undefined
 }
 
 /**
@@ -61,6 +112,28 @@ export async function checkRedis(target: RedisTarget, timeoutMs: number): Promis
     } catch (error) {
       const mapped = toRedisError(error)
       const cause = mapped.cause instanceof Error ? `: ${mapped.cause.message}` : ''
+      // A cluster with a slot no master serves is down (cluster_state:fail): its nodes answer,
+      // but no client becomes ready. Say which slots, not only that time ran out.
+      const down =
+        target.cluster && mapped.code === 'REDIS_UNAVAILABLE'
+          ? await downCluster(target, timeoutMs)
+          : undefined
+      if (down !== undefined) {
+        const view = `cluster_state:${down.state} in the view of ${down.node}`
+        return [
+          failed(
+            'redis connection',
+            `REDIS_UNAVAILABLE: the nodes of ${shown} answer, but the cluster is down (${view})`,
+            down.gaps.length > 0
+              ? 'fix its slots first (see redis cluster slots): a cluster missing a slot refuses every command'
+              : "see the nodes' logs (CLUSTER INFO) for why the cluster is down",
+          ),
+          skipped('redis maxmemory-policy', 'not checked (no connection)'),
+          down.gaps.length > 0
+            ? failed('redis cluster slots', `${describeSlots(down.gaps)} (${view})`, SLOTS_FIX)
+            : skipped('redis cluster slots', 'not checked (no connection)'),
+        ]
+      }
       return [
         failed(
           'redis connection',
@@ -110,15 +183,11 @@ export async function checkRedis(target: RedisTarget, timeoutMs: number): Promis
     if (!isCluster(redis)) {
       results.push(skipped('redis cluster slots', 'not configured (a single node)'))
     } else {
-      const assigned = assignedSlots(await redis.cluster('SLOTS'))
+      const gaps = uncoveredSlots(await redis.cluster('SLOTS'))
       results.push(
-        assigned === SLOTS
+        gaps.length === 0
           ? passed('redis cluster slots', `all ${SLOTS} slots served by ${masters.length} masters`)
-          : failed(
-              'redis cluster slots',
-              `${SLOTS - assigned} of ${SLOTS} slots are not served (cluster_state is not ok)`,
-              'assign the missing slots (redis-cli --cluster fix <host:port>) or bring their master back',
-            ),
+          : failed('redis cluster slots', describeSlots(gaps), SLOTS_FIX),
       )
     }
     return results

@@ -5,6 +5,7 @@
  */
 import { lookup } from 'node:dns/promises'
 import { request as httpRequest } from 'node:http'
+import { isIP } from 'node:net'
 import { connect as tlsConnect } from 'node:tls'
 import {
   createOperationHandle,
@@ -19,7 +20,14 @@ import { describeError, failed, passed, warned, type CheckResult } from './resul
 /** A TLS handshake with `host` (certificate verified for `servername`): the protocol and issuer. */
 function tlsHandshake(host: string, servername: string, port: number, timeoutMs: number) {
   return new Promise<string>((resolve, reject) => {
-    const socket = tlsConnect({ host, port, servername, ALPNProtocols: ['http/1.1'] })
+    const socket = tlsConnect({
+      host,
+      port,
+      // SNI carries host names only (RFC 6066; Node warns on stderr for an address); the
+      // certificate is verified for the address all the same.
+      ...(isIP(servername) === 0 ? { servername } : {}),
+      ALPNProtocols: ['http/1.1'],
+    })
     socket.setTimeout(timeoutMs, () =>
       socket.destroy(new Error(`no TLS answer within ${timeoutMs} ms`)),
     )
@@ -51,6 +59,18 @@ function httpHead(host: string, port: number, timeoutMs: number) {
 const errorCode = (error: unknown): string =>
   (error as { code?: string }).code ?? (error instanceof Error ? error.message : String(error))
 
+/**
+ * What a failed connection's error code means: `certificate` (the peer speaks TLS, its certificate
+ * is not trusted or not for this name), `handshake` (no TLS handshake: the port speaks something
+ * else, such as plain HTTP, or a middlebox cut it), or `network` (refused, reset, timed out, …).
+ */
+export function tlsFailureKind(code: string): 'certificate' | 'handshake' | 'network' {
+  if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|HOSTNAME|ALTNAME/iu.test(code))
+    return 'certificate'
+  if (/^(EPROTO|ERR_SSL_\w+|ERR_TLS_\w+)$/u.test(code)) return 'handshake'
+  return 'network'
+}
+
 /** `wolkvox <server>`: DNS, then TLS (https) or an HTTP answer (http, loopback only). */
 export async function checkWolkvoxHost(
   operation: OperationConfig,
@@ -75,7 +95,13 @@ export async function checkWolkvoxHost(
   try {
     address = (await lookup(hostname)).address
   } catch (error) {
-    return failed(name, `${hostname} does not resolve (${errorCode(error)})`, fixHost)
+    return failed(
+      name,
+      `${hostname} does not resolve (DNS lookup: ${errorCode(error)})`,
+      operation.baseUrl
+        ? `check the host name in WOLKVOX_BASE_URL (${url.origin}) and this machine's DNS`
+        : fixHost,
+    )
   }
   const secure = url.protocol === 'https:'
   const port = Number(url.port || (secure ? 443 : 80))
@@ -88,11 +114,20 @@ export async function checkWolkvoxHost(
     return passed(name, `${url.origin} answers HTTP ${status}`)
   } catch (error) {
     const code = errorCode(error)
-    const tls = /CERT|SELF_SIGNED|TLS|SSL|HOSTNAME|ALTNAME/iu.test(code)
+    const kind = secure ? tlsFailureKind(code) : 'network'
+    if (kind === 'handshake') {
+      return failed(
+        name,
+        `${url.host} does not answer TLS: the TLS handshake failed (${code})`,
+        operation.baseUrl
+          ? `check WOLKVOX_BASE_URL (${url.origin}): an https:// URL must name a port that speaks TLS (this one does not; plain http is only for a loopback simulator)`
+          : `something between this machine and ${hostname} does not let TLS through: check the outbound HTTPS proxy or firewall`,
+      )
+    }
     return failed(
       name,
       `${url.host} does not answer ${secure ? 'TLS' : 'HTTP'} (${code})`,
-      tls
+      kind === 'certificate'
         ? `the certificate of ${hostname} is not trusted by this machine: check the system's CAs (NODE_EXTRA_CA_CERTS) and the clock`
         : fixHost,
     )

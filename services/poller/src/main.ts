@@ -135,8 +135,8 @@ async function run(config: Readonly<PollerConfig>, logger: Logger): Promise<numb
   if (config.operations.length === 0)
     throw new AppError('CONFIG_INVALID', 'No operation is configured')
   const registry = createMetricsRegistry({ defaultLabels: { service: 'poller' } })
-  // A stop asked while the start still waits for Kafka (up to a minute): nothing is polled or
-  // held yet, so the process ends at once, with 0 as after any asked stop.
+  // A stop asked while the start still waits for Kafka (as long as it takes): nothing is polled
+  // or held yet, so the process ends at once, with 0 as after any asked stop.
   const stopWhileStarting = (): void => {
     logger.info('stopped before the start finished')
     process.exit(0)
@@ -145,7 +145,9 @@ async function run(config: Readonly<PollerConfig>, logger: Logger): Promise<numb
   process.once('SIGINT', stopWhileStarting)
   let runtime: PollerRuntime
   try {
-    runtime = await createPollerRuntime(config, logger, registry)
+    runtime = await createPollerRuntime(config, logger, registry, {
+      kafkaStartWaitMs: Number.POSITIVE_INFINITY,
+    })
   } finally {
     process.off('SIGTERM', stopWhileStarting)
     process.off('SIGINT', stopWhileStarting)

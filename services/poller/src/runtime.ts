@@ -187,7 +187,16 @@ export async function createPollerRuntime(
   config: Readonly<PollerConfig>,
   logger: Logger,
   registry: MetricsRegistry,
+  options: {
+    /**
+     * How long the start waits for a Kafka that is not available; default
+     * {@link KAFKA_START_WAIT_MS}. `poller run` passes Infinity: a service waits for its broker
+     * as the consumer services do (a stop signal ends the wait), while a one-shot command fails.
+     */
+    kafkaStartWaitMs?: number
+  } = {},
 ): Promise<PollerRuntime> {
+  const kafkaWaitMs = options.kafkaStartWaitMs ?? KAFKA_START_WAIT_MS
   // Redis and the registry first: they refuse a wrong password or CA at once, while Kafka's
   // provisioning may take its retries; nothing is opened on Kafka for a start that cannot work.
   const lockRedis = createRedis(config.redis, { role: 'lock', name: 'poller-lock', logger })
@@ -233,15 +242,15 @@ export async function createPollerRuntime(
       })
     }
     // A Kafka that does not answer yet (a node down, a cluster still starting) is tried again for
-    // KAFKA_START_WAIT_MS before the start fails: the chaos run found a poller restarted while one
+    // kafkaWaitMs before the start fails: the chaos run found a poller restarted while one
     // node of three was down exiting in 3 s with KAFKA_UNAVAILABLE, though the cluster served.
-    await whileKafkaStarts(logger, 'provisioning the topics', () =>
+    await whileKafkaStarts(logger, 'provisioning the topics', kafkaWaitMs, () =>
       provisionTopics(kafka, pollerTopics, provisionOptionsOf(config.kafka, logger)),
     )
     // A new idempotent session after a failed send (producer-session.ts); the window is sent again.
     const session = createSessionProducer(() => createEventProducer(kafka))
     producer = session
-    await whileKafkaStarts(logger, 'connecting the producer', () => session.connect())
+    await whileKafkaStarts(logger, 'connecting the producer', kafkaWaitMs, () => session.connect())
   } catch (error) {
     await closeOpened()
     throw error
@@ -529,31 +538,34 @@ export async function createPollerRuntime(
   }
 }
 
-/** How long a start waits for a Kafka that is not available (KAFKA_UNAVAILABLE) before failing. */
+/** How long a one-shot command's start waits for a Kafka that is not available (KAFKA_UNAVAILABLE). */
 export const KAFKA_START_WAIT_MS = 60_000
 
 /**
  * Runs `step` of the start, again while it fails with a retriable `KAFKA_UNAVAILABLE`, for up to
- * {@link KAFKA_START_WAIT_MS} (1 s, then 2 s, up to 5 s apart); any other error at once.
+ * `waitMs` (1 s, then 2 s, up to 5 s apart; warned on the first attempts, then every tenth); any
+ * other error at once.
  */
 async function whileKafkaStarts<T>(
   logger: Logger,
   what: string,
+  limitMs: number,
   step: () => Promise<T>,
 ): Promise<T> {
-  const deadline = Date.now() + KAFKA_START_WAIT_MS
+  const deadline = Date.now() + limitMs
   for (let attempt = 1; ; attempt++) {
     try {
       return await step()
     } catch (error) {
       const waitMs = Math.min(5_000, 1_000 * 2 ** (attempt - 1))
       if (!isAppError(error, 'KAFKA_UNAVAILABLE') || Date.now() + waitMs > deadline) throw error
-      logger.warn(`Kafka is not available at start (${what}); trying again`, {
-        code: error.code,
-        attempt,
-        waitMs,
-        err: error,
-      })
+      if (attempt <= 3 || attempt % 10 === 0)
+        logger.warn(`Kafka is not available at start (${what}); trying again`, {
+          code: error.code,
+          attempt,
+          waitMs,
+          err: error,
+        })
       await new Promise((resolve) => setTimeout(resolve, waitMs))
     }
   }

@@ -32,6 +32,9 @@ describe('local days (the quota day)', () => {
   it('finds the next day start across daylight-saving changes', () => {
     // Santiago moves its clocks at midnight: 2024-09-08 00:00 does not exist there.
     const next = nextLocalMidnight(Date.parse('2024-09-07T15:00:00Z'), 'America/Santiago')
+    // The clocks go from 00:00 -04 to 01:00 -03, so the day starts at 01:00 -03, 04:00Z (the
+    // first second after 23:59:59 -04, 03:59:59Z); no other instant will do.
+    expect(next).toBe(Date.parse('2024-09-08T04:00:00Z'))
     expect(localDay(next, 'America/Santiago')).toBe('20240908')
     expect(localDay(next - 1000, 'America/Santiago')).toBe('20240907')
     expect(nextLocalMidnight(Date.parse('2024-11-03T12:00:00Z'), 'America/New_York')).toBe(

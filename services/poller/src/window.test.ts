@@ -136,8 +136,15 @@ describe('requests around daylight-saving changes', () => {
       { fromMs: secondOccurrence, toMs: firstOccurrence + 60_000 },
       zone,
     )
-    expect(toWolkvoxStamp(widened.fromMs, zone) <= '20251102010000').toBe(true)
-    expect(toWolkvoxStamp(widened.toMs, zone) >= '20251102015959').toBe(true)
+    // Each bound is in the repeated hour (a shift of 1 h), so each moves out by 2 h: 06:30Z - 2 h
+    // is 04:30Z, 00:30 EDT (before the first 01:00); 05:51Z + 2 h is 07:51Z, 02:51 EST (after
+    // the second 01:59:59). Exact: a widening by one shift, or the wrong way, fails.
+    expect(widened).toEqual({
+      fromMs: at('2025-11-02T04:30:00Z'),
+      toMs: at('2025-11-02T07:51:00Z'),
+    })
+    expect(toWolkvoxStamp(widened.fromMs, zone)).toBe('20251102003000')
+    expect(toWolkvoxStamp(widened.toMs, zone)).toBe('20251102025100')
     expect(instantsOf(parseLocal('20251102013000')!, zone)).toHaveLength(2)
   })
 

@@ -19,7 +19,15 @@ import {
   type Tramite,
 } from './catalog.js'
 import { plannedTimings, type ChatExpectation, type PlannedRole } from './expectations.js'
+import {
+  expectedEvents,
+  titleCase,
+  type ChatIntent,
+  type ExpectedEvent,
+  type IntendedFeeling,
+} from './expected-events.js'
 import { agentProfiles, delays, type AgentProfile, type SecondsRange } from './profiles.js'
+import { tramiteIntentOf, type TramiteIntent } from './tramite-intent.js'
 import { between, createRandom, hashSeed, pick, pickWeighted, type Random } from './random.js'
 import { formatDate, offsetSec, toLocalSec } from './wall-clock.js'
 
@@ -108,6 +116,8 @@ export interface SimChat {
   messages: readonly SimMessage[]
   /** Whether its data comes late (see {@link DatasetOptions.lateDataMs}). */
   late: boolean
+  /** The trámites its customer's lines name (tramite-intent.ts), from the lines it chose. */
+  tramites: TramiteIntent
 }
 
 /** A chat as one window returns it: all its messages (closing time) or those in the window. */
@@ -149,6 +159,11 @@ export interface Dataset {
   chatsInHour(hour: number): SimChat[]
   /** A chat's expected quality figures (see {@link expectationOf}), for this history. */
   expectationOf(chat: SimChat): ChatExpectation
+  /**
+   * The `ChatMessage` events a selected chat's messages must become, with their final values
+   * (README: Expected events), known from what the simulator meant to write.
+   */
+  expectedEventsOf(selected: SelectedChat): ExpectedEvent[]
 }
 
 /** The longest a chat runs from first to last message (seconds). */
@@ -290,7 +305,14 @@ export function createDataset(options: DatasetOptions, limits: DatasetCacheLimit
     options: Object.freeze({ ...options }),
     select,
     chatsInHour: (hour) => headersOf(hour).map(chatOf),
-    expectationOf: (chat) => expectationOf(chat.header, historyStartSec),
+    expectationOf: (chat) => expectationOf(chat.header, historyStartSec, chat),
+    expectedEventsOf: ({ chat, messages }) => {
+      // Written again with its intent recorded: the same pure function, so the same messages.
+      let intent: ChatIntent | undefined
+      writeChat(chat.header, options.timeZone, lateShare, (recorded) => (intent = recorded))
+      const served = messages.map((m) => chat.messages.indexOf(m))
+      return expectedEvents(intent as ChatIntent, served, options.timeZone)
+    },
   }
 }
 
@@ -528,8 +550,6 @@ interface Line {
   mood?: 'customer' | 'closing'
 }
 
-const titleCase = (text: string): string => text.replace(/\b\p{L}/gu, (c) => c.toUpperCase())
-
 function customerNameOf(r: Random): string {
   const first = pick(r, firstNames)
   const last = `${pick(r, lastNames)} ${pick(r, lastNames)}`
@@ -588,7 +608,12 @@ export const connIdOf = (header: Pick<ChatHeader, 'hour' | 'index' | 'seed'>): s
  * the chat is late, and which of its fields are, is drawn from a stream of its own, so the final
  * data is the same with late data on or off.
  */
-export function writeChat(header: ChatHeader, timeZone: string, lateShare = 0): SimChat {
+export function writeChat(
+  header: ChatHeader,
+  timeZone: string,
+  lateShare = 0,
+  onIntent?: (intent: ChatIntent) => void,
+): SimChat {
   const lateRandom = createRandom(hashSeed(header.seed, 0x1a7e))
   const late = lateShare > 0 && lateRandom() < lateShare
   const lateCustomerId = late && lateRandom() < 0.5
@@ -662,39 +687,40 @@ export function writeChat(header: ChatHeader, timeZone: string, lateShare = 0): 
     }
   })
 
-  const feelingOf = (line: Line): string => {
-    const value =
-      line.mood === 'customer'
-        ? pickWeighted(r, script.mood)
-        : line.mood === 'closing'
+  const feelingOf = (line: Line): IntendedFeeling =>
+    line.mood === 'customer'
+      ? pickWeighted(r, script.mood)
+      : line.mood === 'closing'
+        ? pickWeighted(r, [
+            ['positive', 5],
+            ['very positive', 2],
+            ['neutral', 2],
+            ['negative', 1],
+          ] as const)
+        : line.role === 'agent'
           ? pickWeighted(r, [
-              ['positive', 5],
-              ['very positive', 2],
-              ['neutral', 2],
-              ['negative', 1],
+              ['neutral', 7],
+              ['positive', 3],
             ] as const)
-          : line.role === 'agent'
-            ? pickWeighted(r, [
-                ['neutral', 7],
-                ['positive', 3],
-              ] as const)
-            : 'neutral'
-    return feelingMode === 'capitalized' ? titleCase(value) : value
-  }
+          : 'neutral'
 
   interface Entry {
     line: Line
     text: string
+    /** What the line means to carry, and the feeling as written. */
+    intended: IntendedFeeling
     feeling: string
     utcSec: number
     localSec: number
   }
   const entries: Entry[] = lines.map((line, i) => {
     const utcSec = header.startSec + (offsets[i] as number)
+    const intended = feelingOf(line)
     return {
       line,
       text: line.text,
-      feeling: feelingOf(line),
+      intended,
+      feeling: feelingMode === 'capitalized' ? titleCase(intended) : intended,
       utcSec,
       localSec: toLocalSec(utcSec, timeZone),
     }
@@ -740,6 +766,29 @@ export function writeChat(header: ChatHeader, timeZone: string, lateShare = 0): 
       ? { utcSec, localSec, text: final }
       : { utcSec, localSec, text: final, pendingText: pending }
   })
+  onIntent?.({
+    connId: connIdOf(header),
+    agentName: agent,
+    customerName: customer,
+    customerId,
+    channel,
+    bot,
+    botFrom,
+    chatExtra,
+    feelingMode,
+    late,
+    lateCustomerId,
+    closeSec: header.closeSec,
+    messages: entries.map(({ line, text, intended, utcSec, localSec }) => ({
+      role: line.role,
+      toBot: line.toBot === true,
+      text,
+      feeling: intended,
+      image: line.image === true,
+      utcSec,
+      localSec,
+    })),
+  })
   const fields = {
     conn_id: connIdOf(header),
     agent_name: agent,
@@ -752,6 +801,10 @@ export function writeChat(header: ChatHeader, timeZone: string, lateShare = 0): 
     head: JSON.stringify(fields).slice(0, -1),
     messages,
     late,
+    tramites: tramiteIntentOf(
+      tramite,
+      entries.map(({ line, text }) => ({ role: line.role, text, image: line.image === true })),
+    ),
   }
 }
 
@@ -762,7 +815,11 @@ export function writeChat(header: ChatHeader, timeZone: string, lateShare = 0): 
  * adds a customer message and changes no turn. A return whose original started before
  * `historyStartSec` names none: that chat does not exist.
  */
-export function expectationOf(header: ChatHeader, historyStartSec = 0): ChatExpectation {
+export function expectationOf(
+  header: ChatHeader,
+  historyStartSec = 0,
+  chat: Pick<SimChat, 'tramites'> = writeChat(header, 'UTC'),
+): ChatExpectation {
   const kinds = kindsOf(header)
   const offsets = offsetsOf(header, kinds)
   const timings = plannedTimings(
@@ -775,6 +832,8 @@ export function expectationOf(header: ChatHeader, historyStartSec = 0): ChatExpe
     conn_id: connIdOf(header),
     agent_name: agents[header.agent] as string,
     tramite: tramites[header.tramite] as Tramite,
+    // What its customer names: from the lines writeChat chose (given, or written again).
+    ...chat.tramites,
     customer_id: customerOf(original?.seed ?? header.seed).id,
     started_at_ms: header.startSec * 1000,
     ended_at_ms: header.lastSec * 1000,

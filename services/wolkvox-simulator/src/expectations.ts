@@ -4,6 +4,7 @@
  * product's code (nor from parsing the served JSON). Tests use these as an independent oracle.
  */
 import type { Tramite } from './catalog.js'
+import type { IntendedTramite, UnnamedReason } from './tramite-intent.js'
 
 /** Who the simulator meant to write a message. */
 export type PlannedRole = 'customer' | 'agent' | 'bot'
@@ -42,6 +43,14 @@ export interface ChatExpectation {
   agent_name: string
   /** The trámite the chat was written about (an id of `catalog.tramites`). */
   tramite: Tramite
+  /**
+   * The trámites its customer's messages name, by the hand labels of every customer line
+   * (tramite-intent.ts): `tramite` first when named, then any other; each with the conversation
+   * indexes of the messages naming it. Empty when none does: what a classifier is meant to find.
+   */
+  intended_tramites: IntendedTramite[]
+  /** Why `intended_tramites` is empty (the customer never names the trámite), else null. */
+  unnamed: UnnamedReason | null
   /** Its final `customer_id` (also `customer_phone`'s value where the chat has that). */
   customer_id: string
   /** First and last message. */

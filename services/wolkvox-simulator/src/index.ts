@@ -52,6 +52,27 @@ export {
   type PlannedRole,
   type ReturnOf,
 } from './expectations.js'
+export {
+  expectedEvents,
+  writtenFeeling,
+  type ChatIntent,
+  type ExpectedEvent,
+  type ExpectedSender,
+  type ExpectedSentiment,
+  type FeelingMode,
+  type IntendedFeeling,
+  type MessageIntent,
+  type PendingValues,
+} from './expected-events.js'
 export { agentProfiles, delays, type AgentProfile, type SecondsRange } from './profiles.js'
+export {
+  labelledCustomerLines,
+  tramiteIntentOf,
+  tramitesNamedBy,
+  type IntendedTramite,
+  type TramiteIntent,
+  type UnnamedReason,
+  type WrittenLine,
+} from './tramite-intent.js'
 export * as catalog from './catalog.js'
 export type { Tramite } from './catalog.js'

@@ -16,6 +16,7 @@ import {
 } from './calls.js'
 import { createDataset, type Dataset, type Selection } from './dataset.js'
 import type { ChatExpectation } from './expectations.js'
+import type { ExpectedEvent } from './expected-events.js'
 import {
   answeringFaults,
   createFaultPlan,
@@ -158,6 +159,12 @@ export interface Truth {
    * construction (README: Expectations). Whole chats, whatever part of them `data` holds.
    */
   expectations: ChatExpectation[]
+  /**
+   * One per message of `data`, in the same order (chat by chat, then conversation order): the
+   * `ChatMessage` event it must become, known from what the simulator meant to write (README:
+   * Expected events). `position` and `conversation_length` are those of this window.
+   */
+  events: ExpectedEvent[]
 }
 
 /** A simulator listening on a port. */
@@ -252,6 +259,7 @@ function truthFrom(
     messageCount: data.reduce((sum, item) => sum + item.conversation.length, 0),
     data,
     expectations: selected.map(({ chat }) => dataset.expectationOf(chat)),
+    events: selected.flatMap((item) => dataset.expectedEventsOf(item)),
   }
 }
 

@@ -1,0 +1,79 @@
+/*
+ * The modules `npm run test:mutation` runs Stryker on, one Stryker run each, in this order.
+ * To add one: a name (its report folder under test-artifacts/mutation/), the files to mutate and
+ * the unit test files that may kill its mutants (only those run, so a module's score is earned by
+ * its own tests). Globs are relative to the repository root; a `!` glob leaves a file out, with
+ * the reason in `excluded`.
+ */
+
+/** The score under which `npm run test:mutation` fails. */
+export const threshold = 80
+
+/** @type {import('./modules.d.mts').MutationModule[]} */
+export const modules = [
+  // packages/events in three runs: each one's report (and score) is there as soon as it ends.
+  {
+    name: 'events-event-id',
+    mutate: ['packages/events/src/event-id.ts'],
+    testFiles: ['packages/events/src/**/*.test.ts'],
+  },
+  {
+    name: 'events-builder',
+    mutate: ['packages/events/src/chat-message-builder.ts'],
+    testFiles: ['packages/events/src/**/*.test.ts'],
+  },
+  {
+    name: 'events-codec',
+    mutate: ['packages/events/src/codec.ts'],
+    testFiles: ['packages/events/src/**/*.test.ts'],
+  },
+  {
+    name: 'zoned-time',
+    mutate: ['packages/zoned-time/src/index.ts'],
+    testFiles: ['packages/zoned-time/src/**/*.test.ts'],
+  },
+  {
+    name: 'token-lock',
+    mutate: ['packages/token-lock/src/token-lock.ts'],
+    testFiles: ['packages/token-lock/src/**/*.test.ts'],
+    excluded:
+      'src/scripts.ts is Lua text run by Redis: a mutant of it can only be killed by a real Redis, ' +
+      'which the integration tests (test/integration/token-lock*.test.ts) run, not the unit tests',
+  },
+  {
+    name: 'poller-window',
+    mutate: ['services/poller/src/window.ts'],
+    testFiles: ['services/poller/src/window*.test.ts'],
+  },
+  {
+    name: 'poller-core',
+    mutate: ['services/poller/src/core/**/*.ts', '!services/poller/src/core/**/*.test.ts'],
+    testFiles: ['services/poller/src/core/**/*.test.ts'],
+  },
+  {
+    name: 'sentiment-aggregation',
+    mutate: ['services/sentiment-aggregator/src/aggregation.ts'],
+    testFiles: ['services/sentiment-aggregator/src/aggregation*.test.ts'],
+  },
+  {
+    name: 'keyword-rules',
+    mutate: [
+      'packages/keyword-rules/src/**/*.ts',
+      '!packages/keyword-rules/src/**/*.test.ts',
+      '!packages/keyword-rules/src/holder*.ts',
+      '!packages/keyword-rules/src/index.ts',
+    ],
+    testFiles: ['packages/keyword-rules/src/**/*.test.ts'],
+    excluded:
+      'holder.ts and holder-routes.ts are the service side (file watching, reload over HTTP), not ' +
+      'the classification engine; index.ts only re-exports',
+  },
+  {
+    name: 'service-kit-planning',
+    mutate: ['packages/service-kit/src/chunk.ts', 'packages/service-kit/src/state-ops.ts'],
+    testFiles: [
+      'packages/service-kit/src/chunk*.test.ts',
+      'packages/service-kit/src/state-ops*.test.ts',
+    ],
+  },
+]
