@@ -137,6 +137,15 @@ describe('stack:up and its Redis', () => {
     expect(await connectionsReceived(admin)).toBe(before)
     expect(await admin.keys('*')).toEqual(['other-work:key'])
 
+    // A broker that died says so, and why is in the last lines of its log.
+    process.kill(state.kafka.pid, 'SIGKILL')
+    await waitFor(() => !isAlive(state.kafka.pid), { timeoutMs: 5_000, what: 'the broker gone' })
+    const status = await stackCli(home, ['status'])
+    expect(status.code).toBe(1)
+    expect(status.stderr).toContain('The recorded broker is not running')
+    expect(status.stderr).toContain(`Its log (${join(state.kafka.workDir, 'server.log')}) ends:`)
+    expect(status.stderr).toMatch(/ends:\n\[\d{4}-\d\d-\d\d [\d:,]+\] (INFO|WARN|ERROR) /)
+
     const down = await stackCli(home, ['down'])
     expect(down.code, down.stderr).toBe(0)
     expect(down.stderr).toContain(`and redis-server at ${url}`)

@@ -8,15 +8,18 @@ import { describe, expect, it } from 'vitest'
 import {
   cleanupOrphans,
   devStackHome,
+  freePort,
   isAlive,
   isPortFree,
   listProcesses,
   registerProcess,
   startKafkaBroker,
   startRedisServer,
+  type KafkaBroker,
 } from '@wolkvox-chat-stream/dev-stack'
-import { waitForKafka } from '@wolkvox-chat-stream/kafka'
+import { createKafkaClient, waitForKafka } from '@wolkvox-chat-stream/kafka'
 import { pingRedis } from '@wolkvox-chat-stream/redis'
+import { waitFor } from '../support/wait-for.js'
 
 const childScript = fileURLToPath(new URL('../support/start-broker-child.ts', import.meta.url))
 
@@ -113,5 +116,47 @@ describe('dev-stack lifecycle', () => {
     expect(isAlive(orphan.pid)).toBe(false)
     expect(existsSync(orphan.workDir)).toBe(false)
     expect(listProcesses(devStackHome()).some((r) => r.pid === orphan.pid)).toBe(false)
+  })
+
+  it('starts two brokers wishing for the same ports side by side, each on its own (regression: two stack:up at once, one "ready" on the other\'s broker and then dead)', async () => {
+    const port = await freePort()
+    let controllerPort = await freePort()
+    while (controllerPort === port) controllerPort = await freePort()
+    const wish = { port, controllerPort, portsPreferred: true }
+    const first = startKafkaBroker(wish)
+    // The second starts once the first's JVM is spawned and before it binds: the port still looks
+    // free to it, and the first is ready by the time the second's probe runs; then the second's
+    // own JVM fails to bind.
+    await waitFor(
+      () => listProcesses(devStackHome()).some((r) => r.kind === 'kafka' && r.ports?.[0] === port),
+      { timeoutMs: 60_000, intervalMs: 20, what: 'the first JVM spawned' },
+    )
+    const started = await Promise.allSettled([first, startKafkaBroker(wish)])
+    const brokers = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []))
+    try {
+      expect(started.map((s) => s.status)).toEqual(['fulfilled', 'fulfilled'])
+      const [a, b] = brokers as [KafkaBroker, KafkaBroker]
+      // One got the wished-for port; the other noticed and started again on free ones.
+      expect([a.port, b.port]).toContain(port)
+      expect(a.port).not.toBe(b.port)
+      const ids: string[] = []
+      for (const broker of [a, b]) {
+        expect(broker.running()).toBe(true)
+        expect(isAlive(broker.pid())).toBe(true)
+        const admin = createKafkaClient({
+          brokers: [broker.brokers],
+          clientId: 'two-starts',
+        }).admin()
+        await admin.connect()
+        try {
+          ids.push((await admin.describeCluster()).clusterId)
+        } finally {
+          await admin.disconnect()
+        }
+      }
+      expect(ids[0]).not.toBe(ids[1])
+    } finally {
+      await Promise.all(brokers.map((b) => b.stop()))
+    }
   })
 })

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
-import { createKafkaClient, type Admin, type Kafka } from '@wolkvox-chat-stream/kafka'
+import { isAppError } from '@wolkvox-chat-stream/errors'
+import { createKafkaClient, waitForKafka, type Admin, type Kafka } from '@wolkvox-chat-stream/kafka'
 import { createTopic } from '../support/topics.js'
 import { uniqueName, waitFor } from '../support/wait-for.js'
 
@@ -32,6 +33,21 @@ describe('the private Kafka broker', () => {
       (e) => e.configName === 'cleanup.policy',
     )
     expect(policy?.configValue).toBe('compact')
+  })
+
+  it('is ready only for the cluster id it is asked for (a broker of another cluster on the port is not)', async () => {
+    const { clusterId } = await admin.describeCluster()
+    const brokers = [inject('kafkaBrokers')]
+    await waitForKafka(brokers, { timeoutMs: 20_000, clusterId })
+    const wrong = await waitForKafka(brokers, {
+      timeoutMs: 2_000,
+      clusterId: `${clusterId}x`,
+    }).then(
+      () => undefined,
+      (error: unknown) => error,
+    )
+    expect(isAppError(wrong, 'KAFKA_UNAVAILABLE')).toBe(true)
+    expect(String((wrong as Error).cause)).toContain(`of cluster ${clusterId}, not ${clusterId}x`)
   })
 
   it('refuses to create a topic implicitly (provisioning must be explicit)', async () => {

@@ -1,5 +1,7 @@
-import { dirname } from 'node:path'
+import { existsSync } from 'node:fs'
+import { dirname, join } from 'node:path'
 import { isAppError } from '@wolkvox-chat-stream/errors'
+import { tail } from './child.js'
 import { isAlive } from './process-registry.js'
 import { kafkaVersionFromEnv } from './jars.js'
 import { brokersFromArgs, secureFromArgs } from './kafka-cluster.js'
@@ -130,6 +132,11 @@ async function main(command: string | undefined, args: readonly string[]): Promi
             ? `Running since ${state.startedAt}, but ${downParts.join(' and ')} are down.`
             : `Running since ${state.startedAt}.`,
       )
+      if (!up) {
+        // Why it ended is in its log (kept: only stack:down removes the folder).
+        const log = join(state.kafka.workDir, 'server.log')
+        if (existsSync(log)) progress(`Its log (${log}) ends:\n${tail(log, 8).trim()}`)
+      }
       if (registryDown) {
         progress(
           `The schema registry (pid ${state.schemaRegistry!.pid}) is not running; run stack:down then stack:up --registry.`,

@@ -23,6 +23,11 @@ export interface KafkaBrokerOptions {
   /** KRaft controller port; a free one when omitted. */
   controllerPort?: number
   /**
+   * `port` and `controllerPort` are wishes, not requirements (`stack:up`'s 9092 and 9093 when
+   * free): when one is taken before Java binds it, the node starts again on free ports.
+   */
+  portsPreferred?: boolean
+  /**
    * Broker version from Maven Central. Default: `KAFKA_VERSION` from the environment, else
    * `DEFAULT_KAFKA_VERSION` (3.9.2); see {@link kafkaVersionFromEnv}.
    */
@@ -341,17 +346,33 @@ export async function startKafkaBroker(options: KafkaBrokerOptions = {}): Promis
   // A port found free can be taken before Java binds it (by another process, or as the local
   // port of some outgoing connection). When this function picked it, it picks again.
   const picked =
-    (options.port === undefined || options.controllerPort === undefined) &&
+    (options.port === undefined ||
+      options.controllerPort === undefined ||
+      options.portsPreferred === true) &&
     options.workDir === undefined
   for (let attempt = 1; ; attempt++) {
     try {
-      return await startKafkaBrokerOnce(options)
+      // A wished-for port that was taken once is not tried again.
+      const again = attempt > 1 && options.portsPreferred === true
+      return await startKafkaBrokerOnce(
+        again ? withoutKeys(options, ['port', 'controllerPort']) : options,
+      )
     } catch (error) {
       const taken = isAppError(error) && error.details.portTaken === true
       if (!picked || !taken || attempt >= BIND_ATTEMPTS) throw error
       options.onProgress?.(`A port picked for Kafka was taken meanwhile; starting again on others`)
     }
   }
+}
+
+/** `object` less `keys` (an optional property left out, not set to undefined). */
+function withoutKeys<T extends object, K extends keyof T>(
+  object: T,
+  keys: readonly K[],
+): Omit<T, K> {
+  const copy = { ...object }
+  for (const key of keys) delete copy[key]
+  return copy
 }
 
 /** How many times a node whose ports this module picked is started when a port was taken. */
@@ -378,6 +399,7 @@ async function startKafkaBrokerOnce(options: KafkaBrokerOptions): Promise<KafkaB
   }
 
   const nodeId = options.node?.nodeId ?? 1
+  const clusterId = options.node?.clusterId ?? newClusterId()
   const id = `${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`
   const workDir = options.workDir ?? join(home, 'brokers', id)
   const dataDir = join(workDir, 'data')
@@ -413,7 +435,7 @@ async function startKafkaBrokerOnce(options: KafkaBrokerOptions): Promise<KafkaB
       classpath,
       'kafka.tools.StorageTool',
       'format',
-      `--cluster-id=${options.node?.clusterId ?? newClusterId()}`,
+      `--cluster-id=${clusterId}`,
       '-c',
       propertiesFile,
       '--ignore-formatted',
@@ -449,7 +471,8 @@ async function startKafkaBrokerOnce(options: KafkaBrokerOptions): Promise<KafkaB
   const brokers = `127.0.0.1:${port}`
   const ready =
     options.ready ??
-    (({ brokers: address, timeoutMs, signal }) => waitForKafka([address], { timeoutMs, signal }))
+    (({ brokers: address, timeoutMs, signal }) =>
+      waitForKafka([address], { timeoutMs, signal, clusterId }))
 
   let child: ChildProcess | undefined
   let lastReadyMs = 0

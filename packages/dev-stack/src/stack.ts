@@ -451,6 +451,7 @@ export async function stackUp(
         home,
         port,
         controllerPort,
+        portsPreferred: true,
         version: options.kafkaVersion,
         detached: true,
         onProgress: progress,

@@ -8,6 +8,11 @@ export interface WaitForKafkaOptions {
   signal?: AbortSignal
   /** A topic created (with one partition) and waited on for its leader; proves writes work. */
   probeTopic?: string
+  /**
+   * The cluster id the broker must report. Another broker answering on the address (one that took
+   * the port first, while the expected one fails to bind it) is then not taken for ready.
+   */
+  clusterId?: string
 }
 
 /**
@@ -33,6 +38,11 @@ export async function waitForKafka(
       await admin.connect()
       const cluster = await admin.describeCluster()
       if (cluster.brokers.length === 0) throw new Error('describeCluster returned no broker')
+      if (options.clusterId !== undefined && cluster.clusterId !== options.clusterId) {
+        throw new Error(
+          `the broker answering is of cluster ${cluster.clusterId}, not ${options.clusterId}`,
+        )
+      }
       const existing = await admin.listTopics()
       if (!existing.includes(probeTopic)) {
         await admin.createTopics({
