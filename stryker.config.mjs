@@ -26,7 +26,7 @@ export default {
   // Each mutant runs only the tests that executed its code in the first (dry) run.
   coverageAnalysis: 'perTest',
   mutate: module.mutate,
-  testFiles: module.testFiles,
+  // No `testFiles`: vitest.mutation.config.ts runs only the module's tests (see there why).
   // Two cores shared with other work: STRYKER_CONCURRENCY raises it on a free machine.
   concurrency: Number(process.env.STRYKER_CONCURRENCY ?? 1),
   // A loaded machine: a slow test is not an infinite loop.

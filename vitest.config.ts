@@ -25,12 +25,16 @@ function workspaceSources(): Plugin {
 
 /**
  * Integration files whose outcome cannot depend on the Kafka broker's version: they use no broker
- * (Redis, the simulator, the schemas, Java's Avro) or test HTTP only (the fuzzer, the dashboard).
+ * (Redis, the simulator, the schemas, Java's Avro, the compose file, the AsyncAPI document, the
+ * Apicurio Registry) or test HTTP only (the fuzzer, the dashboard).
  * The compatibility pass on Kafka 4 (`npm run test:kafka4`, KAFKA_COMPAT=1) leaves them out: they
  * ran once already in `npm test`, and CI's time is better spent on the files that talk to Kafka.
  */
 const brokerVersionFree = [
+  'test/bench/case-support.test.ts',
   'test/chaos/plan.test.ts',
+  'test/integration/asyncapi.test.ts',
+  'test/integration/compose.test.ts',
   'test/integration/dashboard-proxy.test.ts',
   'test/integration/dashboard-start.test.ts',
   'test/integration/events-java-interop.test.ts',
@@ -41,7 +45,9 @@ const brokerVersionFree = [
   'test/integration/poller-schedule.test.ts',
   'test/integration/redis-cluster.test.ts',
   'test/integration/redis.test.ts',
+  'test/integration/schema-registry.test.ts',
   'test/integration/service-kit-replay-offset.test.ts',
+  'test/integration/service-kit-state.test.ts',
   'test/integration/token-lock-contenders.test.ts',
   'test/integration/token-lock.test.ts',
   'test/integration/wolkvox-client.test.ts',

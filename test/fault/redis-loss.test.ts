@@ -64,6 +64,33 @@ describe('Redis losing its data while the poller and the aggregator run', () => 
   let server: string | undefined
   const serverOf = (): string => server!
 
+  /**
+   * Waits until a poll that started after `t` has succeeded: a call after `t` that re-reads the
+   * window before it (each poll's first window reaches back POLL_LOOKBACK), and a live success
+   * after that call began. A success alone is not enough: the poll in flight at `t` also ends with
+   * one, having made no call after `t` (regression: CI, the restart case read no call at all).
+   */
+  async function waitForPollAfter(
+    t: number,
+    status: () => Promise<{ lastSuccess: { live?: { at: string } } }>,
+    what: string,
+  ): Promise<void> {
+    const { sim } = pipeline.sims
+    await waitFor(
+      async () => {
+        const calls = sim.calls().filter((c) => c.server === serverOf())
+        const windows = calls.map(callWindow)
+        const first = calls.find(
+          (c, i) => i > 0 && c.startedAtMs > t && windows[i]!.fromMs <= windows[i - 1]!.toMs,
+        )
+        if (first === undefined) return false
+        const live = (await status()).lastSuccess.live
+        return live !== undefined && Date.parse(live.at) > first.startedAtMs
+      },
+      { what, timeoutMs: 60_000, intervalMs: 200 },
+    )
+  }
+
   it('recovers the watermark from the topic, rebuilds the aggregates by replay, and ends equal to a run without the fault', async () => {
     const { stack } = pipeline
     const { sim } = pipeline.sims
@@ -107,18 +134,12 @@ describe('Redis losing its data while the poller and the aggregator run', () => 
 
     // The poller goes on from the watermark it finds in the checkpoint topic, and the aggregator
     // replays its input.
-    const afterFlush = await waitFor(
-      async () => {
-        const op = await running.status()
-        const live = op.lastSuccess.live
-        return live && Date.parse(live.at) > flushedAt && op.watermark !== null
-          ? Date.parse(op.watermark)
-          : 0
+    await waitForPollAfter(flushedAt, () => running.status(), 'a poll after the flush').catch(
+      (error: unknown) => {
+        throw new Error(`${String(error)}; poller stderr: ${running.process.stderr().slice(-3000)}`)
       },
-      { what: 'a poll after the flush', timeoutMs: 60_000, intervalMs: 200 },
-    ).catch((error: unknown) => {
-      throw new Error(`${String(error)}; poller stderr: ${running.process.stderr().slice(-3000)}`)
-    })
+    )
+    const afterFlush = Date.parse(String((await running.status()).watermark))
     expect(afterFlush).toBeGreaterThanOrEqual(lostMs)
     await expectResumedFrom(lostMs, flushedAt)
     await waitFor(() => service.status().stats.rebuilds > rebuildsBefore, {
@@ -135,13 +156,7 @@ describe('Redis losing its data while the poller and the aggregator run', () => 
     await stack.redis.stopProcess()
     await stack.redis.start()
     const restartedAt = Date.now()
-    await waitFor(
-      async () => {
-        const live = (await running.status()).lastSuccess.live
-        return live !== undefined && Date.parse(live.at) > restartedAt
-      },
-      { what: 'a poll after the restart', timeoutMs: 60_000, intervalMs: 200 },
-    )
+    await waitForPollAfter(restartedAt, () => running.status(), 'a poll after the restart')
     await waitFor(() => service.status().stats.rebuilds > rebuildsAfterFlush, {
       what: 'the aggregator to rebuild after the restart',
     })

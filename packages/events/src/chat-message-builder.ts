@@ -177,20 +177,22 @@ export function sentimentOf(feeling: string | null): Sentiment {
 }
 
 /** The first chat-level field that keeps a whole chat from becoming events, and why. */
-function chatProblem(
-  chat: Record<string, unknown>,
-  connId: string | null,
-): [field: string, why: string] | undefined {
-  if (connId === null) return ['conn_id', 'A chat has no conn_id']
-  if (!Array.isArray(chat.conversation)) {
-    return ['conversation', `Chat ${connId} has no conversation array`]
+/** A chat's identity and messages, or the first reason it cannot give events at all. */
+type ChatShape =
+  { ok: true; connId: string; conversation: unknown[] } | { ok: false; field: string; why: string }
+
+function chatShape(chat: Record<string, unknown>, connId: string | null): ChatShape {
+  if (connId === null) return { ok: false, field: 'conn_id', why: 'A chat has no conn_id' }
+  const conversation = chat.conversation
+  if (!Array.isArray(conversation)) {
+    return { ok: false, field: 'conversation', why: `Chat ${connId} has no conversation array` }
   }
   for (const field of ['agent_name', 'customer_name']) {
     if (chat[field] === undefined || chat[field] === null) {
-      return [field, `Chat ${connId} has no ${field}`]
+      return { ok: false, field, why: `Chat ${connId} has no ${field}` }
     }
   }
-  return undefined
+  return { ok: true, connId, conversation }
 }
 
 function invalid(why: string, field: string, conn_id: string | null, position: number | null) {
@@ -243,14 +245,14 @@ export function buildChatMessages(chat: unknown, context: PollContext): ChatBuil
     const raw = rawOf(chat, MAX_DEPTH)
     return { events, rejected: [{ conn_id: connId, position: null, raw, error }] }
   }
-  const connId = chat.conn_id === undefined || chat.conn_id === null ? null : asText(chat.conn_id)
-  const problem = chatProblem(chat, connId)
-  if (problem !== undefined || connId === null || !Array.isArray(chat.conversation)) {
-    const [field, why] = problem ?? ['chat', 'A chat is broken']
-    const error = invalid(why, field, connId, null)
+  const givenId = chat.conn_id === undefined || chat.conn_id === null ? null : asText(chat.conn_id)
+  const shape = chatShape(chat, givenId)
+  if (!shape.ok) {
+    const error = invalid(shape.why, shape.field, givenId, null)
     const raw = rawOf(chat, MAX_DEPTH)
-    return { events, rejected: [{ conn_id: connId, position: null, raw, error }] }
+    return { events, rejected: [{ conn_id: givenId, position: null, raw, error }] }
   }
+  const { connId, conversation } = shape
   const agentName = asText(chat.agent_name)
   const customerName = asText(chat.customer_name)
 
@@ -258,7 +260,6 @@ export function buildChatMessages(chat: unknown, context: PollContext): ChatBuil
   for (const [key, value] of Object.entries(chat)) {
     if (!CHAT_FIELDS.has(key)) chatExtra.push([`chat.${key}`, asText(value)])
   }
-  const conversation: unknown[] = chat.conversation
   // Earlier messages of the chat by date, to count a message's occurrence: messages with the same
   // date, from, from_name and message (absent or null read as null, other values as their text).
   const seen = new Map<string | null, Identity[]>()

@@ -270,8 +270,10 @@ export const timeForms = (zone: string): string =>
 const DURATION_AGO = /^(\d+)(ms|s|m|h|d)$/u
 const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: HOUR_MS, d: DAY_MS } as const
 const DAY_TEXT = /^(\d{4})-(\d\d)-(\d\d)$|^(\d{4})(\d\d)(\d\d)$/u
+// Groups: date and time fields (1-6), fraction (7), then `Z` (8) or an offset's sign, hours and
+// minutes (9-11).
 const TIME_TEXT =
-  /^(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d)(?::(\d\d)(?:\.(\d{1,9}))?)?(Z|[+-]\d\d(?::?\d\d)?)?$/iu
+  /^(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d)(?::(\d\d)(?:\.(\d{1,9}))?)?(?:(Z)|([+-])(\d\d)(?::?(\d\d))?)?$/iu
 const COMPACT_TIME = /^(\d{4})(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)$/u
 const DATE_LIMIT_MS = 8.64e15
 
@@ -327,7 +329,7 @@ export function parseTimeBound(text: string, zone: string, options: TimeBoundOpt
     if (localDate(noon, zone) !== date)
       return refuse(`does not exist in ${zone} (skipped by a time-zone change)`)
     const window = dayWindow(noon, zone)
-    const bound = options.bound ?? 'instant'
+    const { bound } = options
     const ms =
       bound === 'to' ? window.endMs : bound === 'through' ? window.endMs - 1 : window.startMs
     return { ok: true, ms }
@@ -338,12 +340,13 @@ export function parseTimeBound(text: string, zone: string, options: TimeBoundOpt
   const fields = fieldsOf(time.slice(1, 7))
   if (fields === undefined) return notATime()
   const fractionMs = Number((time[7] ?? '').padEnd(3, '0').slice(0, 3))
-  const offset = time[8]?.toUpperCase()
-  if (offset !== undefined) {
-    const [, sign, hours, minutes = '00'] = /^([+-])(\d\d):?(\d\d)?$/u.exec(offset) ?? []
-    if (offset !== 'Z' && (Number(hours) > 23 || Number(minutes) > 59)) return notATime()
-    const offsetMs =
-      offset === 'Z' ? 0 : (sign === '-' ? -1 : 1) * (Number(hours) * 60 + Number(minutes)) * 60_000
+  const [zulu, sign, offsetHours, offsetMinutes] = time.slice(8, 12)
+  if (zulu !== undefined || sign !== undefined) {
+    // `Z` is the offset 0: no hours, no minutes.
+    const hours = Number(offsetHours ?? 0)
+    const minutes = Number(offsetMinutes ?? 0)
+    if (hours > 23 || minutes > 59) return notATime()
+    const offsetMs = (sign === '-' ? -1 : 1) * (hours * 60 + minutes) * 60_000
     const ms = wallOf(fields) + fractionMs - offsetMs
     return inYears(ms, zone) ? { ok: true, ms } : refuse('is outside the years 1 to 9999')
   }

@@ -79,6 +79,11 @@ describe('the state fields of AgentSentiment', () => {
       '0010|ana|week|5',
       '0010|ana|day|x',
       '0010|ana|day|1.5',
+      // No start at all, or one Number() would read as 0 or as another number.
+      '0010|ana|day|',
+      '0010|ana|day| ',
+      '0010|ana|day|0x10',
+      '0010|ana|day|1e3',
       'day|5',
       '0010|day|5',
       '',

@@ -261,7 +261,9 @@ export function parseDirtyMember(
   const beforeLast = member.lastIndexOf('|', last - 1)
   if (first < 0 || beforeLast <= first) return undefined
   const granularity = member.slice(beforeLast + 1, last)
-  const startMs = Number(member.slice(last + 1))
+  // Digits only: Number() also reads '' and ' ' as 0, and '0x10' or '1e3' as other numbers.
+  const digits = member.slice(last + 1)
+  const startMs = /^-?\d+$/.test(digits) ? Number(digits) : Number.NaN
   if ((granularity !== 'hour' && granularity !== 'day') || !Number.isSafeInteger(startMs))
     return undefined
   return {
