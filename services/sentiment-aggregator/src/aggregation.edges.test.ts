@@ -75,6 +75,12 @@ describe('the state fields of AgentSentiment', () => {
       granularity: 'hour',
       startMs: 0,
     })
+    expect(parseDirtyMember('0010|ana|b|day|1739232000000')).toEqual({
+      server: '0010',
+      agentKey: 'ana|b',
+      granularity: 'day',
+      startMs: 1_739_232_000_000,
+    })
     for (const bad of [
       '0010|ana|week|5',
       '0010|ana|day|x',
