@@ -4,34 +4,9 @@
  * builder is changed (found by mutation testing, README: Mutation testing).
  */
 import { describe, expect, it } from 'vitest'
-import { buildChatMessages, isBotSpelling, type PollContext } from './chat-message-builder.js'
+import { buildChatMessages, isBotSpelling } from './chat-message-builder.js'
 import { eventId } from './event-id.js'
-
-const context: PollContext = {
-  server: '0010',
-  zone: 'America/Bogota',
-  window: { start: new Date('2025-02-11T15:00:00Z'), end: new Date('2025-02-11T15:29:59Z') },
-  polledAt: new Date('2025-02-11T15:35:00.123Z'),
-}
-
-const message = (overrides: Record<string, unknown> = {}): Record<string, unknown> => ({
-  channel: 'WhatsApp',
-  from: 'CUSTOMER',
-  from_name: 'Zoë',
-  to_name: 'chat bot',
-  date: '2025-02-11 10:22:33',
-  message: 'hola',
-  customer_id: '573001234567',
-  ...overrides,
-})
-
-const chat = (conversation: unknown[], overrides: Record<string, unknown> = {}) => ({
-  conn_id: 'CH-1',
-  agent_name: 'Ana',
-  customer_name: 'Zoë',
-  conversation,
-  ...overrides,
-})
+import { chat, context, message } from './builder-fixtures.test-support.js'
 
 /** A text inside `levels` objects (arrays when `arrays`), one in the other. */
 function nested(levels: number, arrays = false): unknown {

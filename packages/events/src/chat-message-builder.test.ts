@@ -5,35 +5,9 @@ import {
   normalizeChannel,
   senderOf,
   sentimentOf,
-  type PollContext,
 } from './chat-message-builder.js'
 import { chatMessageCodec } from './records.js'
-
-const context: PollContext = {
-  server: '0010',
-  zone: 'America/Bogota',
-  window: { start: new Date('2025-02-11T15:00:00Z'), end: new Date('2025-02-11T15:29:59Z') },
-  polledAt: new Date('2025-02-11T15:35:00.123Z'),
-}
-
-const message = (overrides: Record<string, unknown> = {}): Record<string, unknown> => ({
-  channel: 'WhatsApp',
-  from: 'CUSTOMER',
-  from_name: 'Zoë',
-  to_name: 'chat bot',
-  date: '2025-02-11 10:22:33',
-  message: 'hola',
-  customer_id: '573001234567',
-  ...overrides,
-})
-
-const chat = (conversation: unknown[], overrides: Record<string, unknown> = {}) => ({
-  conn_id: 'CH-1',
-  agent_name: 'Ana  María',
-  customer_name: 'Zoë',
-  conversation,
-  ...overrides,
-})
+import { chat, context, message } from './builder-fixtures.test-support.js'
 
 describe('buildChatMessages', () => {
   it('keeps upstream fields exact and adds the derived ones', () => {
