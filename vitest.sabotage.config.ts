@@ -7,7 +7,7 @@ import { sabotageNamed } from './test/sabotage/sabotages.js'
 import rootConfig from './vitest.config.js'
 
 /**
- * The integration project with one sabotage on (`WCS_SABOTAGE=<name>`, test/sabotage/sabotages.ts):
+ * The integration and fault projects (as `sabotage` and `sabotage-fault`) with one sabotage on (`WCS_SABOTAGE=<name>`, test/sabotage/sabotages.ts):
  * one product file is patched in memory, by a Vite plugin for the test workers and by a Node load
  * hook for the processes the tests start. `npm run test:sabotage` (test/sabotage/run.ts) runs each
  * sabotage's guarding test here and passes only when that test fails. Without WCS_SABOTAGE, nothing
@@ -44,11 +44,19 @@ function sabotagePlugin(active: Patch): Plugin {
   }
 }
 
-const integration = rootConfig.test?.projects?.find(
-  (p): p is TestProjectInlineConfiguration =>
-    typeof p === 'object' && 'test' in p && p.test?.name === 'integration',
-)
-if (!integration?.test) throw new Error('vitest.config.ts has no integration project')
+/** The root config's project called `name`. */
+function rootProject(name: string): TestProjectInlineConfiguration & {
+  test: NonNullable<TestProjectInlineConfiguration['test']>
+} {
+  const found = rootConfig.test?.projects?.find(
+    (p): p is TestProjectInlineConfiguration =>
+      typeof p === 'object' && 'test' in p && p.test?.name === name,
+  )
+  if (!found?.test) throw new Error(`vitest.config.ts has no ${name} project`)
+  return { ...found, test: found.test }
+}
+const integration = rootProject('integration')
+const fault = rootProject('fault')
 
 export default defineConfig({
   plugins: [...(rootConfig.plugins ?? []), ...(patch ? [sabotagePlugin(patch)] : [])],
@@ -68,6 +76,8 @@ export default defineConfig({
             : {}),
         },
       },
+      // A fault test starts and breaks services of its own: nothing shared to pass on.
+      { ...fault, test: { ...fault.test, name: 'sabotage-fault' } },
     ],
   },
 })

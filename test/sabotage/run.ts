@@ -79,9 +79,14 @@ const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/
 
 const work = mkdtempSync(join(tmpdir(), 'wcs-sabotage-'))
 
-/** One vitest run of the sabotage project: `files`, only the tests named, `sabotage` on or not. */
+/** The project of vitest.sabotage.config.ts that runs a sabotage's test. */
+const projectOf = (sabotage: Sabotage): string =>
+  sabotage.project === 'fault' ? 'sabotage-fault' : 'sabotage'
+
+/** One vitest run of a sabotage project: `files`, only the tests named, `sabotage` on or not. */
 async function runVitest(
   tag: string,
+  project: string,
   files: string[],
   tests: string[],
   env: NodeJS.ProcessEnv,
@@ -97,7 +102,7 @@ async function runVitest(
     '--config',
     'vitest.sabotage.config.ts',
     '--project',
-    'sabotage',
+    project,
     ...files,
     '--testNamePattern',
     tests.map(escapeRegExp).join('|'),
@@ -147,10 +152,16 @@ function testIn(
 
 /** Runs the guarding test of `sabotage` with the sabotage on, and judges the result. */
 async function check(sabotage: Sabotage, services: NodeJS.ProcessEnv): Promise<Outcome> {
-  const run = await runVitest(sabotage.name, [sabotage.testFile], [sabotage.test], {
-    ...services,
-    WCS_SABOTAGE: sabotage.name,
-  })
+  const run = await runVitest(
+    sabotage.name,
+    projectOf(sabotage),
+    [sabotage.testFile],
+    [sabotage.test],
+    {
+      ...services,
+      WCS_SABOTAGE: sabotage.name,
+    },
+  )
   const result = (outcome: Outcome['outcome'], detail: string): Outcome => ({
     sabotage,
     outcome,
@@ -212,15 +223,29 @@ const services = {
 async function checkAll(
   services: NodeJS.ProcessEnv,
 ): Promise<{ outcomes: Outcome[]; controlSeconds: number | null }> {
+  // One control run per project, its reports merged.
   let control: Run | null = null
   if (args.values.control) {
     process.stderr.write(`sabotage: control run of the guarding tests, nothing patched\n`)
-    control = await runVitest(
-      'control',
-      [...new Set(chosen.map((s) => s.testFile))],
-      [...new Set(chosen.map((s) => s.test))],
-      services,
-    )
+    const runs: Run[] = []
+    for (const project of [...new Set(chosen.map(projectOf))]) {
+      const mine = chosen.filter((s) => projectOf(s) === project)
+      runs.push(
+        await runVitest(
+          `control-${project}`,
+          project,
+          [...new Set(mine.map((s) => s.testFile))],
+          [...new Set(mine.map((s) => s.test))],
+          services,
+        ),
+      )
+    }
+    control = {
+      report: { testResults: runs.flatMap((run) => run.report?.testResults ?? []) },
+      marks: runs.flatMap((run) => run.marks),
+      seconds: runs.reduce((sum, run) => sum + run.seconds, 0),
+      log: runs.map((run) => run.log).join(' '),
+    }
   }
   const outcomes: Outcome[] = []
   const queue = [...chosen]
@@ -262,7 +287,7 @@ const rows = [
   ...outcomes.map((o) => [
     o.sabotage.name,
     o.sabotage.promise,
-    `${o.sabotage.testFile.replace('test/integration/', '')}: ${o.sabotage.test}`,
+    `${o.sabotage.testFile.replace(/^test\/(integration|fault)\//, '')}: ${o.sabotage.test}`,
     o.outcome,
     o.seconds.toFixed(1),
   ]),

@@ -32,6 +32,11 @@ export interface Sabotage {
    * then also requires the patch applied there, by the Node load hook.
    */
   inChild?: boolean
+  /**
+   * The vitest project of `testFile`: 'integration' (the default: the broker and redis-server the
+   * runner shares) or 'fault' (the file starts and breaks services of its own).
+   */
+  project?: 'integration' | 'fault'
 }
 
 export const sabotages: readonly Sabotage[] = [
@@ -132,6 +137,24 @@ export const sabotages: readonly Sabotage[] = [
     test: 'publishes changed messages again with a new revision, same key and event_id, and unchanged ones never',
     // Every message of the unchanged re-read has a new id, so it is published again.
     failure: /to match object \{ published: \+0/,
+  },
+  {
+    name: 'poller-record-before-ack',
+    promise: '#1 nothing lost: a chunk is recorded as published only after Kafka acknowledged it',
+    file: 'services/poller/src/core/poll-range.ts',
+    find: `      sending = deps.sink.publish(events, built.deadLetters).then(() => {`,
+    // Recorded before it is sent: a crash between the two leaves records never written but known
+    // as published, and the restart skips them instead of publishing them again.
+    replace: [
+      `      await deps.published.add(events)`,
+      `      sending = deps.sink.publish(events, built.deadLetters).then(() => {`,
+    ].join('\n'),
+    testFile: 'test/fault/poller-process.test.ts',
+    test: 'SIGKILL after part of a window is published: the restart re-polls it, and nothing is counted twice',
+    inChild: true,
+    project: 'fault',
+    // The restart published nothing twice: every record the killed run sent was already known.
+    failure: /expected 0 to be greater than 0/,
   },
 ]
 

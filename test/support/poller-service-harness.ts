@@ -27,13 +27,17 @@ export interface PollerProcess {
   kill(signal: NodeJS.Signals): void
 }
 
-/** Starts the poller's CLI with exactly `env` (plus PATH and HOME). */
+/**
+ * Starts the poller's CLI with exactly `env` (plus PATH and HOME, and in a sabotage run the load
+ * hook that patches the product: test/sabotage).
+ */
 export function startPoller(args: string[], env: Record<string, string>): PollerProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=source', main, ...args], {
     env: {
       PATH: process.env.PATH,
       HOME: process.env.HOME,
       KAFKAJS_NO_PARTITIONER_WARNING: '1',
+      ...sabotageEnv(),
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -161,4 +165,11 @@ export async function checkpointWatermarksOf(
   return records
     .filter((r) => r.key?.toString() === `${server}|chat_2`)
     .map((r) => decodePollerCheckpoint(r.value!).watermark.getTime())
+}
+
+/** The variables a sabotage run (vitest.sabotage.config.ts) sets for the processes it starts. */
+function sabotageEnv(): Record<string, string> {
+  const patch = process.env.WCS_SABOTAGE_PATCH
+  if (patch === undefined) return {}
+  return { WCS_SABOTAGE_PATCH: patch, NODE_OPTIONS: process.env.NODE_OPTIONS ?? '' }
 }

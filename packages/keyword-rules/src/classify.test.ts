@@ -1,58 +1,67 @@
 import { fileURLToPath } from 'node:url'
-import { describe, expect, it } from 'vitest'
+import { beforeEach, describe, expect, it } from 'vitest'
 import { classifyConversation, classifyMessage } from './classify.js'
-import { compileRules } from './compile.js'
+import { type CompiledRules, compileRules } from './compile.js'
 import { loadEvalSet } from './evaluate.js'
 import { loadRules, parseRules } from './rules.js'
 
-const rules = compileRules(
-  parseRules(
-    {
-      version: 'test-1',
-      tramites: [
-        {
-          id: 'certificado',
-          label: 'Certificados',
-          keywords: ['certificad*', 'constancia'],
-          phrases: ['carta laboral'],
-          priority: 40,
-        },
-        {
-          id: 'pago',
-          label: 'Pagos',
-          keywords: ['pago', 'factura*'],
-          phrases: ['cancel* la factura'],
-          exclusions: ['acuerdo de pago'],
-          priority: 30,
-        },
-        {
-          id: 'cancelacion',
-          label: 'Cancelación',
-          keywords: ['cancel*'],
-          phrases: ['dar de baja'],
-          exclusions: ['no quier* cancel*', 'cancel* la factura'],
-          priority: 60,
-        },
-        {
-          id: 'datos',
-          label: 'Datos',
-          allOf: [
-            ['actualiz*', 'cambi*'],
-            ['correo', 'celular'],
-          ],
-          priority: 30,
-        },
-        {
-          id: 'reclamo',
-          label: 'Reclamos',
-          keywords: ['reclamo'],
-          senders: ['customer', 'agent'],
-        },
-      ],
-    },
-    'test.json',
-  ),
-)
+/*
+ * Compiled afresh for each test, never at load time: a mutant of the engine that the compilation
+ * runs is then covered by the tests that use it, not by the whole file (test/mutation/modules.mjs).
+ */
+const testRules = (): CompiledRules =>
+  compileRules(
+    parseRules(
+      {
+        version: 'test-1',
+        tramites: [
+          {
+            id: 'certificado',
+            label: 'Certificados',
+            keywords: ['certificad*', 'constancia'],
+            phrases: ['carta laboral'],
+            priority: 40,
+          },
+          {
+            id: 'pago',
+            label: 'Pagos',
+            keywords: ['pago', 'factura*'],
+            phrases: ['cancel* la factura'],
+            exclusions: ['acuerdo de pago'],
+            priority: 30,
+          },
+          {
+            id: 'cancelacion',
+            label: 'Cancelación',
+            keywords: ['cancel*'],
+            phrases: ['dar de baja'],
+            exclusions: ['no quier* cancel*', 'cancel* la factura'],
+            priority: 60,
+          },
+          {
+            id: 'datos',
+            label: 'Datos',
+            allOf: [
+              ['actualiz*', 'cambi*'],
+              ['correo', 'celular'],
+            ],
+            priority: 30,
+          },
+          {
+            id: 'reclamo',
+            label: 'Reclamos',
+            keywords: ['reclamo'],
+            senders: ['customer', 'agent'],
+          },
+        ],
+      },
+      'test.json',
+    ),
+  )
+let rules: CompiledRules
+beforeEach(() => {
+  rules = testRules()
+})
 
 const ids = (text: string, sender?: 'customer' | 'agent' | 'bot' | 'other'): string[] =>
   classifyMessage(rules, text, sender).labels.map((l) => l.id)
@@ -266,13 +275,16 @@ describe('how customers write', () => {
 })
 
 describe('the shipped rule set', () => {
-  const shipped = compileRules(
-    loadRules(
-      fileURLToPath(
-        new URL('../../../services/tramite-classifier/rules/tramites.es.json', import.meta.url),
+  let shipped: CompiledRules
+  beforeEach(() => {
+    shipped = compileRules(
+      loadRules(
+        fileURLToPath(
+          new URL('../../../services/tramite-classifier/rules/tramites.es.json', import.meta.url),
+        ),
       ),
-    ),
-  )
+    )
+  })
 
   it('never explains one term twice at one place, whatever its forms', () => {
     const lines = loadEvalSet(

@@ -1,24 +1,29 @@
 import { fileURLToPath } from 'node:url'
-import { describe, expect, it } from 'vitest'
+import { beforeEach, describe, expect, it } from 'vitest'
 import { classifyConversation, classifyMessage } from './classify.js'
-import { compileRules } from './compile.js'
-import { loadEvalSet } from './evaluate.js'
+import { type CompiledRules, compileRules } from './compile.js'
+import { type LabelledMessage, loadEvalSet } from './evaluate.js'
 import { mergeMessageMatches } from './merge.js'
 import { loadRules } from './rules.js'
 import type { ConversationMessage } from './types.js'
 
-const shipped = compileRules(
-  loadRules(
-    fileURLToPath(
-      new URL('../../../services/tramite-classifier/rules/tramites.es.json', import.meta.url),
+// Compiled and read for each test, never at load time (why: classify.test.ts).
+let shipped: CompiledRules
+let lines: LabelledMessage[]
+beforeEach(() => {
+  shipped = compileRules(
+    loadRules(
+      fileURLToPath(
+        new URL('../../../services/tramite-classifier/rules/tramites.es.json', import.meta.url),
+      ),
     ),
-  ),
-)
-const lines = loadEvalSet(
-  fileURLToPath(
-    new URL('../../../services/tramite-classifier/eval/labelled.es.jsonl', import.meta.url),
-  ),
-)
+  )
+  lines = loadEvalSet(
+    fileURLToPath(
+      new URL('../../../services/tramite-classifier/eval/labelled.es.jsonl', import.meta.url),
+    ),
+  )
+})
 const info = (id: string) => {
   const rule = shipped.tramites.find((t) => t.id === id)!
   return { label: rule.label, priority: rule.priority }
