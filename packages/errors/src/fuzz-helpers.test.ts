@@ -5,6 +5,7 @@ import {
   describeInput,
   expectOnlyAppErrors,
   hostileStrings,
+  thrownAppError,
   withinMs,
 } from './fuzz-helpers.js'
 
@@ -80,5 +81,22 @@ describe('inputs', () => {
     expect(hostileStrings).toContain('__proto__')
     expect(hostileStrings.some((s) => s.length >= 10_000)).toBe(true)
     expect(JSON.stringify(deeplyNested(3))).toBe('[[[]]]')
+  })
+})
+
+describe('thrownAppError', () => {
+  it('returns the AppError thrown, and refuses a return or any other throw', () => {
+    const error = new AppError('CONFIG_INVALID', 'bad')
+    expect(
+      thrownAppError(() => {
+        throw error
+      }),
+    ).toBe(error)
+    expect(() => thrownAppError(() => 1)).toThrow('expected an AppError, but nothing was thrown')
+    expect(() =>
+      thrownAppError(() => {
+        throw new TypeError('plain')
+      }),
+    ).toThrow('expected an AppError, got TypeError: plain')
   })
 })

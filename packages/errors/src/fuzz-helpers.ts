@@ -171,3 +171,17 @@ export function withinMs<T>(fn: () => T, ms: number = FUZZ_TIME_LIMIT_MS, input?
   const shown = input === undefined ? '' : ` for input ${describeInput(input)}`
   throw new Error(`took ${elapsed.toFixed(1)} ms, over the ${ms} ms bound${shown}`)
 }
+
+/**
+ * The AppError that `action` throws, for a test to assert its code, message and details. Throws a
+ * plain `Error` when `action` returns, or throws something that is not an AppError.
+ */
+export function thrownAppError(action: () => unknown): AppError {
+  try {
+    action()
+  } catch (error) {
+    if (error instanceof AppError) return error
+    throw new Error(`expected an AppError, got ${String(error)}`, { cause: error })
+  }
+  throw new Error('expected an AppError, but nothing was thrown')
+}

@@ -13,6 +13,7 @@ export {
   expectOnlyAppErrors,
   FUZZ_TIME_LIMIT_MS,
   hostileStrings,
+  thrownAppError,
   withinMs,
   type ParseOutcome,
 } from './fuzz-helpers.js'

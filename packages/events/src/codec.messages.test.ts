@@ -5,7 +5,7 @@
  * detail or a bound of codec.ts changes (found by mutation testing, README: Mutation testing).
  */
 import { describe, expect, it } from 'vitest'
-import type { AppError } from '@wolkvox-chat-stream/errors'
+import { type AppError, thrownAppError } from '@wolkvox-chat-stream/errors'
 import { createEventCodec, type AvroSchema, type SchemaVersion } from './codec.js'
 import { formatFingerprint, parsingFingerprint64 } from './fingerprint.js'
 
@@ -37,14 +37,6 @@ const value = {
   size: 3,
 }
 
-function caught(action: () => unknown): AppError {
-  try {
-    action()
-  } catch (error) {
-    return error as AppError
-  }
-  throw new Error('expected an error')
-}
 const said = (error: AppError): [string, string, unknown] => [
   error.code,
   error.message,
@@ -54,7 +46,9 @@ const said = (error: AppError): [string, string, unknown] => [
 describe('building a codec', () => {
   it('refuses two versions with the same canonical form', () => {
     const twin: SchemaVersion = { version: 3, schema: probe() }
-    expect(said(caught(() => createEventCodec({ reader: v2, writers: [v1, v2, twin] })))).toEqual([
+    expect(
+      said(thrownAppError(() => createEventCodec({ reader: v2, writers: [v1, v2, twin] }))),
+    ).toEqual([
       'EVENT_SCHEMA_INVALID',
       'com.example.Probe v1 and v3 have the same canonical form; a new version must change the schema',
       {},
@@ -66,7 +60,7 @@ describe('building a codec', () => {
       version: 3,
       schema: probe([{ name: 'size', type: 'string' }]),
     }
-    const error = caught(() => createEventCodec({ reader: v2, writers: [unreadable] }))
+    const error = thrownAppError(() => createEventCodec({ reader: v2, writers: [unreadable] }))
     expect(error.code).toBe('EVENT_SCHEMA_INVALID')
     expect(error.message).toMatch(/^Probe v2 cannot read data written with v3: \S/)
     expect(error.cause).toBeInstanceOf(Error)
@@ -77,7 +71,7 @@ describe('building a codec', () => {
       version: 10,
       schema: probe([{ name: 'z', type: 'int', default: 1 }]),
     }
-    const error = caught(() =>
+    const error = thrownAppError(() =>
       createEventCodec({ reader: v2, writers: [v10, v2, v1], writeVersion: 5 }),
     )
     expect(said(error)).toEqual([
@@ -85,7 +79,7 @@ describe('building a codec', () => {
       'com.example.Probe has no version 5 to write (known: 1, 2, 10)',
       { record: 'com.example.Probe', version: 5 },
     ])
-    expect(said(caught(() => codec.encode(value, { version: 4 })))).toEqual([
+    expect(said(thrownAppError(() => codec.encode(value, { version: 4 })))).toEqual([
       'EVENT_SCHEMA_INVALID',
       'com.example.Probe has no version 4 to write (known: 1, 2)',
       { record: 'com.example.Probe', version: 4 },
@@ -104,7 +98,7 @@ describe('encode', () => {
       tags: null,
       size: 1.5,
     }
-    expect(said(caught(() => codec.encode(bad)))).toEqual([
+    expect(said(thrownAppError(() => codec.encode(bad)))).toEqual([
       'EVENT_SCHEMA_MISMATCH',
       'Probe v2 does not fit its schema: id: expected long, got a string; at: expected a valid Date (timestamp-millis), got an invalid Date; kind: expected one of A, B, got an integer; note: expected null or string, got an array; tags: expected map, got null; size: expected int, got a number',
       {
@@ -123,7 +117,9 @@ describe('encode', () => {
   })
 
   it('says which version it wrote with, and the record itself when it is not one', () => {
-    expect(said(caught(() => codec.encode({ ...value, kind: 'C' }, { version: 1 })))).toEqual([
+    expect(
+      said(thrownAppError(() => codec.encode({ ...value, kind: 'C' }, { version: 1 }))),
+    ).toEqual([
       'EVENT_SCHEMA_MISMATCH',
       'Probe v1 does not fit its schema: kind: expected one of A, B, got a string',
       {
@@ -132,7 +128,7 @@ describe('encode', () => {
         fields: ['kind: expected one of A, B, got a string'],
       },
     ])
-    expect(caught(() => codec.encode(null as never)).message).toBe(
+    expect(thrownAppError(() => codec.encode(null as never)).message).toBe(
       'Probe v2 does not fit its schema: (record): expected record, got null',
     )
   })
@@ -143,11 +139,10 @@ describe('encode', () => {
       0, 255, 255, 255, 255,
     ])
     for (const id of [-1, 2 ** 32, 1.5, Number.NaN])
-      expect(said(caught(() => codec.encode(value, { registryId: id }))), String(id)).toEqual([
-        'EVENT_SCHEMA_INVALID',
-        `${id} is not a schema registry id`,
-        {},
-      ])
+      expect(
+        said(thrownAppError(() => codec.encode(value, { registryId: id }))),
+        String(id),
+      ).toEqual(['EVENT_SCHEMA_INVALID', `${id} is not a schema registry id`, {}])
   })
 
   it('encodes values larger than its reused buffer, one after the other, each whole', () => {
@@ -167,13 +162,15 @@ describe('decode', () => {
       Buffer.from('C301xxxxxxxxxx'),
       Buffer.from([0xc3]),
     ])
-      expect(said(caught(() => codec.decode(wrong)))).toEqual([
+      expect(said(thrownAppError(() => codec.decode(wrong)))).toEqual([
         'EVENT_NOT_SINGLE_OBJECT',
         `Probe v2: ${wrong.length} bytes that start with neither the single-object marker C3 01 and an 8-byte fingerprint nor the registry marker 00 and a 4-byte schema id`,
         { record: 'com.example.Probe', length: wrong.length },
       ])
     // Exactly the header and no body is a header: it fails later, as a body.
-    expect(caught(() => codec.decode(bytes.subarray(0, 10))).code).toBe('EVENT_BODY_INVALID')
+    expect(thrownAppError(() => codec.decode(bytes.subarray(0, 10))).code).toBe(
+      'EVENT_BODY_INVALID',
+    )
   })
 
   it('names an unknown fingerprint, and its owner when one is known', () => {
@@ -182,7 +179,7 @@ describe('decode', () => {
     const known = [parsingFingerprint64(v1.schema), parsingFingerprint64(v2.schema)].map(
       formatFingerprint,
     )
-    expect(said(caught(() => codec.decode(other)))).toEqual([
+    expect(said(thrownAppError(() => codec.decode(other)))).toEqual([
       'EVENT_UNKNOWN_FINGERPRINT',
       `Probe v2: writer schema fingerprint ${formatFingerprint(42n)} is not a known version of com.example.Probe; upgrade this reader`,
       { record: 'com.example.Probe', fingerprint: formatFingerprint(42n), known },
@@ -192,7 +189,7 @@ describe('decode', () => {
       writers: [v1],
       identify: (fp) => (fp === 42n ? 'Other' : undefined),
     })
-    expect(said(caught(() => naming.decode(other)))).toEqual([
+    expect(said(thrownAppError(() => naming.decode(other)))).toEqual([
       'EVENT_UNKNOWN_FINGERPRINT',
       'Probe v2: the bytes hold a Other, not a com.example.Probe',
       { record: 'com.example.Probe', fingerprint: formatFingerprint(42n), known, owner: 'Other' },
@@ -203,7 +200,7 @@ describe('decode', () => {
 
   it('says which writer a broken body came from, and how long it was', () => {
     const cut = codec.encode(value, { version: 1 }).subarray(0, 14)
-    const error = caught(() => codec.decode(cut))
+    const error = thrownAppError(() => codec.decode(cut))
     expect(error.code).toBe('EVENT_BODY_INVALID')
     expect(error.message).toMatch(/^Probe v2: the body written with v1 does not decode \(.+\)$/)
     expect(error.details).toEqual({ record: 'com.example.Probe', writerVersion: 1, length: 14 })
@@ -218,19 +215,19 @@ describe('registry schemas', () => {
       Buffer.from([0, 0, 0, 0, 9]),
       registry.encode(value).subarray(10),
     ])
-    expect(said(caught(() => registry.decode(framed)))).toEqual([
+    expect(said(thrownAppError(() => registry.decode(framed)))).toEqual([
       'EVENT_SCHEMA_ID_UNKNOWN',
       'Probe v2: registry schema id 9 is not known to this reader; set SCHEMA_REGISTRY_URL to the registry that wrote it',
       { record: 'com.example.Probe', id: 9 },
     ])
     const other: AvroSchema = { ...probe(), name: 'Other' }
-    expect(said(caught(() => registry.addRegistrySchema(9, other)))).toEqual([
+    expect(said(thrownAppError(() => registry.addRegistrySchema(9, other)))).toEqual([
       'EVENT_SCHEMA_INVALID',
       'Registry schema 9 is a com.example.Other, not a com.example.Probe',
       { record: 'com.example.Probe', id: 9 },
     ])
     const unreadable = probe([{ name: 'size', type: 'string' }])
-    const error = caught(() => registry.addRegistrySchema(9, unreadable))
+    const error = thrownAppError(() => registry.addRegistrySchema(9, unreadable))
     expect(error.message).toMatch(/^Probe v2 cannot read data written with registry schema 9: \S/)
     expect(error.details).toEqual({ record: 'com.example.Probe', id: 9 })
     expect(error.cause).toBeInstanceOf(Error)
@@ -260,7 +257,7 @@ describe('registry schemas', () => {
       registry.encode(value, { version: 1 }).subarray(10),
     ])
     expect(registry.writerVersion(v1Framed)).toBe(1)
-    const error = caught(() => registry.decode(framed.subarray(0, 9)))
+    const error = thrownAppError(() => registry.decode(framed.subarray(0, 9)))
     expect(error.message).toMatch(
       /^Probe v2: the body written with a registry schema does not decode/,
     )
@@ -274,7 +271,7 @@ describe('registry schemas', () => {
 
 describe('decodeFields and Avro JSON', () => {
   it('refuses fields the record does not have, naming them all', () => {
-    expect(said(caught(() => codec.decodeFields(['id', 'nope', 'zzz'] as never)))).toEqual([
+    expect(said(thrownAppError(() => codec.decodeFields(['id', 'nope', 'zzz'] as never)))).toEqual([
       'EVENT_SCHEMA_INVALID',
       'Probe v2 has no field nope, zzz',
       { record: 'com.example.Probe', fields: ['nope', 'zzz'] },
@@ -291,11 +288,11 @@ describe('decodeFields and Avro JSON', () => {
   })
 
   it('says when Avro JSON does not fit, with the record and version', () => {
-    const error = caught(() => codec.fromAvroJson('{"id": "x"}'))
+    const error = thrownAppError(() => codec.fromAvroJson('{"id": "x"}'))
     expect(error.code).toBe('EVENT_SCHEMA_MISMATCH')
     expect(error.message).toMatch(/^Probe v2: the Avro JSON does not fit the schema \(.+\)$/)
     expect(error.details).toEqual({ record: 'com.example.Probe', version: 2 })
-    expect(caught(() => codec.toAvroJson({ ...value, id: 'x' })).message).toBe(
+    expect(thrownAppError(() => codec.toAvroJson({ ...value, id: 'x' })).message).toBe(
       'Probe v2 does not fit its schema: id: expected long, got a string',
     )
   })

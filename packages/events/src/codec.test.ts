@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import type { AppError } from '@wolkvox-chat-stream/errors'
+import { thrownAppError } from '@wolkvox-chat-stream/errors'
 import { readSchemaFiles, schemasDir } from './codegen/render-records.js'
 import { createEventCodec, type EventCodec, type SchemaVersion } from './codec.js'
 import { chatMessageRevision } from './chat-message-revision.js'
@@ -46,15 +46,6 @@ const fixture = (name: string, ext: 'json' | 'bin'): Buffer =>
 
 const chatMessage = (): ChatMessage =>
   chatMessageCodec.fromAvroJson(fixture('chat-message.v2', 'json').toString('utf8'))
-
-function caught(action: () => unknown): AppError {
-  try {
-    action()
-  } catch (error) {
-    return error as AppError
-  }
-  throw new Error('expected an error')
-}
 
 describe('golden fixtures (schemas/fixtures)', () => {
   it('has one fixture pair per schema file, and a codec for each', () => {
@@ -132,11 +123,11 @@ describe('ChatMessage v1 and v2', () => {
     expect(oldWriter.fingerprint).toBe(parsingFingerprint64(chatMessageV1.schema))
     expect(oldWriter.encode(chatMessage()).equals(fixture('chat-message.v1', 'bin'))).toBe(true)
     expect(oldWriter.decode(oldWriter.encode(chatMessage())).revision).toBe('')
-    expect(caught(() => encodeChatMessage(chatMessage(), { version: 3 })).code).toBe(
+    expect(thrownAppError(() => encodeChatMessage(chatMessage(), { version: 3 })).code).toBe(
       'EVENT_SCHEMA_INVALID',
     )
     expect(
-      caught(() =>
+      thrownAppError(() =>
         createEventCodec({ reader: chatMessageV2, writers: [chatMessageV2], writeVersion: 1 }),
       ).code,
     ).toBe('EVENT_SCHEMA_INVALID')
@@ -194,7 +185,7 @@ describe('AgentSentiment v1 and v2', () => {
     expect(read).toEqual(agentSentimentV1Codec.decode(fixture('agent-sentiment.v1', 'bin')))
     // A never-upgraded subscriber (v1 alone) refuses v2 loudly: readers upgrade first.
     expect(
-      caught(() => agentSentimentV1Codec.decode(fixture('agent-sentiment.v2', 'bin'))).code,
+      thrownAppError(() => agentSentimentV1Codec.decode(fixture('agent-sentiment.v2', 'bin'))).code,
     ).toBe('EVENT_UNKNOWN_FINGERPRINT')
   })
 
@@ -226,12 +217,12 @@ describe('decode errors', () => {
     ['too short', good.subarray(0, 9)],
     ['plain JSON', Buffer.from('{"conn_id":"x"}')],
   ])('%s bytes are EVENT_NOT_SINGLE_OBJECT', (_, bytes) => {
-    expect(caught(() => decodeChatMessage(bytes)).code).toBe('EVENT_NOT_SINGLE_OBJECT')
+    expect(thrownAppError(() => decodeChatMessage(bytes)).code).toBe('EVENT_NOT_SINGLE_OBJECT')
   })
 
   it('Confluent wire format with a schema id never told is EVENT_SCHEMA_ID_UNKNOWN, naming the id', () => {
     const bytes = Buffer.concat([Buffer.from([0, 0, 0, 0x30, 0x39]), good.subarray(10)])
-    const error = caught(() => decodeChatMessage(bytes))
+    const error = thrownAppError(() => decodeChatMessage(bytes))
     expect(error.code).toBe('EVENT_SCHEMA_ID_UNKNOWN')
     expect(error.details.id).toBe(12345)
   })
@@ -239,7 +230,7 @@ describe('decode errors', () => {
   it('an unknown fingerprint is EVENT_UNKNOWN_FINGERPRINT with the fingerprint in hex', () => {
     const bytes = Buffer.from(good)
     bytes.writeBigInt64LE(123n, 2)
-    const error = caught(() => decodeChatMessage(bytes))
+    const error = thrownAppError(() => decodeChatMessage(bytes))
     expect(error.code).toBe('EVENT_UNKNOWN_FINGERPRINT')
     expect(error.details.fingerprint).toBe('000000000000007b')
     expect(error.retriable).toBe(false)
@@ -247,17 +238,17 @@ describe('decode errors', () => {
 
   it('another record on the wrong topic is named', () => {
     const checkpoint = fixture('poller-checkpoint.v1', 'bin')
-    const error = caught(() => decodeChatMessage(checkpoint))
+    const error = thrownAppError(() => decodeChatMessage(checkpoint))
     expect(error.code).toBe('EVENT_UNKNOWN_FINGERPRINT')
     expect(error.message).toContain('PollerCheckpoint v1')
   })
 
   it('a truncated body or trailing bytes are EVENT_BODY_INVALID', () => {
-    expect(caught(() => decodeChatMessage(good.subarray(0, good.length - 3))).code).toBe(
+    expect(thrownAppError(() => decodeChatMessage(good.subarray(0, good.length - 3))).code).toBe(
       'EVENT_BODY_INVALID',
     )
     const longer = Buffer.concat([good, Buffer.from([0])])
-    expect(caught(() => decodeChatMessage(longer)).code).toBe('EVENT_BODY_INVALID')
+    expect(thrownAppError(() => decodeChatMessage(longer)).code).toBe('EVENT_BODY_INVALID')
   })
 
   it('decodes from a Uint8Array view into a larger buffer', () => {
@@ -304,17 +295,17 @@ describe('decodeFields', () => {
   })
 
   it('checks the bytes as decode does', () => {
-    expect(caught(() => decodeSome(good.subarray(0, good.length - 3))).code).toBe(
+    expect(thrownAppError(() => decodeSome(good.subarray(0, good.length - 3))).code).toBe(
       'EVENT_BODY_INVALID',
     )
-    expect(caught(() => decodeSome(Buffer.concat([good, Buffer.from([0])]))).code).toBe(
+    expect(thrownAppError(() => decodeSome(Buffer.concat([good, Buffer.from([0])]))).code).toBe(
       'EVENT_BODY_INVALID',
     )
-    expect(caught(() => decodeSome(Buffer.from('{}'))).code).toBe('EVENT_NOT_SINGLE_OBJECT')
+    expect(thrownAppError(() => decodeSome(Buffer.from('{}'))).code).toBe('EVENT_NOT_SINGLE_OBJECT')
   })
 
   it('refuses a field the schema lacks', () => {
-    expect(caught(() => chatMessageCodec.decodeFields(['nope' as never])).code).toBe(
+    expect(thrownAppError(() => chatMessageCodec.decodeFields(['nope' as never])).code).toBe(
       'EVENT_SCHEMA_INVALID',
     )
   })
@@ -330,7 +321,7 @@ describe('encode errors name the bad field paths', () => {
       extra: { ok: 'x', count: 3 },
       message: undefined,
     } as unknown as ChatMessage
-    const error = caught(() => encodeChatMessage(bad))
+    const error = thrownAppError(() => encodeChatMessage(bad))
     expect(error.code).toBe('EVENT_SCHEMA_MISMATCH')
     expect(error.details.fields).toEqual([
       'message: expected string, got nothing',
@@ -340,13 +331,15 @@ describe('encode errors name the bad field paths', () => {
       'extra.count: expected string, got an integer',
     ])
     expect(error.message).toContain('ChatMessage v2')
-    expect(caught(() => encodeChatMessage(bad, { version: 1 })).message).toContain('ChatMessage v1')
+    expect(thrownAppError(() => encodeChatMessage(bad, { version: 1 })).message).toContain(
+      'ChatMessage v1',
+    )
   })
 
   it('names a bad element of an array of records', () => {
     const value = tramiteClassificationCodec.decode(fixture('tramite-classification.v1', 'bin'))
     const bad = { ...value, labels: [value.labels[0], { tramite: 'x', score: '1' }] }
-    const error = caught(() => tramiteClassificationCodec.encode(bad as never))
+    const error = thrownAppError(() => tramiteClassificationCodec.encode(bad as never))
     expect(error.details.fields).toEqual(['labels.1.score: expected double, got a string'])
   })
 })
@@ -390,7 +383,7 @@ describe('schema evolution', () => {
     })
     expect(event.message).toBe(chatMessage().message)
     // The shipped codec (v1 and v2) does not know v3: subscribers upgrade before writers.
-    expect(caught(() => decodeChatMessage(written)).code).toBe('EVENT_UNKNOWN_FINGERPRINT')
+    expect(thrownAppError(() => decodeChatMessage(written)).code).toBe('EVENT_UNKNOWN_FINGERPRINT')
   })
 
   it('every shipped version reads data written by every other one', () => {
@@ -410,9 +403,9 @@ describe('schema evolution', () => {
     )
     expect(new Set(forms).size).toBe(forms.length)
     const twin = { version: 3, schema: { ...chatMessageV1.schema, doc: 'only the doc changed' } }
-    expect(caught(() => createEventCodec({ reader: twin, writers: [chatMessageV1] })).code).toBe(
-      'EVENT_SCHEMA_INVALID',
-    )
+    expect(
+      thrownAppError(() => createEventCodec({ reader: twin, writers: [chatMessageV1] })).code,
+    ).toBe('EVENT_SCHEMA_INVALID')
   })
 
   it('refuses, at creation, a writer the reader cannot resolve', () => {
@@ -424,7 +417,8 @@ describe('schema evolution', () => {
       },
     }
     expect(
-      caught(() => createEventCodec({ reader: chatMessageV1, writers: [incompatible] })).code,
+      thrownAppError(() => createEventCodec({ reader: chatMessageV1, writers: [incompatible] }))
+        .code,
     ).toBe('EVENT_SCHEMA_INVALID')
   })
 
@@ -456,7 +450,7 @@ describe('the Confluent wire format (registry mode)', () => {
     const codec = createEventCodec<ChatMessage>({ reader: chatMessageV2 })
     const event = chatMessage()
     const framed = codec.encode(event, { registryId: 41 })
-    expect(caught(() => codec.decode(framed)).code).toBe('EVENT_SCHEMA_ID_UNKNOWN')
+    expect(thrownAppError(() => codec.decode(framed)).code).toBe('EVENT_SCHEMA_ID_UNKNOWN')
     codec.addRegistrySchema(41, chatMessageV2.schema)
     expect(codec.knowsRegistryId(41)).toBe(true)
     expect(codec.decode(framed)).toEqual(codec.decode(codec.encode(event)))
@@ -489,7 +483,8 @@ describe('the Confluent wire format (registry mode)', () => {
   it('refuses a registry schema of another record, or one it cannot read', () => {
     const reader = createEventCodec<ChatMessage>({ reader: chatMessageV2 })
     expect(
-      caught(() => reader.addRegistrySchema(5, schemaVersions.agentSentiment[0].schema)).code,
+      thrownAppError(() => reader.addRegistrySchema(5, schemaVersions.agentSentiment[0].schema))
+        .code,
     ).toBe('EVENT_SCHEMA_INVALID')
     const noDefault = {
       ...chatMessageV2.schema,
@@ -497,6 +492,8 @@ describe('the Confluent wire format (registry mode)', () => {
         (f) => f.name !== 'conn_id',
       ),
     }
-    expect(caught(() => reader.addRegistrySchema(6, noDefault)).code).toBe('EVENT_SCHEMA_INVALID')
+    expect(thrownAppError(() => reader.addRegistrySchema(6, noDefault)).code).toBe(
+      'EVENT_SCHEMA_INVALID',
+    )
   })
 })

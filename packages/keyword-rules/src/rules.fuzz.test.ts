@@ -132,9 +132,11 @@ describe('parseRules on any JSON', () => {
   })
 
   it('round-trip: a rule set it accepts, written as JSON, is read back as itself and compiles', () => {
+    let tried = 0
     let accepted = 0
     fc.assert(
       fc.property(validDocument, text, (json, message) => {
+        tried++
         const outcome = expectOnlyAppErrors(
           () => parseRules(json, 'r.json'),
           ['TRAMITE_RULES_INVALID'],
@@ -157,8 +159,9 @@ describe('parseRules on any JSON', () => {
       }),
       { numRuns: 1_000 },
     )
-    // The generator is meant to give mostly valid rule sets: the property must not be vacuous.
-    expect(accepted).toBeGreaterThan(300)
+    // The generator is meant to give mostly valid rule sets: the property must not be vacuous
+    // (more than 30 % accepted; `tried`, not 1,000: mutation runs run fewer, test/mutation/setup.ts).
+    expect(accepted).toBeGreaterThan(tried * 0.3)
   })
 })
 

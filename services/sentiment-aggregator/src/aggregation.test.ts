@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import type { AppError } from '@wolkvox-chat-stream/errors'
+import { thrownAppError } from '@wolkvox-chat-stream/errors'
 import type { ChatMessage } from '@wolkvox-chat-stream/events'
 import { createTestContext, type Delivered } from '@wolkvox-chat-stream/service-kit'
 import { scoreText } from '@wolkvox-chat-stream/text-sentiment'
@@ -38,15 +38,6 @@ const event = (overrides: Partial<ChatMessage> = {}): ChatMessage =>
     message: '',
     ...overrides,
   }) as ChatMessage
-
-function caught(action: () => unknown): AppError {
-  try {
-    action()
-  } catch (error) {
-    return error as AppError
-  }
-  throw new Error('expected an error')
-}
 
 describe('agentKeyOf', () => {
   it.each([
@@ -240,7 +231,9 @@ describe('text sentiment (customer messages without a Wolkvox feeling)', () => {
       textSentiment: null,
     })
     for (const bad of ['', '{}', '["unknown"]', '["unknown","Luis","furious"]', 'null'])
-      expect(caught(() => parseRevisionSummary(bad)).code, bad).toBe('CONSUMER_EVENT_REJECTED')
+      expect(thrownAppError(() => parseRevisionSummary(bad)).code, bad).toBe(
+        'CONSUMER_EVENT_REJECTED',
+      )
   })
 
   it('moves a message from the text counts to the upstream ones when its feeling arrives late', () => {

@@ -8,7 +8,7 @@ import {
   type CheckpointMismatch,
   type PollOperationDeps,
 } from './poll-operation.js'
-import type { Checkpoint } from './ports.js'
+import { memoryPorts } from './memory-ports.test-support.js'
 
 const S = 1000
 const MIN = 60 * S
@@ -35,11 +35,6 @@ function world(
 ) {
   const state = new Map<string, string>()
   if (input.watermarkMs != null) state.set('watermark.chat_2', String(input.watermarkMs))
-  const checkpoints: Checkpoint[] = []
-  const topic: string[] = []
-  const published = new Set<string>()
-  const fetched: { fromMs: number; toMs: number }[] = []
-  const signals: AbortSignal[] = []
   const log: string[] = []
   let mismatch = input.mismatch ?? null
   const controller = new AbortController()
@@ -75,55 +70,12 @@ function world(
       }
     },
   } as unknown as TokenLock
+  const memory = memoryPorts({ onClear: () => void log.push('published cleared') })
+  const { checkpoints, topic, published, fetched, signals } = memory
   const deps: PollOperationDeps = {
     lock,
     clock: () => NOW,
-    source: {
-      fetch: (range, { signal }) => {
-        fetched.push(range)
-        signals.push(signal)
-        const chats: number[] = []
-        for (let t = Math.ceil(range.fromMs / MIN) * MIN; t <= range.toMs; t += MIN) chats.push(t)
-        return Promise.resolve({ chats, truncated: false, bytes: 1 })
-      },
-    },
-    toEvents: (chats) => ({
-      events: (chats as number[]).map((t) => ({
-        eventId: `e${t}`,
-        revision: 'r0',
-        key: `k${t}`,
-        value: Buffer.from(''),
-      })),
-      deadLetters: [],
-      fetchedMessages: chats.length,
-    }),
-    sink: {
-      publish: (events) => {
-        topic.push(...events.map((e) => e.eventId))
-        return Promise.resolve()
-      },
-      checkpoint: (c) => {
-        checkpoints.push(c)
-        return Promise.resolve()
-      },
-    },
-    published: {
-      unpublished: (events) =>
-        Promise.resolve(
-          new Map(
-            events.filter((e) => !published.has(e.eventId)).map((e) => [e.eventId, 'new'] as const),
-          ),
-        ),
-      add: (events) => {
-        for (const e of events) published.add(e.eventId)
-        return Promise.resolve()
-      },
-      clear: () => {
-        log.push('published cleared')
-        published.clear()
-        return Promise.resolve()
-      },
-    },
+    ...memory.ports,
     recovery: { fromCheckpoints: () => Promise.resolve(input.fromCheckpoints ?? null) },
     binding: {
       verify: () => Promise.resolve(mismatch),

@@ -7,7 +7,7 @@ import {
   type CheckpointMismatch,
   type PollOperationDeps,
 } from './poll-operation.js'
-import type { Checkpoint, OutgoingEvent } from './ports.js'
+import { memoryPorts } from './memory-ports.test-support.js'
 
 const S = 1000
 const HOUR = 3600 * S
@@ -18,10 +18,6 @@ const settings = { lookbackMs: 10 * S, settleLagMs: 120 * S, maxWindowMs: HOUR }
 function operation(input: { watermarkMs: number | null; refuse?: boolean }) {
   const state = new Map<string, string>()
   if (input.watermarkMs !== null) state.set('watermark.chat_2', String(input.watermarkMs))
-  const topic: string[] = []
-  const checkpoints: Checkpoint[] = []
-  const published = new Set<string>()
-  const fetched: { fromMs: number; toMs: number }[] = []
   let refusal: CheckpointMismatch | null = input.refuse
     ? {
         watermarkMs: input.watermarkMs!,
@@ -66,58 +62,15 @@ function operation(input: { watermarkMs: number | null; refuse?: boolean }) {
     }),
     readState: (name: string) => Promise.resolve(state.get(name) ?? null),
   } as Pick<TokenLock, 'withLock' | 'readState'> as TokenLock
+  const memory = memoryPorts()
   const deps: PollOperationDeps = {
     lock,
     binding,
     clock: () => NOW,
-    // One message per minute of the range.
-    source: {
-      fetch: (range) => {
-        fetched.push(range)
-        const chats: number[] = []
-        for (let t = Math.ceil(range.fromMs / 60_000) * 60_000; t <= range.toMs; t += 60_000)
-          chats.push(t)
-        return Promise.resolve({ chats, truncated: false, bytes: 1 })
-      },
-    },
-    toEvents: (chats) => ({
-      events: (chats as number[]).map((t): OutgoingEvent => ({
-        eventId: `e${t}`,
-        revision: 'r0',
-        key: `k${t}`,
-        value: Buffer.from(''),
-      })),
-      deadLetters: [],
-      fetchedMessages: chats.length,
-    }),
-    sink: {
-      publish: (events) => {
-        topic.push(...events.map((e) => e.eventId))
-        return Promise.resolve()
-      },
-      checkpoint: (c) => {
-        checkpoints.push(c)
-        return Promise.resolve()
-      },
-    },
-    published: {
-      unpublished: (events) =>
-        Promise.resolve(
-          new Map(
-            events.filter((e) => !published.has(e.eventId)).map((e) => [e.eventId, 'new'] as const),
-          ),
-        ),
-      add: (events) => {
-        for (const e of events) published.add(e.eventId)
-        return Promise.resolve()
-      },
-      clear: () => {
-        published.clear()
-        return Promise.resolve()
-      },
-    },
+    ...memory.ports,
     recovery: { fromCheckpoints: () => Promise.resolve(null) },
   }
+  const { topic, checkpoints, published, fetched } = memory
   return { deps, state, topic, checkpoints, published, fetched, verified }
 }
 

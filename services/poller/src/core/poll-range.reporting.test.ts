@@ -327,70 +327,30 @@ describe('what a poll of a range reports', () => {
 
   it('moves the watermark over windows that continue it, not over one behind it or past a gap', async () => {
     // The watermark at 0:59: a window ending at or before it leaves it alone, one starting at
-    // 1:00 continues it.
-    const behind = harness({ watermarkMs: MIN - S })
-    const r1 = await pollRange(
-      { ...behind.deps, source: upstream() },
-      {
-        range: { fromMs: 0, toMs: MIN - S },
-        maxWindowMs: MIN,
-        lease: behind.lease,
-        watermarkMs: MIN - S,
-      },
-    )
-    expect(r1.watermarkMs).toBe(MIN - S)
+    // 1:00 continues it. Each poll is of one window, from a harness of its own.
+    const poll = async (range: Range, mayAdvance?: () => boolean) => {
+      const h = harness({ watermarkMs: MIN - S })
+      const result = await pollRange(
+        { ...h.deps, source: upstream() },
+        { range, maxWindowMs: MIN, lease: h.lease, watermarkMs: MIN - S, mayAdvance },
+      )
+      return { ...result, checkpoints: h.checkpoints }
+    }
+    const behind = await poll({ fromMs: 0, toMs: MIN - S })
+    expect(behind.watermarkMs).toBe(MIN - S)
     expect(behind.checkpoints).toEqual([])
-    const next = harness({ watermarkMs: MIN - S })
-    const r2 = await pollRange(
-      { ...next.deps, source: upstream() },
-      {
-        range: { fromMs: MIN, toMs: 2 * MIN - S },
-        maxWindowMs: MIN,
-        lease: next.lease,
-        watermarkMs: MIN - S,
-      },
-    )
-    expect(r2.watermarkMs).toBe(2 * MIN - S)
+    expect((await poll({ fromMs: MIN, toMs: 2 * MIN - S })).watermarkMs).toBe(2 * MIN - S)
     // One second after the watermark's next one is a gap: polled, but the watermark stays.
-    const gap = harness({ watermarkMs: MIN - S })
-    const r3 = await pollRange(
-      { ...gap.deps, source: upstream() },
-      {
-        range: { fromMs: MIN + S, toMs: 2 * MIN - S },
-        maxWindowMs: MIN,
-        lease: gap.lease,
-        watermarkMs: MIN - S,
-      },
-    )
-    expect(r3.watermarkMs).toBe(MIN - S)
+    const gap = await poll({ fromMs: MIN + S, toMs: 2 * MIN - S })
+    expect(gap.watermarkMs).toBe(MIN - S)
     expect(gap.checkpoints).toEqual([])
-    expect(r3.published).toBe(0)
-    // A caller may forbid a move even where it would continue the watermark.
-    const held = harness({ watermarkMs: MIN - S })
-    const r4 = await pollRange(
-      { ...held.deps, source: upstream() },
-      {
-        range: { fromMs: MIN, toMs: 2 * MIN - S },
-        maxWindowMs: MIN,
-        lease: held.lease,
-        watermarkMs: MIN - S,
-        mayAdvance: () => false,
-      },
-    )
-    expect(r4.watermarkMs).toBe(MIN - S)
+    expect(gap.published).toBe(0)
+    // A caller may forbid a move even where it would continue the watermark…
+    const held = await poll({ fromMs: MIN, toMs: 2 * MIN - S }, () => false)
+    expect(held.watermarkMs).toBe(MIN - S)
     // …and cannot allow one over a gap.
-    const forced = harness({ watermarkMs: MIN - S })
-    const r5 = await pollRange(
-      { ...forced.deps, source: upstream() },
-      {
-        range: { fromMs: MIN + S, toMs: 2 * MIN - S },
-        maxWindowMs: MIN,
-        lease: forced.lease,
-        watermarkMs: MIN - S,
-        mayAdvance: () => true,
-      },
-    )
-    expect(r5.watermarkMs).toBe(MIN - S)
+    const forced = await poll({ fromMs: MIN + S, toMs: 2 * MIN - S }, () => true)
+    expect(forced.watermarkMs).toBe(MIN - S)
   })
 
   it('stops before the first window when asked to before it starts', async () => {
