@@ -143,7 +143,9 @@ describe('stack:up and its Redis', () => {
     const status = await stackCli(home, ['status'])
     expect(status.code).toBe(1)
     expect(status.stderr).toContain('The recorded broker is not running')
-    expect(status.stderr).toContain(`Its log (${join(state.kafka.workDir, 'server.log')}) ends:`)
+    // The log stack:up recorded, the broker's own.
+    expect(state.kafka.logFile).toBe(join(state.kafka.workDir, 'server.log'))
+    expect(status.stderr).toContain(`The log of the broker (${state.kafka.logFile}) ends:`)
     expect(status.stderr).toMatch(/ends:\n\[\d{4}-\d\d-\d\d [\d:,]+\] (INFO|WARN|ERROR) /)
 
     const down = await stackCli(home, ['down'])

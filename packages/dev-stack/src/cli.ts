@@ -1,11 +1,12 @@
 import { existsSync } from 'node:fs'
-import { dirname, join } from 'node:path'
+import { dirname } from 'node:path'
 import { isAppError } from '@wolkvox-chat-stream/errors'
 import { tail } from './child.js'
 import { isAlive } from './process-registry.js'
 import { kafkaVersionFromEnv } from './jars.js'
 import { brokersFromArgs, secureFromArgs } from './kafka-cluster.js'
 import {
+  deadKafkaLogs,
   readStackState,
   redisClusterFromArgs,
   schemaRegistryFromArgs,
@@ -132,10 +133,10 @@ async function main(command: string | undefined, args: readonly string[]): Promi
             ? `Running since ${state.startedAt}, but ${downParts.join(' and ')} are down.`
             : `Running since ${state.startedAt}.`,
       )
-      if (!up) {
-        // Why it ended is in its log (kept: only stack:down removes the folder).
-        const log = join(state.kafka.workDir, 'server.log')
-        if (existsSync(log)) progress(`Its log (${log}) ends:\n${tail(log, 8).trim()}`)
+      // Why a broker or node ended is in its log (kept: only stack:down removes the folder).
+      for (const { who, logFile } of deadKafkaLogs(state, isAlive)) {
+        if (existsSync(logFile))
+          progress(`The log of ${who} (${logFile}) ends:\n${tail(logFile, 8).trim()}`)
       }
       if (registryDown) {
         progress(

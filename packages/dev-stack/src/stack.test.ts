@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import {
+  deadKafkaLogs,
   redisClusterFromArgs,
   schemaRegistryFromArgs,
   stackRedisEnv,
@@ -152,5 +153,55 @@ describe('the schema registry variable of a stack', () => {
     expect(stackSchemaRegistryEnv(state)).toEqual({
       SCHEMA_REGISTRY_URL: 'http://127.0.0.1:40001/apis/ccompat/v7',
     })
+  })
+})
+
+describe('the logs `stack:status` shows for Kafka processes that ended', () => {
+  const single: StackState = {
+    kafkaBrokers: '127.0.0.1:9092',
+    redisUrl: 'redis://127.0.0.1:6379',
+    kafka: { pid: 10, workDir: '/w/k', version: '3.9.2', logFile: '/w/k/server.log' },
+    startedAt: '2025-01-01T00:00:00.000Z',
+  }
+  const cluster: StackState = {
+    ...single,
+    kafka: {
+      ...single.kafka,
+      logFile: '/w/k/node-0/server.log',
+      nodes: [0, 1, 2].map((nodeId) => ({
+        nodeId,
+        pid: 10 + nodeId,
+        brokers: `127.0.0.1:${9092 + nodeId}`,
+        logFile: `/w/k/node-${nodeId}/server.log`,
+      })),
+    },
+  }
+  const deadPids =
+    (...pids: number[]) =>
+    (pid: number) =>
+      !pids.includes(pid)
+
+  it("are a single broker's log once it is dead, and none while it runs", () => {
+    expect(deadKafkaLogs(single, deadPids())).toEqual([])
+    expect(deadKafkaLogs(single, deadPids(10))).toEqual([
+      { who: 'the broker', logFile: '/w/k/server.log' },
+    ])
+    // A state written before the log was recorded: the broker's folder holds it.
+    const { logFile: _, ...older } = single.kafka
+    expect(deadKafkaLogs({ ...single, kafka: older }, deadPids(10))).toEqual([
+      { who: 'the broker', logFile: '/w/k/server.log' },
+    ])
+  })
+
+  it("are each dead node's own log for a cluster, whichever nodes they are", () => {
+    expect(deadKafkaLogs(cluster, deadPids())).toEqual([])
+    expect(deadKafkaLogs(cluster, deadPids(12))).toEqual([
+      { who: 'node 2', logFile: '/w/k/node-2/server.log' },
+    ])
+    expect(deadKafkaLogs(cluster, deadPids(10, 11, 12)).map((d) => d.logFile)).toEqual([
+      '/w/k/node-0/server.log',
+      '/w/k/node-1/server.log',
+      '/w/k/node-2/server.log',
+    ])
   })
 })

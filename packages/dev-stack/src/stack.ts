@@ -191,7 +191,9 @@ export interface StackState {
     pid: number
     workDir: string
     version: string
-    nodes?: { nodeId: number; pid: number; brokers: string }[]
+    /** The broker's log (of the first node for a cluster; absent in states of older versions). */
+    logFile?: string
+    nodes?: { nodeId: number; pid: number; brokers: string; logFile?: string }[]
     /** Present for a secured cluster: what a client needs (files and users; never a password). */
     security?: StackSecurity
   }
@@ -232,6 +234,26 @@ export interface StackSecurity {
   users: string[]
   /** Each user's password file (0600). */
   passwordFiles: Record<string, string>
+}
+
+/**
+ * The log of each Kafka process of the stack that is no longer `alive`, to show why it ended: a
+ * single broker's log, or each dead node's own log (a cluster has no log of its own).
+ */
+export function deadKafkaLogs(
+  state: StackState,
+  alive: (pid: number) => boolean,
+): { who: string; logFile: string }[] {
+  const { kafka } = state
+  if (kafka.nodes === undefined)
+    return alive(kafka.pid)
+      ? []
+      : [{ who: 'the broker', logFile: kafka.logFile ?? join(kafka.workDir, 'server.log') }]
+  return kafka.nodes.flatMap((n) =>
+    alive(n.pid) || n.logFile === undefined
+      ? []
+      : [{ who: `node ${n.nodeId}`, logFile: n.logFile }],
+  )
 }
 
 /**
@@ -488,12 +510,14 @@ export async function stackUp(
       pid: kafka.pid(),
       workDir: kafka.workDir,
       version: kafka.version,
+      logFile: kafka.logFile,
       ...(cluster
         ? {
             nodes: cluster.nodes.map((n) => ({
               nodeId: n.nodeId,
               pid: n.pid(),
               brokers: n.brokers,
+              logFile: n.logFile,
             })),
           }
         : {}),
