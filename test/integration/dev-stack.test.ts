@@ -52,6 +52,22 @@ describe('dev-stack lifecycle', () => {
     expect(await isPortFree(port)).toBe(true)
   })
 
+  it('says a node did not become ready, not that it exited, when its wait runs out (regression: its own stop read as an exit)', async () => {
+    // A readiness check that gives up at once, as a timed-out one does, while the JVM runs on.
+    const giveUp = () => Promise.reject(new Error('readiness wait ran out'))
+    const error = await startKafkaBroker({ ready: giveUp }).then(
+      async (broker) => {
+        await broker.stop()
+        return new Error('a broker was ready although its readiness check gave up')
+      },
+      (caught: unknown) => caught,
+    )
+    expect(error).toMatchObject({ code: 'DEV_STACK_BROKER_START_FAILED' })
+    expect((error as Error).message.split('\n')[0]).toMatch(
+      /^Kafka \S+ node \d+ on 127\.0\.0\.1:\d+ did not become ready; see \S+server\.log$/,
+    )
+  })
+
   it('restarts a private redis-server on the same port', async () => {
     const redis = await startRedisServer()
     try {

@@ -201,21 +201,31 @@ function table(rows: string[][]): string {
 }
 
 const startedAll = Date.now()
+// The shared broker and redis-server serve the integration project's checks; a fault check (its
+// test starts the processes it kills) needs neither.
+const needsStack = chosen.some((s) => projectOf(s) === 'sabotage')
 process.stderr.write(
-  `sabotage: ${chosen.length} check(s), ${jobs} at a time; starting a private broker and redis-server\n`,
+  `sabotage: ${chosen.length} check(s), ${jobs} at a time` +
+    (needsStack ? '; starting a private broker and redis-server\n' : '\n'),
 )
-const stack = await startPrivateStack({
-  kafka: {
-    version: kafkaVersionFromEnv(),
-    onProgress: (line) => process.stderr.write(`[dev-stack] ${line}\n`),
-  },
-})
-if (!('redisUrl' in stack) || stack.redisUrl === '') throw new Error('no redis-server started')
-const services = {
-  WCS_SABOTAGE_KAFKA: stack.kafkaBrokers.split(',')[0]!,
-  WCS_SABOTAGE_REDIS: stack.redisUrl,
-  WCS_SABOTAGE_KAFKA_VERSION: stack.kafka.version,
-}
+const stack = needsStack
+  ? await startPrivateStack({
+      kafka: {
+        version: kafkaVersionFromEnv(),
+        onProgress: (line) => process.stderr.write(`[dev-stack] ${line}\n`),
+      },
+    })
+  : null
+if (stack !== null && (!('redisUrl' in stack) || stack.redisUrl === ''))
+  throw new Error('no redis-server started')
+const services: NodeJS.ProcessEnv =
+  stack === null
+    ? {}
+    : {
+        WCS_SABOTAGE_KAFKA: stack.kafkaBrokers.split(',')[0]!,
+        WCS_SABOTAGE_REDIS: stack.redisUrl,
+        WCS_SABOTAGE_KAFKA_VERSION: stack.kafka.version,
+      }
 /**
  * Optionally the control, then each sabotage, `jobs` at a time. The control runs every guarding
  * test unsabotaged, in one run: a test that fails on the product as it is proves nothing.
@@ -223,14 +233,14 @@ const services = {
 async function checkAll(
   services: NodeJS.ProcessEnv,
 ): Promise<{ outcomes: Outcome[]; controlSeconds: number | null }> {
-  // One control run per project, its reports merged.
-  let control: Run | null = null
+  // One control run per project.
+  const controls = new Map<string, Run>()
   if (args.values.control) {
     process.stderr.write(`sabotage: control run of the guarding tests, nothing patched\n`)
-    const runs: Run[] = []
     for (const project of [...new Set(chosen.map(projectOf))]) {
       const mine = chosen.filter((s) => projectOf(s) === project)
-      runs.push(
+      controls.set(
+        project,
         await runVitest(
           `control-${project}`,
           project,
@@ -240,17 +250,12 @@ async function checkAll(
         ),
       )
     }
-    control = {
-      report: { testResults: runs.flatMap((run) => run.report?.testResults ?? []) },
-      marks: runs.flatMap((run) => run.marks),
-      seconds: runs.reduce((sum, run) => sum + run.seconds, 0),
-      log: runs.map((run) => run.log).join(' '),
-    }
   }
   const outcomes: Outcome[] = []
   const queue = [...chosen]
   const worker = async (): Promise<void> => {
     for (let sabotage = queue.shift(); sabotage; sabotage = queue.shift()) {
+      const control = controls.get(projectOf(sabotage))
       const unsabotaged = control && testIn(control.report, sabotage.testFile, sabotage.test)
       if (control && unsabotaged?.status !== 'passed') {
         outcomes.push({
@@ -271,14 +276,16 @@ async function checkAll(
   await Promise.all(Array.from({ length: jobs }, worker))
   // In the order of sabotages.ts, whatever order they finished in.
   outcomes.sort((x, y) => chosen.indexOf(x.sabotage) - chosen.indexOf(y.sabotage))
-  return { outcomes, controlSeconds: control?.seconds ?? null }
+  const controlSeconds =
+    controls.size === 0 ? null : [...controls.values()].reduce((sum, run) => sum + run.seconds, 0)
+  return { outcomes, controlSeconds }
 }
 
 let results: { outcomes: Outcome[]; controlSeconds: number | null }
 try {
   results = await checkAll(services)
 } finally {
-  await stack.stop()
+  await stack?.stop()
 }
 const { outcomes, controlSeconds } = results
 

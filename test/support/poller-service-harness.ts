@@ -10,6 +10,7 @@ import {
 import { decodePollerCheckpoint, topics } from '@wolkvox-chat-stream/events'
 import { createKafkaClient, type Kafka } from '@wolkvox-chat-stream/kafka'
 import type { SimCall } from '@wolkvox-chat-stream/wolkvox-simulator'
+import { PATCH_ENV } from '../sabotage/patch.mjs'
 import { readTopicToEnd } from './read-topic.js'
 import { REQUEST_TIMEOUT_MS } from './wait-for.js'
 
@@ -169,7 +170,7 @@ export async function checkpointWatermarksOf(
 
 /** The variables a sabotage run (vitest.sabotage.config.ts) sets for the processes it starts. */
 function sabotageEnv(): Record<string, string> {
-  const patch = process.env.WCS_SABOTAGE_PATCH
+  const patch = process.env[PATCH_ENV]
   if (patch === undefined) return {}
-  return { WCS_SABOTAGE_PATCH: patch, NODE_OPTIONS: process.env.NODE_OPTIONS ?? '' }
+  return { [PATCH_ENV]: patch, NODE_OPTIONS: process.env.NODE_OPTIONS ?? '' }
 }

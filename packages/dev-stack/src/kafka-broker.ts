@@ -509,6 +509,11 @@ async function startKafkaBrokerOnce(options: KafkaBrokerOptions): Promise<KafkaB
     try {
       await ready({ brokers, timeoutMs: options.readyTimeoutMs ?? 120_000, signal: exited.signal })
     } catch (error) {
+      // Read before stopChild, whose own kill would otherwise read as the node having exited.
+      const exitedOnItsOwn = exited.signal.aborted
+      const exit = exitedOnItsOwn
+        ? `exited (${proc.signalCode ?? `code ${String(proc.exitCode)}`})`
+        : 'did not become ready'
       await stopChild(proc, 5_000)
       unregisterProcess(home, current)
       child = undefined
@@ -517,7 +522,7 @@ async function startKafkaBrokerOnce(options: KafkaBrokerOptions): Promise<KafkaB
       )
       throw new AppError(
         'DEV_STACK_BROKER_START_FAILED',
-        `Kafka ${version} node ${nodeId} on ${brokers} ${exited.signal.aborted ? 'exited' : 'did not become ready'}` +
+        `Kafka ${version} node ${nodeId} on ${brokers} ${exit}` +
           `${portTaken ? ` (port ${port} or ${controllerPort} is in use)` : ''}; ` +
           `see ${logFile}\n${redact(`${tail(logFile, 15)}\n${tail(stdoutFile, 10)}`, secrets)}`,
         { cause: error, details: { port, controllerPort, portTaken } },

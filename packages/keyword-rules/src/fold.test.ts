@@ -19,7 +19,21 @@ describe('foldCodeUnit', () => {
   it('tells separators, clause breaks and ignorable units apart', () => {
     for (const char of [' ', '-', '/', '@', '#', '"', '(', '\t', '«', '°'])
       expect(foldCodeUnit(char.charCodeAt(0))).toBe(SEPARATOR)
-    for (const char of ['.', ',', ';', ':', '!', '?', '¡', '¿', '…', '\n'])
+    for (const char of [
+      '.',
+      ',',
+      ';',
+      ':',
+      '!',
+      '?',
+      '¡',
+      '¿',
+      '…',
+      '\n',
+      '\r',
+      '\u2028',
+      '\u2029',
+    ])
       expect(foldCodeUnit(char.charCodeAt(0))).toBe(CLAUSE_BREAK)
     for (const char of ['\u0301', '\u0303', '\u00ad', '\u200b'])
       expect(foldCodeUnit(char.charCodeAt(0))).toBe(IGNORABLE)
@@ -56,6 +70,14 @@ describe('normalizeText', () => {
 
   it('numbers clauses so that terms can be kept inside one', () => {
     expect(normalizeText('no, quiero cancelar. Gracias').wordClauses).toEqual([0, 1, 1, 2])
+  })
+
+  it('gives a mark after a separator to no word', () => {
+    // `a ´b`: the stray accent belongs neither to a (whose end stays 1) nor to the space.
+    const folded = normalizeText('a \u0301b')
+    expect(folded.text).toBe('a b')
+    expect(folded.start).toEqual([0, 1, 3])
+    expect(folded.end).toEqual([1, 3, 4])
   })
 
   it('returns nothing for text without letters or digits', () => {

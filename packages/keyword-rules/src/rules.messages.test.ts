@@ -88,7 +88,7 @@ describe('the refusals of a rules document', () => {
     const wanted = 'must be a string of lower-case letters, digits, "-" or "_", got'
     expect(id(undefined)).toEqual([['tramites[1].id', '-', `${wanted} nothing`]])
     expect(id(7)).toEqual([['tramites[1].id', '-', `${wanted} 7`]])
-    expect(id({})).toEqual([['tramites[1].id', '-', `${wanted} a object`]])
+    expect(id({})).toEqual([['tramites[1].id', '-', `${wanted} an object`]])
     expect(id(null)).toEqual([['tramites[1].id', '-', `${wanted} null`]])
     // The whole id must match: a valid start is not enough.
     expect(id('b c')).toEqual([['tramites[1].id', '-', `${wanted} "b c"`]])
@@ -169,6 +169,26 @@ describe('the refusals of a rules document', () => {
       ])
   })
 
+  it('names an exclusion and an allOf term by their own paths, and a term repeated in a group', () => {
+    expect(
+      problemsOf(
+        withRule({
+          id: 'x',
+          label: 'X',
+          allOf: [['correo', 'Correo'], ['cambi*']],
+          exclusions: ['ya', 'no *'],
+        }),
+      ),
+    ).toEqual([
+      ['tramites[1].exclusions[1]', 'x', expect.stringMatching(/^"no \*": /)],
+      [
+        'tramites[1].allOf[0][1]',
+        'x',
+        '"Correo": the same term as allOf[0][0] once accents and case are ignored',
+      ],
+    ])
+  })
+
   it('counts the problems in the message, one line each', () => {
     const one = thrownAppError(() =>
       parseRules(withRule({ id: 'b', label: '', keywords: ['b'] }), 'f.json'),
@@ -186,6 +206,21 @@ describe('the refusals of a rules document', () => {
 })
 
 describe('what a valid rules document becomes', () => {
+  it('fills in what a trámite leaves out: empty lists, customers, priority 0', () => {
+    expect(
+      parseRules(withRule({ id: 'b', label: 'B', keywords: ['b'] }), 'r.json').tramites[1],
+    ).toEqual({
+      id: 'b',
+      label: 'B',
+      phrases: [],
+      keywords: ['b'],
+      allOf: [],
+      exclusions: [],
+      senders: ['customer'],
+      priority: 0,
+    })
+  })
+
   it('trims the version and labels, keeps a description, and adds no description it lacks', () => {
     const rules = parseRules(
       {

@@ -31,8 +31,12 @@ const maxAllOfGroups = 8
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value)
 
-const describe = (value: unknown): string =>
-  value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`
+const describe = (value: unknown): string => {
+  if (value === null) return 'null'
+  if (Array.isArray(value)) return 'an array'
+  // A value read from JSON: an object, a string, a number or a boolean.
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`
+}
 
 /** A value as JSON when a string, number or boolean, else described (deep JSON overflowed). */
 const shown = (value: unknown): string =>

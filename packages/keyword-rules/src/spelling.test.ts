@@ -189,3 +189,74 @@ describe('the forms of a term', () => {
     expect(termForms(['cancelar']).typos.map((f) => f.join(' '))).toContain('kansear')
   })
 })
+
+describe('the spelling fold at the ends of words and of the text', () => {
+  it.each([
+    // q, qu, g and gu at the end of a word, where no vowel follows to decide
+    ['qu', 'ku'],
+    ['qua', 'kua'],
+    ['g', 'g'],
+    ['gu', 'gu'],
+    ['gua', 'gua'],
+    ['gui', 'gi'],
+    ['gi', 'ji'],
+    // the u is silent only in qu and gu before e/i: a q or g before another letter keeps it
+    ['qai', 'kai'],
+    ['gae', 'gae'],
+    ['tic', 'tik'],
+    // ll is one i, an l alone stays, and a third l starts a new letter
+    ['ll', 'i'],
+    ['l', 'l'],
+    ['lll', 'il'],
+    // a word of silent letters reads as nothing
+    ['hh', ''],
+    // folded before spelled: accents, ñ and capitals, then the repeated-letter rule
+    ['año', 'ano'],
+    ['ÁÁ', 'a'],
+    // digits follow the repeated-letter rule as letters do, in terms and text alike
+    ['2200', '20'],
+  ])('reads %s as %s', (word, spelled) => {
+    expect(spellWord(word)).toBe(spelled)
+  })
+
+  const folded = (text: string): string => {
+    const out = new Uint16Array(text.length)
+    spellingFold(text, out)
+    return Array.from(out, (c) => (c === DROPPED ? '_' : String.fromCharCode(c))).join('')
+  }
+
+  it('reads a letter repeated across an accent mark once: the mark continues its word', () => {
+    // `pa´ago`, the accent typed as a combining mark after the first a.
+    expect(folded('pa\u0301ago')).toBe('pa\u0301_go')
+  })
+
+  it('reads each word on its own: a separator ends the repeated-letter run and ll', () => {
+    expect(folded('sa asa')).toBe('sa asa')
+    expect(folded('ll ll')).toBe('i_ i_')
+    expect(folded('que.que')).toBe('k_e.k_e')
+  })
+
+  it('reads a private-use code unit in the text as a separator, never as a dropped letter', () => {
+    expect(folded(`a${String.fromCharCode(DROPPED)}a`)).toBe('a a')
+  })
+
+  it('spells words and prefixes longer than its buffer', () => {
+    // A prefix first, longer than any word before it in this file: its own buffer growth.
+    const long = 'ab'.repeat(500)
+    expect(spellPrefix(`${long}cancelac`).map((r) => r.slice(long.length))).toEqual(
+      expect.arrayContaining(['kanselas', 'kanselak', 'kanselac']),
+    )
+    const longer = long.repeat(2)
+    expect(spellWord(longer)).toBe(longer)
+    expect(spellWord(`${longer}ce`)).toBe(`${longer}se`)
+  })
+
+  it('reads a prefix of one letter in every way it can go on, and one of silent letters not at all', () => {
+    expect(spellPrefix('c').sort()).toEqual(['c', 'k', 's'])
+    expect(spellPrefix('l').sort()).toEqual(['i', 'l'])
+    expect(spellPrefix('gu').sort()).toEqual(['ge', 'gi', 'gu'])
+    expect(spellPrefix('qu').sort()).toEqual(['ke', 'ki', 'ku'])
+    expect(spellPrefix('ho')).toEqual(['o'])
+    expect(spellPrefix('h')).toEqual([])
+  })
+})

@@ -12,11 +12,15 @@ import { spellPrefix, spellWord } from './spelling.js'
  * Rules stay written in correct Spanish; every form of a term counts as that term, once.
  */
 
-/** Folded words and the abbreviations chat writers use for them. */
+/**
+ * Folded words and the abbreviations chat writers use for them. One that the spelling fold already
+ * reads like the word or like another of its abbreviations is left out: `k` for `que` (read as
+ * `q`), `xk` for `porque` (as `xq`), `whatsap` (as `whatsapp`).
+ */
 export const abbreviations: readonly (readonly [string, readonly string[]])[] = [
-  ['que', ['q', 'k']],
-  ['porque', ['xq', 'pq', 'xk', 'porq']],
-  ['por que', ['xq', 'pq', 'xk', 'porq']],
+  ['que', ['q']],
+  ['porque', ['xq', 'pq', 'porq']],
+  ['por que', ['xq', 'pq', 'porq']],
   ['por', ['x']],
   ['por favor', ['porfa', 'porfis', 'pls', 'plis', 'xfa', 'xfavor', 'x fa']],
   ['tambien', ['tb', 'tmb']],
@@ -30,7 +34,7 @@ export const abbreviations: readonly (readonly [string, readonly string[]])[] = 
   ['para', ['pa', 'pra']],
   ['usted', ['ud']],
   ['ustedes', ['uds']],
-  ['whatsapp', ['wsp', 'wpp', 'whatsap']],
+  ['whatsapp', ['wsp', 'wpp']],
   ['de', ['d']],
   ['donde', ['dnd']],
   ['mucho', ['mxo']],
