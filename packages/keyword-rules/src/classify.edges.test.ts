@@ -137,6 +137,26 @@ describe('the shape of explanations', () => {
   })
 })
 
+describe('compiling a rule set too large for one automaton', () => {
+  it('refuses it with an error that names the rule set by its version', () => {
+    // 5,000 distinct CJK words of two characters each.
+    const keywords = Array.from(
+      { length: 5000 },
+      (_, i) => String.fromCharCode(0x4e00 + i) + String.fromCharCode(0x4e00 + ((i + 1) % 5000)),
+    )
+    const rules = parseRules(
+      { version: 'big-2', tramites: [{ id: 'big', label: 'Big', keywords }] },
+      'big.json',
+    )
+    expect(() => compileRules(rules)).toThrow(
+      expect.objectContaining({
+        code: 'TRAMITE_RULES_INVALID',
+        message: expect.stringMatching(/^The rules big-2 compile to \d+ states over \d+ symbols/),
+      }),
+    )
+  })
+})
+
 describe('compiling a rule set built by hand', () => {
   it('refuses a term that the rule file would have refused, naming it', () => {
     const rules: RuleSet = {
@@ -188,6 +208,16 @@ describe('terms in other scripts and prefixes', () => {
     ])
     // A whole word: a longer word that begins with it is not the term.
     expect(classifyMessage(rules, 'vuelo a 서울에 mañana').explanations).toEqual([])
+  })
+
+  it('quotes a whole word with a silent letter or an accent mark inside it', () => {
+    const rules = compiled([{ id: 'ahorro', label: 'Ahorro', keywords: ['ahorro', 'cancelacion'] }])
+    // The h of ahorro is dropped by the spelling fold; the accent is a combining mark (NFD).
+    const text = 'mi AHORRO y la cancelacio\u0301n'
+    expect(classifyMessage(rules, text).explanations.map((e) => e.matchedText)).toEqual([
+      'AHORRO',
+      'cancelacio\u0301n',
+    ])
   })
 
   it('reads a prefix in every way its last letters can go on', () => {

@@ -114,6 +114,54 @@ describe('evaluate', () => {
     expect(report.primaryAccuracy).toBe(0.5)
   })
 
+  it('reports a wrong set of the same size, and skips a line of spaces', () => {
+    const messages = parseEvalSet(
+      [
+        // A wrong trámite in place of the right one: same size, different ids.
+        '{"text": "el pago", "labels": ["cita"]}',
+        // A line of spaces is skipped like an empty one.
+        '   ',
+        // Nothing found where cita was expected: the primary (none) is wrong.
+        '{"text": "quiero agendar", "labels": ["cita"]}',
+        // Both found, listed in id order whatever the order of the labels.
+        '{"text": "cita para el pago", "labels": ["pago", "cita"]}',
+      ].join('\n'),
+      'e.jsonl',
+    )
+    const report = evaluate(rules, messages)
+    expect(report.errors).toEqual([
+      { line: 1, text: 'el pago', expected: ['cita'], predicted: ['pago'] },
+      { line: 3, text: 'quiero agendar', expected: ['cita'], predicted: [] },
+    ])
+    // Right: line 4 only (its primary is one of the expected ids).
+    expect(report.primaryAccuracy).toBe(1 / 3)
+  })
+
+  it('lists the ids of an error sorted, and pairs each miss with an extra in id order', () => {
+    const three = compileRules(
+      parseRules(
+        {
+          version: 'e-3',
+          tramites: [
+            // Found first (higher priority), listed last.
+            { id: 'zeta', label: 'Z', keywords: ['zeta'], priority: 10 },
+            { id: 'beta', label: 'B', keywords: ['beta'] },
+            { id: 'alfa', label: 'A', keywords: ['alfa'] },
+            { id: 'gama', label: 'G', keywords: ['gama'] },
+          ],
+        },
+        'e3.json',
+      ),
+    )
+    const messages = parseEvalSet('{"text": "zeta y alfa", "labels": ["gama", "beta"]}', 'e.jsonl')
+    const report = evaluate(three, messages)
+    expect(report.errors).toEqual([
+      { line: 1, text: 'zeta y alfa', expected: ['beta', 'gama'], predicted: ['alfa', 'zeta'] },
+    ])
+    // Missed beta, gama; found alfa, zeta: paired in id order, beta -> alfa and gama -> zeta.
+    expect(report.confusion).toEqual({ beta: { alfa: 1 }, gama: { zeta: 1 } })
+  })
+
   it.each([
     ['{"text": "x"', 'not JSON'],
     ['{"labels": []}', '"text" must be a string'],

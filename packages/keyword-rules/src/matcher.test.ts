@@ -90,8 +90,11 @@ describe('the matcher', () => {
         message: expect.stringContaining(
           'The rules big-1 compile to 15002 states over 5002 symbols',
         ),
+        details: { states: 15002, symbols: 5002 },
       }),
     )
+    // Unnamed, the error speaks of patterns.
+    expect(() => buildMatcher(patterns)).toThrow(/^The patterns compile to 15002 states/)
   })
 
   it('handles long text with many words and hits', () => {
@@ -99,5 +102,15 @@ describe('the matcher', () => {
     const r = scan(matcher, 'a '.repeat(50_000))
     expect(r.wordCount).toBe(50_000)
     expect(r.hitCount).toBe(50_000)
+    // Every word is placed, up to the last one (its buffers grew to fit them all).
+    expect([r.wordStart[49_999], r.wordEnd[49_999], r.hitFirst[49_999]]).toEqual([
+      99_998, 99_999, 49_999,
+    ])
+  })
+
+  it('ends a word at a control character, even the first one past ASCII', () => {
+    const matcher = buildMatcher([{ words: ['pago'], prefix: false }])
+    expect(scan(matcher, 'pago\u0080pago').hitCount).toBe(2)
+    expect(scan(matcher, 'pago\u007fpago').hitCount).toBe(2)
   })
 })

@@ -72,6 +72,30 @@ describe('the state writer', () => {
     ])
   })
 
+  it("encodes a group at offset 0, and ends a HINCRBY run at another command on the run's key", () => {
+    const path = ['agent', 'Ana']
+    const { argv } = encodeGroups(
+      [
+        {
+          events: [{ offset: '0', eventId: 'e0' }],
+          ops: [
+            { command: 'HINCRBY', keys: [path], args: ['a', '1'] },
+            { command: 'SADD', keys: [path], args: ['m'] },
+          ],
+        },
+      ],
+      (p) => `K(${String(p)})`,
+    )
+    expect(argv).toEqual([
+      '1',
+      ...['1', '0', '0'],
+      ...['e0', '', ''],
+      '2',
+      ...['HINCRBY', '1', '2', '4', 'a', '1'],
+      ...['SADD', '1', '1', '4', 'm'],
+    ])
+  })
+
   it('encodes groups as the apply script reads them', () => {
     const { keys, argv } = encodeGroups(
       [
@@ -205,6 +229,9 @@ describe('every command a handler may record', () => {
     )
     expect(rejected((w) => w.expire('k', 1.5))).toBe('ttlMs must be a positive integer, not 1.5')
     expect(rejected((w) => w.lua('nope', ['k']))).toBe('No Lua function "nope" is registered')
+    expect(() => record((w) => w.lua('nope', ['k']))).toThrow(
+      expect.objectContaining({ details: { name: 'nope' } }),
+    )
     // A one-millisecond TTL is the smallest allowed.
     expect(record((w) => w.expire('k', 1))).toEqual([
       { command: 'PEXPIRE', keys: ['k'], args: ['1'] },

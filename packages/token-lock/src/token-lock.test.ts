@@ -378,6 +378,14 @@ describe('tryAcquire', () => {
     ])
     expect(fake.holders.size).toBe(0)
     expect(events).toEqual([['unreplicated', { what: 'lease' }]])
+    // Waiting for it, a caller out of time hears plain "busy" (not quarantine).
+    const controller = new AbortController()
+    controller.abort()
+    const waited = await lockWith({ replicas: 2 }).withLock(
+      { waitMs: 60_000, signal: controller.signal },
+      () => Promise.resolve('never'),
+    )
+    expect(waited).toStrictEqual({ status: 'busy', waitMs: 0, reason: 'busy' })
     // Exactly as many replicas as asked is enough.
     fake.waitAcks = 2
     const granted2 = await lockWith({ replicas: 2 }).tryAcquire()

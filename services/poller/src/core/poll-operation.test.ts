@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { AppError } from '@wolkvox-chat-stream/errors'
 import type { Lease, TokenLock } from '@wolkvox-chat-stream/token-lock'
 import {
   pollOperation,
@@ -39,11 +40,13 @@ function operation(input: { watermarkMs: number | null; refuse?: boolean }) {
       return Promise.resolve()
     },
   }
+  const kept: number[] = []
+  const lockOptions: unknown[] = []
   const lease: Lease = {
     fence: 7,
     signal: new AbortController().signal,
     deadline: () => NOW + 60 * S,
-    keepAfterAbortedCall: () => undefined,
+    keepAfterAbortedCall: () => void kept.push(1),
     fencedSet: (name, value, expected) => {
       if (expected !== undefined && state.get(name) !== expected)
         return Promise.resolve({ ok: false, reason: 'conflict' })
@@ -53,13 +56,16 @@ function operation(input: { watermarkMs: number | null; refuse?: boolean }) {
     readState: (name) => Promise.resolve(state.get(name) ?? null),
   }
   const lock = {
-    withLock: async (_options, work) => ({
-      status: 'done',
-      value: await work(lease.signal, lease.fence, lease),
-      fence: lease.fence,
-      waitMs: 0,
-      heldMs: 0,
-    }),
+    withLock: async (options, work) => {
+      lockOptions.push(options)
+      return {
+        status: 'done',
+        value: await work(lease.signal, lease.fence, lease),
+        fence: lease.fence,
+        waitMs: 0,
+        heldMs: 0,
+      }
+    },
     readState: (name: string) => Promise.resolve(state.get(name) ?? null),
   } as Pick<TokenLock, 'withLock' | 'readState'> as TokenLock
   const memory = memoryPorts()
@@ -71,7 +77,7 @@ function operation(input: { watermarkMs: number | null; refuse?: boolean }) {
     recovery: { fromCheckpoints: () => Promise.resolve(null) },
   }
   const { topic, checkpoints, published, fetched } = memory
-  return { deps, state, topic, checkpoints, published, fetched, verified }
+  return { deps, state, topic, checkpoints, published, fetched, verified, kept, lockOptions }
 }
 
 const base = { server: '0010', report: 'chat_2', settings, lockWaitMs: 1000 }
@@ -152,5 +158,106 @@ describe('pollOperation and the checkpoint topic', () => {
     await expect(
       pollOperation(op.deps, { ...base, startMs: NOW - 5 * HOUR }),
     ).resolves.toMatchObject({ repolled: false })
+  })
+})
+
+describe('what pollOperation takes from Redis and the topic, hands on and reports', () => {
+  it('keeps the watermark Redis holds over an older checkpoint on the topic', async () => {
+    const op = operation({ watermarkMs: NOW - HOUR })
+    op.deps.recovery = { fromCheckpoints: () => Promise.resolve(NOW - 5 * HOUR) }
+    const summary = await pollOperation(op.deps, { ...base, startMs: NOW - 6 * HOUR })
+    expect(summary.recovered).toBe(false)
+    // The second after the watermark, less the 10 s lookback.
+    expect(op.fetched[0]!.fromMs).toBe(NOW - HOUR + S - 10 * S)
+    expect(op.verified).toEqual([NOW - HOUR])
+  })
+
+  it('counts duplicates, revisions and dead letters in its summary, as the checkpoint does', async () => {
+    const op = operation({ watermarkMs: NOW - HOUR })
+    // The window's chats: one a minute from NOW - 1 h to NOW - 2 min (59).
+    for (const minute of [0, 1, 2]) op.published.add(`e${NOW - HOUR + minute * 60 * S}`)
+    const revisedId = `e${NOW - HOUR + 10 * 60 * S}`
+    const inMemory = op.deps.published
+    op.deps.published = {
+      ...inMemory,
+      unpublished: async (events) => {
+        const due = await inMemory.unpublished(events)
+        if (due.has(revisedId)) due.set(revisedId, 'revised')
+        return due
+      },
+    }
+    const toEvents = op.deps.toEvents
+    op.deps.toEvents = (chats, context) => {
+      const made = toEvents(chats, context)
+      const bad = (chats as number[]).includes(NOW - HOUR + 20 * 60 * S)
+      return {
+        ...made,
+        deadLetters: bad ? [{ key: 'k-bad', value: Buffer.from(''), reason: 'test' }] : [],
+      }
+    }
+    const summary = await pollOperation(op.deps, { ...base, startMs: NOW - 2 * HOUR })
+    expect(summary).toMatchObject({
+      fetched: 59,
+      published: 56,
+      revised: 1,
+      duplicates: 3,
+      deadLettered: 1,
+      splits: 0,
+    })
+    expect(op.checkpoints.at(-1)).toMatchObject({ duplicates: 3, deadLettered: 1 })
+  })
+
+  it("hands the lease's deadline to the upstream call, and keeps the lease after a call that timed out", async () => {
+    const op = operation({ watermarkMs: NOW - HOUR })
+    const deadlines: (number | undefined)[] = []
+    op.deps.source = {
+      fetch: (_range, options) => {
+        deadlines.push(options.deadline?.())
+        return Promise.reject(new AppError('WOLKVOX_TIMEOUT', 'the upstream did not answer'))
+      },
+    }
+    await expect(
+      pollOperation(op.deps, { ...base, startMs: NOW - 2 * HOUR }),
+    ).rejects.toMatchObject({ code: 'WOLKVOX_TIMEOUT' })
+    expect(deadlines).toEqual([NOW + 60 * S])
+    expect(op.kept).toEqual([1])
+    expect(op.lockOptions).toEqual([{ waitMs: 1000 }])
+  })
+
+  it('stops between windows once its stop signal is aborted, the window in flight finished', async () => {
+    const op = operation({ watermarkMs: NOW - 3 * HOUR })
+    const stop = new AbortController()
+    const upstream = op.deps.source
+    op.deps.source = {
+      fetch: (range, options) => {
+        stop.abort()
+        return upstream.fetch(range, options)
+      },
+    }
+    const summary = await pollOperation(op.deps, {
+      ...base,
+      startMs: NOW - 4 * HOUR,
+      stop: stop.signal,
+    })
+    expect(summary.stopped).toBe(true)
+    expect(op.fetched).toHaveLength(1)
+    expect(op.lockOptions).toEqual([{ waitMs: 1000, signal: stop.signal }])
+  })
+
+  it('polls and rebinds without a checkpoint binding', async () => {
+    const op = operation({ watermarkMs: NOW - HOUR })
+    delete op.deps.binding
+    const summary = await pollOperation(op.deps, { ...base, startMs: NOW - 2 * HOUR })
+    expect(summary.watermark).toBe(new Date(NOW - 120 * S).toISOString())
+    const rebound = await rebindOperation(op.deps, { ...base, fromMs: NOW - 3 * HOUR })
+    expect(rebound.watermark).toBe(new Date(NOW - 3 * HOUR - S).toISOString())
+    expect(op.verified).toEqual([])
+  })
+
+  it('rebinds with the lock wait asked, stamping its checkpoint with its own clock', async () => {
+    const op = operation({ watermarkMs: NOW - HOUR, refuse: true })
+    await rebindOperation(op.deps, base)
+    expect(op.lockOptions).toEqual([{ waitMs: 1000 }])
+    expect(op.checkpoints.map((c) => c.atMs)).toEqual([NOW])
   })
 })
